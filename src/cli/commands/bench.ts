@@ -1,0 +1,155 @@
+/** `pagemig bench move-pages`: the authors' move_pages(2) benchmark on a machine profile. */
+import type { Command } from "commander";
+import { UsageError } from "../../errors.js";
+import { loadProfile } from "../../machine/profile.js";
+import { formatSize, parseList, parsePositiveInt, parseSize } from "../../machine/units.js";
+import { type MovePagesBenchResult, runMovePagesBench } from "../../workload/move-pages-bench.js";
+import { formatTable, print } from "../output.js";
+
+export const DEFAULT_PROFILE = "zen3-2s-ptdma";
+const MIGRATORS = ["serial"] as const;
+
+interface BenchFlags {
+  profile: string;
+  migrator: string;
+  folioSize: string;
+  total?: string;
+  count?: string;
+  runs: string;
+  seed: string;
+  batchPages?: string;
+  json?: boolean;
+  verify?: boolean;
+}
+
+export interface BenchPlan {
+  profile: ReturnType<typeof loadProfile>;
+  migrators: string[];
+  folioSizes: number[];
+  batchPages: (number | undefined)[];
+  runs: number;
+  seed: number;
+  verify: boolean;
+  folioCount(folioSize: number): number;
+}
+
+/** Validates every flag before anything runs, so bad input never leaves partial output. */
+export function planBench(f: BenchFlags): BenchPlan {
+  const profile = loadProfile(f.profile);
+  const migrators = parseList(f.migrator, "--migrator", (m, what) => {
+    if (!(MIGRATORS as readonly string[]).includes(m)) {
+      throw new UsageError(`${what}: unknown migrator '${m}' (available: ${MIGRATORS.join(", ")})`);
+    }
+    return m;
+  });
+  const folioSizes = parseList(f.folioSize, "--folio-size", (s, what) => {
+    const bytes = parseSize(s, what);
+    const pages = bytes / 4096;
+    if (!Number.isInteger(pages) || (pages & (pages - 1)) !== 0 || pages > 512) {
+      throw new UsageError(`${what}: '${s}' is not a folio size (a power of two from 4K to 2M)`);
+    }
+    return bytes;
+  });
+  if (f.total !== undefined && f.count !== undefined) {
+    throw new UsageError("--total and --count: give one, not both");
+  }
+  const total = f.total === undefined ? 1 << 30 : parseSize(f.total, "--total");
+  const count = f.count === undefined ? undefined : parsePositiveInt(f.count, "--count");
+  for (const size of folioSizes) {
+    if (count === undefined && total % size !== 0) {
+      throw new UsageError(
+        `--total ${f.total}: not a multiple of the folio size ${formatSize(size)}`,
+      );
+    }
+  }
+  const batchPages =
+    f.batchPages === undefined
+      ? [undefined]
+      : parseList(f.batchPages, "--batch-pages", parsePositiveInt);
+  return {
+    profile,
+    migrators,
+    folioSizes,
+    batchPages,
+    runs: parsePositiveInt(f.runs, "--runs"),
+    seed: parsePositiveInt(f.seed, "--seed"),
+    verify: f.verify === true,
+    folioCount: (size) => count ?? total / size,
+  };
+}
+
+export function runBenchPlan(plan: BenchPlan): MovePagesBenchResult[] {
+  const results: MovePagesBenchResult[] = [];
+  for (const migrator of plan.migrators) {
+    for (const batchPages of plan.batchPages) {
+      for (const folioSizeBytes of plan.folioSizes) {
+        results.push(
+          runMovePagesBench({
+            migrator,
+            profile: plan.profile,
+            folioSizeBytes,
+            folioCount: plan.folioCount(folioSizeBytes),
+            runs: plan.runs,
+            seed: plan.seed,
+            batchPages,
+            verify: plan.verify,
+          }),
+        );
+      }
+    }
+  }
+  return results;
+}
+
+export function formatBenchTable(results: readonly MovePagesBenchResult[]): string {
+  const rows = results.map((r) => [
+    r.migrator,
+    formatSize(r.folioSizeBytes),
+    String(r.folioCount),
+    String(r.batchPages),
+    `${r.throughputGBps.mean.toFixed(2)} ± ${r.throughputGBps.sd.toFixed(2)}`,
+    `${(r.copyFraction * 100).toFixed(1)}%`,
+    r.firstFolioLatencyUs.toFixed(1),
+    (r.cpuTimeUs / 1000).toFixed(2),
+    String(r.tlbFlushIpis),
+    ...(r.hostCopyGBps === undefined ? [] : [r.hostCopyGBps.toFixed(2), String(r.pagesVerified)]),
+  ]);
+  const verified = results.some((r) => r.hostCopyGBps !== undefined);
+  const header = [
+    "MIGRATOR",
+    "FOLIO",
+    "FOLIOS",
+    "BATCH",
+    "GB/s",
+    "COPY",
+    "FIRST-FOLIO-us",
+    "CPU-ms",
+    "IPIS",
+    ...(verified ? ["HOST-COPY-GB/s", "PAGES-VERIFIED"] : []),
+  ];
+  return formatTable(header, rows);
+}
+
+export function register(program: Command): void {
+  const bench = program.command("bench").description("run a benchmark workload on the model");
+  bench
+    .command("move-pages")
+    .description("move a region between two nodes with move_pages(2), as the authors' benchmark")
+    .option("--profile <name>", "machine profile name or YAML file", DEFAULT_PROFILE)
+    .option("--migrator <list>", `copy engine(s): ${MIGRATORS.join(", ")}`, "serial")
+    .option("--folio-size <list>", "folio size(s), 4K..2M", "4K,16K,64K,128K,256K,512K,1M,2M")
+    .option("--total <size>", "bytes in the region (default 1G)")
+    .option("--count <n>", "folios in the region (instead of --total)")
+    .option("--runs <n>", "move_pages calls, alternating direction", "5")
+    .option("--seed <n>", "seed of the run", "1")
+    .option("--batch-pages <list>", "NR_MAX_BATCHED_MIGRATION in base pages (default: profile)")
+    .option("--verify", "bytes mode: real page contents, every page checked after each run")
+    .option("--json", "print JSON")
+    .action((flags: BenchFlags, cmd: Command) => {
+      const results = runBenchPlan(planBench(flags));
+      print(
+        cmd,
+        flags.json ? `${JSON.stringify({ results }, null, 2)}\n` : formatBenchTable(results),
+      );
+    });
+}

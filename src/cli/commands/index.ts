@@ -1,0 +1,9 @@
+/** Every CLI command module; add one line here to add a command. */
+import type { CommandModule } from "../program.js";
+import * as baseline from "./baseline.js";
+import * as bench from "./bench.js";
+import * as profiles from "./profiles.js";
+
+export type { CommandModule };
+
+export const commands: readonly CommandModule[] = [profiles, bench, baseline];

@@ -1,0 +1,171 @@
+/**
+ * Page contents in bytes mode: physical memory as SharedArrayBuffer chunks allocated on first
+ * touch, a key-derived fill pattern, and the copy engine.
+ *
+ * A chunk is one MAX_PAGE_ORDER block (4 MiB), aligned to its size, so no folio straddles two
+ * buffers and a folio copy is a single Uint8Array.prototype.set.
+ */
+
+import { MAX_PAGE_ORDER, PAGE_SHIFT } from "../mm/folio.js";
+import {
+  BODY_BLOCK,
+  BODY_VIEWS,
+  bodyVariant,
+  HEADER_BYTES,
+  HEADER_WORDS,
+  headerWord,
+} from "./pattern.js";
+
+export const CHUNK_PAGE_ORDER = MAX_PAGE_ORDER;
+export const CHUNK_PAGES = 1 << CHUNK_PAGE_ORDER;
+export const CHUNK_BYTES = CHUNK_PAGES << PAGE_SHIFT;
+const CHUNK_PAGE_MASK = CHUNK_PAGES - 1;
+/** Chunks per directory entry: the chunk table is two-level so an untouched terabyte costs ~nothing. */
+const DIR_SHIFT = 5;
+const DIR_SIZE = 1 << DIR_SHIFT;
+const PAGE_BYTES = 1 << PAGE_SHIFT;
+const HOST_PAGE_WORDS = PAGE_BYTES / 4;
+
+/** One chunk of memory with views cached once, so hot paths create none per page. */
+class Chunk {
+  readonly buffer = new SharedArrayBuffer(CHUNK_BYTES);
+  readonly u8 = new Uint8Array(this.buffer);
+  readonly u32 = new Uint32Array(this.buffer);
+  /** For memcmp-speed page checks. */
+  readonly buf = Buffer.from(this.buffer);
+
+  constructor() {
+    // Fault every host page in now, so first-touch faults are charged to allocation and not to
+    // the timed copies (hostCopyGBps measures copying).
+    for (let i = 0; i < this.u32.length; i += HOST_PAGE_WORDS) this.u32[i] = 0;
+  }
+}
+
+export class PageContents {
+  private readonly dir: ((Chunk | undefined)[] | undefined)[];
+  private nrChunks = 0;
+  private copied = 0;
+  private copyNs = 0;
+
+  /** `nrPfns`: size of the physical address space in pages. */
+  constructor(readonly nrPfns: number) {
+    this.dir = new Array(Math.ceil(nrPfns / (CHUNK_PAGES << DIR_SHIFT))).fill(undefined);
+  }
+
+  /** Bytes really copied by copyPages. */
+  get bytesCopied(): number {
+    return this.copied;
+  }
+
+  /** Host wall-clock nanoseconds spent inside the copies. */
+  get hostCopyNs(): number {
+    return this.copyNs;
+  }
+
+  /** Host copy bandwidth in GB/s (bytes per nanosecond); 0 before any copy. */
+  hostCopyGBps(): number {
+    return this.copyNs > 0 ? this.copied / this.copyNs : 0;
+  }
+
+  chunksAllocated(): number {
+    return this.nrChunks;
+  }
+
+  /** Fill the page at pfn with the pattern for key. */
+  fillPage(pfn: number, key: number): void {
+    this.checkRange(pfn, 1, "fill");
+    const chunk = this.chunk(pfn);
+    const off = (pfn & CHUNK_PAGE_MASK) << PAGE_SHIFT;
+    chunk.u8.set(BODY_VIEWS[bodyVariant(key)], off);
+    const word = off >>> 2;
+    for (let i = 0; i < HEADER_WORDS; i++) chunk.u32[word + i] = headerWord(key, i);
+  }
+
+  /** Exact check of every byte of the page at pfn against the pattern for key. */
+  checkPage(pfn: number, key: number): boolean {
+    this.checkRange(pfn, 1, "check");
+    const chunk =
+      this.dir[pfn >>> (CHUNK_PAGE_ORDER + DIR_SHIFT)]?.[
+        (pfn >>> CHUNK_PAGE_ORDER) & (DIR_SIZE - 1)
+      ];
+    if (chunk === undefined) return false;
+    const off = (pfn & CHUNK_PAGE_MASK) << PAGE_SHIFT;
+    const word = off >>> 2;
+    for (let i = 0; i < HEADER_WORDS; i++) {
+      if (chunk.u32[word + i] !== headerWord(key, i)) return false;
+    }
+    const body = bodyVariant(key) * HEADER_BYTES;
+    return (
+      chunk.buf.compare(
+        BODY_BLOCK,
+        body + HEADER_BYTES,
+        body + PAGE_BYTES,
+        off + HEADER_BYTES,
+        off + PAGE_BYTES,
+      ) === 0
+    );
+  }
+
+  /**
+   * The copy engine: copy nrPages pages from srcPfn to dstPfn. A range inside one chunk on each
+   * side (any folio) is one Uint8Array.prototype.set; only that set is timed.
+   */
+  copyPages(dstPfn: number, srcPfn: number, nrPages: number): void {
+    this.checkRange(dstPfn, nrPages, "copy to");
+    this.checkRange(srcPfn, nrPages, "copy from");
+    while (nrPages > 0) {
+      const n = Math.min(
+        nrPages,
+        CHUNK_PAGES - (dstPfn & CHUNK_PAGE_MASK),
+        CHUNK_PAGES - (srcPfn & CHUNK_PAGE_MASK),
+      );
+      const dst = this.chunk(dstPfn).u8;
+      const src = this.chunk(srcPfn).u8;
+      const srcOff = (srcPfn & CHUNK_PAGE_MASK) << PAGE_SHIFT;
+      const len = n << PAGE_SHIFT;
+      const from = len === CHUNK_BYTES ? src : src.subarray(srcOff, srcOff + len);
+      const t0 = performance.now();
+      dst.set(from, (dstPfn & CHUNK_PAGE_MASK) << PAGE_SHIFT);
+      this.copyNs += (performance.now() - t0) * 1e6;
+      this.copied += len;
+      dstPfn += n;
+      srcPfn += n;
+      nrPages -= n;
+    }
+  }
+
+  /** The SharedArrayBuffer holding pfn and the page's byte offset in it (allocated if untouched). */
+  locate(pfn: number): { buffer: SharedArrayBuffer; offset: number } {
+    this.checkRange(pfn, 1, "locate");
+    return { buffer: this.chunk(pfn).buffer, offset: (pfn & CHUNK_PAGE_MASK) << PAGE_SHIFT };
+  }
+
+  /** The chunk holding an in-range pfn, allocated on first touch. */
+  private chunk(pfn: number): Chunk {
+    const chunkNr = pfn >>> CHUNK_PAGE_ORDER;
+    let dirEntry = this.dir[chunkNr >>> DIR_SHIFT];
+    if (dirEntry === undefined) {
+      dirEntry = new Array(DIR_SIZE).fill(undefined);
+      this.dir[chunkNr >>> DIR_SHIFT] = dirEntry;
+    }
+    let chunk = dirEntry[chunkNr & (DIR_SIZE - 1)];
+    if (chunk === undefined) {
+      chunk = new Chunk();
+      dirEntry[chunkNr & (DIR_SIZE - 1)] = chunk;
+      this.nrChunks++;
+    }
+    return chunk;
+  }
+
+  private checkRange(pfn: number, nrPages: number, what: string): void {
+    if (
+      !Number.isInteger(pfn) ||
+      !Number.isInteger(nrPages) ||
+      pfn < 0 ||
+      nrPages < 0 ||
+      pfn + nrPages > this.nrPfns
+    ) {
+      throw new Error(`PageContents: cannot ${what} ${nrPages} pages at pfn ${pfn}`);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { buildFabric, copyPath } from "./fabric.js";
+import { loadProfile } from "./profile.js";
+
+// Resources are their names here, which makes paths readable.
+const capacities = new Map<string, number>();
+const net = {
+  addResource(name: string, capacity: number): string {
+    capacities.set(name, capacity);
+    return name;
+  },
+};
+
+describe("zen3-2s-ptdma fabric", () => {
+  const profile = loadProfile("zen3-2s-ptdma");
+  const fabric = buildFabric(profile, net);
+
+  it("creates memory, CCD links and one link per ordered socket pair", () => {
+    expect(fabric.mem).toEqual(["mem0", "mem1"]);
+    expect(fabric.ccdRead).toHaveLength(8);
+    expect(fabric.ccdWrite[7]).toBe("ccd7.wr");
+    expect(fabric.interSocket).toEqual([undefined, "xgmi0->1", "xgmi1->0", undefined]);
+    expect(capacities.get("ccd0.rd")).toBeCloseTo(32 * 1.6);
+    expect(capacities.get("ccd0.wr")).toBeCloseTo(16 * 1.6);
+    expect(capacities.get("mem1")).toBe(120);
+    expect(capacities.get("xgmi1->0")).toBe(37);
+  });
+
+  it("routes a copy by a CPU on the source socket over one inter-socket link", () => {
+    expect(copyPath(fabric, 9, 0, 1)).toEqual(["mem0", "ccd1.rd", "ccd1.wr", "xgmi0->1", "mem1"]);
+  });
+
+  it("routes a copy by a CPU on the destination socket (SMT sibling) the other way", () => {
+    expect(copyPath(fabric, 64 + 32, 0, 1)).toEqual([
+      "mem0",
+      "xgmi0->1",
+      "ccd4.rd",
+      "ccd4.wr",
+      "mem1",
+    ]);
+  });
+
+  it("routes a copy by a third-party socket's CPU over both links", () => {
+    expect(copyPath(fabric, 40, 0, 0)).toEqual([
+      "mem0",
+      "xgmi0->1",
+      "ccd5.rd",
+      "ccd5.wr",
+      "xgmi1->0",
+      "mem0",
+    ]);
+  });
+
+  it("reuses the array it is given", () => {
+    const out = ["stale", "stale", "stale", "stale", "stale", "stale", "stale"];
+    expect(copyPath(fabric, 0, 0, 1, out)).toBe(out);
+    expect(out).toEqual(["mem0", "ccd0.rd", "ccd0.wr", "xgmi0->1", "mem1"]);
+  });
+});
+
+describe("single-socket fabric", () => {
+  it("has no inter-socket links and keeps copies on the socket", () => {
+    const fabric = buildFabric(loadProfile("small-2node"), net);
+    expect(fabric.interSocket).toEqual([undefined]);
+    expect(copyPath(fabric, 5, 0, 1)).toEqual(["mem0", "ccd1.rd", "ccd1.wr", "mem1"]);
+  });
+});

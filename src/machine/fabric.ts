@@ -1,0 +1,83 @@
+/**
+ * The machine's shared-bandwidth resources and the route a CPU copy takes through them.
+ *
+ * Model (AMD EPYC, Zen 2-4): each socket has one IO die holding the memory controllers and the
+ * socket-to-socket (xGMI) links; each CCD reaches its IO die over one Infinity Fabric link that
+ * is wider for reads (IO die -> CCD) than for writes. A core copying a page reads the source
+ * into the core and writes it back out, so the bytes cross:
+ *
+ *   src memory -> [xGMI src socket -> cpu socket] -> CCD read link -> core
+ *   core -> CCD write link -> [xGMI cpu socket -> dst socket] -> dst memory
+ *
+ * Every resource is a capacity in bytes per nanosecond (= GB/s); concurrent flows share each
+ * resource they cross (the sim layer decides how). The IO die's internal crossbar is taken to
+ * be non-blocking, so it is not a resource.
+ */
+import type { LoadedProfile } from "./loaded-profile.js";
+
+/** Whatever creates shared-bandwidth resources (the sim layer's flow network). */
+export interface ResourceNet<R> {
+  addResource(name: string, capacity: number): R;
+}
+
+export interface Fabric<R> {
+  readonly profile: LoadedProfile;
+  /** Memory controllers of each node, by node id: `mem<nid>`. */
+  readonly mem: readonly R[];
+  /** IO die -> CCD link of each CCD, by global CCD index: `ccd<i>.rd`. */
+  readonly ccdRead: readonly R[];
+  /** CCD -> IO die link of each CCD, by global CCD index: `ccd<i>.wr`. */
+  readonly ccdWrite: readonly R[];
+  /** Socket a -> socket b link at index a * sockets + b: `xgmi<a>-><b>`; none for a === b. */
+  readonly interSocket: readonly (R | undefined)[];
+}
+
+/** Creates every resource of the profile's fabric in `net`. */
+export function buildFabric<R>(profile: LoadedProfile, net: ResourceNet<R>): Fabric<R> {
+  const { fabric, topology } = profile;
+  const mem: R[] = [];
+  for (let nid = 0; nid < profile.nodeCount; nid++) {
+    mem.push(net.addResource(`mem${nid}`, fabric.memoryGBps));
+  }
+  const ccdRead: R[] = [];
+  const ccdWrite: R[] = [];
+  for (let i = 0; i < profile.ccds; i++) {
+    ccdRead.push(net.addResource(`ccd${i}.rd`, fabric.ccdReadBytesPerClk * fabric.fclkGHz));
+    ccdWrite.push(net.addResource(`ccd${i}.wr`, fabric.ccdWriteBytesPerClk * fabric.fclkGHz));
+  }
+  const interSocket: (R | undefined)[] = [];
+  for (let a = 0; a < topology.sockets; a++) {
+    for (let b = 0; b < topology.sockets; b++) {
+      interSocket.push(
+        a === b ? undefined : net.addResource(`xgmi${a}->${b}`, fabric.interSocketGBps),
+      );
+    }
+  }
+  return { profile, mem, ccdRead, ccdWrite, interSocket };
+}
+
+/**
+ * The resources a copy by `cpu` from node `srcNid` to node `dstNid` crosses, in the order the
+ * bytes travel. Fills and returns `out` (cleared first) so callers can reuse one array.
+ */
+export function copyPath<R>(
+  fabric: Fabric<R>,
+  cpu: number,
+  srcNid: number,
+  dstNid: number,
+  out: R[] = [],
+): R[] {
+  const p = fabric.profile;
+  const sockets = p.topology.sockets;
+  const cpuSocket = p.socketOfCpu(cpu);
+  const srcSocket = p.socketOfNode(srcNid);
+  const dstSocket = p.socketOfNode(dstNid);
+  const ccd = p.ccdOfCpu(cpu);
+  out.length = 0;
+  out.push(fabric.mem[srcNid]);
+  if (srcSocket !== cpuSocket) out.push(fabric.interSocket[srcSocket * sockets + cpuSocket] as R);
+  out.push(fabric.ccdRead[ccd], fabric.ccdWrite[ccd]);
+  if (dstSocket !== cpuSocket) out.push(fabric.interSocket[cpuSocket * sockets + dstSocket] as R);
+  out.push(fabric.mem[dstNid]);
+  return out;
+}

@@ -1,0 +1,203 @@
+/**
+ * The machine profile schema: the one source of the MachineProfile type, of validation with
+ * exact field paths in messages, and of the JSON Schema that editors and the lab use.
+ *
+ * Sizes are written as strings ("256G") in profiles and held as byte counts once parsed, so
+ * the JSON Schema describes the document (input) side.
+ */
+import { z } from "zod";
+import { formatSize, tryParseSize } from "./units.js";
+
+const PAGE_SIZE = 4096;
+
+const positive = (description: string) => z.number().positive().describe(description);
+const nonNegative = (description: string) => z.number().min(0).describe(description);
+
+/** A node's memory: a size string such as "256G", or a byte count; must be whole pages. */
+const memorySize = z
+  .union([z.string(), z.int()])
+  .transform((value, ctx) => {
+    const r = typeof value === "number" ? checkBytes(value) : tryParseSize(value);
+    if (!r.ok) {
+      ctx.issues.push({ code: "custom", message: r.reason, input: value });
+      return z.NEVER;
+    }
+    if (r.bytes % PAGE_SIZE !== 0) {
+      ctx.issues.push({ code: "custom", message: "must be a multiple of 4K", input: value });
+      return z.NEVER;
+    }
+    return r.bytes;
+  })
+  .describe("Memory of the node: a size with binary units (e.g. 256G, 1T) or a byte count");
+
+function checkBytes(n: number): { ok: true; bytes: number } | { ok: false; reason: string } {
+  return n > 0 ? { ok: true, bytes: n } : { ok: false, reason: "size must be greater than zero" };
+}
+
+const nodeSchema = z.strictObject({
+  id: z.int().min(0).describe("NUMA node id; ids are 0..N-1"),
+  socket: z.int().min(0).describe("Socket whose IO die the node's memory hangs off"),
+  memory: memorySize,
+  kind: z
+    .enum(["dram", "cxl"])
+    .describe("dram: local DIMMs, CPUs attached; cxl: CPU-less CXL.mem node"),
+});
+
+const topologySchema = z.strictObject({
+  sockets: z.int().min(1).describe("Number of sockets"),
+  ccdsPerSocket: z
+    .int()
+    .min(1)
+    .describe("Core complex dies per socket; a CCD shares an L3 and one link to the IO die"),
+  coresPerCcd: z.int().min(1).describe("Cores per CCD"),
+  threadsPerCore: z.literal([1, 2]).describe("Hardware threads per core (2 with SMT)"),
+  nodes: z.array(nodeSchema).min(2).describe("NUMA nodes with memory"),
+});
+
+export const MachineProfileSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/, "must be lower-case letters, digits, '.', '_' or '-'")
+      .describe("Profile name, as given to --profile"),
+    description: z.string().describe("One line describing the machine"),
+    topology: topologySchema,
+    cpu: z.strictObject({
+      frequencyGHz: positive("Core clock while migrating, GHz"),
+      copyGBps: positive(
+        "One core's kernel page copy bandwidth (copy_page / folio_mc_copy), cross-node, GB/s",
+      ),
+    }),
+    fabric: z.strictObject({
+      fclkGHz: positive("Infinity Fabric clock, GHz"),
+      ccdReadBytesPerClk: positive("CCD <- IO die link width, bytes per FCLK cycle"),
+      ccdWriteBytesPerClk: positive("CCD -> IO die link width, bytes per FCLK cycle"),
+      interSocketGBps: positive("Socket-to-socket link bandwidth per direction, GB/s"),
+      memoryGBps: positive("Sustained bandwidth of one node's memory controllers, GB/s"),
+    }),
+    kernel: z.strictObject({
+      arch: z.enum(["x86_64", "arm64"]).describe("Kernel architecture"),
+      thpMigration: z.boolean().describe("CONFIG_ARCH_ENABLE_THP_MIGRATION: THPs migrate whole"),
+      nrMaxBatchedMigration: z
+        .int()
+        .min(1)
+        .describe("NR_MAX_BATCHED_MIGRATION in base pages (upstream: HPAGE_PMD_NR = 512)"),
+    }),
+    costs: z.strictObject({
+      syscallNs: nonNegative("move_pages/migrate_pages entry, checks and exit, per call, ns"),
+      pageWalkNs: nonNegative("Per address: page-table walk, isolation, list add, ns"),
+      folioNs: nonNegative(
+        "Per folio in migrate_pages: allocate destination, lock, rmap walk setup, metadata move, LRU add, unlock, free source, ns",
+      ),
+      pteNs: nonNegative("Per PTE: unmap to a migration entry plus remap, ns"),
+      pmdNs: nonNegative("Per PMD-mapped THP: unmap to a migration entry plus remap, ns"),
+      batchNs: nonNegative("Per migrate_pages_batch call: list handling, LRU drain, ns"),
+      tlbFlushNs: nonNegative("One local TLB flush, ns"),
+      ipiNs: nonNegative("Sender-side cost per remote CPU in a TLB shootdown, ns"),
+    }),
+  })
+  .superRefine((p, ctx) => {
+    const { nodes, sockets, ccdsPerSocket } = p.topology;
+    const seen = new Set<number>();
+    nodes.forEach((node, i) => {
+      if (seen.has(node.id)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["topology", "nodes", i, "id"],
+          message: `duplicate node id ${node.id}`,
+        });
+      } else if (node.id >= nodes.length) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["topology", "nodes", i, "id"],
+          message: `node ids must be 0..${nodes.length - 1} (got ${node.id})`,
+        });
+      }
+      seen.add(node.id);
+      if (node.socket >= sockets) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["topology", "nodes", i, "socket"],
+          message: `socket ${node.socket} out of range (sockets: ${sockets})`,
+        });
+      }
+    });
+    // CPUs belong to DRAM nodes; a socket's CCDs are split evenly among its DRAM nodes, as
+    // with AMD's NPS2/NPS4 settings, so every socket needs at least one and an even split.
+    for (let s = 0; s < sockets; s++) {
+      const dram = nodes.filter((n) => n.socket === s && n.kind === "dram").length;
+      if (dram === 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["topology", "nodes"],
+          message: `socket ${s} has no dram node`,
+        });
+      } else if (ccdsPerSocket % dram !== 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["topology", "ccdsPerSocket"],
+          message: `must be a multiple of the ${dram} dram nodes of socket ${s}`,
+        });
+      }
+    }
+  });
+
+/** A validated profile; node memory is in bytes. */
+export type MachineProfile = z.output<typeof MachineProfileSchema>;
+/** A profile as written in YAML or JSON; node memory may be a size string. */
+export type MachineProfileDocument = z.input<typeof MachineProfileSchema>;
+
+export type ProfileValidation =
+  | { ok: true; profile: MachineProfile }
+  | { ok: false; problems: string[] };
+
+/** Validates a parsed document; each problem reads `<path>: <message>`, e.g. `topology.nodes[1].memory: ...`. */
+export function validateProfile(data: unknown): ProfileValidation {
+  const r = MachineProfileSchema.safeParse(data, {
+    error: (issue) =>
+      issue.code === "invalid_type" && issue.input === undefined ? "required" : undefined,
+  });
+  if (r.success) return { ok: true, profile: r.data };
+  const problems: string[] = [];
+  for (const issue of r.error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys)
+        problems.push(`${formatPath([...issue.path, key])}: unknown key`);
+    } else {
+      const path = formatPath(issue.path);
+      problems.push(path === "" ? issue.message : `${path}: ${issue.message}`);
+    }
+  }
+  return { ok: false, problems };
+}
+
+/** `["topology", "nodes", 1, "memory"]` -> `topology.nodes[1].memory`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+/** The document form of a profile (sizes as strings), which validates against the schema. */
+export function toProfileDocument(p: MachineProfile): MachineProfileDocument {
+  return {
+    name: p.name,
+    description: p.description,
+    topology: {
+      ...p.topology,
+      nodes: p.topology.nodes.map((n) => ({ ...n, memory: formatSize(n.memory) })),
+    },
+    cpu: { ...p.cpu },
+    fabric: { ...p.fabric },
+    kernel: { ...p.kernel },
+    costs: { ...p.costs },
+  };
+}
+
+/** JSON Schema (draft 2020-12) of the profile document, for editors and the lab. */
+export function machineProfileJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(MachineProfileSchema, { io: "input" });
+}

@@ -1,0 +1,96 @@
+/**
+ * Text <-> number conversions for sizes and counts given on the command line or in profiles.
+ * Sizes use binary multiples as the kernel's memparse() does: K = 1024, M = 1024K, ...
+ */
+import { UsageError } from "../errors.js";
+
+const UNITS = ["K", "M", "G", "T"] as const;
+const UNIT_SHIFT: Record<string, bigint> = { K: 10n, M: 20n, G: 30n, T: 40n };
+const SIZE_RE = /^(\d+)(?:\.(\d+))?(?:([KMGT])(?:i?B)?|B)?$/i;
+const EXAMPLE = "expected a byte count or a number with K, M, G or T, e.g. 4K, 2M, 1G";
+
+export interface SizeOptions {
+  /** Accept "0" (default: a size must be positive). */
+  allowZero?: boolean;
+}
+
+export type SizeResult = { ok: true; bytes: number } | { ok: false; reason: string };
+
+/** Parses a size without throwing, so schemas can report the reason at their own path. */
+export function tryParseSize(text: string, options: SizeOptions = {}): SizeResult {
+  const t = text.trim();
+  if (t === "") return { ok: false, reason: "empty size" };
+  if (t.startsWith("-")) return { ok: false, reason: `size must not be negative (got '${t}')` };
+  const m = SIZE_RE.exec(t);
+  if (m === null) return { ok: false, reason: `invalid size '${t}' (${EXAMPLE})` };
+  const [, whole, frac = "", unit] = m;
+  // Exact decimal arithmetic: 1.5G is a whole number of bytes, 0.3K is not.
+  const scaled = BigInt(whole + frac) << (unit === undefined ? 0n : UNIT_SHIFT[unit.toUpperCase()]);
+  const divisor = 10n ** BigInt(frac.length);
+  if (scaled % divisor !== 0n) {
+    return { ok: false, reason: `size '${t}' is not a whole number of bytes` };
+  }
+  const bytes = scaled / divisor;
+  if (bytes > BigInt(Number.MAX_SAFE_INTEGER)) {
+    return { ok: false, reason: `size '${t}' is too large` };
+  }
+  if (bytes === 0n && !options.allowZero) {
+    return { ok: false, reason: `size must be greater than zero (got '${t}')` };
+  }
+  return { ok: true, bytes: Number(bytes) };
+}
+
+/** Parses a size such as `4K`, `2M`, `1.5G` or `4096`; throws UsageError naming `what`. */
+export function parseSize(text: string, what: string, options: SizeOptions = {}): number {
+  const r = tryParseSize(text, options);
+  if (!r.ok) throw new UsageError(`${what}: ${r.reason}`);
+  return r.bytes;
+}
+
+/** Formats bytes with the largest unit that divides them exactly: 4K, 2M, 512G, 1T, 1536K, 100. */
+export function formatSize(bytes: number): string {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) {
+    throw new RangeError(`formatSize: not a byte count: ${bytes}`);
+  }
+  if (bytes === 0) return "0";
+  let value = bytes;
+  let unit = "";
+  for (const u of UNITS) {
+    if (value % 1024 !== 0) break;
+    value /= 1024;
+    unit = u;
+  }
+  return `${value}${unit}`;
+}
+
+/** Parses a comma-separated list, e.g. `4K,64K,2M`; every item goes through `parseItem`. */
+export function parseList<T>(
+  text: string,
+  what: string,
+  parseItem: (item: string, what: string) => T,
+): T[] {
+  const items = text.split(",").map((s) => s.trim());
+  if (items.some((s) => s === "")) {
+    throw new UsageError(`${what}: empty item in list '${text}'`);
+  }
+  return items.map((item) => parseItem(item, what));
+}
+
+function parseInteger(text: string, what: string, min: number, expected: string): number {
+  const t = text.trim();
+  const n = /^\d+$/.test(t) ? Number(t) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`${what}: expected ${expected}, got '${text}'`);
+  }
+  return n;
+}
+
+/** Parses an integer >= 0 (decimal digits only); throws UsageError naming `what`. */
+export function parseCount(text: string, what: string): number {
+  return parseInteger(text, what, 0, "a non-negative integer");
+}
+
+/** Parses an integer >= 1 (decimal digits only); throws UsageError naming `what`. */
+export function parsePositiveInt(text: string, what: string): number {
+  return parseInteger(text, what, 1, "a positive integer");
+}

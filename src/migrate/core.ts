@@ -1,0 +1,373 @@
+/**
+ * migrate_pages(), migrate_pages_sync() and migrate_pages_batch() of mm/migrate.c, as the
+ * semantics reference (§3-§5) describes them. Lists are arrays; "moving a folio to a list" is
+ * appending it there and dropping it from the array it came from, in order.
+ *
+ * Simplification: the model has no hugetlb folios, so migrate_hugetlbs() has nothing to do.
+ */
+import { EAGAIN, ENOMEM } from "../mm/errno.js";
+import { type Folio, PG } from "../mm/folio.js";
+import { splitFolio } from "../mm/rmap.js";
+import { tryToUnmapFlush } from "../mm/tlb.js";
+import type { Yieldable } from "../sim/simulator.js";
+import { PH_FLUSH } from "./exec.js";
+import { finishSource, migrateFolioMove, migrateFolioUnmap, undoFolio } from "./folio-steps.js";
+import {
+  MIGRATE_ASYNC,
+  MIGRATE_MODE_NAMES,
+  MIGRATE_REASON_NAMES,
+  MR_LONGTERM_PIN,
+  MR_NUMA_MISPLACED,
+  NR_MAX_MIGRATE_ASYNC_RETRY,
+  NR_MAX_MIGRATE_PAGES_RETRY,
+  NR_MAX_MIGRATE_SYNC_RETRY,
+} from "./modes.js";
+import type { MigrationRun } from "./run.js";
+
+/** struct migrate_pages_stats */
+export interface MigrateStats {
+  nrSucceeded: number;
+  nrFailedPages: number;
+  nrThpSucceeded: number;
+  nrThpFailed: number;
+  nrThpSplit: number;
+  nrSplit: number;
+}
+
+function newStats(): MigrateStats {
+  return {
+    nrSucceeded: 0,
+    nrFailedPages: 0,
+    nrThpSucceeded: 0,
+    nrThpFailed: 0,
+    nrThpSplit: 0,
+    nrSplit: 0,
+  };
+}
+
+export type MigGen<T> = Generator<Yieldable, T, unknown>;
+
+export interface MigratePagesResult {
+  /** A negative errno (-ENOMEM), or the number of folios not migrated. */
+  rc: number;
+  /** Base pages migrated (*nr_succeeded). */
+  nrSucceeded: number;
+  stats: MigrateStats;
+}
+
+function appendAll(dst: Folio[], src: readonly Folio[]): void {
+  for (const f of src) dst.push(f);
+}
+
+/**
+ * migrate_pages(from, ...): `from` holds isolated folios; afterwards it holds exactly those
+ * not migrated, which the caller must put back.
+ */
+export function* migratePages(
+  run: MigrationRun,
+  from: Folio[],
+  mode: number,
+  reason: number,
+): MigGen<MigratePagesResult> {
+  const k = run.k;
+  k.ctx.trace.emit("mm_migrate_pages_start", {
+    mode: MIGRATE_MODE_NAMES[mode],
+    reason: MIGRATE_REASON_NAMES[reason],
+  });
+  const stats = newStats();
+  const retFolios: Folio[] = [];
+  let rcGather = 0;
+  let pos = 0;
+  while (pos < from.length) {
+    // A batch ends with the folio that takes it to NR_MAX_BATCHED_MIGRATION base pages.
+    let sum = 0;
+    let end = pos;
+    while (end < from.length) {
+      sum += from[end].nrPages;
+      end++;
+      if (sum >= k.nrMaxBatchedMigration) break;
+    }
+    const batch = from.slice(pos, end);
+    pos = end;
+    const splitFolios: Folio[] = [];
+    const rc =
+      mode === MIGRATE_ASYNC
+        ? yield* migratePagesBatch(
+            run,
+            batch,
+            mode,
+            reason,
+            retFolios,
+            splitFolios,
+            stats,
+            NR_MAX_MIGRATE_PAGES_RETRY,
+          )
+        : yield* migratePagesSync(run, batch, mode, reason, retFolios, splitFolios, stats);
+    appendAll(retFolios, batch);
+    if (rc < 0) {
+      rcGather = rc;
+      appendAll(retFolios, splitFolios);
+      break;
+    }
+    if (splitFolios.length > 0) {
+      // The pieces get one ASYNC pass; the parent already counted as one failure.
+      yield* migratePagesBatch(run, splitFolios, MIGRATE_ASYNC, reason, retFolios, null, stats, 1);
+      appendAll(retFolios, splitFolios);
+    }
+    rcGather += rc;
+  }
+  // ret_folios go back at the head of `from`, before anything never attempted.
+  const untried = from.slice(pos);
+  from.length = 0;
+  appendAll(from, retFolios);
+  appendAll(from, untried);
+  if (from.length === 0) rcGather = 0;
+
+  const vm = k.ctx.vmstat;
+  vm.count("pgmigrate_success", stats.nrSucceeded);
+  vm.count("pgmigrate_fail", stats.nrFailedPages);
+  vm.count("thp_migration_success", stats.nrThpSucceeded);
+  vm.count("thp_migration_fail", stats.nrThpFailed);
+  vm.count("thp_migration_split", stats.nrThpSplit);
+  k.ctx.trace.emit("mm_migrate_pages", {
+    succeeded: stats.nrSucceeded,
+    failed: stats.nrFailedPages,
+    thp_succeeded: stats.nrThpSucceeded,
+    thp_failed: stats.nrThpFailed,
+    thp_split: stats.nrThpSplit,
+    large_folio_split: stats.nrSplit,
+    mode: MIGRATE_MODE_NAMES[mode],
+    reason: MIGRATE_REASON_NAMES[reason],
+  });
+  return { rc: rcGather, nrSucceeded: stats.nrSucceeded, stats };
+}
+
+/** migrate_pages_sync(): the whole batch ASYNC first, then each leftover folio alone. */
+function* migratePagesSync(
+  run: MigrationRun,
+  from: Folio[],
+  mode: number,
+  reason: number,
+  ret: Folio[],
+  split: Folio[],
+  stats: MigrateStats,
+): MigGen<number> {
+  const astats = newStats();
+  const failedAsync: Folio[] = [];
+  let rc = yield* migratePagesBatch(
+    run,
+    from,
+    MIGRATE_ASYNC,
+    reason,
+    failedAsync,
+    split,
+    astats,
+    NR_MAX_MIGRATE_ASYNC_RETRY,
+  );
+  stats.nrSucceeded += astats.nrSucceeded;
+  stats.nrThpSucceeded += astats.nrThpSucceeded;
+  stats.nrThpSplit += astats.nrThpSplit;
+  stats.nrSplit += astats.nrSplit;
+  if (rc < 0) {
+    stats.nrFailedPages += astats.nrFailedPages;
+    stats.nrThpFailed += astats.nrThpFailed;
+    appendAll(ret, failedAsync);
+    return rc;
+  }
+  stats.nrThpFailed += astats.nrThpSplit;
+  let nrFailed = astats.nrSplit;
+  // Permanent ASYNC failures are retried in the real mode too.
+  appendAll(from, failedAsync);
+  for (let i = 0; i < from.length; i++) {
+    const single = [from[i]];
+    rc = yield* migratePagesBatch(
+      run,
+      single,
+      mode,
+      reason,
+      ret,
+      split,
+      stats,
+      NR_MAX_MIGRATE_SYNC_RETRY,
+    );
+    appendAll(ret, single);
+    if (rc < 0) {
+      from.splice(0, i + 1);
+      return rc;
+    }
+    nrFailed += rc;
+  }
+  from.length = 0;
+  return nrFailed;
+}
+
+/** try_split_folio(): the pieces go to `split` (or stay in place when there is no list). */
+function trySplit(run: MigrationRun, folio: Folio, split: Folio[] | null, keep: Folio[]): number {
+  const pieces = splitFolio(folio, run.k.ctx);
+  if (typeof pieces === "number") return pieces;
+  appendAll(split ?? keep, pieces);
+  return 0;
+}
+
+/**
+ * migrate_pages_batch(): unmap every folio, one TLB flush, then move every folio. Folios
+ * still at -EAGAIN when the passes run out stay in `from`.
+ */
+function* migratePagesBatch(
+  run: MigrationRun,
+  from: Folio[],
+  mode: number,
+  reason: number,
+  ret: Folio[],
+  split: Folio[] | null,
+  stats: MigrateStats,
+  nrPass: number,
+): MigGen<number> {
+  const { k, exec } = run;
+  const nosplit = reason === MR_NUMA_MISPLACED;
+  const unmapFolios: Folio[] = [];
+  const dstFolios: Folio[] = [];
+  let nrFailed = 0;
+  let rcSaved = 0;
+  let retry = 1;
+  let thpRetry = 0;
+  let retryPages = 0;
+
+  unmap: for (let pass = 0; pass < nrPass && retry; pass++) {
+    retry = 0;
+    thpRetry = 0;
+    retryPages = 0;
+    const keep: Folio[] = [];
+    for (let i = 0; i < from.length; i++) {
+      const folio = from[i];
+      const isThp = folio.isThp ? 1 : 0;
+      const nr = folio.nrPages;
+
+      // Partially mapped large folios are split first (their pieces count as one failure).
+      if (nr > 2 && folio.test(PG.deferredSplit) && folio.test(PG.partiallyMapped)) {
+        if (trySplit(run, folio, split, keep) === 0) {
+          nrFailed++;
+          stats.nrThpFailed += isThp;
+          stats.nrThpSplit += isThp;
+          stats.nrSplit++;
+          continue;
+        }
+      }
+      if (isThp && !k.thpMigration) {
+        nrFailed++;
+        stats.nrThpFailed++;
+        if (trySplit(run, folio, split, keep) === 0) {
+          stats.nrThpSplit++;
+          stats.nrSplit++;
+        } else {
+          stats.nrFailedPages += nr;
+          ret.push(folio);
+        }
+        continue;
+      }
+      // Freed under us: only the isolation reference is left.
+      if (!folio.test(PG.movableOps) && folio.refcount === 1) {
+        stats.nrSucceeded += nr;
+        stats.nrThpSucceeded += isThp;
+        finishSource(run, folio, reason);
+        continue;
+      }
+
+      const { rc, dst } = migrateFolioUnmap(run, folio, mode, ret);
+      if (rc === 0 && dst !== null) {
+        unmapFolios.push(folio);
+        dstFolios.push(dst);
+      } else if (rc === -EAGAIN) {
+        retry++;
+        thpRetry += isThp;
+        retryPages += nr;
+        keep.push(folio);
+      } else if (rc === -ENOMEM) {
+        nrFailed++;
+        stats.nrThpFailed += isThp;
+        if (folio.isLarge && !nosplit) {
+          const splitRc = trySplit(run, folio, split, keep);
+          if (splitRc === 0) {
+            stats.nrThpSplit += isThp;
+            stats.nrSplit++;
+            continue;
+          }
+          if (splitRc === -EAGAIN && reason === MR_LONGTERM_PIN) {
+            nrFailed--;
+            stats.nrThpFailed -= isThp;
+            retry++;
+            thpRetry += isThp;
+            retryPages += nr;
+            keep.push(folio);
+            continue;
+          }
+        }
+        // Out of memory on the target: abort the unmap phase; the rest is not tried.
+        stats.nrFailedPages += nr + retryPages;
+        stats.nrThpFailed += thpRetry;
+        rcSaved = -ENOMEM;
+        for (let j = i; j < from.length; j++) keep.push(from[j]);
+        from.length = 0;
+        appendAll(from, keep);
+        break unmap;
+      } else {
+        nrFailed++;
+        stats.nrThpFailed += isThp;
+        stats.nrFailedPages += nr;
+      }
+    }
+    from.length = 0;
+    appendAll(from, keep);
+  }
+  if (rcSaved === 0) {
+    nrFailed += retry;
+    stats.nrThpFailed += thpRetry;
+    stats.nrFailedPages += retryPages;
+  } else if (unmapFolios.length === 0) {
+    return rcSaved;
+  }
+
+  // One flush for every TLB entry the unmap phase deferred, before any data is copied.
+  const flush = tryToUnmapFlush(exec.task, k.ctx);
+  if (flush.flushed) run.chargeFlushes(1, flush.ipis, PH_FLUSH);
+  exec.charge(PH_FLUSH, k.costs.batchNs);
+
+  retry = 1;
+  for (let pass = 0; pass < nrPass && retry; pass++) {
+    retry = 0;
+    thpRetry = 0;
+    retryPages = 0;
+    let w = 0;
+    for (let i = 0; i < unmapFolios.length; i++) {
+      const src = unmapFolios[i];
+      const dst = dstFolios[i];
+      const rc = migrateFolioMove(run, dst, src, reason, ret);
+      const isThp = src.isThp ? 1 : 0;
+      if (rc === 0) {
+        stats.nrSucceeded += src.nrPages;
+        stats.nrThpSucceeded += isThp;
+      } else if (rc === -EAGAIN) {
+        retry++;
+        thpRetry += isThp;
+        retryPages += src.nrPages;
+        unmapFolios[w] = src;
+        dstFolios[w] = dst;
+        w++;
+      } else {
+        nrFailed++;
+        stats.nrThpFailed += isThp;
+        stats.nrFailedPages += src.nrPages;
+      }
+    }
+    unmapFolios.length = w;
+    dstFolios.length = w;
+  }
+  nrFailed += retry;
+  stats.nrThpFailed += thpRetry;
+  stats.nrFailedPages += retryPages;
+
+  // Move retries ran out: restore the sources and give the destinations back.
+  for (let i = 0; i < unmapFolios.length; i++) undoFolio(run, dstFolios[i], unmapFolios[i], ret);
+  yield* exec.sync();
+  return rcSaved !== 0 ? rcSaved : nrFailed;
+}

@@ -1,0 +1,222 @@
+/**
+ * The per-folio steps of migrate_pages_batch(): migrate_folio_unmap(), migrate_folio_move(),
+ * move_to_new_folio() / __migrate_folio(), and the undo of an unmapped folio.
+ */
+import { EAGAIN, EBUSY, EHWPOISON, ENOMEM } from "../mm/errno.js";
+import {
+  FOLIO_CONTENT_COPIED,
+  FOLIO_WAS_MAPPED,
+  FOLIO_WAS_MLOCKED,
+  type Folio,
+  PG,
+} from "../mm/folio.js";
+import { removeMigrationPtes, tryToMigrate } from "../mm/rmap.js";
+import { PH_COPY, PH_MOVE, PH_PUTBACK, PH_UNMAP } from "./exec.js";
+import {
+  MIGRATE_ASYNC,
+  MIGRATE_SYNC,
+  MIGRATE_SYNC_LIGHT,
+  MR_DEMOTION,
+  MR_MEMORY_FAILURE,
+} from "./modes.js";
+import type { MigrationRun } from "./run.js";
+
+/** Flags that __migrate_folio() carries from the source to the destination (folio_migrate_flags). */
+const MIGRATED_FLAGS =
+  PG.referenced |
+  PG.uptodate |
+  PG.workingset |
+  PG.dirty |
+  PG.swapbacked |
+  PG.active |
+  PG.unevictable;
+
+/** Expected refcount of an unmapped anon folio that is not in the swap cache: the isolation ref. */
+function expectedRefcount(folio: Folio): number {
+  let refs = 1 + folio.mapcount;
+  if (folio.test(PG.swapcache)) refs += folio.nrPages;
+  return refs;
+}
+
+/** Outcome of migrate_folio_unmap: 0 with a destination, or a negative errno. */
+export interface UnmapOutcome {
+  rc: number;
+  dst: Folio | null;
+}
+const NOMEM: UnmapOutcome = { rc: -ENOMEM, dst: null };
+const AGAIN: UnmapOutcome = { rc: -EAGAIN, dst: null };
+
+/**
+ * migrate_folio_unmap(): allocate the destination, lock the source, replace its mappings with
+ * migration entries. On a permanent failure the source is appended to `ret`; on -EAGAIN and
+ * -ENOMEM it is left for the caller, which still holds it in `from`.
+ */
+export function migrateFolioUnmap(
+  run: MigrationRun,
+  src: Folio,
+  mode: number,
+  ret: Folio[],
+): UnmapOutcome {
+  const { k, exec } = run;
+  const dst = run.target.alloc(src);
+  if (dst === null) return NOMEM;
+  dst.migrateInfo = 0;
+  exec.charge(PH_UNMAP, k.costs.folioNs);
+
+  if (src.test(PG.locked)) {
+    // Only another migration can hold the lock here; sleeping on it would need a second task.
+    if (mode === MIGRATE_ASYNC || exec.task.pfMemalloc || mode === MIGRATE_SYNC_LIGHT) {
+      run.target.free(dst);
+      return AGAIN;
+    }
+    throw new Error(`folio ${src.pfn} is locked by the migrating task itself`);
+  }
+  src.set(PG.locked);
+  const wasMlocked = src.test(PG.mlocked);
+
+  if (src.test(PG.writeback)) {
+    if (mode !== MIGRATE_SYNC) {
+      src.clear(PG.locked);
+      run.target.free(dst);
+      ret.push(src);
+      return { rc: -EBUSY, dst: null };
+    }
+    // MIGRATE_SYNC waits for writeback to end.
+    src.clear(PG.writeback);
+  }
+  dst.migrateAnonVma = src.mapping;
+  dst.set(PG.locked);
+
+  if (src.test(PG.movableOps)) {
+    dst.migrateInfo = 0;
+    return { rc: 0, dst };
+  }
+
+  let wasMapped = false;
+  if (src.mapcount > 0) {
+    const r = tryToMigrate(src, exec.task, mode === MIGRATE_ASYNC, k.ctx);
+    exec.charge(PH_UNMAP, (r.ptes * k.costs.pteNs + r.pmds * k.costs.pmdNs) / 2);
+    run.chargeFlushes(r.localFlushes, r.ipis, PH_UNMAP);
+    wasMapped = true;
+  }
+  if (src.mapcount === 0) {
+    dst.migrateInfo = (wasMapped ? FOLIO_WAS_MAPPED : 0) | (wasMlocked ? FOLIO_WAS_MLOCKED : 0);
+    return { rc: 0, dst };
+  }
+  // Still mapped (a pinned anon-exclusive page): put back what was unmapped.
+  if (wasMapped) restoreSource(run, src);
+  dst.migrateAnonVma = null;
+  src.clear(PG.locked);
+  dst.clear(PG.locked);
+  run.target.free(dst);
+  return AGAIN;
+}
+
+/** Point the migration entries of src back at src (the undo half of remove_migration_ptes). */
+function restoreSource(run: MigrationRun, src: Folio): void {
+  const r = removeMigrationPtes(src, src, run.k.ctx);
+  run.exec.charge(PH_PUTBACK, (r.ptes * run.k.costs.pteNs + r.pmds * run.k.costs.pmdNs) / 2);
+}
+
+/**
+ * migrate_folio_move(): copy (unless already copied) and commit, then remap to the
+ * destination. Returns 0, -EAGAIN (source stays locked and unmapped, destination kept) or a
+ * permanent error (source restored and appended to `ret`, destination freed).
+ */
+export function migrateFolioMove(
+  run: MigrationRun,
+  dst: Folio,
+  src: Folio,
+  reason: number,
+  ret: Folio[],
+): number {
+  const { k, exec } = run;
+  const info = dst.migrateInfo;
+  const wasMapped = (info & FOLIO_WAS_MAPPED) !== 0;
+
+  let rc = 0;
+  if (!src.test(PG.movableOps)) rc = moveToNewFolio(run, dst, src);
+  if (rc === -EAGAIN) {
+    // The copied marker was consumed: a retry copies afresh.
+    dst.migrateInfo = info & ~FOLIO_CONTENT_COPIED;
+    return rc;
+  }
+  if (rc !== 0) {
+    if (wasMapped) restoreSource(run, src);
+    dst.migrateAnonVma = null;
+    src.clear(PG.locked);
+    ret.push(src);
+    dst.clear(PG.locked);
+    run.target.free(dst);
+    return rc;
+  }
+
+  if (!src.test(PG.movableOps)) dst.set(PG.lru);
+  if (wasMapped) {
+    const r = removeMigrationPtes(src, dst, k.ctx);
+    exec.charge(PH_MOVE, (r.ptes * k.costs.pteNs + r.pmds * k.costs.pmdNs) / 2);
+  }
+  if (info & FOLIO_WAS_MLOCKED) dst.set(PG.mlocked);
+  dst.clear(PG.locked);
+  dst.migrateInfo = 0;
+  dst.migrateAnonVma = null;
+  // The allocation reference: the page-table references now keep the destination alive.
+  dst.refcount--;
+  src.clear(PG.locked);
+  run.exec.noteRemap();
+  finishSource(run, src, reason);
+  return 0;
+}
+
+/** The source folio after a successful move (or found freed): NR_ISOLATED and the isolation ref. */
+export function finishSource(run: MigrationRun, src: Folio, reason: number): void {
+  src.clear(PG.active | PG.unevictable | PG.isolated);
+  if (reason !== MR_DEMOTION && !src.test(PG.movableOps)) {
+    run.k.ctx.vmstat.addNode(src.nid, "nr_isolated_anon", -src.nrPages);
+  }
+  if (reason !== MR_MEMORY_FAILURE) {
+    src.refcount--;
+    if (src.refcount === 0) run.k.phys.freeFolio(src);
+  }
+}
+
+/** move_to_new_folio() for anonymous folios: the generic __migrate_folio(). */
+function moveToNewFolio(run: MigrationRun, dst: Folio, src: Folio): number {
+  if (src.refcount !== expectedRefcount(src)) return -EAGAIN;
+  if (dst.migrateInfo & FOLIO_CONTENT_COPIED) {
+    dst.migrateInfo &= ~FOLIO_CONTENT_COPIED;
+  } else {
+    const rc = copyFolio(run, dst, src);
+    if (rc !== 0) return rc;
+  }
+  // Plain anon: no mapping to switch; the refcount freeze of a large folio cannot fail here
+  // since the count was just checked and nothing else runs between.
+  src.clear(PG.deferredSplit | PG.partiallyMapped);
+  dst.index = src.index;
+  dst.mapping = src.mapping;
+  dst.flags |= src.flags & MIGRATED_FLAGS;
+  dst.set(PG.swapbacked);
+  src.clear(PG.active | PG.unevictable);
+  return 0;
+}
+
+/** folio_mc_copy(): the CPU copy of the move phase, page by page; a poisoned page stops it. */
+function copyFolio(run: MigrationRun, dst: Folio, src: Folio): number {
+  const { k, exec } = run;
+  const phys = k.phys;
+  if (phys.hasHwPoisoned(src)) return -EHWPOISON;
+  exec.charge(PH_COPY, k.cpuCopyNs(exec.task.cpu, src.nid, dst.nid, src.sizeBytes));
+  phys.contents?.copyPages(dst.pfn, src.pfn, src.nrPages);
+  run.copiedBytes += src.sizeBytes;
+  return 0;
+}
+
+/** migrate_folio_undo_src/dst for a folio whose move retries ran out. */
+export function undoFolio(run: MigrationRun, dst: Folio, src: Folio, ret: Folio[]): void {
+  if (dst.migrateInfo & FOLIO_WAS_MAPPED) restoreSource(run, src);
+  dst.migrateAnonVma = null;
+  src.clear(PG.locked);
+  ret.push(src);
+  dst.clear(PG.locked);
+  run.target.free(dst);
+}

@@ -1,0 +1,24 @@
+/** folio_isolate_lru() and putback_movable_pages(): taking folios off the LRU for migration. */
+import { type Folio, PG } from "../mm/folio.js";
+import type { MmContext } from "../mm/vm.js";
+
+/** Isolate an LRU folio: +1 reference, NR_ISOLATED_ANON += nrPages. False if not on the LRU. */
+export function folioIsolateLru(folio: Folio, ctx: MmContext): boolean {
+  if (!folio.test(PG.lru)) return false;
+  folio.clear(PG.lru);
+  folio.set(PG.isolated);
+  folio.refcount++;
+  ctx.vmstat.addNode(folio.nid, "nr_isolated_anon", folio.nrPages);
+  return true;
+}
+
+/** putback_movable_pages(): every folio back on the LRU, dropping the isolation reference. */
+export function putbackMovablePages(folios: readonly Folio[], ctx: MmContext): void {
+  for (const folio of folios) {
+    folio.clear(PG.isolated);
+    folio.set(PG.lru);
+    ctx.vmstat.addNode(folio.nid, "nr_isolated_anon", -folio.nrPages);
+    folio.refcount--;
+    if (folio.refcount === 0) ctx.phys.freeFolio(folio);
+  }
+}

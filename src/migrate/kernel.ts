@@ -1,0 +1,97 @@
+/**
+ * One booted machine: the emulated hardware of a profile, physical memory, the processes and
+ * the counters, tracepoints and virtual clock that migration runs against.
+ */
+import { buildFabric, copyPath } from "../machine/fabric.js";
+import type { LoadedProfile } from "../machine/profile.js";
+import { PhysMem } from "../mm/phys.js";
+import { Task } from "../mm/task.js";
+import { Tracer } from "../mm/trace.js";
+import { type MmContext, MmStruct } from "../mm/vm.js";
+import { Vmstat } from "../mm/vmstat.js";
+import { Simulator } from "../sim/simulator.js";
+
+export interface KernelOptions {
+  profile: LoadedProfile;
+  seed?: number;
+  /** Bytes mode: real page contents in shared memory. */
+  contents?: boolean;
+  /** NR_MAX_BATCHED_MIGRATION in base pages; the profile's value by default. */
+  nrMaxBatchedMigration?: number;
+  /** Record tracepoints (off by default: they cost time and memory). */
+  trace?: boolean;
+}
+
+interface Link {
+  name: string;
+  capacity: number;
+}
+
+export class Kernel {
+  readonly profile: LoadedProfile;
+  readonly sim: Simulator;
+  readonly phys: PhysMem;
+  readonly ctx: MmContext;
+  readonly costs: LoadedProfile["costs"];
+  readonly nrMaxBatchedMigration: number;
+  /** CONFIG_ARCH_ENABLE_THP_MIGRATION */
+  readonly thpMigration: boolean;
+  readonly tasks = new Map<number, Task>();
+  private nextPid = 1;
+  private nextMmId = 1;
+  private readonly fabric;
+  /** One core's copy rate between two nodes, by "ccd:src:dst" (bytes per ns). */
+  private readonly copyRates = new Map<string, number>();
+
+  constructor(opts: KernelOptions) {
+    const profile = opts.profile;
+    this.profile = profile;
+    this.sim = new Simulator(opts.seed ?? 1);
+    this.phys = new PhysMem(
+      profile.topology.nodes.map((n) => ({ nid: n.id, bytes: profile.nodeBytes(n.id) })),
+      { contents: opts.contents ?? false },
+    );
+    const trace = new Tracer();
+    trace.enabled = opts.trace ?? false;
+    trace.clock = () => this.sim.now;
+    this.ctx = { phys: this.phys, trace, vmstat: new Vmstat() };
+    this.costs = profile.costs;
+    this.nrMaxBatchedMigration = opts.nrMaxBatchedMigration ?? profile.kernel.nrMaxBatchedMigration;
+    this.thpMigration = profile.kernel.thpMigration;
+    this.fabric = buildFabric(profile, {
+      addResource: (name: string, capacity: number): Link => ({ name, capacity }),
+    });
+  }
+
+  /** A user process with its own address space, running on `cpu`. */
+  spawnProcess(cpu = 0): Task {
+    const mm = new MmStruct(this.nextMmId++, this.phys);
+    mm.cpuMask.add(cpu);
+    const task = new Task(this.nextPid++, cpu, mm);
+    this.tasks.set(task.pid, task);
+    return task;
+  }
+
+  /** N_MEMORY: the node exists and has memory. */
+  nodeHasMemory(nid: number): boolean {
+    return this.profile.topology.nodes.some((n) => n.id === nid) && this.phys.nodePages(nid) > 0;
+  }
+
+  /**
+   * Time for one core to copy `bytes` from srcNid to dstNid when nothing else shares its
+   * path: the slower of the core's own copy rate and every link the copy crosses.
+   */
+  cpuCopyNs(cpu: number, srcNid: number, dstNid: number, bytes: number): number {
+    const ccd = this.profile.ccdOfCpu(cpu);
+    const key = `${ccd}:${srcNid}:${dstNid}`;
+    let rate = this.copyRates.get(key);
+    if (rate === undefined) {
+      rate = this.profile.cpu.copyGBps;
+      for (const link of copyPath(this.fabric, cpu, srcNid, dstNid) as Link[]) {
+        rate = Math.min(rate, link.capacity);
+      }
+      this.copyRates.set(key, rate);
+    }
+    return bytes / rate;
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * move_pages(2) (mm/migrate.c: kernel_move_pages, do_pages_move, do_pages_stat) as the
+ * semantics reference §15 describes it.
+ *
+ * User memory: `pages`, `nodes` and `status` stand for the user's arrays; an index at or past
+ * an array's length is an address that faults, so a short array gives EFAULT exactly where a
+ * too-short user buffer would. Addresses are not untagged (no LAM/TBI in the model).
+ */
+import { EACCES, EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, EPERM, ESRCH } from "../mm/errno.js";
+import type { Folio } from "../mm/folio.js";
+import type { Task } from "../mm/task.js";
+import { folioMaybeMappedShared, type MmStruct, type Vma } from "../mm/vm.js";
+import type { MigGen } from "./core.js";
+import { migratePages } from "./core.js";
+import { type Exec, PH_ISOLATE } from "./exec.js";
+import { folioIsolateLru, putbackMovablePages } from "./isolate.js";
+import type { Kernel } from "./kernel.js";
+import {
+  DO_PAGES_STAT_CHUNK_NR,
+  MAX_NUMNODES,
+  MIGRATE_SYNC,
+  MPOL_MF_MOVE,
+  MPOL_MF_MOVE_ALL,
+  MR_SYSCALL,
+} from "./modes.js";
+import { MigrationRun, type MigrationTarget } from "./run.js";
+import { vmaMigratable } from "./vma.js";
+
+export interface MovePagesArgs {
+  /** 0 for the calling task. */
+  pid: number;
+  count: number;
+  pages: ArrayLike<number>;
+  /** null: query mode. */
+  nodes: ArrayLike<number> | null;
+  status: Int32Array;
+  flags: number;
+}
+
+const NUMA_NO_NODE = -1;
+
+/** ptrace_may_access(PTRACE_MODE_READ_REALCREDS), modelled as: same uid, or a root caller. */
+export function ptraceMayAccess(caller: Task, target: Task): boolean {
+  return caller === target || caller.uid === 0 || caller.uid === target.uid;
+}
+
+/** The nodes a task may use: its cpuset's mems_allowed, or every node with memory. */
+export function memsAllowed(k: Kernel, task: Task): ReadonlySet<number> {
+  return task.memsAllowed ?? new Set(k.profile.topology.nodes.map((n) => n.id));
+}
+
+/** alloc_migration_target() with __GFP_THISNODE on one node, at the source's order. */
+export function nodeTarget(k: Kernel, nid: number): MigrationTarget {
+  return {
+    alloc: (src) => k.phys.allocFolio(nid, src.order),
+    free: (dst) => {
+      dst.refcount = 0;
+      k.phys.freeFolio(dst);
+    },
+  };
+}
+
+/** move_pages(2): returns 0, the number of entries not migrated, or a negative errno. */
+export function* sysMovePages(k: Kernel, exec: Exec, args: MovePagesArgs): MigGen<number> {
+  const caller = exec.task;
+  exec.charge(PH_ISOLATE, k.costs.syscallNs);
+  if (args.flags & ~(MPOL_MF_MOVE | MPOL_MF_MOVE_ALL)) return -EINVAL;
+  if (args.flags & MPOL_MF_MOVE_ALL && !caller.capSysNice) return -EPERM;
+  const target = args.pid === 0 ? caller : k.tasks.get(args.pid);
+  if (target === undefined) return -ESRCH;
+  if (!ptraceMayAccess(caller, target)) return -EPERM;
+  const mm = target.mm;
+  if (mm === null) return -EINVAL;
+  const allowed = memsAllowed(k, target);
+  if (args.nodes === null) return doPagesStat(k, exec, mm, args);
+  return yield* doPagesMove(k, exec, mm, allowed, args, args.nodes);
+}
+
+/** Query mode: report each page's node, 16 entries at a time. */
+function doPagesStat(k: Kernel, exec: Exec, mm: MmStruct, args: MovePagesArgs): number {
+  const chunk = new Int32Array(DO_PAGES_STAT_CHUNK_NR);
+  for (let i = 0; i < args.count; i += DO_PAGES_STAT_CHUNK_NR) {
+    const n = Math.min(DO_PAGES_STAT_CHUNK_NR, args.count - i);
+    if (i + n > args.pages.length) return -EFAULT;
+    for (let j = 0; j < n; j++) {
+      exec.charge(PH_ISOLATE, k.costs.pageWalkNs);
+      chunk[j] = pageStatus(mm, args.pages[i + j]);
+    }
+    if (i + n > args.status.length) return -EFAULT;
+    args.status.set(chunk.subarray(0, n), i);
+  }
+  return 0;
+}
+
+function pageStatus(mm: MmStruct, addr: number): number {
+  const l = mm.lookup(addr);
+  if (l.kind === "novma") return -EFAULT;
+  if (l.kind === "present") return l.folio.nid;
+  return -ENOENT;
+}
+
+function* doPagesMove(
+  k: Kernel,
+  exec: Exec,
+  mm: MmStruct,
+  allowed: ReadonlySet<number>,
+  args: MovePagesArgs,
+  nodes: ArrayLike<number>,
+): MigGen<number> {
+  const { count, pages, status } = args;
+  const migrateAll = (args.flags & MPOL_MF_MOVE_ALL) !== 0;
+  const run: Folio[] = [];
+  let currentNode = NUMA_NO_NODE;
+  let start = 0;
+  let err = 0;
+  let i = 0;
+  for (; i < count; i++) {
+    if (i >= pages.length || i >= nodes.length) {
+      err = -EFAULT;
+      break;
+    }
+    const addr = pages[i];
+    const node = nodes[i];
+    if (!Number.isInteger(node) || node < 0 || node >= MAX_NUMNODES || !k.nodeHasMemory(node)) {
+      err = -ENODEV;
+      break;
+    }
+    if (!allowed.has(node)) {
+      err = -EACCES;
+      break;
+    }
+    if (currentNode === NUMA_NO_NODE) {
+      start = i;
+      currentNode = node;
+    } else if (node !== currentNode) {
+      err = yield* movePagesAndStore(k, exec, run, currentNode, start, i, args);
+      if (err !== 0) return err;
+      start = i;
+      currentNode = node;
+    }
+    exec.charge(PH_ISOLATE, k.costs.pageWalkNs);
+    const queued = addFolioForMigration(k, mm, addr, node, migrateAll, run);
+    if (queued > 0) continue;
+    // Not queued: this entry gets its status now, and it ends the run before it.
+    if (i >= status.length) {
+      err = -EFAULT;
+      break;
+    }
+    status[i] = queued === 0 ? currentNode : queued;
+    err = yield* movePagesAndStore(k, exec, run, currentNode, start, i, args);
+    if (err > 0) return err - 1;
+    if (err < 0) return err;
+    currentNode = NUMA_NO_NODE;
+  }
+  const err1 = yield* movePagesAndStore(k, exec, run, currentNode, start, i, args);
+  return err >= 0 ? err1 : err;
+}
+
+/** add_folio_for_migration(): 1 queued, 0 already on the node, or a negative status. */
+function addFolioForMigration(
+  k: Kernel,
+  mm: MmStruct,
+  addr: number,
+  node: number,
+  migrateAll: boolean,
+  run: Folio[],
+): number {
+  const l = mm.lookup(addr);
+  if (l.kind === "novma" || !vmaMigratable(l.vma as Vma)) return -EFAULT;
+  if (l.kind !== "present") return -ENOENT;
+  const folio = l.folio;
+  if (folio.nid === node) return 0;
+  if (!migrateAll && folioMaybeMappedShared(folio)) return -EACCES;
+  if (!folioIsolateLru(folio, k.ctx)) return -EBUSY;
+  run.push(folio);
+  return 1;
+}
+
+/** do_move_pages_to_node() + store_status() for the run [start, i). */
+function* movePagesAndStore(
+  k: Kernel,
+  exec: Exec,
+  run: Folio[],
+  node: number,
+  start: number,
+  i: number,
+  args: MovePagesArgs,
+): MigGen<number> {
+  if (run.length === 0) return 0;
+  const r = yield* migratePages(
+    new MigrationRun(k, exec, nodeTarget(k, node)),
+    run,
+    MIGRATE_SYNC,
+    MR_SYSCALL,
+  );
+  if (r.rc !== 0) {
+    putbackMovablePages(run, k.ctx);
+    run.length = 0;
+    return r.rc > 0 ? r.rc + (args.count - i) : r.rc;
+  }
+  run.length = 0;
+  for (let j = start; j < i; j++) {
+    if (j >= args.status.length) return -EFAULT;
+    args.status[j] = node;
+  }
+  return 0;
+}

@@ -1,0 +1,31 @@
+import type { Folio } from "../mm/folio.js";
+import type { Exec } from "./exec.js";
+import type { Kernel } from "./kernel.js";
+
+/** get_new_folio / put_new_folio of migrate_pages(): where destinations come from. */
+export interface MigrationTarget {
+  /** A destination of the source's order, refcount 1; null when the allocation fails. */
+  alloc(src: Folio): Folio | null;
+  /** Give back a destination that was not used. */
+  free(dst: Folio): void;
+}
+
+/** One migrate_pages() call in progress: the kernel, the task's CPU meter and the target. */
+export class MigrationRun {
+  /** Bytes the CPU copied in the move phase. */
+  copiedBytes = 0;
+
+  constructor(
+    readonly k: Kernel,
+    readonly exec: Exec,
+    readonly target: MigrationTarget,
+  ) {}
+
+  /** Charge TLB flushes done at once (local) and the IPIs of remote shootdowns. */
+  chargeFlushes(localFlushes: number, ipis: number, phase: number): void {
+    const c = this.k.costs;
+    this.exec.charge(phase, localFlushes * c.tlbFlushNs + ipis * c.ipiNs);
+    this.exec.tlbFlushes += localFlushes;
+    this.exec.ipis += ipis;
+  }
+}

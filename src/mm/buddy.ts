@@ -1,0 +1,291 @@
+/**
+ * The buddy allocator of one node (a zone's free_area[]): free lists per order 0..MAX_PAGE_ORDER,
+ * splitting on allocation and merging with the buddy on free.
+ *
+ * Memory the model never touched has no metadata: the node's pages at or above `lazyNext` are
+ * implicit free MAX_PAGE_ORDER blocks, handed out in pfn order once the explicit order-10 list is
+ * empty. Boot is O(1) and a node costs nothing until it is used.
+ */
+
+import { MAX_PAGE_ORDER } from "./folio.js";
+import {
+  type MemSection,
+  NO_PFN,
+  PT_ANON_EXCLUSIVE,
+  PT_BUDDY,
+  PT_FRAG_PENDING,
+  PT_HEAD,
+  PT_KIND_MASK,
+  PT_NONE,
+  PT_ORDER_MASK,
+  PT_RESERVED,
+  PT_TAIL,
+  SECTION_MASK,
+  SECTION_SHIFT,
+  type SectionTable,
+} from "./sections.js";
+
+const MAX_ORDER_NR_PAGES = 1 << MAX_PAGE_ORDER;
+
+export class BuddyZone {
+  /** First pfn of each free list (LIFO: the most recently freed block first). */
+  private readonly freeHead = new Int32Array(MAX_PAGE_ORDER + 1).fill(NO_PFN);
+  /** free_area[order].nr_free, explicit blocks only. */
+  private readonly nrFree = new Int32Array(MAX_PAGE_ORDER + 1);
+  /** Offset from startPfn of the first untouched page; everything above is implicitly free. */
+  private lazyNext = 0;
+  /** Free pages, including the untouched tail. */
+  nrFreePages: number;
+  /** Pages allocated as non-folio filler (fragmentation, hwpoison). */
+  nrReserved = 0;
+
+  constructor(
+    readonly nid: number,
+    readonly startPfn: number,
+    readonly nrPages: number,
+    private readonly table: SectionTable,
+  ) {
+    this.nrFreePages = nrPages;
+  }
+
+  get endPfn(): number {
+    return this.startPfn + this.nrPages;
+  }
+
+  /** End of the touched part of the node: no page at or above it has metadata in use. */
+  get touchedEndPfn(): number {
+    return this.startPfn + this.lazyNext;
+  }
+
+  /**
+   * __rmqueue_smallest: take a block from the smallest order >= `order` that has one and split it
+   * down. Returns the pfn of a block of exactly `order`, whose head type is left PT_NONE for the
+   * caller to mark, or NO_PFN.
+   */
+  rmqueue(order: number): number {
+    let current = order;
+    let pfn = NO_PFN;
+    for (; current <= MAX_PAGE_ORDER; current++) {
+      pfn = this.freeHead[current];
+      if (pfn !== NO_PFN) break;
+    }
+    let sec: MemSection;
+    if (pfn !== NO_PFN) {
+      sec = this.sectionOf(pfn);
+      this.delFromFreeList(sec, pfn, current);
+    } else {
+      if (this.lazyNext >= this.nrPages) return NO_PFN;
+      current = MAX_PAGE_ORDER;
+      pfn = this.startPfn + this.lazyNext;
+      this.lazyNext += MAX_ORDER_NR_PAGES;
+      sec = this.table.ensure(pfn);
+    }
+    this.expand(sec, pfn, order, current);
+    this.nrFreePages -= 1 << order;
+    return pfn;
+  }
+
+  /** expand(): the upper halves of a split block go back on the lower-order lists. */
+  private expand(sec: MemSection, pfn: number, low: number, high: number): void {
+    while (high > low) {
+      high--;
+      this.addToFreeList(sec, pfn + (1 << high), high);
+    }
+  }
+
+  /**
+   * __free_one_page: return a block (whose pages the caller already reset to PT_NONE) and merge
+   * it with its buddy for as long as the buddy is a free block of the same order.
+   */
+  free(pfn: number, order: number): void {
+    // A block never crosses a MAX_PAGE_ORDER boundary, so it and every buddy share a section.
+    const sec = this.sectionOf(pfn);
+    const types = sec.pageType;
+    this.nrFreePages += 1 << order;
+    let offset = pfn - this.startPfn;
+    while (order < MAX_PAGE_ORDER) {
+      const buddy = this.startPfn + (offset ^ (1 << order));
+      if (types[buddy & SECTION_MASK] !== (PT_BUDDY | order)) break;
+      this.delFromFreeList(sec, buddy, order);
+      offset &= ~(1 << order);
+      order++;
+    }
+    this.addToFreeList(sec, this.startPfn + offset, order);
+  }
+
+  private addToFreeList(sec: MemSection, pfn: number, order: number): void {
+    const idx = pfn & SECTION_MASK;
+    const head = this.freeHead[order];
+    sec.pageType[idx] = PT_BUDDY | order;
+    sec.links[2 * idx] = head;
+    sec.links[2 * idx + 1] = NO_PFN;
+    if (head !== NO_PFN) this.sectionOf(head).links[2 * (head & SECTION_MASK) + 1] = pfn;
+    this.freeHead[order] = pfn;
+    this.nrFree[order]++;
+  }
+
+  private delFromFreeList(sec: MemSection, pfn: number, order: number): void {
+    const idx = pfn & SECTION_MASK;
+    const next = sec.links[2 * idx];
+    const prev = sec.links[2 * idx + 1];
+    if (prev === NO_PFN) this.freeHead[order] = next;
+    else this.sectionOf(prev).links[2 * (prev & SECTION_MASK)] = next;
+    if (next !== NO_PFN) this.sectionOf(next).links[2 * (next & SECTION_MASK) + 1] = prev;
+    sec.pageType[idx] = PT_NONE;
+    this.nrFree[order]--;
+  }
+
+  /** The section of a pfn known to be touched. */
+  private sectionOf(pfn: number): MemSection {
+    return this.table.sections[pfn >>> SECTION_SHIFT] as MemSection;
+  }
+
+  /**
+   * Fragment the node's free memory: allocate `nrPages` order-0 pages, then free a scattered half
+   * (a coin flip from rng per page, freed in pfn order) and keep the rest as unmovable filler.
+   * Returns the number of filler pages.
+   */
+  fragment(nrPages: number, rng: { next(): number }): number {
+    let pinned = 0;
+    for (let i = 0; i < nrPages; i++) {
+      const pfn = this.rmqueue(0);
+      const sec = this.sectionOf(pfn);
+      const keep = rng.next() < 0.5;
+      sec.pageType[pfn & SECTION_MASK] = keep ? PT_RESERVED : PT_FRAG_PENDING;
+      if (keep) pinned++;
+    }
+    this.nrReserved += pinned;
+    // Freeing only after every allocation keeps the freed pages from being handed out again.
+    for (let pfn = this.startPfn; pfn < this.touchedEndPfn; pfn++) {
+      const sec = this.sectionOf(pfn);
+      const idx = pfn & SECTION_MASK;
+      if (sec.pageType[idx] === PT_FRAG_PENDING) {
+        sec.pageType[idx] = PT_NONE;
+        this.free(pfn, 0);
+      }
+    }
+    return pinned;
+  }
+
+  /**
+   * Walk the touched part of the node and the free lists; throw on the first page that is not in
+   * exactly one free block, live folio or reserved page, or on any inconsistent count or link.
+   */
+  check(): void {
+    const { nid, startPfn } = this;
+    const where = (pfn: number) => `node ${nid} pfn ${pfn}`;
+    const touchedEnd = this.touchedEndPfn;
+    const blocksSeen = new Int32Array(MAX_PAGE_ORDER + 1);
+    let freeSeen = 0;
+    let reservedSeen = 0;
+    let pfn = startPfn;
+    while (pfn < touchedEnd) {
+      const sec = this.table.sections[pfn >>> SECTION_SHIFT];
+      if (sec === undefined) throw new Error(`${where(pfn)}: touched but its section is missing`);
+      const idx = pfn & SECTION_MASK;
+      const type = sec.pageType[idx];
+      const kind = type & PT_KIND_MASK;
+      const order = type & PT_ORDER_MASK;
+      const n = 1 << order;
+      if (type === PT_RESERVED) {
+        if (sec.folios[idx] !== undefined) {
+          throw new Error(`${where(pfn)}: reserved page has a folio`);
+        }
+        reservedSeen++;
+        pfn++;
+        continue;
+      }
+      if (type !== (PT_BUDDY | order) && (type & ~PT_ANON_EXCLUSIVE) !== (PT_HEAD | order)) {
+        throw new Error(
+          `${where(pfn)}: not in any free block or folio (type 0x${type.toString(16)})`,
+        );
+      }
+      if (order > MAX_PAGE_ORDER || ((pfn - startPfn) & (n - 1)) !== 0) {
+        throw new Error(`${where(pfn)}: block of order ${order} is misaligned or oversized`);
+      }
+      // Only folio pages may carry the anon-exclusive bit.
+      const tailType = kind === PT_BUDDY ? PT_NONE : PT_TAIL | order;
+      const ignore = kind === PT_BUDDY ? 0 : PT_ANON_EXCLUSIVE;
+      for (let i = 1; i < n; i++) {
+        if ((sec.pageType[idx + i] & ~ignore) !== tailType || sec.folios[idx + i] !== undefined) {
+          throw new Error(`${where(pfn + i)}: overlaps the order-${order} block at pfn ${pfn}`);
+        }
+      }
+      if (kind === PT_BUDDY) {
+        if (sec.folios[idx] !== undefined) throw new Error(`${where(pfn)}: free block has a folio`);
+        if (order < MAX_PAGE_ORDER) {
+          const buddy = startPfn + ((pfn - startPfn) ^ n);
+          if (sec.pageType[buddy & SECTION_MASK] === (PT_BUDDY | order)) {
+            throw new Error(`${where(pfn)}: free order-${order} block not merged with its buddy`);
+          }
+        }
+        blocksSeen[order]++;
+        freeSeen += n;
+      } else {
+        const folio = sec.folios[idx];
+        if (folio === undefined || !folio.live || folio.pfn !== pfn || folio.order !== order) {
+          throw new Error(`${where(pfn)}: folio head without a matching live folio`);
+        }
+        if (folio.nid !== nid) throw new Error(`${where(pfn)}: folio says node ${folio.nid}`);
+      }
+      pfn += n;
+    }
+    this.checkUntouched(touchedEnd);
+    this.checkFreeLists(blocksSeen);
+    const lazyPages = this.nrPages - this.lazyNext;
+    if (this.nrFreePages !== freeSeen + lazyPages) {
+      throw new Error(
+        `node ${nid}: nr_free_pages ${this.nrFreePages} but ${freeSeen + lazyPages} pages are free`,
+      );
+    }
+    if (this.nrReserved !== reservedSeen) {
+      throw new Error(
+        `node ${nid}: ${this.nrReserved} reserved pages counted, ${reservedSeen} seen`,
+      );
+    }
+  }
+
+  /** The untouched rest of the last touched section must hold no state. */
+  private checkUntouched(touchedEnd: number): void {
+    const sec = this.table.sections[touchedEnd >>> SECTION_SHIFT];
+    if (sec === undefined || (touchedEnd & SECTION_MASK) === 0) return;
+    const sectionEnd = Math.min(this.endPfn, (sec.nr + 1) << SECTION_SHIFT);
+    for (let pfn = touchedEnd; pfn < sectionEnd; pfn++) {
+      const idx = pfn & SECTION_MASK;
+      if (sec.pageType[idx] !== PT_NONE || sec.folios[idx] !== undefined) {
+        throw new Error(`node ${this.nid} pfn ${pfn}: untouched page has state`);
+      }
+    }
+  }
+
+  private checkFreeLists(blocksSeen: Int32Array): void {
+    for (let order = 0; order <= MAX_PAGE_ORDER; order++) {
+      const where = `node ${this.nid} order-${order} free list`;
+      if (this.nrFree[order] !== blocksSeen[order]) {
+        throw new Error(
+          `${where}: nr_free ${this.nrFree[order]}, ${blocksSeen[order]} blocks found`,
+        );
+      }
+      let prev = NO_PFN;
+      let pfn = this.freeHead[order];
+      for (let i = 0; i < blocksSeen[order]; i++) {
+        if (pfn === NO_PFN) throw new Error(`${where}: ends after ${i} blocks`);
+        const sec = this.table.sections[pfn >>> SECTION_SHIFT];
+        const idx = pfn & SECTION_MASK;
+        if (
+          pfn < this.startPfn ||
+          pfn >= this.touchedEndPfn ||
+          sec === undefined ||
+          sec.pageType[idx] !== (PT_BUDDY | order)
+        ) {
+          throw new Error(`${where}: entry ${pfn} is not a free block of that order`);
+        }
+        if (sec.links[2 * idx + 1] !== prev)
+          throw new Error(`${where}: bad back link at pfn ${pfn}`);
+        prev = pfn;
+        pfn = sec.links[2 * idx];
+      }
+      if (pfn !== NO_PFN) throw new Error(`${where}: longer than nr_free`);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * struct folio, reduced to what migration reads and writes.
+ *
+ * A folio is the head of 2^order physically contiguous base pages. Per-page state
+ * (anon-exclusive, hwpoison) lives in the frame arrays of PhysMem; everything the kernel
+ * keeps in the folio itself lives here.
+ */
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+export const HPAGE_PMD_ORDER = 9;
+export const HPAGE_PMD_NR = 1 << HPAGE_PMD_ORDER;
+export const HPAGE_PMD_SIZE = HPAGE_PMD_NR * PAGE_SIZE;
+/** The buddy allocator's largest order (MAX_PAGE_ORDER; 4 MiB blocks). */
+export const MAX_PAGE_ORDER = 10;
+
+/** Folio flags (PG_*). Bit positions are the model's own; names follow the kernel. */
+export const PG = {
+  locked: 1 << 0,
+  lru: 1 << 1,
+  dirty: 1 << 2,
+  writeback: 1 << 3,
+  uptodate: 1 << 4,
+  private: 1 << 5,
+  mlocked: 1 << 6,
+  active: 1 << 7,
+  unevictable: 1 << 8,
+  swapbacked: 1 << 9,
+  swapcache: 1 << 10,
+  referenced: 1 << 11,
+  workingset: 1 << 12,
+  /** On the deferred-split queue. */
+  deferredSplit: 1 << 13,
+  partiallyMapped: 1 << 14,
+  /** Not an LRU folio: pages with movable_ops (zsmalloc, balloon). */
+  movableOps: 1 << 15,
+  isolated: 1 << 16,
+} as const;
+
+/** Bits of folio->migrate_info (v6 of the offload series; PAGE_WAS_* before it). */
+export const FOLIO_WAS_MAPPED = 1 << 0;
+export const FOLIO_WAS_MLOCKED = 1 << 1;
+export const FOLIO_CONTENT_COPIED = 1 << 2;
+
+export interface AnonVmaRef {
+  readonly id: number;
+}
+
+export class Folio {
+  /** Reference count, including the isolation reference and GUP pins. */
+  refcount = 1;
+  /** Number of page-table mappings (PTEs plus PMDs) across all address spaces. */
+  mapcount = 0;
+  /** Long-term GUP pins held on the folio; each is also counted in refcount. */
+  pins = 0;
+  flags = 0;
+  /** anon_vma of an anonymous folio; null for a folio nobody has mapped yet. */
+  mapping: AnonVmaRef | null = null;
+  /** Linear page index: the virtual page number of the first page in its original VMA. */
+  index = 0;
+  /** folio->migrate_info of a destination folio: FOLIO_WAS_* and FOLIO_CONTENT_COPIED bits. */
+  migrateInfo = 0;
+  /** The anon_vma saved in migrate_info while the source is unmapped. */
+  migrateAnonVma: AnonVmaRef | null = null;
+  /** False once the folio went back to the buddy allocator; a use after that is a bug. */
+  live = true;
+
+  constructor(
+    readonly pfn: number,
+    readonly order: number,
+    readonly nid: number,
+  ) {}
+
+  get nrPages(): number {
+    return 1 << this.order;
+  }
+  get isLarge(): boolean {
+    return this.order > 0;
+  }
+  /** PMD-mappable: the only size counted in thp_* counters. */
+  get isThp(): boolean {
+    return this.order >= HPAGE_PMD_ORDER;
+  }
+  get sizeBytes(): number {
+    return this.nrPages * PAGE_SIZE;
+  }
+  test(flag: number): boolean {
+    return (this.flags & flag) !== 0;
+  }
+  set(flag: number): void {
+    this.flags |= flag;
+  }
+  clear(flag: number): void {
+    this.flags &= ~flag;
+  }
+  get isAnon(): boolean {
+    return !this.test(PG.movableOps);
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * Physical memory of the emulated machine: nodes of page frames, their buddy allocators, the
+ * folios allocated from them, per-page frame bits, and (in bytes mode) the page contents.
+ */
+
+import { CHUNK_BYTES, PageContents } from "../content/contents.js";
+import { BuddyZone } from "./buddy.js";
+import { Folio, MAX_PAGE_ORDER, PAGE_SIZE, PG } from "./folio.js";
+import {
+  type MemSection,
+  PAGES_PER_SECTION,
+  PT_ANON_EXCLUSIVE,
+  PT_HEAD,
+  PT_KIND_MASK,
+  PT_NONE,
+  PT_ORDER_MASK,
+  PT_RESERVED,
+  PT_TAIL,
+  SECTION_MASK,
+  SECTION_SHIFT,
+  SectionTable,
+} from "./sections.js";
+
+export interface NodeSpec {
+  nid: number;
+  /** Multiple of 4 MiB (one MAX_PAGE_ORDER block); 0 for a memoryless node. */
+  bytes: number;
+}
+
+const MAX_ORDER_BYTES = PAGE_SIZE << MAX_PAGE_ORDER;
+/** Bound on node ids, which index a small array. */
+const MAX_NUMNODES = 1024;
+/** Free-list links are Int32 pfns. */
+const MAX_PFN = 2 ** 31 - 1;
+/** Flags only a large folio can carry; its order-0 pieces start without them. */
+const LARGE_ONLY_FLAGS = PG.deferredSplit | PG.partiallyMapped;
+
+export class PhysMem {
+  /** Non-null in bytes mode. */
+  readonly contents: PageContents | null;
+  private readonly table: SectionTable;
+  /** Indexed by nid; undefined for an id without a node. */
+  private readonly zones: (BuddyZone | undefined)[] = [];
+
+  constructor(nodes: readonly NodeSpec[], opts?: { contents?: boolean }) {
+    if (nodes.length === 0) throw new Error("PhysMem: at least one node is required");
+    // Each node starts on a section boundary so every section belongs to one node and node
+    // starts are MAX_PAGE_ORDER aligned, as buddy merging requires.
+    const starts: number[] = [];
+    let end = 0;
+    for (const { nid, bytes } of nodes) {
+      if (!Number.isInteger(nid) || nid < 0 || nid >= MAX_NUMNODES) {
+        throw new Error(`PhysMem: node id ${nid} is not an integer in [0, ${MAX_NUMNODES})`);
+      }
+      if (starts[nid] !== undefined) {
+        throw new Error(`PhysMem: node ${nid} given twice`);
+      }
+      // A memoryless (CPU-only) node has 0 bytes.
+      if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes % MAX_ORDER_BYTES !== 0) {
+        throw new Error(`PhysMem: node ${nid} size ${bytes} is not a multiple of 4 MiB`);
+      }
+      starts[nid] = end;
+      end = Math.ceil((end + bytes / PAGE_SIZE) / PAGES_PER_SECTION) * PAGES_PER_SECTION;
+      if (end > MAX_PFN) throw new Error("PhysMem: more than 8 TiB of physical address space");
+    }
+    this.table = new SectionTable(end / PAGES_PER_SECTION);
+    for (const { nid, bytes } of nodes) {
+      const zone = new BuddyZone(nid, starts[nid], bytes / PAGE_SIZE, this.table);
+      this.zones[nid] = zone;
+      this.table.sectionNid.fill(
+        nid,
+        zone.startPfn >>> SECTION_SHIFT,
+        Math.ceil(zone.endPfn / PAGES_PER_SECTION),
+      );
+    }
+    this.contents = opts?.contents ? new PageContents(end) : null;
+  }
+
+  private zone(nid: number): BuddyZone {
+    const zone = this.zones[nid];
+    if (zone === undefined) throw new Error(`PhysMem: no node ${nid}`);
+    return zone;
+  }
+
+  nidOf(pfn: number): number {
+    const nid =
+      Number.isInteger(pfn) && pfn >= 0 ? this.table.sectionNid[pfn >>> SECTION_SHIFT] : -1;
+    if (nid === undefined || nid < 0 || pfn >= (this.zones[nid] as BuddyZone).endPfn) {
+      throw new Error(`PhysMem: pfn ${pfn} is not in any node`);
+    }
+    return nid;
+  }
+
+  nodeStartPfn(nid: number): number {
+    return this.zone(nid).startPfn;
+  }
+
+  nodePages(nid: number): number {
+    return this.zone(nid).nrPages;
+  }
+
+  freePages(nid: number): number {
+    return this.zone(nid).nrFreePages;
+  }
+
+  /**
+   * alloc_pages(order) on one node (__GFP_THISNODE): null when no block of that order can be
+   * found. The folio comes back with refcount 1, mapcount 0, flags 0, live.
+   */
+  allocFolio(nid: number, order: number): Folio | null {
+    if (!Number.isInteger(order) || order < 0 || order > MAX_PAGE_ORDER) {
+      throw new Error(`PhysMem: allocation order ${order} outside 0..${MAX_PAGE_ORDER}`);
+    }
+    const pfn = this.zone(nid).rmqueue(order);
+    if (pfn < 0) return null;
+    const sec = this.table.sections[pfn >>> SECTION_SHIFT] as MemSection;
+    const idx = pfn & SECTION_MASK;
+    const folio = new Folio(pfn, order, nid);
+    sec.pageType[idx] = PT_HEAD | order;
+    if (order > 0) sec.pageType.fill(PT_TAIL | order, idx + 1, idx + (1 << order));
+    sec.folios[idx] = folio;
+    return folio;
+  }
+
+  /**
+   * Free a folio (refcount 0, unmapped) back to the buddy allocator. Pages that are hwpoisoned
+   * never go back: they stay reserved and the healthy rest is freed page by page.
+   */
+  freeFolio(folio: Folio): void {
+    const sec = this.registered(folio, "free");
+    const idx = folio.pfn & SECTION_MASK;
+    if (folio.refcount !== 0) {
+      throw new Error(`PhysMem: freeing folio at pfn ${folio.pfn} with refcount ${folio.refcount}`);
+    }
+    if (folio.mapcount !== 0) {
+      throw new Error(`PhysMem: freeing folio at pfn ${folio.pfn} with mapcount ${folio.mapcount}`);
+    }
+    const n = folio.nrPages;
+    const zone = this.zones[folio.nid] as BuddyZone;
+    folio.live = false;
+    sec.folios[idx] = undefined;
+    // Resetting the type also clears anon-exclusive. For one page a store beats a fill() call.
+    if (n === 1) sec.pageType[idx] = PT_NONE;
+    else sec.pageType.fill(PT_NONE, idx, idx + n);
+    if (sec.nrPoisoned === 0 || !this.rangePoisoned(sec, idx, n)) {
+      zone.free(folio.pfn, folio.order);
+      return;
+    }
+    const poison = sec.hwPoison as Uint8Array;
+    for (let i = 0; i < n; i++) {
+      if (poison[idx + i] !== 0) {
+        sec.pageType[idx + i] = PT_RESERVED;
+        zone.nrReserved++;
+      } else {
+        zone.free(folio.pfn + i, 0);
+      }
+    }
+  }
+
+  /** The live folio that contains pfn (head or tail), or undefined. */
+  folioOf(pfn: number): Folio | undefined {
+    const sec = this.table.sections[pfn >>> SECTION_SHIFT];
+    if (sec === undefined) return undefined;
+    const idx = pfn & SECTION_MASK;
+    const type = sec.pageType[idx];
+    const kind = type & PT_KIND_MASK;
+    if (kind === PT_HEAD) return sec.folios[idx];
+    if (kind === PT_TAIL) return sec.folios[idx & ~((1 << (type & PT_ORDER_MASK)) - 1)];
+    return undefined;
+  }
+
+  /**
+   * Split a large folio into order-0 folios over the same pfns, in pfn order. Each copies flags
+   * (less deferredSplit/partiallyMapped), mapping, index + i and nid; the caller sets refcount and
+   * mapcount. The old folio is no longer live.
+   */
+  splitFolio(folio: Folio): Folio[] {
+    const sec = this.registered(folio, "split");
+    const idx = folio.pfn & SECTION_MASK;
+    if (folio.order === 0) throw new Error(`PhysMem: folio at pfn ${folio.pfn} is not large`);
+    const n = folio.nrPages;
+    const flags = folio.flags & ~LARGE_ONLY_FLAGS;
+    const pieces: Folio[] = new Array(n);
+    const types = sec.pageType;
+    for (let i = 0; i < n; i++) {
+      types[idx + i] = (types[idx + i] & PT_ANON_EXCLUSIVE) | PT_HEAD;
+      const piece = new Folio(folio.pfn + i, 0, folio.nid);
+      piece.flags = flags;
+      piece.mapping = folio.mapping;
+      piece.index = folio.index + i;
+      sec.folios[idx + i] = piece;
+      pieces[i] = piece;
+    }
+    folio.live = false;
+    return pieces;
+  }
+
+  isAnonExclusive(pfn: number): boolean {
+    const sec = this.table.sections[pfn >>> SECTION_SHIFT];
+    return sec !== undefined && (sec.pageType[pfn & SECTION_MASK] & PT_ANON_EXCLUSIVE) !== 0;
+  }
+
+  /** Only a page of a live folio can be anon-exclusive. */
+  setAnonExclusive(pfn: number, on: boolean): void {
+    const types = this.folioSection(pfn, "be anon-exclusive").pageType;
+    const idx = pfn & SECTION_MASK;
+    types[idx] = on ? types[idx] | PT_ANON_EXCLUSIVE : types[idx] & ~PT_ANON_EXCLUSIVE;
+  }
+
+  isHwPoison(pfn: number): boolean {
+    const sec = this.table.sections[pfn >>> SECTION_SHIFT];
+    return sec?.hwPoison != null && sec.hwPoison[pfn & SECTION_MASK] !== 0;
+  }
+
+  /**
+   * Poison (or unpoison) a page of a live folio. Free memory cannot be poisoned in the model, as
+   * the kernel would first have to take the page off the buddy lists.
+   */
+  setHwPoison(pfn: number, on: boolean): void {
+    const sec = this.folioSection(pfn, "be hwpoisoned");
+    const idx = pfn & SECTION_MASK;
+    if (sec.hwPoison === null) {
+      if (!on) return;
+      sec.hwPoison = new Uint8Array(PAGES_PER_SECTION);
+    }
+    const was = sec.hwPoison[idx] !== 0;
+    if (was === on) return;
+    sec.hwPoison[idx] = on ? 1 : 0;
+    sec.nrPoisoned += on ? 1 : -1;
+  }
+
+  /** folio_test_has_hwpoisoned: any page of the folio poisoned; O(1) when its section has none. */
+  hasHwPoisoned(folio: Folio): boolean {
+    const sec = this.table.sections[folio.pfn >>> SECTION_SHIFT];
+    if (sec === undefined || sec.nrPoisoned === 0) return false;
+    return this.rangePoisoned(sec, folio.pfn & SECTION_MASK, folio.nrPages);
+  }
+
+  /**
+   * Make a node's free memory fragmented: allocate order-0 pages over `fraction` of it and free a
+   * scattered half, so high-order allocations fail while free memory remains. Returns the pages
+   * left allocated as unmovable filler.
+   */
+  fragment(nid: number, fraction: number, rng: { next(): number }): number {
+    if (!(fraction >= 0 && fraction <= 1)) {
+      throw new Error(`PhysMem: fragmentation fraction ${fraction} outside [0, 1]`);
+    }
+    const zone = this.zone(nid);
+    return zone.fragment(Math.floor(zone.nrFreePages * fraction), rng);
+  }
+
+  /** Every pfn of the node is in exactly one free block, live folio or reserved page. */
+  checkNode(nid: number): void {
+    this.zone(nid).check();
+  }
+
+  /** Live folios in pfn order. O(touched memory). */
+  *liveFolios(): Iterable<Folio> {
+    for (const sec of this.table.sections) {
+      if (sec === undefined) continue;
+      const types = sec.pageType;
+      for (let idx = 0; idx < PAGES_PER_SECTION; idx++) {
+        if ((types[idx] & PT_KIND_MASK) === PT_HEAD) yield sec.folios[idx] as Folio;
+      }
+    }
+  }
+
+  stats(): { sections: number; metadataBytes: number; contentBytes: number } {
+    let metadataBytes = this.table.tableBytes;
+    for (const sec of this.table.sections)
+      if (sec !== undefined) metadataBytes += sec.metadataBytes;
+    return {
+      sections: this.table.present,
+      metadataBytes,
+      contentBytes: (this.contents?.chunksAllocated() ?? 0) * CHUNK_BYTES,
+    };
+  }
+
+  /** The section of a pfn inside a live folio. */
+  private folioSection(pfn: number, what: string): MemSection {
+    const sec = this.table.sections[pfn >>> SECTION_SHIFT];
+    const kind = sec === undefined ? PT_NONE : sec.pageType[pfn & SECTION_MASK] & PT_KIND_MASK;
+    if (!Number.isInteger(pfn) || (kind !== PT_HEAD && kind !== PT_TAIL)) {
+      throw new Error(`PhysMem: pfn ${pfn} is not in a folio and cannot ${what}`);
+    }
+    return sec as MemSection;
+  }
+
+  /** The section of a folio this PhysMem allocated and still holds live. */
+  private registered(folio: Folio, what: string): MemSection {
+    const sec = this.table.sections[folio.pfn >>> SECTION_SHIFT];
+    if (!folio.live || sec === undefined || sec.folios[folio.pfn & SECTION_MASK] !== folio) {
+      throw new Error(`PhysMem: ${what} of folio at pfn ${folio.pfn} that is not live`);
+    }
+    return sec;
+  }
+
+  private rangePoisoned(sec: MemSection, idx: number, n: number): boolean {
+    const poison = sec.hwPoison as Uint8Array;
+    for (let i = idx; i < idx + n; i++) if (poison[i] !== 0) return true;
+    return false;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * SPARSEMEM-style memory sections: the frame metadata of 128 MiB of physical memory, allocated
+ * the first time any page in it is touched, so the model's footprint follows memory used rather
+ * than memory installed.
+ */
+
+import type { Folio } from "./folio.js";
+
+export const SECTION_SHIFT = 15;
+/** PAGES_PER_SECTION: 128 MiB of 4 KiB pages. */
+export const PAGES_PER_SECTION = 1 << SECTION_SHIFT;
+export const SECTION_MASK = PAGES_PER_SECTION - 1;
+
+/*
+ * Per-page type byte: the high nibble says what the page is, the low nibble holds an order.
+ * A free page that is not the head of a buddy block, and a page never touched, are PT_NONE.
+ */
+export const PT_NONE = 0x00;
+/** Head of a free buddy block (PageBuddy + buddy_order). */
+export const PT_BUDDY = 0x10;
+/** Head page of an allocated folio of the given order. */
+export const PT_HEAD = 0x20;
+/** Tail page of an allocated folio; the order locates the head by alignment. */
+export const PT_TAIL = 0x30;
+/** Allocated but not a folio: unmovable filler from fragmentation, or a page lost to hwpoison. */
+export const PT_RESERVED = 0x40;
+/** Transient marker used while fragmenting a node. */
+export const PT_FRAG_PENDING = 0x50;
+export const PT_KIND_MASK = 0x70;
+export const PT_ORDER_MASK = 0x0f;
+/**
+ * PageAnonExclusive rides in the type byte of a folio page: one array to touch on the hot paths,
+ * and resetting a freed page's type clears it.
+ */
+export const PT_ANON_EXCLUSIVE = 0x80;
+
+/** No pfn: end of a free list. */
+export const NO_PFN = -1;
+
+export class MemSection {
+  /** PT_* | order (| PT_ANON_EXCLUSIVE) for each page. */
+  readonly pageType = new Uint8Array(PAGES_PER_SECTION);
+  /**
+   * Free-list links of buddy block heads, next at 2 * index and prev at 2 * index + 1 (absolute
+   * pfns, NO_PFN at the ends): interleaved so unlinking touches one cache line.
+   */
+  readonly links = new Int32Array(2 * PAGES_PER_SECTION);
+  /** The folio whose head page is at this index. */
+  readonly folios: (Folio | undefined)[] = new Array(PAGES_PER_SECTION).fill(undefined);
+  /** PageHWPoison, per page; allocated on the first poisoned page, as poison is rare. */
+  hwPoison: Uint8Array | null = null;
+  /** Poisoned pages in the section, so frees skip the per-page scan when there are none. */
+  nrPoisoned = 0;
+
+  constructor(
+    readonly nr: number,
+    readonly nid: number,
+  ) {}
+
+  /** Approximate host bytes of this section's metadata. */
+  get metadataBytes(): number {
+    const typed =
+      this.pageType.byteLength + this.links.byteLength + (this.hwPoison?.byteLength ?? 0);
+    // One tagged pointer per slot in the folio array.
+    return typed + PAGES_PER_SECTION * 8;
+  }
+}
+
+/** mem_section[]: the sections of the whole physical address space, created on first use. */
+export class SectionTable {
+  readonly sections: (MemSection | undefined)[];
+  /** Node of each section; -1 for a hole between nodes. */
+  readonly sectionNid: Int16Array;
+  private nrPresent = 0;
+
+  constructor(readonly nrSections: number) {
+    this.sections = new Array(nrSections).fill(undefined);
+    this.sectionNid = new Int16Array(nrSections).fill(-1);
+  }
+
+  /** The section holding pfn, creating its metadata on first use. */
+  ensure(pfn: number): MemSection {
+    const nr = pfn >>> SECTION_SHIFT;
+    let sec = this.sections[nr];
+    if (sec === undefined) {
+      sec = new MemSection(nr, this.sectionNid[nr]);
+      this.sections[nr] = sec;
+      this.nrPresent++;
+    }
+    return sec;
+  }
+
+  get present(): number {
+    return this.nrPresent;
+  }
+
+  /** Bytes of the table itself: a pointer and a node id per section. */
+  get tableBytes(): number {
+    return this.nrSections * 8 + this.sectionNid.byteLength;
+  }
+}

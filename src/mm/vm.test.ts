@@ -1,0 +1,239 @@
+import { describe, expect, it } from "vitest";
+import { type Folio, HPAGE_PMD_SIZE, PAGE_SIZE, PG } from "./folio.js";
+import { PhysMem } from "./phys.js";
+import {
+  folioMaybeMappedShared,
+  MmStruct,
+  PTE_DIRTY,
+  PTE_YOUNG,
+  shareRange,
+  VM_LOCKED,
+  VM_READ,
+  VM_SHARED,
+  VM_WRITE,
+  type Vma,
+} from "./vm.js";
+
+const RW = VM_READ | VM_WRITE;
+
+function setup() {
+  const phys = new PhysMem([
+    { nid: 0, bytes: 64 << 20 },
+    { nid: 1, bytes: 64 << 20 },
+  ]);
+  const mm = new MmStruct(1, phys);
+  return { phys, mm };
+}
+
+function fault(phys: PhysMem, mm: MmStruct, vma: Vma, addr: number, order: number, nid = 0): Folio {
+  const folio = phys.allocFolio(nid, order);
+  if (folio === null) throw new Error("allocation failed");
+  mm.mapFolio(vma, addr, folio, { dirty: true });
+  return folio;
+}
+
+describe("mmap and findVma", () => {
+  it("places mappings top-down, 2 MiB aligned and disjoint", () => {
+    const { mm } = setup();
+    const a = mm.mmap(3 * PAGE_SIZE, RW);
+    const b = mm.mmap(5 * HPAGE_PMD_SIZE + 1, RW);
+    expect(a.start % HPAGE_PMD_SIZE).toBe(0);
+    expect(b.start % HPAGE_PMD_SIZE).toBe(0);
+    expect(a.end - a.start).toBe(3 * PAGE_SIZE);
+    expect(b.end - b.start).toBe(5 * HPAGE_PMD_SIZE + PAGE_SIZE);
+    expect(b.end).toBeLessThanOrEqual(a.start);
+    expect(a.start).toBeGreaterThan(2 ** 32);
+    expect(a.pgoff).toBe(a.start / PAGE_SIZE);
+    expect(mm.vmas).toEqual([b, a]);
+    expect(mm.findVma(a.start + 5)).toBe(a);
+    expect(mm.findVma(a.end)).toBeUndefined();
+    expect(mm.findVma(b.end - 1)).toBe(b);
+  });
+
+  it("takes a fixed address only when it is free, aligned and anonymous private", () => {
+    const { mm } = setup();
+    const v = mm.mmap(HPAGE_PMD_SIZE, RW, 0x40000000);
+    expect(v.start).toBe(0x40000000);
+    expect(() => mm.mmap(PAGE_SIZE, RW, 0x40000000 + HPAGE_PMD_SIZE - PAGE_SIZE)).toThrow(
+      /overlaps/,
+    );
+    expect(() => mm.mmap(PAGE_SIZE, RW, 0x40000001)).toThrow(/aligned/);
+    expect(() => mm.mmap(PAGE_SIZE, RW | VM_SHARED)).toThrow(/private anonymous/);
+    expect(() => mm.mmap(0, RW)).toThrow(/length/);
+  });
+});
+
+describe("mapFolio and lookup", () => {
+  it("PTE-maps an mTHP over all its pages", () => {
+    const { phys, mm } = setup();
+    const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
+    const addr = vma.start + 16 * PAGE_SIZE;
+    const folio = fault(phys, mm, vma, addr, 4, 1);
+    expect(folio.mapcount).toBe(16);
+    expect(folio.refcount).toBe(16);
+    expect(folio.index).toBe(vma.pgoff + 16);
+    expect(folio.mapping).toBe(vma.anonVma);
+    expect(vma.anonVma?.vmas).toEqual([vma]);
+    expect(folio.test(PG.lru | PG.swapbacked | PG.uptodate)).toBe(true);
+    for (let i = 0; i < 16; i++) {
+      const l = mm.lookup(addr + i * PAGE_SIZE + 123);
+      expect(l).toEqual({ kind: "present", vma, folio, pfn: folio.pfn + i, pmd: false });
+      expect(phys.isAnonExclusive(folio.pfn + i)).toBe(true);
+      const e = mm.entryAt(addr + i * PAGE_SIZE);
+      expect(
+        e.kind === "present" && e.writable && e.flags & PTE_DIRTY && e.flags & PTE_YOUNG,
+      ).toBeTruthy();
+    }
+    expect(mm.lookup(addr - PAGE_SIZE)).toEqual({ kind: "none", vma });
+    expect(mm.lookup(vma.end)).toEqual({ kind: "novma" });
+  });
+
+  it("PMD-maps a PMD-sized folio with anon-exclusive on the head", () => {
+    const { phys, mm } = setup();
+    const vma = mm.mmap(2 * HPAGE_PMD_SIZE, VM_READ);
+    const addr = vma.start + HPAGE_PMD_SIZE;
+    const folio = fault(phys, mm, vma, addr, 9);
+    expect(folio.mapcount).toBe(1);
+    expect(folio.refcount).toBe(1);
+    const l = mm.lookup(addr + 77 * PAGE_SIZE);
+    expect(l).toEqual({ kind: "present", vma, folio, pfn: folio.pfn + 77, pmd: true });
+    const e = mm.entryAt(addr);
+    expect(e.kind === "present" && e.pmd && !e.writable).toBe(true);
+    expect(phys.isAnonExclusive(folio.pfn)).toBe(true);
+    expect(phys.isAnonExclusive(folio.pfn + 1)).toBe(false);
+  });
+
+  it("rejects a misaligned slot, a mapped slot and a folio that is not fresh", () => {
+    const { phys, mm } = setup();
+    const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
+    const f = fault(phys, mm, vma, vma.start, 2);
+    const g = phys.allocFolio(0, 2) as Folio;
+    expect(() => mm.mapFolio(vma, vma.start + PAGE_SIZE, g)).toThrow(/aligned/);
+    expect(() => mm.mapFolio(vma, vma.start, g)).toThrow(/already mapped/);
+    expect(() => mm.mapFolio(vma, vma.start + 4 * PAGE_SIZE, f)).toThrow(/freshly/);
+    const t = phys.allocFolio(0, 9) as Folio;
+    expect(() => mm.mapFolio(vma, vma.start, t)).toThrow(/already mapped/);
+  });
+});
+
+describe("forEachFolio", () => {
+  it("reports each folio once per VMA at its first mapped address, in address order", () => {
+    const { phys, mm } = setup();
+    const big = mm.mmap(2 * HPAGE_PMD_SIZE, RW);
+    const small = mm.mmap(HPAGE_PMD_SIZE, RW);
+    const thp = fault(phys, mm, big, big.start + HPAGE_PMD_SIZE, 9);
+    const m = fault(phys, mm, small, small.start, 3);
+    const p = fault(phys, mm, small, small.start + 9 * PAGE_SIZE, 0);
+    // Unmapping the head half of the mTHP leaves its tail half reported at its first page.
+    mm.munmap(small.start, 4 * PAGE_SIZE);
+    const seen: [number, Folio][] = [];
+    mm.forEachFolio((_vma, addr, folio) => seen.push([addr, folio]));
+    // The later mmap sits lower.
+    expect(seen).toEqual([
+      [small.start, m],
+      [small.start + 5 * PAGE_SIZE, p],
+      [big.start + HPAGE_PMD_SIZE, thp],
+    ]);
+    expect(small.start).toBe(small.pgoff * PAGE_SIZE);
+    expect(m.test(PG.partiallyMapped)).toBe(true);
+  });
+});
+
+describe("munmap", () => {
+  it("drops mappings, frees unreferenced folios and splits the VMA", () => {
+    const { phys, mm } = setup();
+    const free0 = phys.freePages(0);
+    const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
+    const folios = [0, 1, 2].map((i) => fault(phys, mm, vma, vma.start + i * PAGE_SIZE, 0));
+    folios[0].refcount++; // an isolation reference keeps it allocated
+    mm.munmap(vma.start, 2 * PAGE_SIZE);
+    expect(folios[0].live).toBe(true);
+    expect(folios[0].mapcount).toBe(0);
+    expect(folios[1].live).toBe(false);
+    expect(folios[2].mapcount).toBe(1);
+    expect(vma.start).toBe(mm.vmas[0].start);
+    expect(vma.pgoff).toBe(vma.start / PAGE_SIZE);
+    // A hole in the middle makes two VMAs under one anon_vma.
+    mm.munmap(vma.start + 8 * PAGE_SIZE, PAGE_SIZE);
+    expect(mm.vmas.length).toBe(2);
+    const tail = mm.vmas[1];
+    expect(tail.pgoff).toBe(tail.start / PAGE_SIZE);
+    expect(vma.anonVma?.vmas).toEqual([vma, tail]);
+    mm.munmap(vma.start - 2 * PAGE_SIZE, HPAGE_PMD_SIZE * 2);
+    expect(mm.vmas.length).toBe(0);
+    expect(vma.anonVma?.vmas).toEqual([]);
+    expect(folios[2].live).toBe(false);
+    folios[0].refcount--;
+    phys.freeFolio(folios[0]);
+    expect(phys.freePages(0)).toBe(free0);
+  });
+
+  it("splits a partly unmapped huge PMD and queues the THP for deferred split", () => {
+    const { phys, mm } = setup();
+    const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
+    const thp = fault(phys, mm, vma, vma.start, 9);
+    mm.munmap(vma.start + 10 * PAGE_SIZE, 2 * PAGE_SIZE);
+    expect(thp.mapcount).toBe(510);
+    expect(thp.refcount).toBe(510);
+    expect(thp.test(PG.deferredSplit) && thp.test(PG.partiallyMapped)).toBe(true);
+    const e = mm.entryAt(vma.start + 100 * PAGE_SIZE);
+    expect(e.kind === "present" && !e.pmd && e.pfn === thp.pfn + 100).toBe(true);
+    // The head's anon-exclusive bit now holds for every PTE-mapped page.
+    expect(phys.isAnonExclusive(thp.pfn + 100)).toBe(true);
+    expect(mm.lookup(vma.start + 10 * PAGE_SIZE).kind).toBe("novma");
+  });
+
+  it("completes a pending batched TLB flush first", () => {
+    const { mm } = setup();
+    const vma = mm.mmap(PAGE_SIZE, RW);
+    mm.tlbFlushBatched = 3;
+    mm.munmap(vma.start, PAGE_SIZE);
+    expect(mm.tlbFlushBatched).toBe(3 | (3 << 16));
+  });
+});
+
+describe("shareRange (fork)", () => {
+  it("maps the same folios read-only in both mms", () => {
+    const { phys, mm } = setup();
+    const child = new MmStruct(2, phys);
+    const vma = mm.mmap(2 * HPAGE_PMD_SIZE, RW | VM_LOCKED);
+    const small = fault(phys, mm, vma, vma.start, 0);
+    const m = fault(phys, mm, vma, vma.start + 16 * PAGE_SIZE, 4);
+    const thp = fault(phys, mm, vma, vma.start + HPAGE_PMD_SIZE, 9);
+    expect(folioMaybeMappedShared(m)).toBe(false);
+    const cv = shareRange(mm, child, vma.start, 2 * HPAGE_PMD_SIZE);
+    expect(cv.flags).toBe(RW);
+    expect(cv.anonVma).toBe(vma.anonVma);
+    expect(vma.anonVma?.vmas).toEqual([vma, cv]);
+    expect([small.mapcount, m.mapcount, thp.mapcount]).toEqual([2, 32, 2]);
+    expect([small.refcount, m.refcount, thp.refcount]).toEqual([2, 32, 2]);
+    for (const a of [vma.start, vma.start + 20 * PAGE_SIZE, vma.start + HPAGE_PMD_SIZE]) {
+      const p = mm.entryAt(a);
+      const c = child.entryAt(a);
+      expect(p.kind === "present" && c.kind === "present" && p.pfn === c.pfn).toBe(true);
+      if (p.kind !== "present" || c.kind !== "present") continue;
+      expect([p.writable, c.writable]).toEqual([false, false]);
+      expect([(p.flags & PTE_YOUNG) !== 0, (c.flags & PTE_YOUNG) !== 0]).toEqual([true, false]);
+      expect(phys.isAnonExclusive(p.pfn)).toBe(false);
+    }
+    expect(folioMaybeMappedShared(small)).toBe(true);
+    expect(folioMaybeMappedShared(m)).toBe(true);
+    expect(folioMaybeMappedShared(thp)).toBe(true);
+    child.munmap(cv.start, 2 * HPAGE_PMD_SIZE);
+    expect(folioMaybeMappedShared(m)).toBe(false);
+    expect(folioMaybeMappedShared(thp)).toBe(false);
+    expect(m.test(PG.partiallyMapped)).toBe(false);
+  });
+
+  it("refuses to share a pinned anon-exclusive page", () => {
+    const { phys, mm } = setup();
+    const child = new MmStruct(2, phys);
+    const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
+    const f = fault(phys, mm, vma, vma.start, 0);
+    f.pins++;
+    f.refcount++;
+    expect(() => shareRange(mm, child, vma.start, PAGE_SIZE)).toThrow(/pinned/);
+    expect(child.vmas.length).toBe(0);
+    expect(f.mapcount).toBe(1);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * /proc/vmstat: global vm events and per-node stats, for the counters migration touches.
+ * Names and their order follow the kernel's vmstat_text.
+ */
+
+/** vm_event_item counters (global). */
+export const VM_EVENTS = [
+  "numa_pte_updates",
+  "numa_huge_pte_updates",
+  "numa_hint_faults",
+  "numa_hint_faults_local",
+  "numa_pages_migrated",
+  "pgmigrate_success",
+  "pgmigrate_fail",
+  "thp_migration_success",
+  "thp_migration_fail",
+  "thp_migration_split",
+  "compact_migrate_scanned",
+  "compact_free_scanned",
+  "compact_isolated",
+  "compact_stall",
+  "compact_fail",
+  "compact_success",
+  "compact_daemon_wake",
+  "compact_daemon_migrate_scanned",
+  "compact_daemon_free_scanned",
+  "thp_split_page",
+  // CONFIG_DEBUG_TLBFLUSH counters.
+  "nr_tlb_remote_flush",
+  "nr_tlb_remote_flush_received",
+  "nr_tlb_local_flush_all",
+  "nr_tlb_local_flush_one",
+] as const;
+export type VmEventName = (typeof VM_EVENTS)[number];
+
+/** node_stat_item counters (per node; /proc/vmstat shows their sum over nodes). */
+export const NODE_STATS = [
+  "nr_isolated_anon",
+  "nr_isolated_file",
+  "pgpromote_success",
+  "pgpromote_candidate",
+  "pgpromote_candidate_nrl",
+  "pgdemote_kswapd",
+  "pgdemote_direct",
+  "pgdemote_khugepaged",
+  "pgdemote_proactive",
+] as const;
+export type NodeStatName = (typeof NODE_STATS)[number];
+
+function zeros<K extends string>(names: readonly K[]): Record<K, number> {
+  const r = {} as Record<K, number>;
+  for (const n of names) r[n] = 0;
+  return r;
+}
+
+export class Vmstat {
+  /** Hot paths may increment these fields directly. */
+  readonly events: Record<VmEventName, number> = zeros(VM_EVENTS);
+  /** Indexed by nid; created on a node's first update. */
+  private readonly nodes: (Record<NodeStatName, number> | undefined)[] = [];
+
+  count(name: VmEventName, delta = 1): void {
+    this.events[name] += delta;
+  }
+
+  nodeStat(nid: number, name: NodeStatName): number {
+    return this.nodes[nid]?.[name] ?? 0;
+  }
+
+  addNode(nid: number, name: NodeStatName, delta: number): void {
+    let node = this.nodes[nid];
+    if (node === undefined) {
+      if (!Number.isInteger(nid) || nid < 0) throw new Error(`Vmstat: bad node id ${nid}`);
+      node = zeros(NODE_STATS);
+      this.nodes[nid] = node;
+    }
+    node[name] += delta;
+  }
+
+  /** The /proc/vmstat view: node stats summed over nodes, then the events. */
+  snapshot(): Record<string, number> {
+    const out: Record<string, number> = zeros(NODE_STATS);
+    for (const node of this.nodes) {
+      if (node === undefined) continue;
+      for (const name of NODE_STATS) out[name] += node[name];
+    }
+    for (const name of VM_EVENTS) out[name] = this.events[name];
+    return out;
+  }
+}

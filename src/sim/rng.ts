@@ -1,0 +1,165 @@
+/**
+ * Seeded pseudo-random numbers for the model (the model never touches Math.random).
+ *
+ * Generator: xoshiro128** (Blackman and Vigna), 128 bits of state in four 32-bit words,
+ * seeded through a splitmix-style mixer so that nearby seeds give unrelated streams.
+ *
+ * Substreams: `fork(label)` derives a child generator from this generator's seed and the
+ * label only, never from how many numbers have been drawn. A component that draws from its
+ * own fork therefore sees the same numbers however the rest of the model changes, and adding
+ * a draw in one place does not perturb every other random choice in the run.
+ */
+
+const TWO_POW_32 = 0x1_0000_0000;
+const TWO_POW_53 = 2 ** 53;
+const GOLDEN = 0x9e3779b9;
+/** Rounds discarded after seeding, so state words written separately have mixed. */
+const WARMUP = 8;
+
+/** murmur3's 32-bit finaliser: a bijection on 32-bit words with full avalanche. */
+function fmix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+/** Split a safe integer into its low and high 32-bit words (two's complement above 2^53). */
+function splitSeed(seed: number, what: string): [number, number] {
+  if (!Number.isSafeInteger(seed)) {
+    throw new RangeError(`Rng: ${what} must be a safe integer, got ${seed}`);
+  }
+  return [seed >>> 0, Math.floor(seed / TWO_POW_32) >>> 0];
+}
+
+/** Two independent 32-bit hashes of a string label (FNV-1a with two offset bases). */
+function hashLabel(label: string): [number, number] {
+  let a = 0x811c9dc5;
+  let b = 0x7a3f1e2d;
+  for (let i = 0; i < label.length; i++) {
+    const c = label.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193);
+  }
+  return [fmix32(a), fmix32(b ^ label.length)];
+}
+
+export class Rng {
+  private a = 0;
+  private b = 0;
+  private c = 0;
+  private d = 0;
+  /** The seed as two 32-bit words; forks derive from these, not from the live state. */
+  private seedLo = 0;
+  private seedHi = 0;
+
+  /** `seed` is any safe integer (53-bit range); distinct seeds give distinct streams. */
+  constructor(seed = 1) {
+    const [lo, hi] = splitSeed(seed, "seed");
+    this.init(lo, hi);
+  }
+
+  private init(lo: number, hi: number): void {
+    this.seedLo = lo;
+    this.seedHi = hi;
+    // x and y are bijections of the two seed words, so distinct seeds give distinct states.
+    const x = fmix32((lo + GOLDEN) >>> 0);
+    const y = fmix32((hi ^ 0x6a09e667) >>> 0);
+    this.a = x;
+    this.b = y;
+    this.c = fmix32((x + 2 * GOLDEN) >>> 0);
+    this.d = fmix32((y + 3 * GOLDEN) >>> 0) | 1; // never the all-zero state
+    for (let i = 0; i < WARMUP; i++) this.u32();
+  }
+
+  /** Next raw 32-bit output, an integer in [0, 2^32). */
+  u32(): number {
+    const b = this.b;
+    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+    const t = b << 9;
+    this.c ^= this.a;
+    this.d ^= b;
+    this.b ^= this.c;
+    this.a ^= this.d;
+    this.c ^= t;
+    this.d = rotl(this.d, 11);
+    return result;
+  }
+
+  /** Uniform float in [0, 1) with 53 random bits. */
+  next(): number {
+    const hi = this.u32() >>> 5; // 27 bits
+    const lo = this.u32() >>> 6; // 26 bits
+    return (hi * 0x400_0000 + lo) / TWO_POW_53;
+  }
+
+  /** Uniform integer in [0, n), without modulo bias. `n` is a positive safe integer. */
+  int(n: number): number {
+    if (!Number.isSafeInteger(n) || n <= 0) {
+      throw new RangeError(`Rng.int: n must be a positive safe integer, got ${n}`);
+    }
+    if (n <= TWO_POW_32) {
+      // Reject the top partial bucket so every residue is equally likely.
+      const limit = TWO_POW_32 - (TWO_POW_32 % n);
+      for (;;) {
+        const u = this.u32();
+        if (u < limit) return u % n;
+      }
+    }
+    const limit = TWO_POW_53 - (TWO_POW_53 % n);
+    for (;;) {
+      const u = (this.u32() >>> 5) * 0x400_0000 + (this.u32() >>> 6);
+      if (u < limit) return u % n;
+    }
+  }
+
+  /** True with probability `p`; p <= 0 is never true and p >= 1 always is. */
+  bool(p = 0.5): boolean {
+    if (Number.isNaN(p)) throw new RangeError("Rng.bool: p is NaN");
+    return this.next() < p;
+  }
+
+  /** A uniformly chosen element. */
+  pick<T>(arr: readonly T[]): T {
+    if (arr.length === 0) throw new RangeError("Rng.pick: empty array");
+    return arr[this.int(arr.length)];
+  }
+
+  /** Fisher-Yates shuffle in place; returns `arr`. */
+  shuffle<T>(arr: T[]): T[] {
+    for (let i = arr.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = arr[i];
+      arr[i] = arr[j];
+      arr[j] = tmp;
+    }
+    return arr;
+  }
+
+  /**
+   * An independent substream named by `label` (a string or a safe integer). Pure in
+   * (this generator's seed lineage, label): it does not advance this generator, and the same
+   * label always yields the same stream. String and number labels hash differently ("1" vs 1).
+   */
+  fork(label: string | number): Rng {
+    let h1: number;
+    let h2: number;
+    if (typeof label === "string") {
+      [h1, h2] = hashLabel(label);
+    } else {
+      const [lo, hi] = splitSeed(label, "fork label");
+      h1 = fmix32((lo ^ 0x3c6ef372) >>> 0);
+      h2 = fmix32((hi ^ 0xa54ff53a) >>> 0) ^ 0x5be0cd19;
+    }
+    // Chain the mixer over (parent seed, label) to get the child's two seed words.
+    const lo = fmix32((this.seedLo ^ fmix32((h1 + GOLDEN) >>> 0)) >>> 0);
+    const hi = fmix32((this.seedHi ^ fmix32((h2 + lo) >>> 0)) >>> 0);
+    // Child seeds range over 64 bits, beyond a safe integer, so seed the child by words.
+    const child = new Rng();
+    child.init(lo, hi);
+    return child;
+  }
+}

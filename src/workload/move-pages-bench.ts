@@ -1,0 +1,167 @@
+/**
+ * The authors' move_pages(2) benchmark: an anonymous region of folios of one size, faulted in
+ * on one node, moved to the other node by one move_pages() call per run (one address per
+ * folio, all with the same target node), the direction alternating between runs. Throughput
+ * is bytes moved divided by the virtual time of the call (GB/s = 1e9 bytes per second).
+ */
+
+import { UsageError } from "../errors.js";
+import type { LoadedProfile } from "../machine/profile.js";
+import { Exec, PHASES } from "../migrate/exec.js";
+import { Kernel } from "../migrate/kernel.js";
+import { MPOL_MF_MOVE } from "../migrate/modes.js";
+import { sysMovePages } from "../migrate/move-pages.js";
+import { PAGE_SIZE } from "../mm/folio.js";
+import { populateRegion, type Region, verifyRegion } from "./region.js";
+
+export interface MovePagesBenchOptions {
+  /** The copy engine; only the kernel's serial folio copy exists so far. */
+  migrator: string;
+  profile: LoadedProfile;
+  folioSizeBytes: number;
+  /** Number of folios in the region. */
+  folioCount: number;
+  runs: number;
+  seed: number;
+  /** NR_MAX_BATCHED_MIGRATION in base pages; the profile's by default. */
+  batchPages?: number;
+  /** Bytes mode: real contents, verified after every run. */
+  verify: boolean;
+  fromNode?: number;
+  toNode?: number;
+}
+
+export interface MeanSd {
+  mean: number;
+  sd: number;
+}
+
+export interface MovePagesBenchResult {
+  migrator: string;
+  workers: number;
+  folioSizeBytes: number;
+  folioCount: number;
+  batchPages: number;
+  runs: number;
+  throughputGBps: MeanSd;
+  /** Share of the call's CPU time spent copying data. */
+  copyFraction: number;
+  /** From the start of the call until the first folio is mapped again (mean over runs). */
+  firstFolioLatencyUs: number;
+  /** CPU time of the call (mean over runs), all CPUs. */
+  cpuTimeUs: number;
+  tlbFlushIpis: number;
+  phasesUs: Record<string, number>;
+  /** Bytes mode only. */
+  hostCopyGBps?: number;
+  pagesVerified?: number;
+}
+
+export function meanSd(xs: readonly number[]): MeanSd {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const variance =
+    xs.length > 1 ? xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1) : 0;
+  return { mean, sd: Math.sqrt(variance) };
+}
+
+export function runMovePagesBench(o: MovePagesBenchOptions): MovePagesBenchResult {
+  const order = Math.log2(o.folioSizeBytes / PAGE_SIZE);
+  if (!Number.isInteger(order) || order < 0 || order > 9) {
+    throw new UsageError(`--folio-size ${o.folioSizeBytes}: must be a power of two from 4K to 2M`);
+  }
+  const from = o.fromNode ?? 0;
+  const to = o.toNode ?? 1;
+  const k = new Kernel({
+    profile: o.profile,
+    seed: o.seed,
+    contents: o.verify,
+    nrMaxBatchedMigration: o.batchPages,
+  });
+  for (const nid of [from, to]) {
+    if (!k.nodeHasMemory(nid)) throw new UsageError(`node ${nid}: not a node with memory`);
+  }
+  const bytes = o.folioSizeBytes * o.folioCount;
+  for (const nid of [from, to]) {
+    const have = k.phys.freePages(nid) * PAGE_SIZE;
+    if (bytes > have) {
+      throw new UsageError(
+        `--total ${bytes} bytes does not fit on node ${nid} of profile ${o.profile.name} (${have} bytes free)`,
+      );
+    }
+  }
+  const task = k.spawnProcess(0);
+  const region: Region = populateRegion(k, task, {
+    order,
+    count: o.folioCount,
+    nid: from,
+    seed: o.seed,
+  });
+  const pages = region.folioAddrs;
+  const status = new Int32Array(o.folioCount);
+
+  const throughputs: number[] = [];
+  const phaseSums = new Float64Array(PHASES.length);
+  let firstLatency = 0;
+  let cpuTime = 0;
+  let ipis = 0;
+  let pagesVerified = 0;
+  for (let r = 0; r < o.runs; r++) {
+    const target = r % 2 === 0 ? to : from;
+    const nodes = new Int32Array(o.folioCount).fill(target);
+    const exec = new Exec(task, () => k.sim.now);
+    const start = k.sim.now;
+    const proc = k.sim.spawn(
+      (function* () {
+        const rc = yield* sysMovePages(k, exec, {
+          pid: 0,
+          count: o.folioCount,
+          pages,
+          nodes,
+          status,
+          flags: MPOL_MF_MOVE,
+        });
+        yield* exec.sync();
+        return rc;
+      })(),
+      "move_pages",
+    );
+    const rc = k.sim.runUntilDone(proc);
+    if (rc !== 0) throw new Error(`move_pages returned ${rc} in run ${r}`);
+    const elapsed = k.sim.now - start;
+    throughputs.push(bytes / elapsed);
+    accumulate(phaseSums, exec);
+    firstLatency += exec.firstRemapAt - start;
+    cpuTime += exec.cpuTimeNs();
+    ipis += exec.ipis;
+    if (o.verify) pagesVerified += verifyRegion(k, task, region, target);
+  }
+  const n = o.runs;
+  const phasesUs: Record<string, number> = {};
+  PHASES.forEach((p, i) => {
+    phasesUs[p] = phaseSums[i] / n / 1000;
+  });
+  const copyNs = phaseSums[PHASES.indexOf("copy")];
+  const result: MovePagesBenchResult = {
+    migrator: o.migrator,
+    workers: 1,
+    folioSizeBytes: o.folioSizeBytes,
+    folioCount: o.folioCount,
+    batchPages: k.nrMaxBatchedMigration,
+    runs: n,
+    throughputGBps: meanSd(throughputs),
+    copyFraction: copyNs / cpuTime,
+    firstFolioLatencyUs: firstLatency / n / 1000,
+    cpuTimeUs: cpuTime / n / 1000,
+    tlbFlushIpis: ipis / n,
+    phasesUs,
+  };
+  if (o.verify) {
+    result.hostCopyGBps = k.phys.contents?.hostCopyGBps() ?? 0;
+    result.pagesVerified = pagesVerified;
+  }
+  return result;
+}
+
+function accumulate(sums: Float64Array, exec: Exec): void {
+  for (let i = 0; i < sums.length; i++) sums[i] += exec.phaseNs[i];
+}
