@@ -273,10 +273,10 @@ function* migratePagesBatch(
         continue;
       }
 
-      const { rc, dst } = migrateFolioUnmap(run, folio, mode, ret);
-      if (rc === 0 && dst !== null) {
+      const rc = migrateFolioUnmap(run, folio, mode, ret);
+      if (rc === 0) {
         unmapFolios.push(folio);
-        dstFolios.push(dst);
+        dstFolios.push(run.unmappedDst as Folio);
       } else if (rc === -EAGAIN) {
         retry++;
         thpRetry += isThp;

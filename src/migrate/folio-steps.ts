@@ -38,28 +38,21 @@ function expectedRefcount(folio: Folio): number {
   return refs;
 }
 
-/** Outcome of migrate_folio_unmap: 0 with a destination, or a negative errno. */
-export interface UnmapOutcome {
-  rc: number;
-  dst: Folio | null;
-}
-const NOMEM: UnmapOutcome = { rc: -ENOMEM, dst: null };
-const AGAIN: UnmapOutcome = { rc: -EAGAIN, dst: null };
-
 /**
  * migrate_folio_unmap(): allocate the destination, lock the source, replace its mappings with
- * migration entries. On a permanent failure the source is appended to `ret`; on -EAGAIN and
- * -ENOMEM it is left for the caller, which still holds it in `from`.
+ * migration entries. Returns 0 with the destination in `run.unmappedDst`, or a negative errno.
+ * On a permanent failure the source is appended to `ret`; on -EAGAIN and -ENOMEM it is left
+ * for the caller, which still holds it in `from`.
  */
 export function migrateFolioUnmap(
   run: MigrationRun,
   src: Folio,
   mode: number,
   ret: Folio[],
-): UnmapOutcome {
+): number {
   const { k, exec } = run;
   const dst = run.target.alloc(src);
-  if (dst === null) return NOMEM;
+  if (dst === null) return -ENOMEM;
   dst.migrateInfo = 0;
   exec.charge(PH_UNMAP, k.costs.folioNs);
 
@@ -67,7 +60,7 @@ export function migrateFolioUnmap(
     // Only another migration can hold the lock here; sleeping on it would need a second task.
     if (mode === MIGRATE_ASYNC || exec.task.pfMemalloc || mode === MIGRATE_SYNC_LIGHT) {
       run.target.free(dst);
-      return AGAIN;
+      return -EAGAIN;
     }
     throw new Error(`folio ${src.pfn} is locked by the migrating task itself`);
   }
@@ -79,7 +72,7 @@ export function migrateFolioUnmap(
       src.clear(PG.locked);
       run.target.free(dst);
       ret.push(src);
-      return { rc: -EBUSY, dst: null };
+      return -EBUSY;
     }
     // MIGRATE_SYNC waits for writeback to end.
     src.clear(PG.writeback);
@@ -88,20 +81,21 @@ export function migrateFolioUnmap(
   dst.set(PG.locked);
 
   if (src.test(PG.movableOps)) {
-    dst.migrateInfo = 0;
-    return { rc: 0, dst };
+    run.unmappedDst = dst;
+    return 0;
   }
 
   let wasMapped = false;
   if (src.mapcount > 0) {
-    const r = tryToMigrate(src, exec.task, mode === MIGRATE_ASYNC, k.ctx);
+    const r = tryToMigrate(src, exec.task, mode === MIGRATE_ASYNC, k.ctx, run.unmapResult);
     exec.charge(PH_UNMAP, (r.ptes * k.costs.pteNs + r.pmds * k.costs.pmdNs) / 2);
     run.chargeFlushes(r.localFlushes, r.ipis, PH_UNMAP);
     wasMapped = true;
   }
   if (src.mapcount === 0) {
     dst.migrateInfo = (wasMapped ? FOLIO_WAS_MAPPED : 0) | (wasMlocked ? FOLIO_WAS_MLOCKED : 0);
-    return { rc: 0, dst };
+    run.unmappedDst = dst;
+    return 0;
   }
   // Still mapped (a pinned anon-exclusive page): put back what was unmapped.
   if (wasMapped) restoreSource(run, src);
@@ -109,12 +103,12 @@ export function migrateFolioUnmap(
   src.clear(PG.locked);
   dst.clear(PG.locked);
   run.target.free(dst);
-  return AGAIN;
+  return -EAGAIN;
 }
 
 /** Point the migration entries of src back at src (the undo half of remove_migration_ptes). */
 function restoreSource(run: MigrationRun, src: Folio): void {
-  const r = removeMigrationPtes(src, src, run.k.ctx);
+  const r = removeMigrationPtes(src, src, run.k.ctx, run.remapResult);
   run.exec.charge(PH_PUTBACK, (r.ptes * run.k.costs.pteNs + r.pmds * run.k.costs.pmdNs) / 2);
 }
 
@@ -153,7 +147,7 @@ export function migrateFolioMove(
 
   if (!src.test(PG.movableOps)) dst.set(PG.lru);
   if (wasMapped) {
-    const r = removeMigrationPtes(src, dst, k.ctx);
+    const r = removeMigrationPtes(src, dst, k.ctx, run.remapResult);
     exec.charge(PH_MOVE, (r.ptes * k.costs.pteNs + r.pmds * k.costs.pmdNs) / 2);
   }
   if (info & FOLIO_WAS_MLOCKED) dst.set(PG.mlocked);

@@ -10,6 +10,7 @@ import { Tracer } from "../mm/trace.js";
 import { type MmContext, MmStruct } from "../mm/vm.js";
 import { Vmstat } from "../mm/vmstat.js";
 import { Simulator } from "../sim/simulator.js";
+import { MAX_NUMNODES } from "./modes.js";
 
 export interface KernelOptions {
   profile: LoadedProfile;
@@ -40,8 +41,8 @@ export class Kernel {
   private nextPid = 1;
   private nextMmId = 1;
   private readonly fabric;
-  /** One core's copy rate between two nodes, by "ccd:src:dst" (bytes per ns). */
-  private readonly copyRates = new Map<string, number>();
+  /** One core's copy rate between two nodes (bytes per ns), by cpu, source and destination. */
+  private readonly copyRates = new Map<number, number>();
 
   constructor(opts: KernelOptions) {
     const profile = opts.profile;
@@ -82,15 +83,16 @@ export class Kernel {
    * path: the slower of the core's own copy rate and every link the copy crosses.
    */
   cpuCopyNs(cpu: number, srcNid: number, dstNid: number, bytes: number): number {
-    const ccd = this.profile.ccdOfCpu(cpu);
-    const key = `${ccd}:${srcNid}:${dstNid}`;
-    let rate = this.copyRates.get(key);
+    const rates = this.copyRates;
+    // Indexed by (cpu, src, dst): few distinct values, asked for once per folio.
+    const key = (cpu * MAX_NUMNODES + srcNid) * MAX_NUMNODES + dstNid;
+    let rate = rates.get(key);
     if (rate === undefined) {
       rate = this.profile.cpu.copyGBps;
       for (const link of copyPath(this.fabric, cpu, srcNid, dstNid) as Link[]) {
         rate = Math.min(rate, link.capacity);
       }
-      this.copyRates.set(key, rate);
+      rates.set(key, rate);
     }
     return bytes / rate;
   }

@@ -1,4 +1,5 @@
 import type { Folio } from "../mm/folio.js";
+import type { RemapResult, UnmapResult } from "../mm/rmap.js";
 import type { Exec } from "./exec.js";
 import type { Kernel } from "./kernel.js";
 
@@ -14,6 +15,11 @@ export interface MigrationTarget {
 export class MigrationRun {
   /** Bytes the CPU copied in the move phase. */
   copiedBytes = 0;
+  /** The destination of the folio migrateFolioUnmap() last unmapped (saves an allocation). */
+  unmappedDst: Folio | null = null;
+  /** Scratch results of the rmap walks, reused for every folio. */
+  readonly unmapResult: UnmapResult = { ptes: 0, pmds: 0, localFlushes: 0, ipis: 0 };
+  readonly remapResult: RemapResult = { ptes: 0, pmds: 0 };
 
   constructor(
     readonly k: Kernel,

@@ -327,7 +327,6 @@ describe("rmap property", () => {
       }),
       { numRuns: 200 },
     );
-    console.log(JSON.stringify(seen));
     for (const [path, n] of Object.entries(seen)) expect(n, path).toBeGreaterThan(0);
   });
 });

@@ -40,6 +40,11 @@ export interface UnmapResult extends TlbFlushCount {
   pmds: number;
 }
 
+export interface RemapResult {
+  ptes: number;
+  pmds: number;
+}
+
 /** The migration entry replacing a present entry (§13.1 step 5). */
 function migrationEntry(pte: number, exclusive: boolean): number {
   let e = PTE_MIGRATION | (pte & (PTE_YOUNG | PTE_DIRTY | PTE_SOFT_DIRTY | PTE_UFFD_WP));
@@ -102,8 +107,13 @@ export function tryToMigrate(
   task: Task,
   batchFlush: boolean,
   ctx: MmContext,
+  /** Filled in and returned; callers on a hot path pass one to reuse. */
+  res: UnmapResult = { ptes: 0, pmds: 0, localFlushes: 0, ipis: 0 },
 ): UnmapResult {
-  const res: UnmapResult = { ptes: 0, pmds: 0, localFlushes: 0, ipis: 0 };
+  res.ptes = 0;
+  res.pmds = 0;
+  res.localFlushes = 0;
+  res.ipis = 0;
   const av = anonVmaOf(folio);
   if (av === null || folio.mapcount === 0) return res;
   const phys = ctx.phys;
@@ -186,7 +196,9 @@ export function removeMigrationPtes(
   src: Folio,
   dst: Folio,
   ctx: MmContext,
-): { ptes: number; pmds: number } {
+  /** Filled in and returned; callers on a hot path pass one to reuse. */
+  res: RemapResult = { ptes: 0, pmds: 0 },
+): RemapResult {
   if (src.nrPages !== dst.nrPages) {
     throw new Error(`remove_migration_ptes: order ${src.order} source, order ${dst.order} dest`);
   }
@@ -252,7 +264,9 @@ export function removeMigrationPtes(
       i = chunkEnd;
     }
   }
-  return { ptes, pmds };
+  res.ptes = ptes;
+  res.pmds = pmds;
+  return res;
 }
 
 /**
