@@ -39,7 +39,7 @@ export function boot(o: BootOptions = {}): Kernel {
 }
 
 /** Run a kernel path as `task` on the simulator until it returns. */
-export function runAs(k: Kernel, task: Task, body: (exec: Exec) => MigGen<number>): number {
+export function runAs<T>(k: Kernel, task: Task, body: (exec: Exec) => MigGen<T>): T {
   const exec = new Exec(task, () => k.sim.now);
   const p = k.sim.spawn(
     (function* () {
