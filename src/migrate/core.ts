@@ -22,6 +22,7 @@ import {
   NR_MAX_MIGRATE_PAGES_RETRY,
   NR_MAX_MIGRATE_SYNC_RETRY,
 } from "./modes.js";
+import { migrateOffloadBatch } from "./offload.js";
 import type { MigrationRun } from "./run.js";
 
 /** struct migrate_pages_stats */
@@ -331,6 +332,7 @@ function* migratePagesBatch(
   const flush = tryToUnmapFlush(exec.task, k.ctx);
   if (flush.flushed) run.chargeFlushes(1, flush.ipis, PH_FLUSH);
   exec.charge(PH_FLUSH, k.costs.batchNs);
+  yield* migrateOffloadBatch(run, unmapFolios, dstFolios, reason);
 
   retry = 1;
   for (let pass = 0; pass < nrPass && retry; pass++) {

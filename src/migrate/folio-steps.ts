@@ -32,7 +32,7 @@ const MIGRATED_FLAGS =
   PG.unevictable;
 
 /** Expected refcount of an unmapped anon folio that is not in the swap cache: the isolation ref. */
-function expectedRefcount(folio: Folio): number {
+export function expectedRefcount(folio: Folio): number {
   let refs = 1 + folio.mapcount;
   if (folio.test(PG.swapcache)) refs += folio.nrPages;
   return refs;
@@ -194,8 +194,11 @@ function moveToNewFolio(run: MigrationRun, dst: Folio, src: Folio): number {
   return 0;
 }
 
-/** folio_mc_copy(): the CPU copy of the move phase, page by page; a poisoned page stops it. */
-function copyFolio(run: MigrationRun, dst: Folio, src: Folio): number {
+/**
+ * folio_mc_copy() on the calling task's CPU: the copy of the move phase, and of the batch-cpu
+ * migrator. A poisoned page stops it with -EHWPOISON.
+ */
+export function copyFolio(run: MigrationRun, dst: Folio, src: Folio): number {
   const { k, exec } = run;
   const phys = k.phys;
   if (phys.hasHwPoisoned(src)) return -EHWPOISON;

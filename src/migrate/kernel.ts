@@ -2,6 +2,7 @@
  * One booted machine: the emulated hardware of a profile, physical memory, the processes and
  * the counters, tracepoints and virtual clock that migration runs against.
  */
+import { MigrateOffload } from "../copy/migrator.js";
 import { buildFabric, copyPath } from "../machine/fabric.js";
 import type { LoadedProfile } from "../machine/profile.js";
 import { PhysMem } from "../mm/phys.js";
@@ -38,6 +39,8 @@ export class Kernel {
   /** CONFIG_ARCH_ENABLE_THP_MIGRATION */
   readonly thpMigration: boolean;
   readonly tasks = new Map<number, Task>();
+  /** The copy-offload registry: the active migrator and its reason mask. */
+  readonly offload = new MigrateOffload();
   private nextPid = 1;
   private nextMmId = 1;
   private readonly fabric;

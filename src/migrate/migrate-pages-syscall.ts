@@ -28,7 +28,8 @@ export interface MigratePagesArgs {
 function getNodes(bits: readonly number[] | null, maxnode: number): number[] | number {
   if (bits === null) return -EFAULT;
   const nbits = maxnode - 1;
-  if (nbits > PAGE_SIZE * 8) return -EINVAL;
+  // maxnode is unsigned: 0 wraps around to a huge bit count.
+  if (nbits < 0 || nbits > PAGE_SIZE * 8) return -EINVAL;
   const nodes = bits.filter((b) => b >= 0 && b < nbits);
   if (nodes.some((b) => b >= MAX_NUMNODES)) return -EINVAL;
   return [...new Set(nodes)].sort((a, b) => a - b);
@@ -81,7 +82,8 @@ function* doMigratePages(
       if (s === d) continue;
       source = s;
       dest = d;
-      break;
+      // Prefer a dest with nothing left to move out; else take the last pair that moves.
+      if (!remaining.has(d)) break;
     }
     if (source < 0) break;
     remaining.delete(source);

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { EACCES, EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOMEM, EPERM, ESRCH } from "../mm/errno.js";
+import {
+  EACCES,
+  EBUSY,
+  EFAULT,
+  EINVAL,
+  ENODEV,
+  ENOENT,
+  ENOMEM,
+  EPERM,
+  ESRCH,
+} from "../mm/errno.js";
 import { type Folio, HPAGE_PMD_NR, PAGE_SIZE, PG } from "../mm/folio.js";
 import { type MmStruct, shareRange, VM_IO, VM_PFNMAP, VM_READ, VM_WRITE } from "../mm/vm.js";
 import { populateRegion } from "../workload/region.js";
@@ -14,6 +24,7 @@ import {
   migrateCalls,
   movePages,
   nodeAt,
+  spawnWithRegion,
   UNWRITTEN,
 } from "./test-fixture.js";
 
@@ -21,21 +32,25 @@ const U = UNWRITTEN;
 /** Below every mapping the fixture creates. */
 const NO_VMA = 0x100000;
 
-/** A process with `count` order-`order` folios on `nid`. */
-function proc(k: Kernel, order: number, count: number, nid = 0, seed = 1) {
-  const task = k.spawnProcess(0);
-  const region = populateRegion(k, task, { order, count, nid, seed });
-  return { task, region, addrs: Array.from(region.folioAddrs) };
-}
-
 function isolatedPages(k: Kernel): number {
   return k.ctx.vmstat.snapshot().nr_isolated_anon;
+}
+
+/** §15.8: six order-0 folios on node 0 (seed 7); A1 is an address with nothing mapped. */
+function workedExample(k: Kernel) {
+  const task = k.spawnProcess(0);
+  const region = populateRegion(k, task, { order: 0, count: 6, nid: 0, seed: 7 });
+  const pages = Array.from(region.folioAddrs);
+  // A1 is unmapped: its address is in a VMA with nothing mapped.
+  task.mm?.munmap(pages[1], PAGE_SIZE);
+  pages[1] = task.mm?.mmap(PAGE_SIZE, VM_READ | VM_WRITE).start as number;
+  return { task, region, pages, nodes: [1, 1, 2, 2, 2, 1] };
 }
 
 describe("move_pages(2) syscall-level checks, in order (§15.2)", () => {
   it("EINVAL for flags other than MOVE and MOVE_ALL, before any other check", () => {
     const k = boot();
-    const { task, addrs } = proc(k, 0, 1);
+    const { task, addrs } = spawnWithRegion(k, 0, 1);
     for (const flags of [MPOL_MF_STRICT, 1 << 3, MPOL_MF_MOVE | (1 << 5)]) {
       expect(movePages(k, task, { pages: addrs, nodes: [1], flags }).rc).toBe(-EINVAL);
     }
@@ -53,7 +68,7 @@ describe("move_pages(2) syscall-level checks, in order (§15.2)", () => {
 
   it("EPERM for MOVE_ALL without CAP_SYS_NICE, also in query mode, before the pid lookup", () => {
     const k = boot();
-    const { task, addrs } = proc(k, 0, 1);
+    const { task, addrs } = spawnWithRegion(k, 0, 1);
     task.capSysNice = false;
     const flags = MPOL_MF_MOVE_ALL;
     expect(movePages(k, task, { pages: addrs, nodes: [1], flags })).toEqual({
@@ -75,7 +90,7 @@ describe("move_pages(2) syscall-level checks, in order (§15.2)", () => {
 
   it("ESRCH for a pid with no task", () => {
     const k = boot();
-    const { task, addrs } = proc(k, 0, 1);
+    const { task, addrs } = spawnWithRegion(k, 0, 1);
     expect(movePages(k, task, { pid: 999, pages: addrs, nodes: [1] })).toEqual({
       rc: -ESRCH,
       status: [U],
@@ -85,7 +100,7 @@ describe("move_pages(2) syscall-level checks, in order (§15.2)", () => {
 
   it("EPERM when the ptrace access check fails: other uid and a non-root caller", () => {
     const k = boot();
-    const { task: target, addrs } = proc(k, 0, 1);
+    const { task: target, addrs } = spawnWithRegion(k, 0, 1);
     const caller = k.spawnProcess(1);
     caller.uid = 1000;
     target.uid = 1001;
@@ -108,7 +123,7 @@ describe("move_pages(2) syscall-level checks, in order (§15.2)", () => {
 
   it("EINVAL for a target without an mm (kernel thread, exited task)", () => {
     const k = boot();
-    const { task: target, addrs } = proc(k, 0, 1);
+    const { task: target, addrs } = spawnWithRegion(k, 0, 1);
     const caller = k.spawnProcess(1);
     target.mm = null;
     expect(movePages(k, caller, { pid: target.pid, pages: addrs, nodes: [1] })).toEqual({
@@ -120,7 +135,7 @@ describe("move_pages(2) syscall-level checks, in order (§15.2)", () => {
 
   it("pid 0 is the caller; another pid moves that process's pages", () => {
     const k = boot();
-    const { task: target, addrs } = proc(k, 0, 1);
+    const { task: target, addrs } = spawnWithRegion(k, 0, 1);
     const caller = k.spawnProcess(1);
     // The caller has nothing mapped at that address.
     expect(movePages(k, caller, { pages: addrs, nodes: [1] }).status).toEqual([-EFAULT]);
@@ -135,7 +150,7 @@ describe("move_pages(2) syscall-level checks, in order (§15.2)", () => {
 describe("move_pages(2) query mode (§15.3)", () => {
   it("reports the node of the page at any address inside it", () => {
     const k = boot();
-    const { task, region } = proc(k, 0, 2, 0);
+    const { task, region } = spawnWithRegion(k, 0, 2, 0);
     const big = populateRegion(k, task, { order: 4, count: 1, nid: 1, seed: 2 });
     const thp = populateRegion(k, task, { order: 9, count: 1, nid: 1, seed: 3 });
     const a = region.folioAddrs;
@@ -148,7 +163,7 @@ describe("move_pages(2) query mode (§15.3)", () => {
 
   it("-EFAULT for an address no VMA covers", () => {
     const k = boot();
-    const { task, addrs } = proc(k, 0, 1);
+    const { task, addrs } = spawnWithRegion(k, 0, 1);
     expect(movePages(k, task, { pages: [NO_VMA, addrs[0]], nodes: null })).toEqual({
       rc: 0,
       status: [-EFAULT, 0],
@@ -157,7 +172,7 @@ describe("move_pages(2) query mode (§15.3)", () => {
 
   it("-ENOENT for an address inside a VMA with nothing mapped", () => {
     const k = boot();
-    const { task, addrs } = proc(k, 0, 1);
+    const { task, addrs } = spawnWithRegion(k, 0, 1);
     const hole = task.mm?.mmap(PAGE_SIZE, VM_READ | VM_WRITE).start as number;
     expect(movePages(k, task, { pages: [hole, addrs[0]], nodes: null })).toEqual({
       rc: 0,
@@ -167,7 +182,7 @@ describe("move_pages(2) query mode (§15.3)", () => {
 
   it("works in chunks of 16: a short pages array faults at its chunk, earlier chunks stay written", () => {
     const k = boot();
-    const { task, addrs } = proc(k, 0, 20);
+    const { task, addrs } = spawnWithRegion(k, 0, 20);
     const r = movePages(k, task, { pages: addrs, nodes: null, count: 40 });
     expect(r.rc).toBe(-EFAULT);
     expect(r.status).toEqual([...Array(16).fill(0), ...Array(24).fill(U)]);
@@ -175,7 +190,7 @@ describe("move_pages(2) query mode (§15.3)", () => {
 
   it("a status array that faults in a chunk fails that chunk with EFAULT", () => {
     const k = boot();
-    const { task, addrs } = proc(k, 0, 20);
+    const { task, addrs } = spawnWithRegion(k, 0, 20);
     const r = movePages(k, task, { pages: addrs, nodes: null, statusLength: 18 });
     expect(r.rc).toBe(-EFAULT);
     expect(r.status).toEqual([...Array(16).fill(0), U, U]);
@@ -197,7 +212,7 @@ describe("move_pages(2) query mode (§15.3)", () => {
 describe("move_pages(2) move mode: reading and checking each entry (§15.4 step 1)", () => {
   it("EFAULT reading pages past its end; the run open at that point is still migrated", () => {
     const k = boot();
-    const { task, addrs } = proc(k, 0, 3);
+    const { task, addrs } = spawnWithRegion(k, 0, 3);
     const r = movePages(k, task, { pages: addrs.slice(0, 2), nodes: [1, 1, 1], count: 3 });
     expect(r).toEqual({ rc: -EFAULT, status: [1, 1, U] });
     expect(addrs.map((a) => nodeAt(k, task, a))).toEqual([1, 1, 0]);
@@ -205,7 +220,7 @@ describe("move_pages(2) move mode: reading and checking each entry (§15.4 step 
 
   it("EFAULT reading nodes past its end", () => {
     const k = boot();
-    const { task, addrs } = proc(k, 0, 3);
+    const { task, addrs } = spawnWithRegion(k, 0, 3);
     const r = movePages(k, task, { pages: addrs, nodes: [1] });
     expect(r).toEqual({ rc: -EFAULT, status: [1, U, U] });
     expect(addrs.map((a) => nodeAt(k, task, a))).toEqual([1, 0, 0]);
@@ -213,13 +228,13 @@ describe("move_pages(2) move mode: reading and checking each entry (§15.4 step 
 
   it("EFAULT writing a status: the entry's own, or one of a flushed run", () => {
     const k = boot();
-    const { task, addrs } = proc(k, 0, 2);
+    const { task, addrs } = spawnWithRegion(k, 0, 2);
     // Entry 1 is not queued and its status cannot be written: run [0, 1) is still flushed.
     const r1 = movePages(k, task, { pages: [addrs[0], NO_VMA], nodes: [1, 1], statusLength: 1 });
     expect(r1).toEqual({ rc: -EFAULT, status: [1] });
     expect(nodeAt(k, task, addrs[0])).toBe(1);
     // The final run migrates, then writing its second status faults.
-    const { task: t2, addrs: a2 } = proc(k, 0, 2);
+    const { task: t2, addrs: a2 } = spawnWithRegion(k, 0, 2);
     const r2 = movePages(k, t2, { pages: a2, nodes: [1, 1], statusLength: 1 });
     expect(r2).toEqual({ rc: -EFAULT, status: [1] });
     expect(a2.map((a) => nodeAt(k, t2, a))).toEqual([1, 1]);
@@ -228,7 +243,7 @@ describe("move_pages(2) move mode: reading and checking each entry (§15.4 step 
   it("ENODEV for a node < 0, >= MAX_NUMNODES or without memory; the loop stops there", () => {
     const k = boot();
     for (const bad of [-1, MAX_NUMNODES, MAX_NUMNODES + 7, 2, MAX_NUMNODES - 1, 0.5]) {
-      const { task, addrs } = proc(k, 0, 3);
+      const { task, addrs } = spawnWithRegion(k, 0, 3);
       const r = movePages(k, task, { pages: addrs, nodes: [1, bad, 1] });
       expect(r, `node ${bad}`).toEqual({ rc: -ENODEV, status: [1, U, U] });
       expect(addrs.map((a) => nodeAt(k, task, a))).toEqual([1, 0, 0]);
@@ -237,7 +252,7 @@ describe("move_pages(2) move mode: reading and checking each entry (§15.4 step 
 
   it("EACCES for a node outside the target's cpuset (not the caller's)", () => {
     const k = boot();
-    const { task: target, addrs } = proc(k, 0, 2);
+    const { task: target, addrs } = spawnWithRegion(k, 0, 2);
     target.memsAllowed = new Set([0]);
     expect(movePages(k, target, { pages: addrs, nodes: [0, 1] })).toEqual({
       rc: -EACCES,
@@ -246,9 +261,7 @@ describe("move_pages(2) move mode: reading and checking each entry (§15.4 step 
     expect(nodeAt(k, target, addrs[1])).toBe(0);
     const caller = k.spawnProcess(1);
     caller.memsAllowed = new Set([0]);
-    expect(movePages(k, caller, { pid: target.pid, pages: addrs, nodes: [1, 1] }).rc).toBe(
-      -EACCES,
-    );
+    expect(movePages(k, caller, { pid: target.pid, pages: addrs, nodes: [1, 1] }).rc).toBe(-EACCES);
     target.memsAllowed = null;
     expect(movePages(k, caller, { pid: target.pid, pages: addrs, nodes: [1, 1] })).toEqual({
       rc: 0,
@@ -260,7 +273,7 @@ describe("move_pages(2) move mode: reading and checking each entry (§15.4 step 
 describe("move_pages(2) move mode: per-page statuses (§15.4 step 3, §15.7)", () => {
   it("-EFAULT for an address no VMA covers", () => {
     const k = boot();
-    const { task, addrs } = proc(k, 0, 1);
+    const { task, addrs } = spawnWithRegion(k, 0, 1);
     expect(movePages(k, task, { pages: [NO_VMA, addrs[0]], nodes: [1, 1] })).toEqual({
       rc: 0,
       status: [-EFAULT, 1],
@@ -283,7 +296,7 @@ describe("move_pages(2) move mode: per-page statuses (§15.4 step 3, §15.7)", (
 
   it("-ENOENT for an address inside a VMA with nothing mapped", () => {
     const k = boot();
-    const { task, addrs } = proc(k, 0, 1);
+    const { task, addrs } = spawnWithRegion(k, 0, 1);
     const hole = task.mm?.mmap(PAGE_SIZE, VM_READ | VM_WRITE).start as number;
     expect(movePages(k, task, { pages: [hole, addrs[0]], nodes: [1, 1] })).toEqual({
       rc: 0,
@@ -293,7 +306,7 @@ describe("move_pages(2) move mode: per-page statuses (§15.4 step 3, §15.7)", (
 
   it("a page already on the target node gets that node, without being isolated or migrated", () => {
     const k = boot({ trace: true });
-    const { task, addrs } = proc(k, 0, 2, 1);
+    const { task, addrs } = spawnWithRegion(k, 0, 2, 1);
     const folio = folioAt(task, addrs[0]);
     const refs = folio.refcount;
     expect(movePages(k, task, { pages: addrs, nodes: [1, 1] })).toEqual({ rc: 0, status: [1, 1] });
@@ -305,7 +318,7 @@ describe("move_pages(2) move mode: per-page statuses (§15.4 step 3, §15.7)", (
 
   it("-EACCES for a page shared with another process without MOVE_ALL; MOVE_ALL moves it", () => {
     const k = boot({ contents: true });
-    const { task, region, addrs } = proc(k, 0, 2);
+    const { task, region, addrs } = spawnWithRegion(k, 0, 2);
     const other = k.spawnProcess(1);
     shareRange(task.mm as MmStruct, other.mm as MmStruct, addrs[0], PAGE_SIZE);
     expect(movePages(k, task, { pages: addrs, nodes: [1, 1] })).toEqual({
@@ -314,6 +327,8 @@ describe("move_pages(2) move mode: per-page statuses (§15.4 step 3, §15.7)", (
     });
     expect(nodeAt(k, task, addrs[0])).toBe(0);
     expect(folioAt(task, addrs[0]).test(PG.lru)).toBe(true);
+    // "Already there" is checked first.
+    expect(movePages(k, task, { pages: [addrs[0]], nodes: [0] }).status).toEqual([0]);
 
     const r = movePages(k, task, { pages: addrs, nodes: [1, 1], flags: MPOL_MF_MOVE_ALL });
     expect(r).toEqual({ rc: 0, status: [1, 1] });
@@ -329,7 +344,7 @@ describe("move_pages(2) move mode: per-page statuses (§15.4 step 3, §15.7)", (
 
   it("-EBUSY for a second address in a large folio already queued in the run; the folio still migrates [QUIRK]", () => {
     const k = boot({ contents: true, trace: true });
-    const { task, region, addrs } = proc(k, 4, 1);
+    const { task, region, addrs } = spawnWithRegion(k, 4, 1);
     const small = populateRegion(k, task, { order: 0, count: 1, nid: 0, seed: 2 });
     const pages = [addrs[0], addrs[0] + 3 * PAGE_SIZE, small.folioAddrs[0]];
     expect(movePages(k, task, { pages, nodes: [1, 1, 1] })).toEqual({
@@ -345,9 +360,21 @@ describe("move_pages(2) move mode: per-page statuses (§15.4 step 3, §15.7)", (
     expect(isolatedPages(k)).toBe(0);
   });
 
+  it("-EBUSY for a folio that cannot be isolated, which ends the run", () => {
+    const k = boot({ trace: true });
+    const { task, addrs } = spawnWithRegion(k, 0, 3);
+    folioAt(task, addrs[1]).clear(PG.lru);
+    expect(movePages(k, task, { pages: addrs, nodes: [1, 1, 1] })).toEqual({
+      rc: 0,
+      status: [1, -EBUSY, 1],
+    });
+    expect(migrateCalls(k).map((c) => c.succeeded)).toEqual([1, 1]);
+    expect(nodeAt(k, task, addrs[1])).toBe(0);
+  });
+
   it("-EBUSY for a second address in a queued THP", () => {
     const k = boot();
-    const { task, addrs } = proc(k, 9, 1);
+    const { task, addrs } = spawnWithRegion(k, 9, 1);
     const pages = [addrs[0], addrs[0] + 100 * PAGE_SIZE, addrs[0] + 511 * PAGE_SIZE];
     expect(movePages(k, task, { pages, nodes: [1, 1, 1] })).toEqual({
       rc: 0,
@@ -359,16 +386,6 @@ describe("move_pages(2) move mode: per-page statuses (§15.4 step 3, §15.7)", (
 });
 
 describe("move_pages(2) runs (§15.6 grouping rule, §15.8)", () => {
-  function workedExample(k: Kernel) {
-    const task = k.spawnProcess(0);
-    const region = populateRegion(k, task, { order: 0, count: 6, nid: 0, seed: 7 });
-    const pages = Array.from(region.folioAddrs);
-    // A1 is unmapped: its address is in a VMA with nothing mapped.
-    task.mm?.munmap(pages[1], PAGE_SIZE);
-    pages[1] = task.mm?.mmap(PAGE_SIZE, VM_READ | VM_WRITE).start as number;
-    return { task, region, pages, nodes: [1, 1, 2, 2, 2, 1] };
-  }
-
   it("§15.8 worked example: count 6, nodes [1,1,2,2,2,1], A1 unmapped", () => {
     const k = boot({ nodes: 3, contents: true, trace: true });
     const { task, region, pages, nodes } = workedExample(k);
@@ -388,7 +405,7 @@ describe("move_pages(2) runs (§15.6 grouping rule, §15.8)", () => {
 
   it("entries for the same node that are not adjacent form separate runs", () => {
     const k = boot({ nodes: 3, trace: true });
-    const { task, addrs } = proc(k, 0, 4);
+    const { task, addrs } = spawnWithRegion(k, 0, 4);
     expect(movePages(k, task, { pages: addrs, nodes: [1, 2, 2, 1] }).status).toEqual([1, 2, 2, 1]);
     expect(migrateCalls(k).map((c) => c.succeeded)).toEqual([1, 2, 1]);
     // A stretch of one node is a single call.
@@ -398,7 +415,7 @@ describe("move_pages(2) runs (§15.6 grouping rule, §15.8)", () => {
 
   it("an entry already on its node cuts the run", () => {
     const k = boot({ trace: true });
-    const { task, addrs } = proc(k, 0, 3);
+    const { task, addrs } = spawnWithRegion(k, 0, 3);
     const there = populateRegion(k, task, { order: 0, count: 1, nid: 1, seed: 2 }).folioAddrs[0];
     const pages = [addrs[0], there, addrs[1], addrs[2]];
     expect(movePages(k, task, { pages, nodes: [1, 1, 1, 1] })).toEqual({
@@ -412,17 +429,13 @@ describe("move_pages(2) runs (§15.6 grouping rule, §15.8)", () => {
 describe("move_pages(2) positive return (§15.5 step 3, §15.6)", () => {
   it("§15.8 with one folio of run [2,5) left behind returns 1 + (6 - 5) = 2", () => {
     const k = boot({ nodes: 3, contents: true });
-    const task = k.spawnProcess(0);
-    const region = populateRegion(k, task, { order: 0, count: 6, nid: 0, seed: 7 });
-    const pages = Array.from(region.folioAddrs);
-    task.mm?.munmap(pages[1], PAGE_SIZE);
-    pages[1] = task.mm?.mmap(PAGE_SIZE, VM_READ | VM_WRITE).start as number;
+    const { task, region, pages, nodes } = workedExample(k);
     const pinned = folioAt(task, pages[3]);
     gupPin(pinned);
     const a5 = folioAt(task, pages[5]);
     const a5refs = a5.refcount;
 
-    const r = movePages(k, task, { pages, nodes: [1, 1, 2, 2, 2, 1] });
+    const r = movePages(k, task, { pages, nodes });
     expect(r).toEqual({ rc: 2, status: [1, -ENOENT, U, U, U, U] });
     // The rest of the run did migrate, though its statuses stay unwritten.
     expect(pages.map((a) => nodeAt(k, task, a))).toEqual([1, -1, 2, 0, 2, 0]);
@@ -438,7 +451,7 @@ describe("move_pages(2) positive return (§15.5 step 3, §15.6)", () => {
 
   it("a run flushed because entry i was not queued returns N - 1: entry i has its status", () => {
     const k = boot();
-    const { task, addrs } = proc(k, 0, 3);
+    const { task, addrs } = spawnWithRegion(k, 0, 3);
     gupPin(folioAt(task, addrs[0]));
     const there = populateRegion(k, task, { order: 0, count: 1, nid: 1, seed: 2 }).folioAddrs[0];
     const pages = [addrs[0], there, addrs[1], addrs[2]];
@@ -452,7 +465,7 @@ describe("move_pages(2) positive return (§15.5 step 3, §15.6)", () => {
 
   it("the last run: N is the number of its folios not migrated", () => {
     const k = boot();
-    const { task, addrs } = proc(k, 0, 3);
+    const { task, addrs } = spawnWithRegion(k, 0, 3);
     gupPin(folioAt(task, addrs[0]));
     gupPin(folioAt(task, addrs[2]));
     expect(movePages(k, task, { pages: addrs, nodes: [1, 1, 1] })).toEqual({
@@ -468,7 +481,7 @@ describe("move_pages(2) ENOMEM and splitting (§15.5, §9, §12)", () => {
   it("order-0 folios to a full node: -ENOMEM, the earlier run migrated and written", () => {
     const k = boot({ nodes: 3 });
     fillNode(k, 1);
-    const { task, addrs } = proc(k, 0, 3);
+    const { task, addrs } = spawnWithRegion(k, 0, 3);
     const r = movePages(k, task, { pages: addrs, nodes: [2, 1, 1] });
     expect(r).toEqual({ rc: -ENOMEM, status: [2, U, U] });
     expect(addrs.map((a) => nodeAt(k, task, a))).toEqual([2, 0, 0]);
@@ -479,7 +492,7 @@ describe("move_pages(2) ENOMEM and splitting (§15.5, §9, §12)", () => {
   it("a THP that finds no huge block is split and its pieces migrate: rc 0", () => {
     const k = boot({ contents: true });
     fillNode(k, 1, HPAGE_PMD_NR);
-    const { task, region, addrs } = proc(k, 9, 1);
+    const { task, region, addrs } = spawnWithRegion(k, 9, 1);
     expect(movePages(k, task, { pages: addrs, nodes: [1] })).toEqual({ rc: 0, status: [1] });
     for (let p = 0; p < HPAGE_PMD_NR; p++) {
       const f = folioAt(task, addrs[0] + p * PAGE_SIZE);
@@ -498,7 +511,7 @@ describe("move_pages(2) ENOMEM and splitting (§15.5, §9, §12)", () => {
   it("a split THP whose pieces run out of memory counts once in the positive return", () => {
     const k = boot({ contents: true });
     fillNode(k, 1, 100);
-    const { task, region, addrs } = proc(k, 9, 1);
+    const { task, region, addrs } = spawnWithRegion(k, 9, 1);
     expect(movePages(k, task, { pages: addrs, nodes: [1] })).toEqual({ rc: 1, status: [U] });
     const nodes = Array.from({ length: HPAGE_PMD_NR }, (_, p) =>
       nodeAt(k, task, addrs[0] + p * PAGE_SIZE),

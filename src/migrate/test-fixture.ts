@@ -7,7 +7,7 @@ import { loadProfile } from "../machine/profile.js";
 import { toProfileDocument } from "../machine/schema.js";
 import { type Folio, MAX_PAGE_ORDER, PAGE_SIZE } from "../mm/folio.js";
 import type { Task } from "../mm/task.js";
-import { pageKey, type Region } from "../workload/region.js";
+import { pageKey, populateRegion, type Region } from "../workload/region.js";
 import type { MigGen } from "./core.js";
 import { Exec } from "./exec.js";
 import { Kernel } from "./kernel.js";
@@ -36,6 +36,13 @@ export function boot(o: BootOptions = {}): Kernel {
     trace: o.trace,
     nrMaxBatchedMigration: o.nrMaxBatchedMigration,
   });
+}
+
+/** A new process on CPU 0 with `count` order-`order` folios faulted in on `nid`. */
+export function spawnWithRegion(k: Kernel, order: number, count: number, nid = 0, seed = 1) {
+  const task = k.spawnProcess(0);
+  const region = populateRegion(k, task, { order, count, nid, seed });
+  return { task, region, addrs: Array.from(region.folioAddrs) };
 }
 
 /** Run a kernel path as `task` on the simulator until it returns. */

@@ -5,7 +5,16 @@ import { runBaseline } from "./baseline.js";
 describe("pagemig baseline", () => {
   it("reproduces every cell of the published T1 within 15%", () => {
     const rows = runBaseline("zen3-2s-ptdma", 1, 1);
-    expect(rows.map((r) => r.folio)).toEqual(["4K", "16K", "64K", "128K", "256K", "512K", "1M", "2M"]);
+    expect(rows.map((r) => r.folio)).toEqual([
+      "4K",
+      "16K",
+      "64K",
+      "128K",
+      "256K",
+      "512K",
+      "1M",
+      "2M",
+    ]);
     for (const r of rows) expect(Math.abs(r.error), r.folio).toBeLessThanOrEqual(0.15);
   });
 

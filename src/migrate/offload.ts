@@ -1,0 +1,36 @@
+/**
+ * The batch-copy step the series adds to migrate_pages_batch() (v6): after the unmap phase
+ * and the TLB flush, the batch-eligible folios are copied in one call to the active migrator.
+ * With no migrator for the reason, this is the vanilla flow: the move phase copies each folio.
+ */
+import { type Folio, PG } from "../mm/folio.js";
+import type { MigGen } from "./core.js";
+import { expectedRefcount } from "./folio-steps.js";
+import type { MigrationRun } from "./run.js";
+
+/** folio_supports_batch_copy() and the refcount check of patch 2/5. */
+function batchEligible(src: Folio): boolean {
+  return !src.test(PG.movableOps) && src.refcount === expectedRefcount(src);
+}
+
+export function* migrateOffloadBatch(
+  run: MigrationRun,
+  srcs: readonly Folio[],
+  dsts: readonly Folio[],
+  reason: number,
+): MigGen<void> {
+  const migrator = run.k.offload.migratorFor(reason);
+  if (migrator === null) return;
+  const src: Folio[] = [];
+  const dst: Folio[] = [];
+  for (let i = 0; i < srcs.length; i++) {
+    if (!batchEligible(srcs[i])) continue;
+    src.push(srcs[i]);
+    dst.push(dsts[i]);
+  }
+  if (src.length === 0) return;
+  // Whatever the migrator starts, other processes see: the task's clock must be current.
+  yield* run.exec.sync();
+  // The result needs no handling here: folios left unmarked are copied by the move phase.
+  yield* migrator.offloadCopy(run, dst, src);
+}
