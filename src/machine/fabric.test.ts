@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildFabric, copyPath } from "./fabric.js";
+import { buildFabric, copyPath, coreCopyGBps } from "./fabric.js";
 import { loadProfile } from "./profile.js";
 
 // Resources are their names here, which makes paths readable.
@@ -23,11 +23,29 @@ describe("zen3-2s-ptdma fabric", () => {
     expect(capacities.get("ccd0.rd")).toBeCloseTo(32 * 1.6);
     expect(capacities.get("ccd0.wr")).toBeCloseTo(16 * 1.6);
     expect(capacities.get("mem1")).toBe(120);
-    expect(capacities.get("xgmi1->0")).toBe(37);
+    expect(capacities.get("xgmi1->0")).toBe(66);
+    expect(fabric.ccdRemote[3]).toBe("ccd3.remote");
+    expect(fabric.socketRemote).toEqual(["sock0.remote", "sock1.remote"]);
+    expect(capacities.get("ccd3.remote")).toBe(11.1);
+    expect(capacities.get("sock1.remote")).toBe(18);
+  });
+
+  it("gives a core its full copy rate only when the source is on its socket", () => {
+    expect(coreCopyGBps(profile, 0, 0)).toBe(profile.cpu.copyGBps);
+    expect(coreCopyGBps(profile, 32, 0)).toBe(profile.cpu.remoteCopyGBps);
+    expect(profile.cpu.remoteCopyGBps).toBeLessThan(profile.cpu.copyGBps);
   });
 
   it("routes a copy by a CPU on the source socket over one inter-socket link", () => {
-    expect(copyPath(fabric, 9, 0, 1)).toEqual(["mem0", "ccd1.rd", "ccd1.wr", "xgmi0->1", "mem1"]);
+    expect(copyPath(fabric, 9, 0, 1)).toEqual([
+      "mem0",
+      "ccd1.rd",
+      "ccd1.remote",
+      "sock0.remote",
+      "ccd1.wr",
+      "xgmi0->1",
+      "mem1",
+    ]);
   });
 
   it("routes a copy by a CPU on the destination socket (SMT sibling) the other way", () => {
@@ -35,6 +53,8 @@ describe("zen3-2s-ptdma fabric", () => {
       "mem0",
       "xgmi0->1",
       "ccd4.rd",
+      "ccd4.remote",
+      "sock1.remote",
       "ccd4.wr",
       "mem1",
     ]);
@@ -45,6 +65,8 @@ describe("zen3-2s-ptdma fabric", () => {
       "mem0",
       "xgmi0->1",
       "ccd5.rd",
+      "ccd5.remote",
+      "sock1.remote",
       "ccd5.wr",
       "xgmi1->0",
       "mem0",
@@ -52,9 +74,17 @@ describe("zen3-2s-ptdma fabric", () => {
   });
 
   it("reuses the array it is given", () => {
-    const out = ["stale", "stale", "stale", "stale", "stale", "stale", "stale"];
+    const out = ["stale", "stale", "stale", "stale", "stale", "stale", "stale", "stale", "stale"];
     expect(copyPath(fabric, 0, 0, 1, out)).toBe(out);
-    expect(out).toEqual(["mem0", "ccd0.rd", "ccd0.wr", "xgmi0->1", "mem1"]);
+    expect(out).toEqual([
+      "mem0",
+      "ccd0.rd",
+      "ccd0.remote",
+      "sock0.remote",
+      "ccd0.wr",
+      "xgmi0->1",
+      "mem1",
+    ]);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * The machine's shared-bandwidth resources and the route a CPU copy takes through them.
+ * The machine's shared-bandwidth resources and the route a copy takes through them.
  *
  * Model (AMD EPYC, Zen 2-4): each socket has one IO die holding the memory controllers and the
  * socket-to-socket (xGMI) links; each CCD reaches its IO die over one Infinity Fabric link that
@@ -9,9 +9,15 @@
  *   src memory -> [xGMI src socket -> cpu socket] -> CCD read link -> core
  *   core -> CCD write link -> [xGMI cpu socket -> dst socket] -> dst memory
  *
+ * A copy that touches the other socket's memory is also bounded by two limits of coherent CPU
+ * traffic, which the published placement table (T4) shows and the raw link widths do not: a
+ * CCD keeps a bounded number of misses in flight, so its cross-socket bandwidth is capped by
+ * latency (`ccdRemoteGBps`, ~11 GB/s however many of its cores copy), and a socket's
+ * cacheable requests to the other socket share one port (`socketRemoteGBps`). DMA engines
+ * write without those coherence round trips and are bounded by the xGMI link itself.
+ *
  * Every resource is a capacity in bytes per nanosecond (= GB/s); concurrent flows share each
- * resource they cross (the sim layer decides how). The IO die's internal crossbar is taken to
- * be non-blocking, so it is not a resource.
+ * resource they cross (max-min). The IO die's internal crossbar is taken to be non-blocking.
  */
 import type { LoadedProfile } from "./loaded-profile.js";
 
@@ -28,6 +34,10 @@ export interface Fabric<R> {
   readonly ccdRead: readonly R[];
   /** CCD -> IO die link of each CCD, by global CCD index: `ccd<i>.wr`. */
   readonly ccdWrite: readonly R[];
+  /** Cross-socket traffic limit of each CCD, by global CCD index: `ccd<i>.remote`. */
+  readonly ccdRemote: readonly R[];
+  /** Coherent cross-socket traffic limit of each socket: `sock<s>.remote`. */
+  readonly socketRemote: readonly R[];
   /** Socket a -> socket b link at index a * sockets + b: `xgmi<a>-><b>`; none for a === b. */
   readonly interSocket: readonly (R | undefined)[];
 }
@@ -41,9 +51,15 @@ export function buildFabric<R>(profile: LoadedProfile, net: ResourceNet<R>): Fab
   }
   const ccdRead: R[] = [];
   const ccdWrite: R[] = [];
+  const ccdRemote: R[] = [];
   for (let i = 0; i < profile.ccds; i++) {
     ccdRead.push(net.addResource(`ccd${i}.rd`, fabric.ccdReadBytesPerClk * fabric.fclkGHz));
     ccdWrite.push(net.addResource(`ccd${i}.wr`, fabric.ccdWriteBytesPerClk * fabric.fclkGHz));
+    ccdRemote.push(net.addResource(`ccd${i}.remote`, fabric.ccdRemoteGBps));
+  }
+  const socketRemote: R[] = [];
+  for (let s = 0; s < topology.sockets; s++) {
+    socketRemote.push(net.addResource(`sock${s}.remote`, fabric.socketRemoteGBps));
   }
   const interSocket: (R | undefined)[] = [];
   for (let a = 0; a < topology.sockets; a++) {
@@ -53,7 +69,7 @@ export function buildFabric<R>(profile: LoadedProfile, net: ResourceNet<R>): Fab
       );
     }
   }
-  return { profile, mem, ccdRead, ccdWrite, interSocket };
+  return { profile, mem, ccdRead, ccdWrite, ccdRemote, socketRemote, interSocket };
 }
 
 /**
@@ -76,8 +92,19 @@ export function copyPath<R>(
   out.length = 0;
   out.push(fabric.mem[srcNid]);
   if (srcSocket !== cpuSocket) out.push(fabric.interSocket[srcSocket * sockets + cpuSocket] as R);
-  out.push(fabric.ccdRead[ccd], fabric.ccdWrite[ccd]);
+  out.push(fabric.ccdRead[ccd]);
+  if (srcSocket !== cpuSocket || dstSocket !== cpuSocket) {
+    out.push(fabric.ccdRemote[ccd], fabric.socketRemote[cpuSocket]);
+  }
+  out.push(fabric.ccdWrite[ccd]);
   if (dstSocket !== cpuSocket) out.push(fabric.interSocket[cpuSocket * sockets + dstSocket] as R);
   out.push(fabric.mem[dstNid]);
   return out;
+}
+
+/** What one core can copy per ns on its own: less when it must read from another socket. */
+export function coreCopyGBps(profile: LoadedProfile, cpu: number, srcNid: number): number {
+  return profile.socketOfNode(srcNid) === profile.socketOfCpu(cpu)
+    ? profile.cpu.copyGBps
+    : profile.cpu.remoteCopyGBps;
 }

@@ -65,13 +65,22 @@ export const MachineProfileSchema = z
     cpu: z.strictObject({
       frequencyGHz: positive("Core clock while migrating, GHz"),
       copyGBps: positive(
-        "One core's kernel page copy bandwidth (copy_page / folio_mc_copy), cross-node, GB/s",
+        "One core's kernel page copy bandwidth (copy_page / folio_mc_copy) from memory on its own socket, GB/s",
+      ),
+      remoteCopyGBps: positive(
+        "One core's copy bandwidth when the source is on another socket (remote reads are latency-bound), GB/s",
       ),
     }),
     fabric: z.strictObject({
       fclkGHz: positive("Infinity Fabric clock, GHz"),
       ccdReadBytesPerClk: positive("CCD <- IO die link width, bytes per FCLK cycle"),
       ccdWriteBytesPerClk: positive("CCD -> IO die link width, bytes per FCLK cycle"),
+      ccdRemoteGBps: positive(
+        "A CCD's sustained bandwidth for traffic to another socket's memory (bounded by its outstanding misses), GB/s",
+      ),
+      socketRemoteGBps: positive(
+        "A socket's bandwidth for CPU-originated coherent traffic to another socket, GB/s",
+      ),
       interSocketGBps: positive("Socket-to-socket link bandwidth per direction, GB/s"),
       memoryGBps: positive("Sustained bandwidth of one node's memory controllers, GB/s"),
     }),

@@ -3,13 +3,15 @@
  * the counters, tracepoints and virtual clock that migration runs against.
  */
 import { MigrateOffload } from "../copy/migrator.js";
-import { buildFabric, copyPath } from "../machine/fabric.js";
+import { FaultInjector } from "../fault/inject.js";
+import { buildFabric, copyPath, coreCopyGBps, type Fabric } from "../machine/fabric.js";
 import type { LoadedProfile } from "../machine/profile.js";
 import { PhysMem } from "../mm/phys.js";
 import { Task } from "../mm/task.js";
 import { Tracer } from "../mm/trace.js";
 import { type MmContext, MmStruct } from "../mm/vm.js";
 import { Vmstat } from "../mm/vmstat.js";
+import { FlowNetwork, type Resource } from "../sim/flows.js";
 import { Simulator } from "../sim/simulator.js";
 import { MAX_NUMNODES } from "./modes.js";
 
@@ -22,11 +24,8 @@ export interface KernelOptions {
   nrMaxBatchedMigration?: number;
   /** Record tracepoints (off by default: they cost time and memory). */
   trace?: boolean;
-}
-
-interface Link {
-  name: string;
-  capacity: number;
+  /** Fault-injection spec (see fault/inject.ts); none by default. */
+  inject?: string;
 }
 
 export class Kernel {
@@ -43,7 +42,10 @@ export class Kernel {
   readonly offload = new MigrateOffload();
   private nextPid = 1;
   private nextMmId = 1;
-  private readonly fabric;
+  /** Shared-bandwidth resources of the machine, for copies that run as flows. */
+  readonly net: FlowNetwork;
+  readonly fabric: Fabric<Resource>;
+  readonly faults: FaultInjector;
   /** One core's copy rate between two nodes (bytes per ns), by cpu, source and destination. */
   private readonly copyRates = new Map<number, number>();
 
@@ -62,9 +64,9 @@ export class Kernel {
     this.costs = profile.costs;
     this.nrMaxBatchedMigration = opts.nrMaxBatchedMigration ?? profile.kernel.nrMaxBatchedMigration;
     this.thpMigration = profile.kernel.thpMigration;
-    this.fabric = buildFabric(profile, {
-      addResource: (name: string, capacity: number): Link => ({ name, capacity }),
-    });
+    this.net = new FlowNetwork(this.sim);
+    this.fabric = buildFabric(profile, this.net);
+    this.faults = new FaultInjector(opts.seed ?? 1, opts.inject ?? "");
   }
 
   /** A user process with its own address space, running on `cpu`. */
@@ -91,8 +93,8 @@ export class Kernel {
     const key = (cpu * MAX_NUMNODES + srcNid) * MAX_NUMNODES + dstNid;
     let rate = rates.get(key);
     if (rate === undefined) {
-      rate = this.profile.cpu.copyGBps;
-      for (const link of copyPath(this.fabric, cpu, srcNid, dstNid) as Link[]) {
+      rate = coreCopyGBps(this.profile, cpu, srcNid);
+      for (const link of copyPath(this.fabric, cpu, srcNid, dstNid)) {
         rate = Math.min(rate, link.capacity);
       }
       rates.set(key, rate);
