@@ -3,7 +3,8 @@ import type { CommandModule } from "../program.js";
 import * as baseline from "./baseline.js";
 import * as bench from "./bench.js";
 import * as profiles from "./profiles.js";
+import * as selftest from "./selftest.js";
 
 export type { CommandModule };
 
-export const commands: readonly CommandModule[] = [profiles, bench, baseline];
+export const commands: readonly CommandModule[] = [profiles, bench, baseline, selftest];

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { main } from "../main.js";
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(argv, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+  });
+  return { code, stdout, stderr };
+}
+
+describe("pagemig selftest", () => {
+  it("runs N random cases and ends with the summary line", async () => {
+    const r = await run(["selftest", "--cases", "20", "--seed", "3"]);
+    expect(r).toEqual({ code: 0, stdout: "20 passed, 0 failed\n", stderr: "" });
+  });
+
+  it("prints a line per case with --verbose", async () => {
+    const r = await run(["selftest", "--cases", "3", "--seed", "1", "--verbose"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("case 1: ok\ncase 2: ok\ncase 3: ok\n3 passed, 0 failed\n");
+  });
+
+  it.each([
+    [["--cases", "abc"], "pagemig: --cases: expected a positive integer, got 'abc'\n"],
+    [["--cases", "0"], "pagemig: --cases: expected a positive integer, got '0'\n"],
+    [["--seed", "-1"], "pagemig: --seed: expected a non-negative integer, got '-1'\n"],
+    [["--seed", "4294967296"], "pagemig: --seed: at most 2147483647, got '4294967296'\n"],
+    [["--path", "1:x"], "pagemig: --path: expected numbers separated by ':', got '1:x'\n"],
+  ])("exits 2 with one line for bad flags %j", async (flags, message) => {
+    const r = await run(["selftest", ...flags]);
+    expect(r).toEqual({ code: 2, stdout: "", stderr: message });
+  });
+});
