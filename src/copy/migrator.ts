@@ -13,6 +13,7 @@ import type { MigGen } from "../migrate/core.js";
 import type { MigrationRun } from "../migrate/run.js";
 import { EBUSY, EINVAL } from "../mm/errno.js";
 import type { Folio } from "../mm/folio.js";
+import type { CpuTime } from "./workqueue.js";
 
 /** MIGRATOR_NAME_LEN */
 export const MIGRATOR_NAME_LEN = 32;
@@ -27,6 +28,8 @@ export interface MigratorCounters {
 export interface Migrator {
   readonly name: string;
   readonly counters: MigratorCounters;
+  /** CPU time of the migrator's own threads (kworkers), by CPU; the caller's is in its Exec. */
+  readonly cpuTime?: CpuTime;
   /**
    * offload_copy(dst, src, count): copy src[i] to dst[i], marking each copied dst with
    * FOLIO_CONTENT_COPIED. Returns 0, -EOPNOTSUPP to decline the batch (nothing copied), or

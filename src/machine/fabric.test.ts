@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildFabric, copyPath, coreCopyGBps } from "./fabric.js";
+import { buildFabric, copyPath, quadrantOfCcd } from "./fabric.js";
 import { loadProfile } from "./profile.js";
 
 // Resources are their names here, which makes paths readable.
@@ -26,14 +26,23 @@ describe("zen3-2s-ptdma fabric", () => {
     expect(capacities.get("xgmi1->0")).toBe(66);
     expect(fabric.ccdRemote[3]).toBe("ccd3.remote");
     expect(fabric.socketRemote).toEqual(["sock0.remote", "sock1.remote"]);
+    expect(fabric.quadrantRemote).toEqual([
+      "quad0.remote",
+      "quad1.remote",
+      "quad2.remote",
+      "quad3.remote",
+    ]);
+    expect(fabric.coherentRemote).toBe("coherent.remote");
     expect(capacities.get("ccd3.remote")).toBe(11.1);
-    expect(capacities.get("sock1.remote")).toBe(18);
+    expect(capacities.get("quad3.remote")).toBe(17.7);
+    expect(capacities.get("sock1.remote")).toBe(31);
+    expect(capacities.get("coherent.remote")).toBe(37);
   });
 
-  it("gives a core its full copy rate only when the source is on its socket", () => {
-    expect(coreCopyGBps(profile, 0, 0)).toBe(profile.cpu.copyGBps);
-    expect(coreCopyGBps(profile, 32, 0)).toBe(profile.cpu.remoteCopyGBps);
-    expect(profile.cpu.remoteCopyGBps).toBeLessThan(profile.cpu.copyGBps);
+  it("attaches CCDs to IO-die quadrants two by two, never across sockets", () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map((c) => quadrantOfCcd(profile, c))).toEqual([
+      0, 0, 1, 1, 2, 2, 3, 3,
+    ]);
   });
 
   it("routes a copy by a CPU on the source socket over one inter-socket link", () => {
@@ -41,7 +50,9 @@ describe("zen3-2s-ptdma fabric", () => {
       "mem0",
       "ccd1.rd",
       "ccd1.remote",
+      "quad0.remote",
       "sock0.remote",
+      "coherent.remote",
       "ccd1.wr",
       "xgmi0->1",
       "mem1",
@@ -54,7 +65,9 @@ describe("zen3-2s-ptdma fabric", () => {
       "xgmi0->1",
       "ccd4.rd",
       "ccd4.remote",
+      "quad2.remote",
       "sock1.remote",
+      "coherent.remote",
       "ccd4.wr",
       "mem1",
     ]);
@@ -66,7 +79,9 @@ describe("zen3-2s-ptdma fabric", () => {
       "xgmi0->1",
       "ccd5.rd",
       "ccd5.remote",
+      "quad2.remote",
       "sock1.remote",
+      "coherent.remote",
       "ccd5.wr",
       "xgmi1->0",
       "mem0",
@@ -80,7 +95,9 @@ describe("zen3-2s-ptdma fabric", () => {
       "mem0",
       "ccd0.rd",
       "ccd0.remote",
+      "quad0.remote",
       "sock0.remote",
+      "coherent.remote",
       "ccd0.wr",
       "xgmi0->1",
       "mem1",

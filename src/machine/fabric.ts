@@ -9,12 +9,14 @@
  *   src memory -> [xGMI src socket -> cpu socket] -> CCD read link -> core
  *   core -> CCD write link -> [xGMI cpu socket -> dst socket] -> dst memory
  *
- * A copy that touches the other socket's memory is also bounded by two limits of coherent CPU
+ * A copy that touches the other socket's memory is also bounded by the limits of coherent CPU
  * traffic, which the published placement table (T4) shows and the raw link widths do not: a
  * CCD keeps a bounded number of misses in flight, so its cross-socket bandwidth is capped by
- * latency (`ccdRemoteGBps`, ~11 GB/s however many of its cores copy), and a socket's
- * cacheable requests to the other socket share one port (`socketRemoteGBps`). DMA engines
- * write without those coherence round trips and are bounded by the xGMI link itself.
+ * latency (`ccdRemoteGBps`, ~11 GB/s however many of its cores copy); the CCDs of one IO-die
+ * quadrant share its port (`quadrantRemoteGBps`), a socket's quadrants share the socket's
+ * (`socketRemoteGBps`), and all of it shares the machine's coherent cross-socket bandwidth
+ * (`coherentRemoteGBps`). DMA engines write without coherence round trips and are bounded by
+ * the xGMI link itself.
  *
  * Every resource is a capacity in bytes per nanosecond (= GB/s); concurrent flows share each
  * resource they cross (max-min). The IO die's internal crossbar is taken to be non-blocking.
@@ -36,8 +38,12 @@ export interface Fabric<R> {
   readonly ccdWrite: readonly R[];
   /** Cross-socket traffic limit of each CCD, by global CCD index: `ccd<i>.remote`. */
   readonly ccdRemote: readonly R[];
+  /** Cross-socket traffic limit of each IO-die quadrant: `quad<q>.remote`. */
+  readonly quadrantRemote: readonly R[];
   /** Coherent cross-socket traffic limit of each socket: `sock<s>.remote`. */
   readonly socketRemote: readonly R[];
+  /** The machine's coherent cross-socket traffic limit: `coherent.remote`. */
+  readonly coherentRemote: R;
   /** Socket a -> socket b link at index a * sockets + b: `xgmi<a>-><b>`; none for a === b. */
   readonly interSocket: readonly (R | undefined)[];
 }
@@ -57,10 +63,15 @@ export function buildFabric<R>(profile: LoadedProfile, net: ResourceNet<R>): Fab
     ccdWrite.push(net.addResource(`ccd${i}.wr`, fabric.ccdWriteBytesPerClk * fabric.fclkGHz));
     ccdRemote.push(net.addResource(`ccd${i}.remote`, fabric.ccdRemoteGBps));
   }
+  const quadrantRemote: R[] = [];
+  for (let q = 0; q < topology.sockets * quadrantsPerSocket(profile); q++) {
+    quadrantRemote.push(net.addResource(`quad${q}.remote`, fabric.quadrantRemoteGBps));
+  }
   const socketRemote: R[] = [];
   for (let s = 0; s < topology.sockets; s++) {
     socketRemote.push(net.addResource(`sock${s}.remote`, fabric.socketRemoteGBps));
   }
+  const coherentRemote = net.addResource("coherent.remote", fabric.coherentRemoteGBps);
   const interSocket: (R | undefined)[] = [];
   for (let a = 0; a < topology.sockets; a++) {
     for (let b = 0; b < topology.sockets; b++) {
@@ -69,7 +80,17 @@ export function buildFabric<R>(profile: LoadedProfile, net: ResourceNet<R>): Fab
       );
     }
   }
-  return { profile, mem, ccdRead, ccdWrite, ccdRemote, socketRemote, interSocket };
+  return {
+    profile,
+    mem,
+    ccdRead,
+    ccdWrite,
+    ccdRemote,
+    quadrantRemote,
+    socketRemote,
+    coherentRemote,
+    interSocket,
+  };
 }
 
 /**
@@ -94,7 +115,12 @@ export function copyPath<R>(
   if (srcSocket !== cpuSocket) out.push(fabric.interSocket[srcSocket * sockets + cpuSocket] as R);
   out.push(fabric.ccdRead[ccd]);
   if (srcSocket !== cpuSocket || dstSocket !== cpuSocket) {
-    out.push(fabric.ccdRemote[ccd], fabric.socketRemote[cpuSocket]);
+    out.push(
+      fabric.ccdRemote[ccd],
+      fabric.quadrantRemote[quadrantOfCcd(p, ccd)],
+      fabric.socketRemote[cpuSocket],
+      fabric.coherentRemote,
+    );
   }
   out.push(fabric.ccdWrite[ccd]);
   if (dstSocket !== cpuSocket) out.push(fabric.interSocket[cpuSocket * sockets + dstSocket] as R);
@@ -102,9 +128,13 @@ export function copyPath<R>(
   return out;
 }
 
-/** What one core can copy per ns on its own: less when it must read from another socket. */
-export function coreCopyGBps(profile: LoadedProfile, cpu: number, srcNid: number): number {
-  return profile.socketOfNode(srcNid) === profile.socketOfCpu(cpu)
-    ? profile.cpu.copyGBps
-    : profile.cpu.remoteCopyGBps;
+function quadrantsPerSocket(p: LoadedProfile): number {
+  return Math.ceil(p.topology.ccdsPerSocket / p.fabric.ccdsPerQuadrant);
+}
+
+/** Global index of the IO-die quadrant a CCD (global index) attaches to; never spans sockets. */
+export function quadrantOfCcd(p: LoadedProfile, ccd: number): number {
+  const perSocket = p.topology.ccdsPerSocket;
+  const socket = Math.floor(ccd / perSocket);
+  return socket * quadrantsPerSocket(p) + Math.floor((ccd % perSocket) / p.fabric.ccdsPerQuadrant);
 }

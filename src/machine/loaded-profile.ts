@@ -28,6 +28,8 @@ export class LoadedProfile implements MachineProfile {
   readonly fabric: MachineProfile["fabric"];
   readonly kernel: MachineProfile["kernel"];
   readonly costs: MachineProfile["costs"];
+  /** DMA engines (PTDMA, SDXI, DSA); absent on a machine without them. */
+  readonly dma: MachineProfile["dma"];
 
   /** Number of logical CPUs: sockets * ccdsPerSocket * coresPerCcd * threadsPerCore. */
   readonly cpus: number;
@@ -57,6 +59,7 @@ export class LoadedProfile implements MachineProfile {
     this.fabric = profile.fabric;
     this.kernel = profile.kernel;
     this.costs = profile.costs;
+    this.dma = profile.dma;
 
     const t = profile.topology;
     this.ccds = t.sockets * t.ccdsPerSocket;

@@ -54,6 +54,48 @@ const topologySchema = z.strictObject({
   nodes: z.array(nodeSchema).min(2).describe("NUMA nodes with memory"),
 });
 
+const dmaDeviceSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]*$/, "must be lower-case letters, digits, '_' or '-'")
+    .describe("Engine name; the engines of this entry are <name>0, <name>1, ..."),
+  kind: z
+    .enum(["ptdma", "sdxi", "dsa"])
+    .describe("AMD PTDMA, SNIA SDXI or Intel DSA; all are modelled as memcpy channels"),
+  sockets: z
+    .array(z.int().min(0))
+    .min(1)
+    .describe("Socket of each engine, one entry per engine, in the order channels are handed out"),
+  channelsPerDevice: z.int().min(1).describe("DMA_MEMCPY channels of one engine"),
+  channelGBps: positive("Copy rate of one channel, GB/s"),
+  deviceGBps: positive("Copy rate of one engine, shared by its channels, GB/s"),
+  descriptorNs: nonNegative("Engine time per descriptor before its bytes move, ns"),
+  iommuPageNs: nonNegative(
+    "Engine time per IOMMU page it translates (IOTLB miss and walk): 4 KiB pages, or one per PMD-size folio, ns",
+  ),
+});
+
+const dmaSchema = z
+  .strictObject({
+    devices: z
+      .array(dmaDeviceSchema)
+      .min(1)
+      .describe("DMA engines; channels are handed out engine by engine, in order"),
+    cpu: z
+      .strictObject({
+        channelSetupNs: nonNegative(
+          "Per channel per batch: request, two sg_alloc_table, issue_pending, release, ns",
+        ),
+        mapSegmentNs: nonNegative(
+          "Per scatterlist entry per side: DMA map and unmap including the IOMMU, ns",
+        ),
+        prepDescriptorNs: nonNegative("Per descriptor: dmaengine_prep_dma_memcpy and submit, ns"),
+        interruptNs: nonNegative("Per completion interrupt: handler, callback and wakeup, ns"),
+      })
+      .describe("Driver CPU costs on the migrating task (dmaengine API)"),
+  })
+  .describe("DMA copy engines, for the dcbm migrators; none when absent");
+
 export const MachineProfileSchema = z
   .strictObject({
     name: z
@@ -65,10 +107,7 @@ export const MachineProfileSchema = z
     cpu: z.strictObject({
       frequencyGHz: positive("Core clock while migrating, GHz"),
       copyGBps: positive(
-        "One core's kernel page copy bandwidth (copy_page / folio_mc_copy) from memory on its own socket, GB/s",
-      ),
-      remoteCopyGBps: positive(
-        "One core's copy bandwidth when the source is on another socket (remote reads are latency-bound), GB/s",
+        "One core's kernel page copy bandwidth (copy_page / folio_mc_copy), cross-node, GB/s",
       ),
     }),
     fabric: z.strictObject({
@@ -78,8 +117,18 @@ export const MachineProfileSchema = z
       ccdRemoteGBps: positive(
         "A CCD's sustained bandwidth for traffic to another socket's memory (bounded by its outstanding misses), GB/s",
       ),
+      ccdsPerQuadrant: z
+        .int()
+        .min(1)
+        .describe("CCDs attached to one IO-die quadrant (they share its port)"),
+      quadrantRemoteGBps: positive(
+        "An IO-die quadrant's bandwidth for its CCDs' cross-socket traffic, GB/s",
+      ),
       socketRemoteGBps: positive(
         "A socket's bandwidth for CPU-originated coherent traffic to another socket, GB/s",
+      ),
+      coherentRemoteGBps: positive(
+        "The machine's bandwidth for coherent CPU traffic between sockets (probes and ownership transfers included), GB/s",
       ),
       interSocketGBps: positive("Socket-to-socket link bandwidth per direction, GB/s"),
       memoryGBps: positive("Sustained bandwidth of one node's memory controllers, GB/s"),
@@ -104,6 +153,7 @@ export const MachineProfileSchema = z
       tlbFlushNs: nonNegative("One local TLB flush, ns"),
       ipiNs: nonNegative("Sender-side cost per remote CPU in a TLB shootdown, ns"),
     }),
+    dma: dmaSchema.optional(),
   })
   .superRefine((p, ctx) => {
     const { nodes, sockets, ccdsPerSocket } = p.topology;
@@ -149,6 +199,17 @@ export const MachineProfileSchema = z
         });
       }
     }
+    p.dma?.devices.forEach((dev, i) => {
+      dev.sockets.forEach((socket, j) => {
+        if (socket >= sockets) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["dma", "devices", i, "sockets", j],
+            message: `socket ${socket} out of range (sockets: ${sockets})`,
+          });
+        }
+      });
+    });
   });
 
 /** A validated profile; node memory is in bytes. */
@@ -203,6 +264,7 @@ export function toProfileDocument(p: MachineProfile): MachineProfileDocument {
     fabric: { ...p.fabric },
     kernel: { ...p.kernel },
     costs: { ...p.costs },
+    ...(p.dma === undefined ? {} : { dma: structuredClone(p.dma) }),
   };
 }
 

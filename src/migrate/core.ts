@@ -117,6 +117,7 @@ export function* migratePages(
     }
     rcGather += rc;
   }
+  run.releaseTransientPins();
   // ret_folios go back at the head of `from`, before anything never attempted.
   const untried = from.slice(pos);
   from.length = 0;

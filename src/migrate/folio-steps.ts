@@ -95,6 +95,7 @@ export function migrateFolioUnmap(
   if (src.mapcount === 0) {
     dst.migrateInfo = (wasMapped ? FOLIO_WAS_MAPPED : 0) | (wasMlocked ? FOLIO_WAS_MLOCKED : 0);
     run.unmappedDst = dst;
+    if (k.faults.hit("pin-during-migration")) run.pinTransient(src);
     return 0;
   }
   // Still mapped (a pinned anon-exclusive page): put back what was unmapped.

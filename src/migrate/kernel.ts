@@ -4,7 +4,7 @@
  */
 import { MigrateOffload } from "../copy/migrator.js";
 import { FaultInjector } from "../fault/inject.js";
-import { buildFabric, copyPath, coreCopyGBps, type Fabric } from "../machine/fabric.js";
+import { buildFabric, copyPath, type Fabric } from "../machine/fabric.js";
 import type { LoadedProfile } from "../machine/profile.js";
 import { PhysMem } from "../mm/phys.js";
 import { Task } from "../mm/task.js";
@@ -93,7 +93,7 @@ export class Kernel {
     const key = (cpu * MAX_NUMNODES + srcNid) * MAX_NUMNODES + dstNid;
     let rate = rates.get(key);
     if (rate === undefined) {
-      rate = coreCopyGBps(this.profile, cpu, srcNid);
+      rate = this.profile.cpu.copyGBps;
       for (const link of copyPath(this.fabric, cpu, srcNid, dstNid)) {
         rate = Math.min(rate, link.capacity);
       }

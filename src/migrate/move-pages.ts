@@ -52,7 +52,8 @@ export function memsAllowed(k: Kernel, task: Task): ReadonlySet<number> {
 /** alloc_migration_target() with __GFP_THISNODE on one node, at the source's order. */
 export function nodeTarget(k: Kernel, nid: number): MigrationTarget {
   return {
-    alloc: (src) => k.phys.allocFolio(nid, src.order),
+    // An injected allocation failure looks like a full node to the caller.
+    alloc: (src) => (k.faults.hit("alloc-fail") ? null : k.phys.allocFolio(nid, src.order)),
     free: (dst) => {
       dst.refcount = 0;
       k.phys.freeFolio(dst);

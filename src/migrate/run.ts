@@ -27,6 +27,21 @@ export class MigrationRun {
     readonly target: MigrationTarget,
   ) {}
 
+  /** Pins a concurrent GUP took on unmapped sources (fault injection), dropped at the end. */
+  private readonly transientPins: Folio[] = [];
+
+  /** A pin taken by someone else while the folio is unmapped: its refcount check will fail. */
+  pinTransient(folio: Folio): void {
+    folio.refcount++;
+    this.transientPins.push(folio);
+  }
+
+  /** The concurrent GUP users are done: drop their references. */
+  releaseTransientPins(): void {
+    for (const folio of this.transientPins) folio.refcount--;
+    this.transientPins.length = 0;
+  }
+
   /** Charge TLB flushes done at once (local) and the IPIs of remote shootdowns. */
   chargeFlushes(localFlushes: number, ipis: number, phase: number): void {
     const c = this.k.costs;

@@ -12,6 +12,7 @@ export const EBUSY = 16;
 export const ENODEV = 19;
 export const EINVAL = 22;
 export const EOPNOTSUPP = 95;
+export const ETIMEDOUT = 110;
 export const EHWPOISON = 133;
 
 const NAMES: Record<number, string> = {
@@ -28,6 +29,7 @@ const NAMES: Record<number, string> = {
   [ENODEV]: "ENODEV",
   [EINVAL]: "EINVAL",
   [EOPNOTSUPP]: "EOPNOTSUPP",
+  [ETIMEDOUT]: "ETIMEDOUT",
   [EHWPOISON]: "EHWPOISON",
 };
 

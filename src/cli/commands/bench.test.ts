@@ -59,7 +59,7 @@ describe("pagemig bench move-pages", () => {
   it("prints a readable table by default", async () => {
     const r = await run([...SMALL]);
     expect(r.code).toBe(0);
-    expect(r.stdout.split("\n")[0]).toMatch(/^MIGRATOR\s+FOLIO\s+FOLIOS\s+BATCH\s+GB\/s/);
+    expect(r.stdout.split("\n")[0]).toMatch(/^MIGRATOR\s+WORKERS\s+FOLIO\s+FOLIOS\s+BATCH\s+GB\/s/);
     expectGolden("bench-move-pages-small.txt", r.stdout);
   });
 
@@ -100,7 +100,92 @@ describe("pagemig bench move-pages", () => {
     expect(large.firstFolioLatencyUs).toBeGreaterThan(small.firstFolioLatencyUs);
   });
 
+  it("sweeps migrators with their threads and channels, each verified in bytes mode", async () => {
+    const r = await run([
+      "bench",
+      "move-pages",
+      "--total",
+      "16M",
+      "--folio-size",
+      "2M",
+      "--runs",
+      "1",
+      "--batch-pages",
+      "262144",
+      "--migrator",
+      "serial,batch-cpu,mtcopy,dcbm,dcbm-v2",
+      "--threads",
+      "1,4",
+      "--channels",
+      "1,4",
+      "--verify",
+      "--json",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const got = JSON.parse(r.stdout).results.map(
+      (x: { migrator: string; workers: number; pagesVerified: number }) => [
+        x.migrator,
+        x.workers,
+        x.pagesVerified,
+      ],
+    );
+    expect(got).toEqual([
+      ["serial", 1, 4096],
+      ["batch-cpu", 1, 4096],
+      ["mtcopy", 1, 4096],
+      ["mtcopy", 4, 4096],
+      ["dcbm", 1, 4096],
+      ["dcbm", 4, 4096],
+      ["dcbm-v2", 1, 4096],
+      ["dcbm-v2", 4, 4096],
+    ]);
+    const gbps = Object.fromEntries(
+      JSON.parse(r.stdout).results.map(
+        (x: { migrator: string; workers: number; throughputGBps: { mean: number } }) => [
+          `${x.migrator}/${x.workers}`,
+          x.throughputGBps.mean,
+        ],
+      ),
+    );
+    // More copy threads and more channels move 2M folios faster.
+    expect(gbps["mtcopy/4"]).toBeGreaterThan(1.5 * gbps["mtcopy/1"]);
+    expect(gbps["dcbm/4"]).toBeGreaterThan(1.5 * gbps["dcbm/1"]);
+  });
+
+  it("survives injected faults with every page intact", async () => {
+    const r = await run([
+      "bench",
+      "move-pages",
+      "--total",
+      "8M",
+      "--folio-size",
+      "4K,2M",
+      "--runs",
+      "2",
+      "--migrator",
+      "mtcopy,dcbm",
+      "--inject",
+      "all",
+      "--verify",
+      "--json",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    for (const x of JSON.parse(r.stdout).results) expect(x.pagesVerified).toBe(3 * 2048);
+  });
+
   it.each([
+    [["--threads", "2"], /^pagemig: --threads: no --migrator given that has threads/],
+    [
+      ["--migrator", "dcbm", "--channels", "0"],
+      /^pagemig: --channels: expected a positive integer/,
+    ],
+    [
+      ["--migrator", "mtcopy", "--placement", "near"],
+      /^pagemig: --placement: 'near' is not spread or fill/,
+    ],
+    [["--inject", "gremlins"], /^pagemig: --inject: unknown fault 'gremlins'/],
     [["--folio-size", "3K"], /^pagemig: --folio-size: '3K' is not a folio size/],
     [["--folio-size", "4M"], /^pagemig: --folio-size: '4M' is not a folio size/],
     [["--total", "1X"], /^pagemig: --total: invalid size '1X'/],

@@ -1,17 +1,30 @@
 /** `pagemig bench move-pages`: the authors' move_pages(2) benchmark on a machine profile. */
 import type { Command } from "commander";
+import { MIGRATORS, type MigratorName, parseMigratorName, workerKind } from "../../copy/engines.js";
+import { MTCOPY_DEFAULT_THREADS, type MtPlacement } from "../../copy/mtcopy.js";
 import { UsageError } from "../../errors.js";
+import { FaultInjector } from "../../fault/inject.js";
 import { loadProfile } from "../../machine/profile.js";
-import { formatSize, parseList, parsePositiveInt, parseSize } from "../../machine/units.js";
+import {
+  formatSize,
+  parseCount,
+  parseList,
+  parsePositiveInt,
+  parseSize,
+} from "../../machine/units.js";
 import { type MovePagesBenchResult, runMovePagesBench } from "../../workload/move-pages-bench.js";
 import { formatTable, print } from "../output.js";
 
 export const DEFAULT_PROFILE = "zen3-2s-ptdma";
-const MIGRATORS = ["serial"] as const;
 
 interface BenchFlags {
   profile: string;
   migrator: string;
+  threads?: string;
+  channels?: string;
+  placement: string;
+  minBatch?: string;
+  inject?: string;
   folioSize: string;
   total?: string;
   count?: string;
@@ -24,7 +37,12 @@ interface BenchFlags {
 
 export interface BenchPlan {
   profile: ReturnType<typeof loadProfile>;
-  migrators: string[];
+  migrators: MigratorName[];
+  threads: number[];
+  channels: number[];
+  placements: MtPlacement[];
+  minBatchFolios: number;
+  inject?: string;
   folioSizes: number[];
   batchPages: (number | undefined)[];
   runs: number;
@@ -36,12 +54,29 @@ export interface BenchPlan {
 /** Validates every flag before anything runs, so bad input never leaves partial output. */
 export function planBench(f: BenchFlags): BenchPlan {
   const profile = loadProfile(f.profile);
-  const migrators = parseList(f.migrator, "--migrator", (m, what) => {
-    if (!(MIGRATORS as readonly string[]).includes(m)) {
-      throw new UsageError(`${what}: unknown migrator '${m}' (available: ${MIGRATORS.join(", ")})`);
+  const migrators = parseList(f.migrator, "--migrator", parseMigratorName);
+  const usesWorkers = (kind: "threads" | "channels") =>
+    migrators.some((m) => workerKind(m) === kind);
+  for (const [flag, kind, value] of [
+    ["--threads", "threads", f.threads],
+    ["--channels", "channels", f.channels],
+  ] as const) {
+    if (value !== undefined && !usesWorkers(kind)) {
+      throw new UsageError(`${flag}: no --migrator given that has ${kind}`);
     }
-    return m;
+  }
+  const threads = parseList(
+    f.threads ?? String(MTCOPY_DEFAULT_THREADS),
+    "--threads",
+    parsePositiveInt,
+  );
+  const channels = parseList(f.channels ?? "1", "--channels", parsePositiveInt);
+  const placements = parseList(f.placement, "--placement", (p, what) => {
+    if (p !== "spread" && p !== "fill")
+      throw new UsageError(`${what}: '${p}' is not spread or fill`);
+    return p as MtPlacement;
   });
+  if (f.inject !== undefined) new FaultInjector(1, f.inject);
   const folioSizes = parseList(f.folioSize, "--folio-size", (s, what) => {
     const bytes = parseSize(s, what);
     const pages = bytes / 4096;
@@ -69,6 +104,11 @@ export function planBench(f: BenchFlags): BenchPlan {
   return {
     profile,
     migrators,
+    threads,
+    channels,
+    placements,
+    minBatchFolios: f.minBatch === undefined ? 0 : parseCount(f.minBatch, "--min-batch"),
+    inject: f.inject,
     folioSizes,
     batchPages,
     runs: parsePositiveInt(f.runs, "--runs"),
@@ -78,14 +118,32 @@ export function planBench(f: BenchFlags): BenchPlan {
   };
 }
 
+/** Every (migrator, workers, placement) the plan sweeps, in order. */
+function engines(
+  plan: BenchPlan,
+): { migrator: MigratorName; workers: number; placement: MtPlacement }[] {
+  const out: { migrator: MigratorName; workers: number; placement: MtPlacement }[] = [];
+  for (const migrator of plan.migrators) {
+    const kind = workerKind(migrator);
+    const workers = kind === "threads" ? plan.threads : kind === "channels" ? plan.channels : [1];
+    const placements = kind === "threads" ? plan.placements : [plan.placements[0]];
+    for (const placement of placements) {
+      for (const w of workers) out.push({ migrator, workers: w, placement });
+    }
+  }
+  return out;
+}
+
 export function runBenchPlan(plan: BenchPlan): MovePagesBenchResult[] {
   const results: MovePagesBenchResult[] = [];
-  for (const migrator of plan.migrators) {
+  for (const e of engines(plan)) {
     for (const batchPages of plan.batchPages) {
       for (const folioSizeBytes of plan.folioSizes) {
         results.push(
           runMovePagesBench({
-            migrator,
+            ...e,
+            minBatchFolios: plan.minBatchFolios,
+            inject: plan.inject,
             profile: plan.profile,
             folioSizeBytes,
             folioCount: plan.folioCount(folioSizeBytes),
@@ -104,6 +162,7 @@ export function runBenchPlan(plan: BenchPlan): MovePagesBenchResult[] {
 export function formatBenchTable(results: readonly MovePagesBenchResult[]): string {
   const rows = results.map((r) => [
     r.migrator,
+    String(r.workers),
     formatSize(r.folioSizeBytes),
     String(r.folioCount),
     String(r.batchPages),
@@ -117,6 +176,7 @@ export function formatBenchTable(results: readonly MovePagesBenchResult[]): stri
   const verified = results.some((r) => r.hostCopyGBps !== undefined);
   const header = [
     "MIGRATOR",
+    "WORKERS",
     "FOLIO",
     "FOLIOS",
     "BATCH",
@@ -137,6 +197,15 @@ export function register(program: Command): void {
     .description("move a region between two nodes with move_pages(2), as the authors' benchmark")
     .option("--profile <name>", "machine profile name or YAML file", DEFAULT_PROFILE)
     .option("--migrator <list>", `copy engine(s): ${MIGRATORS.join(", ")}`, "serial")
+    .option("--threads <list>", `mtcopy copy threads (default ${MTCOPY_DEFAULT_THREADS})`)
+    .option("--channels <list>", "dcbm DMA channels, nr_dma_chan (default 1)")
+    .option(
+      "--placement <list>",
+      "mtcopy thread placement: spread across CCDs, or fill one CCD first",
+      "spread",
+    )
+    .option("--min-batch <n>", "dcbm declines batches of fewer folios (default 0: never)")
+    .option("--inject <spec>", "fault injection, e.g. dma-timeout=0.1,worker-crash@2 or all")
     .option("--folio-size <list>", "folio size(s), 4K..2M", "4K,16K,64K,128K,256K,512K,1M,2M")
     .option("--total <size>", "bytes in the region (default 1G)")
     .option("--count <n>", "folios in the region (instead of --total)")

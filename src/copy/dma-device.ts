@@ -1,0 +1,323 @@
+/**
+ * DMA copy engines and the part of the dmaengine client API the dcbm migrators use.
+ *
+ * Device model (the profile's `dma` section): each engine (an AMD PTDMA; SDXI and Intel DSA
+ * are described the same way) sits on one socket's IO die and is a shared-bandwidth resource
+ * of `deviceGBps`, split into `channelsPerDevice` DMA_MEMCPY channels. A channel runs its
+ * descriptors one after another: `descriptorNs` of engine time, then the bytes as a flow capped
+ * at `channelGBps` from the source memory, over the socket link to the engine's socket if it
+ * differs, through the engine, over the link to the destination's socket if it differs, into
+ * the destination memory. A descriptor prepared with DMA_PREP_INTERRUPT raises an interrupt
+ * when it is done, and only interrupts wake a waiter. A source page with hardware poison fails
+ * the read of its descriptor; the channel carries on with the next one.
+ *
+ * API (the dmaengine call each stands for):
+ *   DmaEngines.of(k)                   the kernel's engines, built once from its profile
+ *   new DmaEngines(k, spec)            engines from an explicit `dma` section (none: no channel)
+ *   engines.requestChannel()           dma_request_chan_by_mask(DMA_MEMCPY): the first free
+ *                                      channel, engine by engine in profile order, or null
+ *   chan.prepMemcpy(dst, src, n, fl)   dmaengine_prep_dma_memcpy + dmaengine_submit of n pages;
+ *                                      false when either fails; chan.submitted counts them
+ *   chan.issuePending()                dma_async_issue_pending
+ *   yield* chan.waitInterrupts(n, ns)  wait_for_completion_timeout until the channel has raised
+ *                                      n interrupts; false on timeout
+ *   chan.descOk(i), chan.errors        the result of descriptor i; descriptors that failed
+ *   chan.release()                     dmaengine_terminate_sync + dma_release_channel
+ * Faults: "dma-desc-error" fails a prep or submit; "dma-timeout" makes an issued channel hang.
+ *
+ * The byte copy of a finished descriptor is `copySegmentBytes`, the one place to change to move
+ * it elsewhere (e.g. onto worker threads).
+ */
+
+import type { MachineProfile } from "../machine/schema.js";
+import type { MigGen } from "../migrate/core.js";
+import type { Kernel } from "../migrate/kernel.js";
+import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, PAGE_SIZE } from "../mm/folio.js";
+import type { PhysMem } from "../mm/phys.js";
+import type { FlowOptions, Resource } from "../sim/flows.js";
+import type { SimEvent, Yieldable } from "../sim/simulator.js";
+
+export type DmaSpec = NonNullable<MachineProfile["dma"]>;
+export type DmaCpuCosts = DmaSpec["cpu"];
+type DmaDeviceSpec = DmaSpec["devices"][number];
+
+/** DMA_PREP_INTERRUPT: raise an interrupt (run the callback) when the descriptor completes. */
+export const DMA_PREP_INTERRUPT = 1 << 0;
+
+const DESC_OK = 1;
+const DESC_ERROR = 2;
+/** Descriptor slots a channel starts with; they double as needed. */
+const INITIAL_SLOTS = 64;
+
+/** The driver costs when there is no engine: never charged, since no channel can be had. */
+const NO_CPU_COSTS: DmaCpuCosts = Object.freeze({
+  channelSetupNs: 0,
+  mapSegmentNs: 0,
+  prepDescriptorNs: 0,
+  interruptNs: 0,
+});
+
+/** The byte copy of a finished descriptor (bytes mode only). */
+export function copySegmentBytes(k: Kernel, dstPfn: number, srcPfn: number, nrPages: number): void {
+  k.phys.contents?.copyPages(dstPfn, srcPfn, nrPages);
+}
+
+/** `to` holding `from` at its start. */
+function grown<T extends Int32Array | Uint8Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+function rangePoisoned(phys: PhysMem, pfn: number, nrPages: number): boolean {
+  for (let i = 0; i < nrPages; i++) if (phys.isHwPoison(pfn + i)) return true;
+  return false;
+}
+
+export class DmaDevice {
+  readonly channels: DmaChannel[] = [];
+  /** The engine's bandwidth, shared by its channels. */
+  readonly engine: Resource;
+  readonly descriptorNs: number;
+  readonly iommuPageNs: number;
+  /** Flow options of every copy: the channel's rate cap. */
+  readonly flowOpts: FlowOptions;
+  /** Flow paths by source and destination node (srcNid * nodeCount + dstNid), built on use. */
+  private readonly paths: (Resource[] | undefined)[] = [];
+
+  constructor(
+    private readonly k: Kernel,
+    readonly name: string,
+    readonly kind: DmaDeviceSpec["kind"],
+    readonly socket: number,
+    spec: DmaDeviceSpec,
+  ) {
+    this.engine = k.net.addResource(name, spec.deviceGBps);
+    this.descriptorNs = spec.descriptorNs;
+    this.iommuPageNs = spec.iommuPageNs;
+    this.flowOpts = { maxRate: spec.channelGBps };
+  }
+
+  /** The resources a copy by this engine from srcNid to dstNid crosses, in travel order. */
+  path(srcNid: number, dstNid: number): readonly Resource[] {
+    const { profile, fabric } = this.k;
+    const key = srcNid * profile.nodeCount + dstNid;
+    let p = this.paths[key];
+    if (p === undefined) {
+      const sockets = profile.topology.sockets;
+      const srcSocket = profile.socketOfNode(srcNid);
+      const dstSocket = profile.socketOfNode(dstNid);
+      p = [fabric.mem[srcNid]];
+      if (srcSocket !== this.socket) {
+        p.push(fabric.interSocket[srcSocket * sockets + this.socket] as Resource);
+      }
+      p.push(this.engine);
+      if (dstSocket !== this.socket) {
+        p.push(fabric.interSocket[this.socket * sockets + dstSocket] as Resource);
+      }
+      p.push(fabric.mem[dstNid]);
+      this.paths[key] = p;
+    }
+    return p;
+  }
+}
+
+export class DmaChannel {
+  /** Taken by a client (between requestChannel and release). */
+  held = false;
+  /** Descriptors of the current transaction that failed. */
+  errors = 0;
+  private queued = 0;
+  private issued = 0;
+  private completed = 0;
+  private irqs = 0;
+  private running = false;
+  private hung = false;
+  /** Bumped by release: a copy still in flight then belongs to a dead transaction. */
+  private generation = 0;
+  private waiter: SimEvent<boolean> | null = null;
+  private waitFor = 0;
+  private srcPfn = new Int32Array(INITIAL_SLOTS);
+  private dstPfn = new Int32Array(INITIAL_SLOTS);
+  private nrPages = new Int32Array(INITIAL_SLOTS);
+  private flags = new Uint8Array(INITIAL_SLOTS);
+  private status = new Uint8Array(INITIAL_SLOTS);
+
+  constructor(
+    private readonly engines: DmaEngines,
+    readonly device: DmaDevice,
+  ) {}
+
+  /** Descriptors submitted in the current transaction. */
+  get submitted(): number {
+    return this.queued;
+  }
+
+  prepMemcpy(dstPfn: number, srcPfn: number, nrPages: number, flags: number): boolean {
+    if (this.engines.k.faults.hit("dma-desc-error")) return false;
+    const i = this.queued;
+    if (i === this.srcPfn.length) this.grow();
+    this.srcPfn[i] = srcPfn;
+    this.dstPfn[i] = dstPfn;
+    this.nrPages[i] = nrPages;
+    this.flags[i] = flags;
+    this.status[i] = 0;
+    this.queued++;
+    this.engines.descriptors++;
+    return true;
+  }
+
+  issuePending(): void {
+    if (this.issued === this.queued) return;
+    this.issued = this.queued;
+    if (this.running || this.hung) return;
+    if (this.engines.k.faults.hit("dma-timeout")) {
+      this.hung = true;
+      return;
+    }
+    this.running = true;
+    this.engines.k.sim.spawn(this.run(this.generation));
+  }
+
+  /** Sleep until the channel has raised `count` interrupts (true) or `timeoutNs` passed (false). */
+  *waitInterrupts(count: number, timeoutNs: number): MigGen<boolean> {
+    if (this.irqs >= count) return true;
+    const sim = this.engines.k.sim;
+    const ev = sim.event<boolean>();
+    this.waiter = ev;
+    this.waitFor = count;
+    const timer = sim.after(timeoutNs, () => {
+      this.waiter = null;
+      ev.trigger(false);
+    });
+    const ok = (yield ev) as boolean;
+    if (ok) sim.cancel(timer);
+    return ok;
+  }
+
+  /** Whether descriptor `i` of the current transaction completed without error. */
+  descOk(i: number): boolean {
+    return this.status[i] === DESC_OK;
+  }
+
+  release(): void {
+    this.generation++;
+    this.queued = 0;
+    this.issued = 0;
+    this.completed = 0;
+    this.irqs = 0;
+    this.errors = 0;
+    this.running = false;
+    this.hung = false;
+    this.waiter = null;
+    this.held = false;
+  }
+
+  private *run(generation: number): Generator<Yieldable, void, unknown> {
+    const { k } = this.engines;
+    const dev = this.device;
+    while (this.completed < this.issued) {
+      const d = this.completed;
+      const src = this.srcPfn[d];
+      const dst = this.dstPfn[d];
+      const n = this.nrPages[d];
+      const setup = dev.descriptorNs + iommuPages(k.phys, src, n) * dev.iommuPageNs;
+      if (setup > 0) yield setup;
+      if (this.generation !== generation) return;
+      const path = dev.path(k.phys.nidOf(src), k.phys.nidOf(dst));
+      yield k.net.transfer(n * PAGE_SIZE, path, dev.flowOpts);
+      if (this.generation !== generation) return;
+      if (rangePoisoned(k.phys, src, n)) {
+        this.status[d] = DESC_ERROR;
+        this.errors++;
+      } else {
+        copySegmentBytes(k, dst, src, n);
+        this.status[d] = DESC_OK;
+      }
+      this.completed++;
+      if (this.flags[d] & DMA_PREP_INTERRUPT) this.interrupt();
+    }
+    this.running = false;
+  }
+
+  private interrupt(): void {
+    this.irqs++;
+    this.engines.interrupts++;
+    const w = this.waiter;
+    if (w !== null && this.irqs >= this.waitFor) {
+      this.waiter = null;
+      w.trigger(true);
+    }
+  }
+
+  private grow(): void {
+    const n = this.srcPfn.length * 2;
+    this.srcPfn = grown(this.srcPfn, new Int32Array(n));
+    this.dstPfn = grown(this.dstPfn, new Int32Array(n));
+    this.nrPages = grown(this.nrPages, new Int32Array(n));
+    this.flags = grown(this.flags, new Uint8Array(n));
+    this.status = grown(this.status, new Uint8Array(n));
+  }
+}
+
+/** The engines of one booted machine, in profile order. */
+export class DmaEngines {
+  private static readonly byKernel = new WeakMap<Kernel, DmaEngines>();
+
+  readonly devices: DmaDevice[] = [];
+  /** All channels, engine by engine: the order requestChannel hands them out. */
+  readonly channels: DmaChannel[] = [];
+  readonly cpu: DmaCpuCosts;
+  /** Descriptors submitted and interrupts raised, over all channels. */
+  descriptors = 0;
+  interrupts = 0;
+
+  /** The engines of `k`'s profile, created on first use (one set per machine). */
+  static of(k: Kernel): DmaEngines {
+    let e = DmaEngines.byKernel.get(k);
+    if (e === undefined) {
+      const profile: MachineProfile = k.profile;
+      e = new DmaEngines(k, profile.dma);
+      DmaEngines.byKernel.set(k, e);
+    }
+    return e;
+  }
+
+  constructor(
+    readonly k: Kernel,
+    spec: DmaSpec | undefined,
+  ) {
+    this.cpu = spec?.cpu ?? NO_CPU_COSTS;
+    for (const group of spec?.devices ?? []) {
+      group.sockets.forEach((socket, i) => {
+        const dev = new DmaDevice(k, `${group.name}${i}`, group.kind, socket, group);
+        for (let c = 0; c < group.channelsPerDevice; c++) {
+          const chan = new DmaChannel(this, dev);
+          dev.channels.push(chan);
+          this.channels.push(chan);
+        }
+        this.devices.push(dev);
+      });
+    }
+  }
+
+  requestChannel(): DmaChannel | null {
+    for (const chan of this.channels) {
+      if (!chan.held) {
+        chan.held = true;
+        return chan;
+      }
+    }
+    return null;
+  }
+}
+
+/**
+ * IOMMU pages the engine translates for n pages at srcPfn. The IOMMU maps a PMD-size folio
+ * with one large page and smaller folios with 4 KiB entries (AMD's v1 table replicates 4 KiB
+ * entries for sizes below 2 MiB), so the folio's order decides. A merged segment holds folios
+ * of one order in every workload modelled; the first folio's order stands for all of them.
+ */
+function iommuPages(phys: PhysMem, srcPfn: number, n: number): number {
+  const folio = phys.folioOf(srcPfn);
+  return folio !== undefined && folio.order >= HPAGE_PMD_ORDER ? Math.ceil(n / HPAGE_PMD_NR) : n;
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { Simulator } from "../sim/simulator.js";
+import { CpuTime, Workqueue } from "./workqueue.js";
+
+function* busy(ns: number, log: string[], name: string) {
+  log.push(`${name} start`);
+  yield ns;
+  log.push(`${name} end`);
+  return name;
+}
+
+describe("Workqueue", () => {
+  it("runs items on one CPU one after another and items on different CPUs together", () => {
+    const sim = new Simulator();
+    const wq = new Workqueue(sim, new CpuTime());
+    const log: string[] = [];
+    const a = wq.queueWorkOn(3, busy(100, log, "a"));
+    const b = wq.queueWorkOn(3, busy(50, log, "b"));
+    const c = wq.queueWorkOn(5, busy(70, log, "c"));
+    sim.run();
+    expect([a.done.value, b.done.value, c.done.value]).toEqual(["a", "b", "c"]);
+    expect(log).toEqual(["a start", "c start", "c end", "a end", "b start", "b end"]);
+    expect(sim.now).toBe(150);
+  });
+
+  it("charges each item's running time, not its wait, to its CPU", () => {
+    const sim = new Simulator();
+    const time = new CpuTime();
+    const wq = new Workqueue(sim, time);
+    wq.queueWorkOn(3, busy(100, [], "a"));
+    wq.queueWorkOn(3, busy(50, [], "b"));
+    wq.queueWorkOn(5, busy(70, [], "c"));
+    sim.run();
+    expect(time.cpuTimeNs(3)).toBe(150);
+    expect(time.cpuTimeNs(5)).toBe(70);
+    expect(time.cpuTimeNs(4)).toBe(0);
+    expect(time.totalNs).toBe(220);
+    expect(time.busyCpus()).toEqual([3, 5]);
+  });
+
+  it("starts an item at once when the CPU's previous item is done", () => {
+    const sim = new Simulator();
+    const wq = new Workqueue(sim, new CpuTime());
+    wq.queueWorkOn(0, busy(10, [], "a"));
+    sim.run();
+    sim.run(100);
+    const b = wq.queueWorkOn(0, busy(10, [], "b"));
+    sim.run();
+    expect(b.done.value).toBe("b");
+    expect(sim.now).toBe(110);
+  });
+});
+
+describe("CpuTime", () => {
+  it("rejects a bad CPU or a negative time", () => {
+    const t = new CpuTime();
+    expect(() => t.charge(-1, 5)).toThrow(RangeError);
+    expect(() => t.charge(1.5, 5)).toThrow(RangeError);
+    expect(() => t.charge(0, -5)).toThrow(RangeError);
+    expect(() => t.charge(0, Number.NaN)).toThrow(RangeError);
+  });
+});
