@@ -172,9 +172,17 @@ export class DcbmMigrator implements Migrator {
     for (let i = lo + 1; i < hi; i++) {
       if (contiguous(src, i) !== contiguous(dst, i)) return -EINVAL;
     }
+    // The IOMMU merges contiguous entries into one segment while it stays within the
+    // device's maximum segment size; a larger entry stays one segment of its own.
+    const maxSeg = chan.device.maxSegmentBytes;
     let start = lo;
+    let segBytes = src[lo].sizeBytes;
     for (let i = lo + 1; i <= hi; i++) {
-      if (i < hi && contiguous(src, i)) continue;
+      if (i < hi && contiguous(src, i) && segBytes + src[i].sizeBytes <= maxSeg) {
+        segBytes += src[i].sizeBytes;
+        continue;
+      }
+      if (i < hi) segBytes = src[i].sizeBytes;
       const last = src[i - 1];
       const nrPages = last.pfn + last.nrPages - src[start].pfn;
       exec.charge(PH_COPY, cpu.prepDescriptorNs);

@@ -79,6 +79,7 @@ export class DmaDevice {
   readonly engine: Resource;
   readonly descriptorNs: number;
   readonly iommuPageNs: number;
+  readonly maxSegmentBytes: number;
   /** Flow options of every copy: the channel's rate cap. */
   readonly flowOpts: FlowOptions;
   /** Flow paths by source and destination node (srcNid * nodeCount + dstNid), built on use. */
@@ -94,6 +95,7 @@ export class DmaDevice {
     this.engine = k.net.addResource(name, spec.deviceGBps);
     this.descriptorNs = spec.descriptorNs;
     this.iommuPageNs = spec.iommuPageNs;
+    this.maxSegmentBytes = spec.maxSegmentBytes;
     this.flowOpts = { maxRate: spec.channelGBps };
   }
 

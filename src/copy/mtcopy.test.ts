@@ -208,18 +208,19 @@ describe("copy time", () => {
   }
 
   it("1 thread: bytes at the core's rate, plus dispatch and per-folio setup", () => {
-    const { k, mig, b, rate } = timed(1, "spread");
+    const { k, b, rate } = timed(1, "spread");
     expect(rate).toBeLessThanOrEqual(k.profile.cpu.copyGBps);
-    const expected = mig.dispatchNs + count * mig.chunkNs + bytes / rate;
+    const expected = k.costs.workDispatchNs + count * k.costs.copyChunkNs + bytes / rate;
     expect(b.ns).toBeCloseTo(expected, -1);
     expect(k.fabric.mem[1].bytesCarried).toBeCloseTo(bytes, 0);
   });
 
   it("2 threads spread over two CCDs: each copies half at its fair share", () => {
     const one = timed(1, "spread");
-    const { mig, b, cpus, rate } = timed(2, "spread");
+    const { k, b, cpus, rate } = timed(2, "spread");
     expect(new Set(cpus.map((c) => zen3.ccdOfCpu(c))).size).toBe(2);
-    const expected = 2 * mig.dispatchNs + (count / 2) * mig.chunkNs + bytes / 2 / rate;
+    const expected =
+      2 * k.costs.workDispatchNs + (count / 2) * k.costs.copyChunkNs + bytes / 2 / rate;
     expect(b.ns / expected).toBeCloseTo(1, 3);
     // T4: 2 threads spread are 1.6x as fast as 1; today's fabric makes it 2x.
     expect(b.ns).toBeLessThan(0.7 * one.b.ns);
@@ -239,10 +240,10 @@ describe("copy time", () => {
   it("CPU time goes to the worker CPUs; the caller is charged only the dispatches", () => {
     const { k, mig, b, cpus } = timed(4, "spread");
     expect(mig.cpuTime.busyCpus()).toEqual([...cpus].sort((x, y) => x - y));
-    const perThread = (count / 4) * mig.chunkNs + bytes / 4 / symmetricRate(k, cpus, 0, 1);
+    const perThread = (count / 4) * k.costs.copyChunkNs + bytes / 4 / symmetricRate(k, cpus, 0, 1);
     for (const cpu of cpus) expect(mig.cpuTime.cpuTimeNs(cpu) / perThread).toBeCloseTo(1, 3);
-    expect(b.exec.cpuTimeNs()).toBe(4 * mig.dispatchNs);
-    expect(b.exec.phaseNs[PH_COPY]).toBe(4 * mig.dispatchNs);
+    expect(b.exec.cpuTimeNs()).toBe(4 * k.costs.workDispatchNs);
+    expect(b.exec.phaseNs[PH_COPY]).toBe(4 * k.costs.workDispatchNs);
     expect(mig.counters).toEqual({ foliosMigrated: count, foliosFailures: 0 });
   });
 

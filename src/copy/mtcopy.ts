@@ -46,15 +46,11 @@ export interface MtCopyOptions {
   threads?: number;
   /** Default "spread", as the published runs. */
   placement?: MtPlacement;
-  /** Caller's cost per thread of queue_work_on() plus the kworker wakeup, ns. */
+  /** Caller's cost per thread of queue_work_on() plus the kworker wakeup, ns (default: the profile's costs.workDispatchNs). */
   dispatchNs?: number;
-  /** Worker's cost per chunk before copying it (kmap, copy_mc_to_kernel entry), ns. */
+  /** Worker's cost per chunk before copying it, ns (default: the profile's costs.copyChunkNs). */
   chunkNs?: number;
 }
-
-/** Assumed costs until they become profile parameters (~5600 and ~560 cycles at 2.8 GHz). */
-const DEFAULT_DISPATCH_NS = 2000;
-const DEFAULT_CHUNK_NS = 200;
 
 /**
  * One thread's share of a batch (struct copy_page_info): folios [first, last) and, of each,
@@ -122,8 +118,9 @@ export class MtCopy implements Migrator {
   readonly counters: MigratorCounters = { foliosMigrated: 0, foliosFailures: 0 };
   readonly threads: number;
   readonly placement: MtPlacement;
-  readonly dispatchNs: number;
-  readonly chunkNs: number;
+  /** Overrides of the profile's costs, for tests. */
+  private readonly dispatchNsOpt: number | undefined;
+  private readonly chunkNsOpt: number | undefined;
   /** CPU time of the copy threads by CPU, since construction. */
   readonly cpuTime = new CpuTime();
   /** The workqueue of the kernel last served, made on first use. */
@@ -144,8 +141,9 @@ export class MtCopy implements Migrator {
     }
     this.threads = threads;
     this.placement = placement;
-    this.dispatchNs = costOption("dispatchNs", opts.dispatchNs ?? DEFAULT_DISPATCH_NS);
-    this.chunkNs = costOption("chunkNs", opts.chunkNs ?? DEFAULT_CHUNK_NS);
+    this.dispatchNsOpt =
+      opts.dispatchNs === undefined ? undefined : costOption("dispatchNs", opts.dispatchNs);
+    this.chunkNsOpt = opts.chunkNs === undefined ? undefined : costOption("chunkNs", opts.chunkNs);
   }
 
   /** The CPU copy thread `t` runs on with `profile`. */
@@ -165,13 +163,15 @@ export class MtCopy implements Migrator {
     const { k, exec } = run;
     if (this.wq === null || this.wq.sim !== k.sim) this.wq = new Workqueue(k.sim, this.cpuTime);
     const works = splitWork(n, this.threads);
+    const dispatchNs = this.dispatchNsOpt ?? k.costs.workDispatchNs;
+    const chunkNs = this.chunkNsOpt ?? k.costs.copyChunkNs;
     const workers: Process<boolean>[] = [];
     for (let t = 0; t < works.length; t++) {
       // Queued one at a time: thread t starts once the caller has dispatched it.
-      exec.charge(PH_COPY, this.dispatchNs);
+      exec.charge(PH_COPY, dispatchNs);
       yield* exec.sync();
       const cpu = this.cpuOfThread(k.profile, t);
-      workers.push(this.wq.queueWorkOn(cpu, copyWorker(k, cpu, works[t], dst, src, this.chunkNs)));
+      workers.push(this.wq.queueWorkOn(cpu, copyWorker(k, cpu, works[t], dst, src, chunkNs)));
     }
     let ok = true;
     // flush_work() on each, in order.

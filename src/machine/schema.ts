@@ -70,6 +70,12 @@ const dmaDeviceSchema = z.strictObject({
   channelGBps: positive("Copy rate of one channel, GB/s"),
   deviceGBps: positive("Copy rate of one engine, shared by its channels, GB/s"),
   descriptorNs: nonNegative("Engine time per descriptor before its bytes move, ns"),
+  maxSegmentBytes: z
+    .int()
+    .min(4096)
+    .describe(
+      "Largest scatter-gather segment the device takes (dma_get_max_seg_size; 64 KiB unless the driver sets it): the IOMMU merges contiguous entries up to it",
+    ),
   iommuPageNs: nonNegative(
     "Engine time per IOMMU page it translates (IOTLB miss and walk): 4 KiB pages, or one per PMD-size folio, ns",
   ),
@@ -152,6 +158,12 @@ export const MachineProfileSchema = z
       batchNs: nonNegative("Per migrate_pages_batch call: list handling, LRU drain, ns"),
       tlbFlushNs: nonNegative("One local TLB flush, ns"),
       ipiNs: nonNegative("Sender-side cost per remote CPU in a TLB shootdown, ns"),
+      workDispatchNs: nonNegative(
+        "Caller's cost to hand one work item to a kworker: queue_work_on plus the wakeup, ns",
+      ),
+      copyChunkNs: nonNegative(
+        "A copy thread's cost per chunk it copies (kmap, copy_mc entry), ns",
+      ),
     }),
     dma: dmaSchema.optional(),
   })
