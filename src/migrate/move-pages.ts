@@ -9,7 +9,7 @@
 import { EACCES, EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, EPERM, ESRCH } from "../mm/errno.js";
 import type { Folio } from "../mm/folio.js";
 import type { Task } from "../mm/task.js";
-import { folioMaybeMappedShared, type MmStruct, type Vma } from "../mm/vm.js";
+import { folioMaybeMappedShared, type MmStruct } from "../mm/vm.js";
 import type { MigGen } from "./core.js";
 import { migratePages } from "./core.js";
 import { type Exec, PH_ISOLATE } from "./exec.js";
@@ -166,10 +166,10 @@ function addFolioForMigration(
   migrateAll: boolean,
   run: Folio[],
 ): number {
-  const l = mm.lookup(addr);
-  if (l.kind === "novma" || !vmaMigratable(l.vma as Vma)) return -EFAULT;
-  if (l.kind !== "present") return -ENOENT;
-  const folio = l.folio;
+  const vma = mm.findVma(addr);
+  if (vma === undefined || !vmaMigratable(vma)) return -EFAULT;
+  const folio = mm.presentFolioAt(addr);
+  if (folio === null) return -ENOENT;
   if (folio.nid === node) return 0;
   if (!migrateAll && folioMaybeMappedShared(folio)) return -EACCES;
   if (!folioIsolateLru(folio, k.ctx)) return -EBUSY;

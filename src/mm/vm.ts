@@ -271,6 +271,17 @@ export class MmStruct {
     folio.set(PG.lru | PG.swapbacked | PG.uptodate);
   }
 
+  /** The folio mapped present at addr, or null: lookup() without its result object. */
+  presentFolioAt(addr: number): Folio | null {
+    const slot = this.pmds.get(pmdIndex(addr));
+    if (slot === undefined) return null;
+    if (slot instanceof HugePmd) {
+      return slot.flags & PTE_PRESENT ? this.folioAt(slot.pfn + pteIndex(addr)) : null;
+    }
+    const k = pteIndex(addr);
+    return slot.flags[k] & PTE_PRESENT ? this.folioAt(slot.pfn[k]) : null;
+  }
+
   /** folio_walk_start() at addr: what move_pages(2) sees there. */
   lookup(addr: number): Lookup {
     const vma = this.findVma(addr);
