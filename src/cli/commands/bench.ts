@@ -209,7 +209,7 @@ export function register(program: Command): void {
     .option("--folio-size <list>", "folio size(s), 4K..2M", "4K,16K,64K,128K,256K,512K,1M,2M")
     .option("--total <size>", "bytes in the region (default 1G)")
     .option("--count <n>", "folios in the region (instead of --total)")
-    .option("--runs <n>", "move_pages calls, alternating direction", "5")
+    .option("--runs <n>", "timed move_pages calls (the region is moved back between them)", "5")
     .option("--seed <n>", "seed of the run", "1")
     .option("--batch-pages <list>", "NR_MAX_BATCHED_MIGRATION in base pages (default: profile)")
     .option("--verify", "bytes mode: real page contents, every page checked after each run")
