@@ -23,7 +23,38 @@ describe("pagemig selftest", () => {
     expect(r.stdout).toBe("case 1: ok\ncase 2: ok\ncase 3: ok\n3 passed, 0 failed\n");
   });
 
+  it("runs the cases with a copy engine registered and every fault injected", async () => {
+    const r = await run(["selftest", "--cases", "30", "--migrator", "dcbm", "--inject", "all"]);
+    expect(r).toEqual({ code: 0, stdout: "30 passed, 0 failed\n", stderr: "" });
+  });
+
+  it("takes --workers for the engines that have threads or channels", async () => {
+    const r = await run(["selftest", "--cases", "5", "--migrator", "mtcopy", "--workers", "16"]);
+    expect(r).toEqual({ code: 0, stdout: "5 passed, 0 failed\n", stderr: "" });
+  });
+
   it.each([
+    [
+      ["--migrator", "dma"],
+      "pagemig: --migrator: unknown migrator 'dma' (available: serial, batch-cpu, mtcopy, dcbm, dcbm-v2)\n",
+    ],
+    [
+      ["--migrator", "dcbm", "--workers", "0"],
+      "pagemig: --workers: expected a positive integer, got '0'\n",
+    ],
+    [
+      ["--migrator", "batch-cpu", "--workers", "2"],
+      "pagemig: --workers: migrator 'batch-cpu' has no threads or channels\n",
+    ],
+    [["--workers", "2"], "pagemig: --workers: migrator 'serial' has no threads or channels\n"],
+    [
+      ["--migrator", "mtcopy", "--workers", "65"],
+      "pagemig: --workers: mtcopy takes at most 64 threads\n",
+    ],
+    [
+      ["--inject", "dma-stall"],
+      "pagemig: --inject: unknown fault 'dma-stall' (kinds: dma-desc-error, dma-timeout, dma-map-error, worker-crash, partial-batch, alloc-fail, pin-during-migration, all)\n",
+    ],
     [["--cases", "abc"], "pagemig: --cases: expected a positive integer, got 'abc'\n"],
     [["--cases", "0"], "pagemig: --cases: expected a positive integer, got '0'\n"],
     [["--seed", "-1"], "pagemig: --seed: expected a non-negative integer, got '-1'\n"],

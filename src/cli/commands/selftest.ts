@@ -1,23 +1,61 @@
 /**
- * `pagemig selftest [--cases N] [--seed S] [--path P] [--verbose]`: random move_pages(2) and
- * migrate_pages(2) cases in bytes mode with every invariant checked after every call, like
- * the kernel's selftests. Ends with `N passed, F failed`; on a violation it first prints the
- * smallest failing case and how to replay it, and exits 1.
+ * `pagemig selftest [--cases N] [--seed S] [--path P] [--migrator NAME [--workers N]]
+ * [--inject SPEC] [--verbose]`: random move_pages(2) and migrate_pages(2) cases in bytes mode
+ * with every invariant checked after every call, like the kernel's selftests, optionally with
+ * a copy engine registered for every migrate reason and faults injected. Ends with
+ * `N passed, F failed`; on a violation it first prints the smallest failing case and how to
+ * replay it, and exits 1.
  */
 import type { Command } from "commander";
+import { MIGRATORS, parseMigratorName, workerKind } from "../../copy/engines.js";
+import { MAX_NUM_COPY_THREADS, MTCOPY_DEFAULT_THREADS } from "../../copy/mtcopy.js";
 import { RunFailure, UsageError } from "../../errors.js";
+import { FaultInjector } from "../../fault/inject.js";
 import { parseCount, parsePositiveInt } from "../../machine/units.js";
 import { describeFailure, formatCase, runSelftest } from "../../workload/selftest/runner.js";
+import type { MigratorSpec } from "../../workload/selftest/world.js";
 import { print } from "../output.js";
 
 interface SelftestFlags {
   cases: string;
   seed: string;
   path?: string;
+  migrator: string;
+  workers?: string;
+  inject?: string;
   verbose?: boolean;
 }
 
 const MAX_SEED = 2 ** 31 - 1;
+
+/** The engine of --migrator and --workers; workers default as in bench (4 threads, 1 channel). */
+function migratorSpec(f: SelftestFlags): MigratorSpec {
+  const name = parseMigratorName(f.migrator, "--migrator");
+  const kind = workerKind(name);
+  if (kind === null) {
+    if (f.workers !== undefined) {
+      throw new UsageError(`--workers: migrator '${name}' has no threads or channels`);
+    }
+    return { name, workers: 1 };
+  }
+  if (f.workers === undefined) {
+    return { name, workers: kind === "threads" ? MTCOPY_DEFAULT_THREADS : 1 };
+  }
+  const workers = parsePositiveInt(f.workers, "--workers");
+  if (kind === "threads" && workers > MAX_NUM_COPY_THREADS) {
+    throw new UsageError(`--workers: mtcopy takes at most ${MAX_NUM_COPY_THREADS} threads`);
+  }
+  return { name, workers };
+}
+
+/** The flags that reproduce a run: its seed, and the engine and faults it ran with. */
+function replayFlags(f: SelftestFlags, seed: number, m: MigratorSpec): string {
+  let out = `--seed ${seed}`;
+  if (m.name !== "serial") out += ` --migrator ${m.name}`;
+  if (workerKind(m.name) !== null) out += ` --workers ${m.workers}`;
+  if (f.inject !== undefined) out += ` --inject ${f.inject}`;
+  return out;
+}
 
 export function register(program: Command): void {
   program
@@ -26,6 +64,9 @@ export function register(program: Command): void {
     .option("--cases <n>", "number of random cases", "200")
     .option("--seed <s>", "seed of the case generator", "1")
     .option("--path <p>", "replay the failing case at this path (printed with a failure)")
+    .option("--migrator <name>", `copy engine for every reason: ${MIGRATORS.join("|")}`, "serial")
+    .option("--workers <n>", "mtcopy threads or dcbm channels (default 4 threads, 1 channel)")
+    .option("--inject <spec>", "fault injection, e.g. dma-timeout=0.1,worker-crash@2 or all")
     .option("--verbose", "print a line per case")
     .action((flags: SelftestFlags, cmd: Command) => {
       const cases = parsePositiveInt(flags.cases, "--cases");
@@ -34,10 +75,14 @@ export function register(program: Command): void {
       if (flags.path !== undefined && !/^\d+(:\d+)*$/.test(flags.path)) {
         throw new UsageError(`--path: expected numbers separated by ':', got '${flags.path}'`);
       }
+      const migrator = migratorSpec(flags);
+      // Parsed now so a bad spec is a usage error, not a failure of every case.
+      if (flags.inject !== undefined) new FaultInjector(1, flags.inject);
       const summary = runSelftest({
         cases,
         seed,
         path: flags.path,
+        world: { migrator, faults: flags.inject },
         onCase: flags.verbose
           ? (i, failure) => print(cmd, `case ${i + 1}: ${failure === null ? "ok" : "FAILED"}\n`)
           : undefined,
@@ -46,7 +91,10 @@ export function register(program: Command): void {
       if (f !== null) {
         print(cmd, `${describeFailure(f.detail, f.case.calls.length)}\n`);
         print(cmd, `smallest failing case (${f.shrinks} shrinks):\n${formatCase(f.case)}\n`);
-        print(cmd, `replay: pagemig selftest --seed ${seed} --path ${f.path}\n`);
+        print(
+          cmd,
+          `replay: pagemig selftest ${replayFlags(flags, seed, migrator)} --path ${f.path}\n`,
+        );
       }
       print(cmd, `${summary.passed} passed, ${summary.failed} failed\n`);
       if (f !== null) {

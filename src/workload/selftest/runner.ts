@@ -3,13 +3,14 @@
  * many random cases through fast-check, which shrinks the first failure to a smallest case.
  */
 import fc from "fast-check";
+import { DmaEngines } from "../../copy/dma-device.js";
 import { errnoName } from "../../mm/errno.js";
 import { runCall } from "./calls.js";
 import type { CallSpec, SelftestCase } from "./case.js";
 import { selftestCase } from "./generate.js";
 import { checkInvariants } from "./invariants.js";
-import { scanWorld } from "./scan.js";
-import { buildWorld, type World } from "./world.js";
+import { scanWorld, type Violations } from "./scan.js";
+import { buildWorld, type World, type WorldOptions } from "./world.js";
 
 /** Fault injection, to prove the checker: runs after call `index` returns, before the check. */
 export type Inject = (world: World, index: number) => void;
@@ -23,12 +24,15 @@ export interface CaseFailure {
   violations: string;
 }
 
-/** Run one normalised case; null when every invariant held after every call. */
-export function runCase(c: SelftestCase, inject?: Inject): CaseFailure | null {
+/**
+ * Run one normalised case (on a machine set up as `o` says); null when every invariant held
+ * after every call.
+ */
+export function runCase(c: SelftestCase, inject?: Inject, o?: WorldOptions): CaseFailure | null {
   let i = -1;
   let rc: number | null = null;
   try {
-    const world = buildWorld(c);
+    const world = buildWorld(c, o);
     let scan = scanWorld(world);
     if (!scan.violations.ok) {
       return { callIndex: -1, call: null, rc: null, violations: scan.violations.format() };
@@ -39,6 +43,7 @@ export function runCase(c: SelftestCase, inject?: Inject): CaseFailure | null {
       rc = result.rc;
       inject?.(world, i);
       scan = checkInvariants(world, scan, call, result);
+      checkEngineIdle(world, scan.violations);
       if (!scan.violations.ok) {
         return { callIndex: i, call, rc, violations: scan.violations.format() };
       }
@@ -51,6 +56,16 @@ export function runCase(c: SelftestCase, inject?: Inject): CaseFailure | null {
   }
 }
 
+/**
+ * Between syscalls the copy engine is idle: a DMA channel still held would make every later
+ * batch fall back to the CPU, which no other invariant notices.
+ */
+function checkEngineIdle(world: World, v: Violations): void {
+  if (world.migrator === null) return;
+  const held = DmaEngines.of(world.k).channels.filter((chan) => chan.held).length;
+  if (held > 0) v.add(`${world.migrator.name} left ${held} DMA channels held after the call`);
+}
+
 export interface SelftestOptions {
   cases: number;
   seed: number;
@@ -59,6 +74,8 @@ export interface SelftestOptions {
   /** Called after each case of the first pass (not while shrinking). */
   onCase?: (index: number, failure: CaseFailure | null) => void;
   inject?: Inject;
+  /** The machine every case runs on: migrator and injected faults. */
+  world?: WorldOptions;
 }
 
 export interface SelftestSummary {
@@ -81,7 +98,7 @@ export function runSelftest(o: SelftestOptions): SelftestSummary {
   let index = 0;
   let shrinking = false;
   const property = fc.property(selftestCase(), (c) => {
-    const failure = runCase(c, o.inject);
+    const failure = runCase(c, o.inject, o.world);
     if (!shrinking) o.onCase?.(index++, failure);
     if (failure === null) return;
     shrinking = true;
@@ -98,7 +115,7 @@ export function runSelftest(o: SelftestOptions): SelftestSummary {
       failure: null,
     };
   }
-  const detail = runCase(ce[0], o.inject);
+  const detail = runCase(ce[0], o.inject, o.world);
   if (detail === null) {
     throw new Error(`selftest: the shrunk case passed when run again: ${JSON.stringify(ce[0])}`);
   }

@@ -4,6 +4,9 @@
  * World keeps what the layout promises, so the checker can judge the page tables against it
  * instead of against themselves.
  */
+import { createMigrator, type MigratorName } from "../../copy/engines.js";
+import type { Migrator } from "../../copy/migrator.js";
+import { MIGRATE_OFFLOAD_REASONS_ALLOWED } from "../../copy/reason-mask.js";
 import { LoadedProfile } from "../../machine/loaded-profile.js";
 import { loadProfile } from "../../machine/profile.js";
 import { toProfileDocument, validateProfile } from "../../machine/schema.js";
@@ -43,9 +46,25 @@ export interface WorldRegion {
   keyMmId: number;
 }
 
+/** A copy engine by name (engines.ts) and its copy threads or DMA channels. */
+export interface MigratorSpec {
+  name: MigratorName;
+  workers: number;
+}
+
+/** How the machine of a case runs, beyond what the case itself says. */
+export interface WorldOptions {
+  /** Registered for every migrate reason; none (or "serial"): the vanilla flow. */
+  migrator?: MigratorSpec;
+  /** Fault-injection spec (fault/inject.ts), e.g. "all"; seeded by the case's seed. */
+  faults?: string;
+}
+
 export interface World {
   k: Kernel;
   c: SelftestCase;
+  /** The registered migrator, or null for the vanilla flow. */
+  migrator: Migrator | null;
   tasks: Task[];
   regions: WorldRegion[];
   /** Filler allocations the world holds: refcount 1, never mapped. */
@@ -58,15 +77,25 @@ export interface World {
 
 const profiles = new Map<string, LoadedProfile>();
 let base: LoadedProfile | undefined;
+let dmaSource: LoadedProfile | undefined;
 
-/** small-2node with the case's node sizes, plus a CPU-less CXL node 2 when there are three. */
+/**
+ * small-2node with the case's node sizes, plus a CPU-less CXL node 2 when there are three, and
+ * the DMA engines of zen3-2s-ptdma moved onto its one socket, for the dcbm migrators.
+ */
 function profileFor(layout: Layout): LoadedProfile {
   const key = `${layout.nodes.map((n) => n.mib).join(",")}/${layout.thpMigration}`;
   let p = profiles.get(key);
   if (p === undefined) {
     base ??= loadProfile("small-2node");
+    dmaSource ??= loadProfile("zen3-2s-ptdma");
     const doc = toProfileDocument(base);
     doc.name = "selftest";
+    const dma = toProfileDocument(dmaSource).dma;
+    if (dma !== undefined) {
+      for (const dev of dma.devices) dev.sockets = dev.sockets.map(() => 0);
+      doc.dma = dma;
+    }
     doc.topology.nodes = layout.nodes.map((n, id) => ({
       id,
       socket: 0,
@@ -87,14 +116,23 @@ function rangeOf(r: PageRange | null): [number, number] {
 }
 
 /** Boot the case's machine and build its layout. The case must be normalised. */
-export function buildWorld(c: SelftestCase): World {
+export function buildWorld(c: SelftestCase, o: WorldOptions = {}): World {
   const layout = c.layout;
   const k = new Kernel({
     profile: profileFor(layout),
     seed: c.seed,
     contents: true,
     nrMaxBatchedMigration: layout.batchPages,
+    inject: o.faults,
   });
+  const m = o.migrator;
+  const migrator =
+    m === undefined
+      ? null
+      : createMigrator(k, m.name, { workers: m.workers, placement: "spread", minBatchFolios: 0 });
+  if (migrator !== null && k.offload.register(migrator, MIGRATE_OFFLOAD_REASONS_ALLOWED) !== 0) {
+    throw new Error(`selftest: could not register migrator ${migrator.name}`);
+  }
   // Process i runs on the first CPU of node i, so the two sit on different CCDs.
   const tasks = layout.procs.map((spec, i) => {
     const t = k.spawnProcess(k.profile.cpusOfNode(i)[0]);
@@ -187,7 +225,7 @@ export function buildWorld(c: SelftestCase): World {
     }
     if (n.fragment > 0) reserved[nid] = k.phys.fragment(nid, n.fragment, new Rng(c.seed * 8 + nid));
   });
-  return { k, c, tasks, regions, fillers, reserved, nrIds };
+  return { k, c, migrator, tasks, regions, fillers, reserved, nrIds };
 }
 
 /** GUP-pin folio i of a region through any page of it that is still mapped. */
