@@ -26,10 +26,8 @@ export class Exec {
   /** TLB shootdown IPIs sent, and TLB flushes done (local or remote). */
   ipis = 0;
   tlbFlushes = 0;
-  /** Folios remapped to their destination, and when the first one was (absolute ns). */
-  remapped = 0;
+  /** When the first folio was mapped again at its destination (absolute ns), or -1. */
   firstRemapAt = -1;
-  lastRemapAt = -1;
 
   constructor(
     readonly task: Task,
@@ -49,10 +47,7 @@ export class Exec {
 
   /** A folio became accessible again at the current time. */
   noteRemap(): void {
-    const t = this.now();
-    if (this.firstRemapAt < 0) this.firstRemapAt = t;
-    this.lastRemapAt = t;
-    this.remapped++;
+    if (this.firstRemapAt < 0) this.firstRemapAt = this.now();
   }
 
   /** Yield the pending CPU time to the simulator (use as `yield* exec.sync()`). */

@@ -66,6 +66,8 @@ export interface MovePagesBenchResult {
   /** CPU time of the call (mean over runs), all CPUs. */
   cpuTimeUs: number;
   tlbFlushIpis: number;
+  /** TLB flushes of the call (per-PTE flushes and batched flushes), mean over runs. */
+  tlbFlushes: number;
   phasesUs: Record<string, number>;
   /** With --inject: folios the calls left behind (all runs), and how often each fault fired. */
   foliosNotMigrated?: number;
@@ -130,6 +132,7 @@ export function runMovePagesBench(o: MovePagesBenchOptions): MovePagesBenchResul
   let firstLatency = 0;
   let cpuTime = 0;
   let ipis = 0;
+  let tlbFlushes = 0;
   let pagesVerified = 0;
   let notMigrated = 0;
   const move = (target: number): { exec: Exec; start: number } => {
@@ -176,6 +179,7 @@ export function runMovePagesBench(o: MovePagesBenchOptions): MovePagesBenchResul
     firstLatency += exec.firstRemapAt - start;
     cpuTime += exec.cpuTimeNs() + workerNs;
     ipis += exec.ipis;
+    tlbFlushes += exec.tlbFlushes;
   }
   const n = o.runs;
   const phasesUs: Record<string, number> = {};
@@ -195,6 +199,7 @@ export function runMovePagesBench(o: MovePagesBenchOptions): MovePagesBenchResul
     firstFolioLatencyUs: firstLatency / n / 1000,
     cpuTimeUs: cpuTime / n / 1000,
     tlbFlushIpis: ipis / n,
+    tlbFlushes: tlbFlushes / n,
     phasesUs,
   };
   if (k.faults.enabled) {
