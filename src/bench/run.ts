@@ -10,6 +10,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { twoWorkerSetBaselineGBps } from "../content/workers.js";
 import { loadProfile } from "../machine/profile.js";
 import { Kernel } from "../migrate/kernel.js";
 import { runMovePagesBench } from "../workload/move-pages-bench.js";
@@ -68,18 +69,21 @@ function plainSetGBps(bytes: number, chunk: number): number {
 function bytesMode(): Check[] {
   const profile = loadProfile("zen3-2s-ptdma");
   const checks: Check[] = [];
-  for (const folio of [4096, 2 << 20]) {
-    const r = runMovePagesBench({
-      migrator: "serial",
+  const hostGBps = (folio: number, migrator: "serial" | "dcbm", workers = 1): number =>
+    runMovePagesBench({
+      migrator,
+      workers,
       profile,
       folioSizeBytes: folio,
       folioCount: GiB / folio,
       runs: 2,
       seed: 1,
       verify: true,
-    });
+      batchPages: 262144,
+    }).hostCopyGBps ?? 0;
+  for (const folio of [4096, 2 << 20]) {
+    const host = hostGBps(folio, "serial");
     const plain = plainSetGBps(GiB, folio);
-    const host = r.hostCopyGBps ?? 0;
     checks.push({
       name: `bytes mode ${folio === 4096 ? "4K" : "2M"}: serial hostCopyGBps vs TypedArray.set (${plain.toFixed(2)} GB/s)`,
       value: `${host.toFixed(2)} GB/s = ${((host / plain) * 100).toFixed(0)}%`,
@@ -87,6 +91,24 @@ function bytesMode(): Check[] {
       ok: host >= 0.7 * plain,
     });
   }
+  // 1 GiB of 2M folios, every page verified: dcbm on 2 channels copies on two worker threads.
+  const serial = hostGBps(2 << 20, "serial");
+  const dcbm = hostGBps(2 << 20, "dcbm", 2);
+  const twoWorkers = twoWorkerSetBaselineGBps(GiB, 2 << 20);
+  checks.push(
+    {
+      name: `bytes mode 2M: dcbm 2 channels hostCopyGBps vs serial (${serial.toFixed(2)} GB/s)`,
+      value: `${dcbm.toFixed(2)} GB/s = ${(dcbm / serial).toFixed(2)}x`,
+      target: ">= 1.25x",
+      ok: dcbm >= 1.25 * serial,
+    },
+    {
+      name: `bytes mode 2M: dcbm 2 channels vs two worker threads with TypedArray.set (${twoWorkers.toFixed(2)} GB/s)`,
+      value: `${((dcbm / twoWorkers) * 100).toFixed(0)}%`,
+      target: ">= 85%",
+      ok: dcbm >= 0.85 * twoWorkers,
+    },
+  );
   return checks;
 }
 

@@ -24,6 +24,7 @@ import type { MigrationRun } from "../migrate/run.js";
 import { FOLIO_CONTENT_COPIED, type Folio } from "../mm/folio.js";
 import { checkCount, DCBM_TIMEOUT_NS, MAX_DMA_CHANNELS } from "./dcbm.js";
 import { DMA_PREP_INTERRUPT, type DmaChannel, DmaEngines } from "./dma-device.js";
+import { touchHostMemory } from "./host-copy.js";
 import type { Migrator, MigratorCounters } from "./migrator.js";
 
 export interface DcbmV2Options {
@@ -78,6 +79,8 @@ export class DcbmV2Migrator implements Migrator {
       }
     }
     yield* exec.sync();
+    touchHostMemory(run.k, src);
+    touchHostMemory(run.k, dst);
     for (let c = 0; c < nrChans; c++) chans[c].issuePending();
     // Channels given up after a timeout, one bit each (nrChans <= MAX_DMA_CHANNELS).
     let dead = 0;

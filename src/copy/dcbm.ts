@@ -38,6 +38,7 @@ import type { MigrationRun } from "../migrate/run.js";
 import { EINVAL, EIO, ENODEV, ENOMEM, EOPNOTSUPP, ETIMEDOUT } from "../mm/errno.js";
 import { FOLIO_CONTENT_COPIED, type Folio } from "../mm/folio.js";
 import { DMA_PREP_INTERRUPT, type DmaChannel, DmaEngines } from "./dma-device.js";
+import { touchHostMemory } from "./host-copy.js";
 import type { Migrator, MigratorCounters } from "./migrator.js";
 
 /** MAX_DMA_CHANNELS */
@@ -136,18 +137,19 @@ export class DcbmMigrator implements Migrator {
     }
     if (rc === 0) {
       yield* exec.sync();
+      touchHostMemory(run.k, src.slice(0, n));
+      touchHostMemory(run.k, dst.slice(0, n));
       for (let i = 0; i < nrChans; i++) chans[i].issuePending();
+      // Every channel is waited for before any result is looked at, so a failed channel never
+      // leaves the others copying into destinations that are about to be freed.
       for (let i = 0; i < nrChans; i++) {
         if (!(yield* chans[i].waitInterrupts(1, DCBM_TIMEOUT_NS))) {
-          rc = -ETIMEDOUT;
-          break;
+          if (rc === 0) rc = -ETIMEDOUT;
+          continue;
         }
         exec.charge(PH_COPY, cpu.interruptNs);
         yield* exec.sync();
-        if (chans[i].errors > 0) {
-          rc = -EIO;
-          break;
-        }
+        if (rc === 0 && chans[i].errors > 0) rc = -EIO;
       }
     }
     for (let i = 0; i < nrChans; i++) chans[i].release();

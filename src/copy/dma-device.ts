@@ -23,12 +23,14 @@
  *                                      n interrupts; false on timeout
  *   chan.descOk(i), chan.errors        the result of descriptor i; descriptors that failed
  *   chan.release()                     dmaengine_terminate_sync + dma_release_channel
- * Faults: "dma-desc-error" fails a prep or submit; "dma-timeout" makes an issued channel hang.
+ * Faults: "dma-desc-error" fails a prep or submit; "dma-timeout" makes an issued channel hang;
+ * "worker-crash" fails a descriptor's transfer (in bytes mode its worker really crashes).
  *
- * The byte copy of a finished descriptor is `copySegmentBytes`, the one place to change to move
- * it elsewhere (e.g. onto worker threads).
+ * In bytes mode each descriptor's bytes are really copied by a worker thread (host-copy.ts)
+ * while the model moves them; a worker that fails makes the descriptor fail.
  */
 
+import type { CopyRange } from "../content/workers.js";
 import type { MachineProfile } from "../machine/schema.js";
 import type { MigGen } from "../migrate/core.js";
 import type { Kernel } from "../migrate/kernel.js";
@@ -36,6 +38,7 @@ import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, PAGE_SIZE } from "../mm/folio.js";
 import type { PhysMem } from "../mm/phys.js";
 import type { FlowOptions, Resource } from "../sim/flows.js";
 import type { SimEvent, Yieldable } from "../sim/simulator.js";
+import { cancelHostCopy, finishHostCopy, type HostCopy, startHostCopy } from "./host-copy.js";
 
 export type DmaSpec = NonNullable<MachineProfile["dma"]>;
 export type DmaCpuCosts = DmaSpec["cpu"];
@@ -56,11 +59,6 @@ const NO_CPU_COSTS: DmaCpuCosts = Object.freeze({
   prepDescriptorNs: 0,
   interruptNs: 0,
 });
-
-/** The byte copy of a finished descriptor (bytes mode only). */
-export function copySegmentBytes(k: Kernel, dstPfn: number, srcPfn: number, nrPages: number): void {
-  k.phys.contents?.copyPages(dstPfn, srcPfn, nrPages);
-}
 
 /** `to` holding `from` at its start. */
 function grown<T extends Int32Array | Uint8Array>(from: T, to: T): T {
@@ -143,10 +141,20 @@ export class DmaChannel {
   private nrPages = new Int32Array(INITIAL_SLOTS);
   private flags = new Uint8Array(INITIAL_SLOTS);
   private status = new Uint8Array(INITIAL_SLOTS);
+  /** Bytes mode: per descriptor, its real copy in flight, and what the model decided of it. */
+  private copies: (HostCopy | null)[] = [];
+  private poisoned = new Uint8Array(INITIAL_SLOTS);
+  private crashed = new Uint8Array(INITIAL_SLOTS);
+  /** For a descriptor that ends a run of copies (endsRun): the run's first descriptor. */
+  private groupStart = new Int32Array(INITIAL_SLOTS);
+  private endsRun = new Uint8Array(INITIAL_SLOTS);
+  private copiesStarted = 0;
 
   constructor(
     private readonly engines: DmaEngines,
     readonly device: DmaDevice,
+    /** Position among all the machine's channels; picks the host worker in bytes mode. */
+    readonly index: number,
   ) {}
 
   /** Descriptors submitted in the current transaction. */
@@ -176,8 +184,59 @@ export class DmaChannel {
       this.hung = true;
       return;
     }
+    this.startCopies();
     this.running = true;
     this.engines.k.sim.spawn(this.run(this.generation));
+  }
+
+  /**
+   * Bytes mode: queue the real copy of every issued descriptor on the channel's host worker
+   * at once, one job per run of descriptors up to the next that interrupts (the driver looks
+   * at results only after an interrupt), so the worker copies back to back while the model
+   * runs. A job is waited for when the model completes the run's last descriptor. A poisoned
+   * source stops the engine before it copies that descriptor.
+   */
+  private startCopies(): void {
+    const k = this.engines.k;
+    let start = this.copiesStarted;
+    let crash = false;
+    const ranges: CopyRange[] = [];
+    for (let d = this.copiesStarted; d < this.issued; d++) {
+      const src = this.srcPfn[d];
+      const n = this.nrPages[d];
+      this.poisoned[d] = rangePoisoned(k.phys, src, n) ? 1 : 0;
+      if (k.faults.hit("worker-crash")) crash = true;
+      if (!this.poisoned[d]) ranges.push({ dstPfn: this.dstPfn[d], srcPfn: src, nrPages: n });
+      this.copies[d] = null;
+      this.endsRun[d] = this.flags[d] & DMA_PREP_INTERRUPT || d === this.issued - 1 ? 1 : 0;
+      if (this.endsRun[d]) {
+        this.groupStart[d] = start;
+        this.crashed[d] = crash ? 1 : 0;
+        this.copies[d] = startHostCopy(k, this.index, ranges.splice(0), crash);
+        start = d + 1;
+        crash = false;
+      }
+    }
+    this.copiesStarted = this.issued;
+  }
+
+  /**
+   * After the model completed descriptor d: if it ends a run, wait for the run's real copy and
+   * give every descriptor of the run its result.
+   */
+  private finishCopies(d: number): void {
+    if (!this.endsRun[d]) return;
+    const copy = this.copies[d];
+    this.copies[d] = null;
+    const landed = finishHostCopy(this.engines.k, copy, this.crashed[d] === 1);
+    for (let i = this.groupStart[d]; i <= d; i++) {
+      if (landed && !this.poisoned[i]) {
+        this.status[i] = DESC_OK;
+      } else {
+        this.status[i] = DESC_ERROR;
+        this.errors++;
+      }
+    }
   }
 
   /** Sleep until the channel has raised `count` interrupts (true) or `timeoutNs` passed (false). */
@@ -202,6 +261,12 @@ export class DmaChannel {
   }
 
   release(): void {
+    // Terminated descriptors' copies must end before their destinations can be reused.
+    for (let d = this.completed; d < this.copiesStarted; d++) {
+      cancelHostCopy(this.engines.k, this.copies[d]);
+      this.copies[d] = null;
+    }
+    this.copiesStarted = 0;
     this.generation++;
     this.queued = 0;
     this.issued = 0;
@@ -228,13 +293,7 @@ export class DmaChannel {
       const path = dev.path(k.phys.nidOf(src), k.phys.nidOf(dst));
       yield k.net.transfer(n * PAGE_SIZE, path, dev.flowOpts);
       if (this.generation !== generation) return;
-      if (rangePoisoned(k.phys, src, n)) {
-        this.status[d] = DESC_ERROR;
-        this.errors++;
-      } else {
-        copySegmentBytes(k, dst, src, n);
-        this.status[d] = DESC_OK;
-      }
+      this.finishCopies(d);
       this.completed++;
       if (this.flags[d] & DMA_PREP_INTERRUPT) this.interrupt();
     }
@@ -258,6 +317,10 @@ export class DmaChannel {
     this.nrPages = grown(this.nrPages, new Int32Array(n));
     this.flags = grown(this.flags, new Uint8Array(n));
     this.status = grown(this.status, new Uint8Array(n));
+    this.poisoned = grown(this.poisoned, new Uint8Array(n));
+    this.crashed = grown(this.crashed, new Uint8Array(n));
+    this.groupStart = grown(this.groupStart, new Int32Array(n));
+    this.endsRun = grown(this.endsRun, new Uint8Array(n));
   }
 }
 
@@ -293,7 +356,7 @@ export class DmaEngines {
       group.sockets.forEach((socket, i) => {
         const dev = new DmaDevice(k, `${group.name}${i}`, group.kind, socket, group);
         for (let c = 0; c < group.channelsPerDevice; c++) {
-          const chan = new DmaChannel(this, dev);
+          const chan = new DmaChannel(this, dev, this.channels.length);
           dev.channels.push(chan);
           this.channels.push(chan);
         }

@@ -14,7 +14,7 @@
  * -EAGAIN and marks nothing: the move phase then copies every folio on the calling CPU.
  */
 
-import type { PageContents } from "../content/contents.js";
+import type { CopyRange } from "../content/workers.js";
 import { UsageError } from "../errors.js";
 import { copyPath } from "../machine/fabric.js";
 import type { LoadedProfile } from "../machine/profile.js";
@@ -26,6 +26,7 @@ import { EAGAIN } from "../mm/errno.js";
 import { FOLIO_CONTENT_COPIED, type Folio, PAGE_SIZE } from "../mm/folio.js";
 import type { PhysMem } from "../mm/phys.js";
 import type { Process, Yieldable } from "../sim/simulator.js";
+import { finishHostCopy, startHostCopy, touchHostMemory } from "./host-copy.js";
 import type { Migrator, MigratorCounters } from "./migrator.js";
 import { CpuTime, Workqueue } from "./workqueue.js";
 
@@ -163,6 +164,8 @@ export class MtCopy implements Migrator {
     const { k, exec } = run;
     if (this.wq === null || this.wq.sim !== k.sim) this.wq = new Workqueue(k.sim, this.cpuTime);
     const works = splitWork(n, this.threads);
+    touchHostMemory(k, src);
+    touchHostMemory(k, dst);
     const dispatchNs = this.dispatchNsOpt ?? k.costs.workDispatchNs;
     const chunkNs = this.chunkNsOpt ?? k.costs.copyChunkNs;
     const workers: Process<boolean>[] = [];
@@ -171,7 +174,7 @@ export class MtCopy implements Migrator {
       exec.charge(PH_COPY, dispatchNs);
       yield* exec.sync();
       const cpu = this.cpuOfThread(k.profile, t);
-      workers.push(this.wq.queueWorkOn(cpu, copyWorker(k, cpu, works[t], dst, src, chunkNs)));
+      workers.push(this.wq.queueWorkOn(cpu, copyWorker(k, t, cpu, works[t], dst, src, chunkNs)));
     }
     let ok = true;
     // flush_work() on each, in order.
@@ -203,6 +206,7 @@ function costOption(name: string, ns: number): number {
  */
 function* copyWorker(
   k: Kernel,
+  thread: number,
   cpu: number,
   w: CopyWork,
   dst: readonly Folio[],
@@ -223,11 +227,12 @@ function* copyWorker(
       const size = src[j].sizeBytes;
       bytes += chunkStart(size, w.part + 1, w.parts) - chunkStart(size, w.part, w.parts);
     }
+    // Bytes mode: a worker copies the chunks while the model moves their bytes.
+    const job = startHostCopy(k, thread, chunkRanges(w, dst, src, i, j));
     yield k.net.transfer(bytes, copyPath(k.fabric, cpu, srcNid, dstNid), {
       maxRate: k.profile.cpu.copyGBps,
     });
-    const contents = k.phys.contents;
-    if (contents !== null) copyChunkBytes(contents, w, dst, src, i, j);
+    if (!finishHostCopy(k, job)) return false;
     i = j;
   }
   return !failed;
@@ -245,22 +250,24 @@ function chunkPoisoned(phys: PhysMem, folio: Folio, w: CopyWork): boolean {
 }
 
 /**
- * Bytes mode: the real copy of `w`'s chunks of folios [from, to). Contents are copied by
- * page, so each page goes with the chunk holding its first byte; the chunks of all threads
- * together copy every page once.
+ * The page ranges of `w`'s chunks of folios [from, to). Contents are copied by page, so each
+ * page goes with the chunk holding its first byte; the chunks of all threads together cover
+ * every page once.
  */
-function copyChunkBytes(
-  contents: PageContents,
+function chunkRanges(
   w: CopyWork,
   dst: readonly Folio[],
   src: readonly Folio[],
   from: number,
   to: number,
-): void {
+): CopyRange[] {
+  const ranges: CopyRange[] = [];
   for (let i = from; i < to; i++) {
     const size = src[i].sizeBytes;
     const p0 = Math.ceil(chunkStart(size, w.part, w.parts) / PAGE_SIZE);
     const p1 = Math.ceil(chunkStart(size, w.part + 1, w.parts) / PAGE_SIZE);
-    if (p1 > p0) contents.copyPages(dst[i].pfn + p0, src[i].pfn + p0, p1 - p0);
+    if (p1 > p0)
+      ranges.push({ dstPfn: dst[i].pfn + p0, srcPfn: src[i].pfn + p0, nrPages: p1 - p0 });
   }
+  return ranges;
 }

@@ -97,120 +97,125 @@ export function runMovePagesBench(o: MovePagesBenchOptions): MovePagesBenchResul
     contents: o.verify,
     nrMaxBatchedMigration: o.batchPages,
     inject: o.inject,
+    hostWorkers: true,
   });
-  const workers = o.workers ?? 1;
-  const migrator = createMigrator(k, o.migrator, {
-    workers,
-    placement: o.placement ?? "spread",
-    minBatchFolios: o.minBatchFolios ?? 0,
-  });
-  if (migrator !== null) k.offload.register(migrator, MIGRATE_OFFLOAD_REASONS_ALLOWED);
-  for (const nid of [from, to]) {
-    if (!k.nodeHasMemory(nid)) throw new UsageError(`node ${nid}: not a node with memory`);
-  }
-  const bytes = o.folioSizeBytes * o.folioCount;
-  for (const nid of [from, to]) {
-    const have = k.phys.freePages(nid) * PAGE_SIZE;
-    if (bytes > have) {
-      throw new UsageError(
-        `--total ${bytes} bytes does not fit on node ${nid} of profile ${o.profile.name} (${have} bytes free)`,
-      );
+  try {
+    const workers = o.workers ?? 1;
+    const migrator = createMigrator(k, o.migrator, {
+      workers,
+      placement: o.placement ?? "spread",
+      minBatchFolios: o.minBatchFolios ?? 0,
+    });
+    if (migrator !== null) k.offload.register(migrator, MIGRATE_OFFLOAD_REASONS_ALLOWED);
+    for (const nid of [from, to]) {
+      if (!k.nodeHasMemory(nid)) throw new UsageError(`node ${nid}: not a node with memory`);
     }
-  }
-  const task = k.spawnProcess(0);
-  const region: Region = populateRegion(k, task, {
-    order,
-    count: o.folioCount,
-    nid: from,
-    seed: o.seed,
-  });
-  const pages = region.folioAddrs;
-  const status = new Int32Array(o.folioCount);
+    const bytes = o.folioSizeBytes * o.folioCount;
+    for (const nid of [from, to]) {
+      const have = k.phys.freePages(nid) * PAGE_SIZE;
+      if (bytes > have) {
+        throw new UsageError(
+          `--total ${bytes} bytes does not fit on node ${nid} of profile ${o.profile.name} (${have} bytes free)`,
+        );
+      }
+    }
+    const task = k.spawnProcess(0);
+    const region: Region = populateRegion(k, task, {
+      order,
+      count: o.folioCount,
+      nid: from,
+      seed: o.seed,
+    });
+    const pages = region.folioAddrs;
+    const status = new Int32Array(o.folioCount);
 
-  const throughputs: number[] = [];
-  const phaseSums = new Float64Array(PHASES.length);
-  let firstLatency = 0;
-  let cpuTime = 0;
-  let ipis = 0;
-  let tlbFlushes = 0;
-  let pagesVerified = 0;
-  let notMigrated = 0;
-  const move = (target: number): { exec: Exec; start: number } => {
-    const nodes = new Int32Array(o.folioCount).fill(target);
-    const exec = new Exec(task, () => k.sim.now);
-    const start = k.sim.now;
-    const hostStart = performance.now();
-    const proc = k.sim.spawn(
-      (function* () {
-        const rc = yield* sysMovePages(k, exec, {
-          pid: 0,
-          count: o.folioCount,
-          pages,
-          nodes,
-          status,
-          flags: MPOL_MF_MOVE,
-        });
-        yield* exec.sync();
-        return rc;
-      })(),
-      "move_pages",
-    );
-    const rc = k.sim.runUntilDone(proc);
-    o.onMove?.((performance.now() - hostStart) * 1e6, o.folioCount);
-    // Injected faults may leave folios behind (a positive return, or -ENOMEM from a failed
-    // allocation); nothing else may.
-    if (rc !== 0 && !(k.faults.enabled && (rc > 0 || rc === -ENOMEM))) {
-      throw new RunFailure(`move_pages to node ${target} returned ${rc}`);
+    const throughputs: number[] = [];
+    const phaseSums = new Float64Array(PHASES.length);
+    let firstLatency = 0;
+    let cpuTime = 0;
+    let ipis = 0;
+    let tlbFlushes = 0;
+    let pagesVerified = 0;
+    let notMigrated = 0;
+    const move = (target: number): { exec: Exec; start: number } => {
+      const nodes = new Int32Array(o.folioCount).fill(target);
+      const exec = new Exec(task, () => k.sim.now);
+      const start = k.sim.now;
+      const hostStart = performance.now();
+      const proc = k.sim.spawn(
+        (function* () {
+          const rc = yield* sysMovePages(k, exec, {
+            pid: 0,
+            count: o.folioCount,
+            pages,
+            nodes,
+            status,
+            flags: MPOL_MF_MOVE,
+          });
+          yield* exec.sync();
+          return rc;
+        })(),
+        "move_pages",
+      );
+      const rc = k.sim.runUntilDone(proc);
+      o.onMove?.((performance.now() - hostStart) * 1e6, o.folioCount);
+      // Injected faults may leave folios behind (a positive return, or -ENOMEM from a failed
+      // allocation); nothing else may.
+      if (rc !== 0 && !(k.faults.enabled && (rc > 0 || rc === -ENOMEM))) {
+        throw new RunFailure(`move_pages to node ${target} returned ${rc}`);
+      }
+      if (rc !== 0) notMigrated += foliosNotOn(task, region, target);
+      if (o.verify) pagesVerified += verifyRegion(k, task, region, rc === 0 ? target : null);
+      return { exec, start };
+    };
+    for (let r = 0; r < o.runs; r++) {
+      // Every timed run moves from -> to, as the published runs do; the way back is not timed.
+      if (r > 0) move(from);
+      const workerNs0 = migrator?.cpuTime?.totalNs ?? 0;
+      const { exec, start } = move(to);
+      const workerNs = (migrator?.cpuTime?.totalNs ?? 0) - workerNs0;
+      throughputs.push(bytes / (k.sim.now - start));
+      accumulate(phaseSums, exec);
+      // Copy threads' CPU time is copy time, on their own CPUs.
+      phaseSums[PH_COPY] += workerNs;
+      firstLatency += exec.firstRemapAt - start;
+      cpuTime += exec.cpuTimeNs() + workerNs;
+      ipis += exec.ipis;
+      tlbFlushes += exec.tlbFlushes;
     }
-    if (rc !== 0) notMigrated += foliosNotOn(task, region, target);
-    if (o.verify) pagesVerified += verifyRegion(k, task, region, rc === 0 ? target : null);
-    return { exec, start };
-  };
-  for (let r = 0; r < o.runs; r++) {
-    // Every timed run moves from -> to, as the published runs do; the way back is not timed.
-    if (r > 0) move(from);
-    const workerNs0 = migrator?.cpuTime?.totalNs ?? 0;
-    const { exec, start } = move(to);
-    const workerNs = (migrator?.cpuTime?.totalNs ?? 0) - workerNs0;
-    throughputs.push(bytes / (k.sim.now - start));
-    accumulate(phaseSums, exec);
-    // Copy threads' CPU time is copy time, on their own CPUs.
-    phaseSums[PH_COPY] += workerNs;
-    firstLatency += exec.firstRemapAt - start;
-    cpuTime += exec.cpuTimeNs() + workerNs;
-    ipis += exec.ipis;
-    tlbFlushes += exec.tlbFlushes;
+    const n = o.runs;
+    const phasesUs: Record<string, number> = {};
+    PHASES.forEach((p, i) => {
+      phasesUs[p] = phaseSums[i] / n / 1000;
+    });
+    const copyNs = phaseSums[PH_COPY];
+    const result: MovePagesBenchResult = {
+      migrator: o.migrator,
+      workers: workerKind(o.migrator) === null ? 1 : workers,
+      folioSizeBytes: o.folioSizeBytes,
+      folioCount: o.folioCount,
+      batchPages: k.nrMaxBatchedMigration,
+      runs: n,
+      throughputGBps: meanSd(throughputs),
+      copyFraction: copyNs / cpuTime,
+      firstFolioLatencyUs: firstLatency / n / 1000,
+      cpuTimeUs: cpuTime / n / 1000,
+      tlbFlushIpis: ipis / n,
+      tlbFlushes: tlbFlushes / n,
+      phasesUs,
+    };
+    if (k.faults.enabled) {
+      result.foliosNotMigrated = notMigrated;
+      result.faultsFired = Object.fromEntries(k.faults.fired);
+    }
+    if (o.verify) {
+      result.hostCopyGBps = k.hostCopyGBps();
+      result.pagesVerified = pagesVerified;
+    }
+    return result;
+  } finally {
+    k.close();
   }
-  const n = o.runs;
-  const phasesUs: Record<string, number> = {};
-  PHASES.forEach((p, i) => {
-    phasesUs[p] = phaseSums[i] / n / 1000;
-  });
-  const copyNs = phaseSums[PH_COPY];
-  const result: MovePagesBenchResult = {
-    migrator: o.migrator,
-    workers: workerKind(o.migrator) === null ? 1 : workers,
-    folioSizeBytes: o.folioSizeBytes,
-    folioCount: o.folioCount,
-    batchPages: k.nrMaxBatchedMigration,
-    runs: n,
-    throughputGBps: meanSd(throughputs),
-    copyFraction: copyNs / cpuTime,
-    firstFolioLatencyUs: firstLatency / n / 1000,
-    cpuTimeUs: cpuTime / n / 1000,
-    tlbFlushIpis: ipis / n,
-    tlbFlushes: tlbFlushes / n,
-    phasesUs,
-  };
-  if (k.faults.enabled) {
-    result.foliosNotMigrated = notMigrated;
-    result.faultsFired = Object.fromEntries(k.faults.fired);
-  }
-  if (o.verify) {
-    result.hostCopyGBps = k.phys.contents?.hostCopyGBps() ?? 0;
-    result.pagesVerified = pagesVerified;
-  }
-  return result;
 }
 
 function foliosNotOn(task: Task, region: Region, nid: number): number {

@@ -1,0 +1,466 @@
+/**
+ * Copy worker threads over the shared node memory: in bytes mode, the real concurrent agents
+ * behind DMA channels and copy threads. Node-only (worker_threads); a browser adapter would
+ * replace this module.
+ *
+ * The main thread runs a synchronous simulation and never lets the event loop turn while it
+ * waits, so all it observes goes through shared words and Atomics.wait: worker readiness, job
+ * status and crashes. Worker 'exit' and 'error' events are never relied on. A chunk's
+ * SharedArrayBuffer goes to a worker once; jobs name (chunk, offset, length), so the node
+ * memory itself is never copied between threads.
+ *
+ * Workers run from source text (see copy-worker.ts), identical under `node dist/...` and
+ * Vitest. Jobs go through a shared queue per worker (see copyWorkerMain).
+ */
+
+import { Worker } from "node:worker_threads";
+import { PAGE_SHIFT, PAGE_SIZE } from "../mm/folio.js";
+import { CHUNK_PAGE_ORDER, CHUNK_PAGES, type PageContents } from "./contents.js";
+import {
+  ABI,
+  type CopyWorkerInit,
+  type CopyWorkerMessage,
+  copyWorkerMain,
+  type SetBaselineInit,
+  setBaselineWorkerMain,
+} from "./copy-worker.js";
+
+export interface CopyRange {
+  dstPfn: number;
+  srcPfn: number;
+  nrPages: number;
+}
+
+/**
+ * Fault injection: the worker copies the first half of the job's ranges (after merging), then
+ * crashes (fails the job and exits) or hangs (blocks forever without using a CPU, so the
+ * timeout costs the host nothing).
+ */
+export type CopyFault = "crash" | "hang";
+
+export type CopyWaitResult = "done" | "failed" | "timeout";
+
+/** A submitted job; CopyWorkerPool.wait gives its outcome. */
+export interface CopyJob {
+  /** The worker it was queued on. */
+  readonly worker: number;
+  /** Bytes it was asked to copy. */
+  readonly bytes: number;
+}
+
+export const DEFAULT_HOST_TIMEOUT_MS = 30_000;
+/** Jobs submitted and not yet waited for, at most. */
+export const MAX_COPY_JOBS = 4096;
+const MAX_POOL_SIZE = 64;
+const BOOT_TIMEOUT_MS = 10_000;
+/** A cancelled worker finishes at most the one range (<= 4 MiB) it is copying. */
+const CANCEL_GRACE_MS = 5_000;
+const CHUNK_PAGE_MASK = CHUNK_PAGES - 1;
+/**
+ * Queue words kept back from range words, so that a job header always fits: one per job the
+ * pool can have outstanding, and one more for a job waited for whose header the worker has not
+ * yet stepped past. Ranges that do not fit go in the job's message.
+ */
+const HEADER_RESERVE = ABI.JOB_HEADER_WORDS * (MAX_COPY_JOBS + 1);
+
+const WORKER_PRELUDE = `"use strict";
+const { parentPort, workerData, receiveMessageOnPort } = require("node:worker_threads");
+`;
+const COPY_WORKER_SOURCE = `${WORKER_PRELUDE}(${copyWorkerMain})(parentPort, workerData, receiveMessageOnPort);`;
+const SET_BASELINE_SOURCE = `${WORKER_PRELUDE}(${setBaselineWorkerMain})(parentPort, workerData);`;
+
+function startWorker(source: string, workerData: CopyWorkerInit | SetBaselineInit): Worker {
+  const worker = new Worker(source, { eval: true, workerData });
+  worker.unref();
+  // Errors reach us through the shared words (an uncaught one as a timeout); without a
+  // listener the event would be rethrown on the main thread.
+  worker.on("error", () => {});
+  return worker;
+}
+
+/** Block until a[i] >= n or timeoutMs passes; false on timeout. */
+function waitAtLeast(a: Int32Array, i: number, n: number, timeoutMs: number): boolean {
+  const deadline = performance.now() + timeoutMs;
+  for (let v = Atomics.load(a, i); v < n; v = Atomics.load(a, i)) {
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    Atomics.wait(a, i, v, left);
+  }
+  return true;
+}
+
+/** One worker thread, its control words and its job queue. */
+class Lane {
+  readonly ctl = new Int32Array(new SharedArrayBuffer(ABI.LANE_WORDS * 4));
+  readonly queue = new Int32Array(new SharedArrayBuffer(ABI.QUEUE_WORDS * 4));
+  /** Queue position where the next job goes (LANE_HEAD once published). */
+  head = 0;
+  readonly worker: Worker;
+  /** 1 for each chunk this worker has been sent. */
+  readonly sent: Uint8Array;
+
+  constructor(
+    readonly index: number,
+    status: SharedArrayBuffer,
+    nrChunks: number,
+  ) {
+    this.sent = new Uint8Array(nrChunks);
+    this.worker = startWorker(COPY_WORKER_SOURCE, {
+      abi: ABI,
+      pageShift: PAGE_SHIFT,
+      lane: this.ctl.buffer,
+      queue: this.queue.buffer,
+      status,
+    });
+  }
+
+  /** Queue words free for a new job. */
+  room(): number {
+    return ABI.QUEUE_WORDS - ((this.head - Atomics.load(this.ctl, ABI.LANE_TAIL)) & ABI.POS_MASK);
+  }
+
+  put(word: number): void {
+    this.queue[this.head & (ABI.QUEUE_WORDS - 1)] = word;
+    this.head = (this.head + 1) & ABI.POS_MASK;
+  }
+}
+
+class Job implements CopyJob {
+  result: CopyWaitResult | null = null;
+
+  constructor(
+    readonly pool: CopyWorkerPool,
+    readonly worker: number,
+    readonly bytes: number,
+    readonly lane: Lane,
+    readonly slot: number,
+    readonly tag: number,
+  ) {}
+}
+
+export class CopyWorkerPool {
+  private readonly counters = { bytes: 0, busyNs: 0 };
+  private readonly lanes: (Lane | null)[];
+  private readonly nrChunks: number;
+  /** Per job slot: the running job's tag, then ABI.JOB_*. */
+  private readonly status = new Int32Array(new SharedArrayBuffer(MAX_COPY_JOBS * 4));
+  private readonly jobs: (Job | undefined)[] = new Array(MAX_COPY_JOBS).fill(undefined);
+  private readonly freeSlots = new Int32Array(MAX_COPY_JOBS);
+  private nrFree = MAX_COPY_JOBS;
+  private nextTag = 1;
+  private inFlight = 0;
+  private busySince = 0;
+  /** Range words of the job being built, reused across submits. */
+  private scratch = new Int32Array(64 * ABI.RANGE_WORDS);
+  /** Chunks the job being built sends to its worker. */
+  private newChunkIds: number[] = [];
+  private newChunkBuffers: SharedArrayBuffer[] = [];
+  private closed = false;
+
+  /** `size` workers, each started on its first submit. */
+  constructor(
+    private readonly contents: PageContents,
+    readonly size: number,
+  ) {
+    if (!Number.isInteger(size) || size < 1 || size > MAX_POOL_SIZE) {
+      throw new Error(`CopyWorkerPool: size ${size} is not an integer in 1..${MAX_POOL_SIZE}`);
+    }
+    this.lanes = new Array(size).fill(null);
+    this.nrChunks = Math.ceil(contents.nrPfns / CHUNK_PAGES);
+    for (let i = 0; i < MAX_COPY_JOBS; i++) this.freeSlots[i] = MAX_COPY_JOBS - 1 - i;
+  }
+
+  /**
+   * Bytes the workers copied (failed jobs' partial copies included) and host wall time during
+   * which at least one job was in flight, from its submit to its wait returning.
+   */
+  get stats(): Readonly<{ bytes: number; busyNs: number }> {
+    return this.counters;
+  }
+
+  /**
+   * Queue a job on worker w: copy the ranges in order. Returns at once; the worker copies while
+   * the main thread goes on. Every job must be waited for, which frees its slot.
+   */
+  submit(w: number, ranges: readonly CopyRange[], fault?: CopyFault): CopyJob {
+    if (this.closed) throw new Error("CopyWorkerPool: submit after close");
+    if (!Number.isInteger(w) || w < 0 || w >= this.size) {
+      throw new Error(`CopyWorkerPool: no worker ${w} in a pool of ${this.size}`);
+    }
+    if (fault !== undefined && fault !== "crash" && fault !== "hang") {
+      throw new Error(`CopyWorkerPool: unknown fault ${String(fault)}`);
+    }
+    if (this.nrFree === 0) {
+      throw new Error(`CopyWorkerPool: more than ${MAX_COPY_JOBS} jobs not waited for`);
+    }
+    let nrPages = 0;
+    for (const r of ranges) {
+      this.checkRange(r.dstPfn, r.nrPages, "to");
+      this.checkRange(r.srcPfn, r.nrPages, "from");
+      nrPages += r.nrPages;
+    }
+    const lane = this.readyLane(w);
+    const words = this.encode(lane, ranges);
+    const slot = this.freeSlots[--this.nrFree];
+    const tag = this.nextTag;
+    this.nextTag = tag === 0x3fffffff ? 1 : tag + 1;
+    Atomics.store(this.status, slot, tag);
+    const job = new Job(this, w, nrPages * PAGE_SIZE, lane, slot, tag);
+    this.jobs[slot] = job;
+    if (this.inFlight++ === 0) this.busySince = performance.now();
+    const queued = ABI.JOB_HEADER_WORDS + words + HEADER_RESERVE <= lane.room();
+    const message = this.newChunkIds.length > 0 || !queued;
+    if (message) {
+      const m: CopyWorkerMessage = {
+        chunkIds: this.newChunkIds,
+        chunkBuffers: this.newChunkBuffers,
+        ranges: queued ? null : this.scratch.slice(0, words),
+      };
+      lane.worker.postMessage(m);
+      this.newChunkIds = [];
+      this.newChunkBuffers = [];
+    }
+    lane.put(slot);
+    lane.put(tag);
+    lane.put(
+      fault === undefined ? ABI.FAULT_NONE : fault === "crash" ? ABI.FAULT_CRASH : ABI.FAULT_HANG,
+    );
+    lane.put(message ? 1 : 0);
+    lane.put(queued ? words : 0);
+    if (queued) for (let i = 0; i < words; i++) lane.put(this.scratch[i]);
+    Atomics.store(lane.ctl, ABI.LANE_HEAD, lane.head);
+    Atomics.notify(lane.ctl, ABI.LANE_HEAD);
+    // A worker that crashed before it could see this job will never run it.
+    if (Atomics.load(lane.ctl, ABI.LANE_STATE) === ABI.LANE_DEAD) {
+      Atomics.compareExchange(this.status, slot, tag, ABI.JOB_FAILED);
+    }
+    return job;
+  }
+
+  /**
+   * Block the main thread until the job ends or hostTimeoutMs passes. "failed": the worker hit
+   * an error or crashed (a crashed worker is replaced); "timeout": the worker is stopped and
+   * replaced, and the other jobs queued on it fail. Either way no copy of that worker runs
+   * after wait returns; its destinations may hold a partial copy.
+   */
+  wait(job: CopyJob, hostTimeoutMs = DEFAULT_HOST_TIMEOUT_MS): CopyWaitResult {
+    if (!(job instanceof Job) || job.pool !== this) {
+      throw new Error("CopyWorkerPool: waiting for a job of another pool");
+    }
+    if (job.result !== null) return job.result;
+    if (!(hostTimeoutMs >= 0)) {
+      throw new Error(`CopyWorkerPool: host timeout ${hostTimeoutMs} ms is not >= 0`);
+    }
+    const status = this.status;
+    const slot = job.slot;
+    const tag = job.tag;
+    let s = Atomics.load(status, slot);
+    const deadline = performance.now() + hostTimeoutMs;
+    while (s === tag) {
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        // Claim the slot so a late completion cannot race the verdict.
+        s = Atomics.compareExchange(status, slot, tag, ABI.JOB_TIMEDOUT);
+        if (s === tag) {
+          s = ABI.JOB_TIMEDOUT;
+          this.replace(job.lane);
+        }
+        break;
+      }
+      Atomics.wait(status, slot, tag, left);
+      s = Atomics.load(status, slot);
+    }
+    if (s === ABI.JOB_FAILED && Atomics.load(job.lane.ctl, ABI.LANE_STATE) === ABI.LANE_DEAD) {
+      this.replace(job.lane);
+    }
+    return this.observe(job, s);
+  }
+
+  /** Stop every worker; jobs not finished fail. The process can exit without this. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const ends: Promise<number>[] = [];
+    for (const lane of this.lanes) if (lane !== null) ends.push(this.stop(lane));
+    this.lanes.fill(null);
+    await Promise.all(ends);
+  }
+
+  private checkRange(pfn: number, nrPages: number, what: string): void {
+    if (
+      !Number.isInteger(pfn) ||
+      !Number.isInteger(nrPages) ||
+      pfn < 0 ||
+      nrPages < 0 ||
+      pfn + nrPages > this.contents.nrPfns
+    ) {
+      throw new Error(`CopyWorkerPool: cannot copy ${what} ${nrPages} pages at pfn ${pfn}`);
+    }
+  }
+
+  /** Worker w, started (or restarted after a crash) and ready. */
+  private readyLane(w: number): Lane {
+    let lane = this.lanes[w];
+    if (lane !== null && Atomics.load(lane.ctl, ABI.LANE_STATE) === ABI.LANE_DEAD) {
+      this.replace(lane);
+      lane = this.lanes[w];
+    }
+    if (lane === null) {
+      lane = new Lane(w, this.status.buffer, this.nrChunks);
+      this.lanes[w] = lane;
+    }
+    if (!waitAtLeast(lane.ctl, ABI.LANE_STATE, ABI.LANE_READY, BOOT_TIMEOUT_MS)) {
+      void lane.worker.terminate();
+      this.lanes[w] = null;
+      throw new Error(`CopyWorkerPool: copy worker ${w} did not start in ${BOOT_TIMEOUT_MS} ms`);
+    }
+    return lane;
+  }
+
+  /**
+   * Encode a job for lane into scratch and return its word count: ranges split at chunk
+   * boundaries, and pieces that continue the one before on both sides merged (so runs of small
+   * folios copy as one set). Chunks the worker has not been sent go to newChunk*.
+   */
+  private encode(lane: Lane, ranges: readonly CopyRange[]): number {
+    const sent = lane.sent;
+    let r = this.scratch;
+    let words = 0;
+    for (const range of ranges) {
+      let dst = range.dstPfn;
+      let src = range.srcPfn;
+      let left = range.nrPages;
+      while (left > 0) {
+        const n = Math.min(
+          left,
+          CHUNK_PAGES - (dst & CHUNK_PAGE_MASK),
+          CHUNK_PAGES - (src & CHUNK_PAGE_MASK),
+        );
+        const dstChunk = dst >>> CHUNK_PAGE_ORDER;
+        const srcChunk = src >>> CHUNK_PAGE_ORDER;
+        const dstOffset = (dst & CHUNK_PAGE_MASK) << PAGE_SHIFT;
+        const srcOffset = (src & CHUNK_PAGE_MASK) << PAGE_SHIFT;
+        if (sent[dstChunk] === 0) {
+          sent[dstChunk] = 1;
+          this.newChunkIds.push(dstChunk);
+          this.newChunkBuffers.push(this.contents.locate(dst).buffer);
+        }
+        if (sent[srcChunk] === 0) {
+          sent[srcChunk] = 1;
+          this.newChunkIds.push(srcChunk);
+          this.newChunkBuffers.push(this.contents.locate(src).buffer);
+        }
+        if (
+          words > 0 &&
+          r[words - 5] === dstChunk &&
+          r[words - 4] + r[words - 1] === dstOffset &&
+          r[words - 3] === srcChunk &&
+          r[words - 2] + r[words - 1] === srcOffset
+        ) {
+          r[words - 1] += n << PAGE_SHIFT;
+        } else {
+          if (words + ABI.RANGE_WORDS > r.length) {
+            const grown = new Int32Array(r.length * 2);
+            grown.set(r);
+            r = grown;
+            this.scratch = r;
+          }
+          r[words++] = dstChunk;
+          r[words++] = dstOffset;
+          r[words++] = srcChunk;
+          r[words++] = srcOffset;
+          r[words++] = n << PAGE_SHIFT;
+        }
+        dst += n;
+        src += n;
+        left -= n;
+      }
+    }
+    return words;
+  }
+
+  /** Record a job's end: free its slot, collect copied bytes, close a busy interval. */
+  private observe(job: Job, s: number): CopyWaitResult {
+    const result = s === ABI.JOB_DONE ? "done" : s === ABI.JOB_FAILED ? "failed" : "timeout";
+    job.result = result;
+    this.jobs[job.slot] = undefined;
+    this.freeSlots[this.nrFree++] = job.slot;
+    for (const lane of this.lanes) if (lane !== null) this.collect(lane);
+    if (--this.inFlight === 0) this.counters.busyNs += (performance.now() - this.busySince) * 1e6;
+    return result;
+  }
+
+  private collect(lane: Lane): void {
+    this.counters.bytes += Atomics.exchange(lane.ctl, ABI.LANE_PAGES, 0) * PAGE_SIZE;
+  }
+
+  /** Stop a failed worker (once) and start its replacement, which boots in the background. */
+  private replace(lane: Lane): void {
+    if (this.lanes[lane.index] !== lane) return;
+    void this.stop(lane);
+    this.lanes[lane.index] = new Lane(lane.index, this.status.buffer, this.nrChunks);
+  }
+
+  /**
+   * Cancel a worker and wait until it copies nothing more (terminate() only takes effect
+   * later), fail its jobs, and terminate it.
+   */
+  private stop(lane: Lane): Promise<number> {
+    const ctl = lane.ctl;
+    Atomics.store(ctl, ABI.LANE_CANCEL, 1);
+    if (Atomics.load(ctl, ABI.LANE_BUSY) !== 0)
+      Atomics.wait(ctl, ABI.LANE_BUSY, 1, CANCEL_GRACE_MS);
+    this.collect(lane);
+    for (const job of this.jobs) {
+      if (job?.lane === lane)
+        Atomics.compareExchange(this.status, job.slot, job.tag, ABI.JOB_FAILED);
+    }
+    return lane.worker.terminate();
+  }
+}
+
+/**
+ * The reference for hostCopyGBps: two worker threads each copy half of `bytes` between two
+ * SharedArrayBuffers with TypedArray.set in chunkBytes pieces. Timed on the main thread from
+ * the go message to both done; start-up and first-touch faults are outside the timing.
+ * Returns GB/s (bytes per nanosecond).
+ */
+export function twoWorkerSetBaselineGBps(bytes: number, chunkBytes: number): number {
+  if (
+    !Number.isSafeInteger(bytes) ||
+    bytes < 2 ||
+    !Number.isSafeInteger(chunkBytes) ||
+    chunkBytes < 1
+  ) {
+    throw new Error(`twoWorkerSetBaselineGBps: bad sizes ${bytes} / ${chunkBytes}`);
+  }
+  const src = new SharedArrayBuffer(bytes);
+  const dst = new SharedArrayBuffer(bytes);
+  const s8 = new Uint8Array(src);
+  const d8 = new Uint8Array(dst);
+  for (let i = 0; i < bytes; i += PAGE_SIZE) {
+    s8[i] = 1;
+    d8[i] = 0;
+  }
+  const ctl = new Int32Array(new SharedArrayBuffer(8));
+  const half = Math.floor(bytes / 2);
+  const workers = [
+    { offset: 0, bytes: half },
+    { offset: half, bytes: bytes - half },
+  ].map((part) =>
+    startWorker(SET_BASELINE_SOURCE, { src, dst, ctl: ctl.buffer, chunkBytes, ...part }),
+  );
+  try {
+    if (!waitAtLeast(ctl, 0, 2, BOOT_TIMEOUT_MS)) {
+      throw new Error("twoWorkerSetBaselineGBps: workers did not start");
+    }
+    const t0 = performance.now();
+    for (const w of workers) w.postMessage(null);
+    if (!waitAtLeast(ctl, 1, 2, DEFAULT_HOST_TIMEOUT_MS)) {
+      throw new Error("twoWorkerSetBaselineGBps: workers did not finish");
+    }
+    return bytes / ((performance.now() - t0) * 1e6);
+  } finally {
+    for (const w of workers) void w.terminate();
+  }
+}
