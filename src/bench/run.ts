@@ -24,11 +24,11 @@ interface Check {
   ok: boolean;
 }
 
-function simulationSpeed(): Check {
+async function simulationSpeed(): Promise<Check> {
   const profile = loadProfile("zen3-2s-ptdma");
   let hostNs = 0;
   let folios = 0;
-  runMovePagesBench({
+  await runMovePagesBench({
     migrator: "serial",
     profile,
     folioSizeBytes: 4096,
@@ -66,23 +66,25 @@ function plainSetGBps(bytes: number, chunk: number): number {
   return best;
 }
 
-function bytesMode(): Check[] {
+async function bytesMode(): Promise<Check[]> {
   const profile = loadProfile("zen3-2s-ptdma");
   const checks: Check[] = [];
-  const hostGBps = (folio: number, migrator: "serial" | "dcbm", workers = 1): number =>
-    runMovePagesBench({
-      migrator,
-      workers,
-      profile,
-      folioSizeBytes: folio,
-      folioCount: GiB / folio,
-      runs: 2,
-      seed: 1,
-      verify: true,
-      batchPages: 262144,
-    }).hostCopyGBps ?? 0;
+  const hostGBps = async (folio: number, migrator: "serial" | "dcbm", workers = 1) =>
+    (
+      await runMovePagesBench({
+        migrator,
+        workers,
+        profile,
+        folioSizeBytes: folio,
+        folioCount: GiB / folio,
+        runs: 2,
+        seed: 1,
+        verify: true,
+        batchPages: 262144,
+      })
+    ).hostCopyGBps ?? 0;
   for (const folio of [4096, 2 << 20]) {
-    const host = hostGBps(folio, "serial");
+    const host = await hostGBps(folio, "serial");
     const plain = plainSetGBps(GiB, folio);
     checks.push({
       name: `bytes mode ${folio === 4096 ? "4K" : "2M"}: serial hostCopyGBps vs TypedArray.set (${plain.toFixed(2)} GB/s)`,
@@ -92,9 +94,16 @@ function bytesMode(): Check[] {
     });
   }
   // 1 GiB of 2M folios, every page verified: dcbm on 2 channels copies on two worker threads.
-  const serial = hostGBps(2 << 20, "serial");
-  const dcbm = hostGBps(2 << 20, "dcbm", 2);
-  const twoWorkers = twoWorkerSetBaselineGBps(GiB, 2 << 20);
+  // The host's memory bandwidth varies from moment to moment on a shared machine, so the three
+  // are measured in turn, five times, and each keeps its best.
+  let serial = 0;
+  let dcbm = 0;
+  let twoWorkers = 0;
+  for (let round = 0; round < 5; round++) {
+    serial = Math.max(serial, await hostGBps(2 << 20, "serial"));
+    dcbm = Math.max(dcbm, await hostGBps(2 << 20, "dcbm", 2));
+    twoWorkers = Math.max(twoWorkers, twoWorkerSetBaselineGBps(GiB, 2 << 20));
+  }
   checks.push(
     {
       name: `bytes mode 2M: dcbm 2 channels hostCopyGBps vs serial (${serial.toFixed(2)} GB/s)`,
@@ -145,7 +154,7 @@ function bootTiB(): Check[] {
 if (process.argv.includes("--boot-child")) {
   bootChild();
 } else {
-  const checks = [...bootTiB(), simulationSpeed(), ...bytesMode()];
+  const checks = [...bootTiB(), await simulationSpeed(), ...(await bytesMode())];
   for (const c of checks) {
     process.stdout.write(`${c.ok ? "ok  " : "FAIL"}  ${c.name}: ${c.value} (target ${c.target})\n`);
   }

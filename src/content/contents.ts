@@ -15,6 +15,7 @@ import {
   HEADER_WORDS,
   headerWord,
 } from "./pattern.js";
+import { noteHostMemory } from "./release.js";
 
 export const CHUNK_PAGE_ORDER = MAX_PAGE_ORDER;
 export const CHUNK_PAGES = 1 << CHUNK_PAGE_ORDER;
@@ -150,6 +151,7 @@ export class PageContents {
     }
     let chunk = dirEntry[chunkNr & (DIR_SIZE - 1)];
     if (chunk === undefined) {
+      noteHostMemory(CHUNK_BYTES);
       chunk = new Chunk();
       dirEntry[chunkNr & (DIR_SIZE - 1)] = chunk;
       this.nrChunks++;

@@ -66,11 +66,6 @@ function grown<T extends Int32Array | Uint8Array>(from: T, to: T): T {
   return to;
 }
 
-function rangePoisoned(phys: PhysMem, pfn: number, nrPages: number): boolean {
-  for (let i = 0; i < nrPages; i++) if (phys.isHwPoison(pfn + i)) return true;
-  return false;
-}
-
 export class DmaDevice {
   readonly channels: DmaChannel[] = [];
   /** The engine's bandwidth, shared by its channels. */
@@ -204,7 +199,7 @@ export class DmaChannel {
     for (let d = this.copiesStarted; d < this.issued; d++) {
       const src = this.srcPfn[d];
       const n = this.nrPages[d];
-      this.poisoned[d] = rangePoisoned(k.phys, src, n) ? 1 : 0;
+      this.poisoned[d] = k.phys.rangeHasHwPoison(src, n) ? 1 : 0;
       if (k.faults.hit("worker-crash")) crash = true;
       if (!this.poisoned[d]) ranges.push({ dstPfn: this.dstPfn[d], srcPfn: src, nrPages: n });
       this.copies[d] = null;

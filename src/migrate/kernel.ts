@@ -91,11 +91,14 @@ export class Kernel {
     return this.pool;
   }
 
-  /** Stop the copy workers; the kernel must not copy afterwards. */
-  close(): void {
-    // The workers are unref'd: nothing waits for them to end.
-    void this.pool?.close();
+  /**
+   * Stop the copy workers; the kernel must not copy afterwards. Await it before booting the
+   * next machine in bytes mode: a worker lets go of the node memory only once it has ended.
+   */
+  async close(): Promise<void> {
+    const pool = this.pool;
     this.pool = null;
+    await pool?.close();
   }
 
   /** Bytes the host really copied (main thread and workers) per ns spent copying them. */

@@ -231,9 +231,20 @@ export class PhysMem {
 
   /** folio_test_has_hwpoisoned: any page of the folio poisoned; O(1) when its section has none. */
   hasHwPoisoned(folio: Folio): boolean {
-    const sec = this.table.sections[folio.pfn >>> SECTION_SHIFT];
-    if (sec === undefined || sec.nrPoisoned === 0) return false;
-    return this.rangePoisoned(sec, folio.pfn & SECTION_MASK, folio.nrPages);
+    return this.rangeHasHwPoison(folio.pfn, folio.nrPages);
+  }
+
+  /** Whether any page of [pfn, pfn + nrPages) is hwpoisoned; O(sections) when none is. */
+  rangeHasHwPoison(pfn: number, nrPages: number): boolean {
+    const end = pfn + nrPages;
+    while (pfn < end) {
+      const idx = pfn & SECTION_MASK;
+      const n = Math.min(end - pfn, PAGES_PER_SECTION - idx);
+      const sec = this.table.sections[pfn >>> SECTION_SHIFT];
+      if (sec !== undefined && sec.nrPoisoned > 0 && this.rangePoisoned(sec, idx, n)) return true;
+      pfn += n;
+    }
+    return false;
   }
 
   /**

@@ -84,7 +84,7 @@ export function meanSd(xs: readonly number[]): MeanSd {
   return { mean, sd: Math.sqrt(variance) };
 }
 
-export function runMovePagesBench(o: MovePagesBenchOptions): MovePagesBenchResult {
+export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MovePagesBenchResult> {
   const order = Math.log2(o.folioSizeBytes / PAGE_SIZE);
   if (!Number.isInteger(order) || order < 0 || order > 9) {
     throw new UsageError(`--folio-size ${o.folioSizeBytes}: must be a power of two from 4K to 2M`);
@@ -214,7 +214,7 @@ export function runMovePagesBench(o: MovePagesBenchOptions): MovePagesBenchResul
     }
     return result;
   } finally {
-    k.close();
+    await k.close();
   }
 }
 

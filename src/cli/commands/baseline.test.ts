@@ -3,8 +3,8 @@ import { main } from "../main.js";
 import { runBaseline } from "./baseline.js";
 
 describe("pagemig baseline", () => {
-  it("reproduces every cell of the published T1 within 15%", () => {
-    const rows = runBaseline("zen3-2s-ptdma", 1, 1);
+  it("reproduces every cell of the published T1 within 15%", async () => {
+    const rows = await runBaseline("zen3-2s-ptdma", 1, 1);
     expect(rows.map((r) => r.folio)).toEqual([
       "4K",
       "16K",

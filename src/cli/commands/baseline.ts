@@ -23,12 +23,17 @@ export interface BaselineRow {
   error: number;
 }
 
-export function runBaseline(profileName: string, runs: number, seed: number): BaselineRow[] {
+export async function runBaseline(
+  profileName: string,
+  runs: number,
+  seed: number,
+): Promise<BaselineRow[]> {
   const profile = loadProfile(profileName);
   const cells = T1.rows[0].cells;
-  return T1.columns.map((folio, i) => {
+  const rows: BaselineRow[] = [];
+  for (const [i, folio] of T1.columns.entries()) {
     const size = parseSize(folio, "folio");
-    const r = runMovePagesBench({
+    const r = await runMovePagesBench({
       migrator: "serial",
       profile,
       folioSizeBytes: size,
@@ -39,14 +44,15 @@ export function runBaseline(profileName: string, runs: number, seed: number): Ba
     });
     const published = cells[i];
     const model = r.throughputGBps.mean;
-    return {
+    rows.push({
       folio,
       modelGBps: model,
       publishedGBps: published.mean,
       publishedSd: published.sd,
       error: (model - published.mean) / published.mean,
-    };
-  });
+    });
+  }
+  return rows;
 }
 
 export function register(program: Command): void {
@@ -57,8 +63,8 @@ export function register(program: Command): void {
     .option("--runs <n>", "move_pages calls per folio size", "2")
     .option("--seed <n>", "seed", "1")
     .option("--json", "print JSON")
-    .action((flags: BaselineFlags, cmd: Command) => {
-      const rows = runBaseline(
+    .action(async (flags: BaselineFlags, cmd: Command) => {
+      const rows = await runBaseline(
         flags.profile,
         parsePositiveInt(flags.runs, "--runs"),
         parsePositiveInt(flags.seed, "--seed"),

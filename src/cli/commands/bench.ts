@@ -134,13 +134,13 @@ function engines(
   return out;
 }
 
-export function runBenchPlan(plan: BenchPlan): MovePagesBenchResult[] {
+export async function runBenchPlan(plan: BenchPlan): Promise<MovePagesBenchResult[]> {
   const results: MovePagesBenchResult[] = [];
   for (const e of engines(plan)) {
     for (const batchPages of plan.batchPages) {
       for (const folioSizeBytes of plan.folioSizes) {
         results.push(
-          runMovePagesBench({
+          await runMovePagesBench({
             ...e,
             minBatchFolios: plan.minBatchFolios,
             inject: plan.inject,
@@ -214,8 +214,8 @@ export function register(program: Command): void {
     .option("--batch-pages <list>", "NR_MAX_BATCHED_MIGRATION in base pages (default: profile)")
     .option("--verify", "bytes mode: real page contents, every page checked after each run")
     .option("--json", "print JSON")
-    .action((flags: BenchFlags, cmd: Command) => {
-      const results = runBenchPlan(planBench(flags));
+    .action(async (flags: BenchFlags, cmd: Command) => {
+      const results = await runBenchPlan(planBench(flags));
       print(
         cmd,
         flags.json ? `${JSON.stringify({ results }, null, 2)}\n` : formatBenchTable(results),
