@@ -82,6 +82,7 @@ export class DcbmV2Migrator implements Migrator {
     touchHostMemory(run.k, src);
     touchHostMemory(run.k, dst);
     for (let c = 0; c < nrChans; c++) chans[c].issuePending();
+    for (let c = 0; c < nrChans; c++) chans[c].settleCopies();
     // Channels given up after a timeout, one bit each (nrChans <= MAX_DMA_CHANNELS).
     let dead = 0;
     for (let i = 0; i < n; i++) {

@@ -140,6 +140,7 @@ export class DcbmMigrator implements Migrator {
       touchHostMemory(run.k, src.slice(0, n));
       touchHostMemory(run.k, dst.slice(0, n));
       for (let i = 0; i < nrChans; i++) chans[i].issuePending();
+      for (let i = 0; i < nrChans; i++) chans[i].settleCopies();
       // Every channel is waited for before any result is looked at, so a failed channel never
       // leaves the others copying into destinations that are about to be freed.
       for (let i = 0; i < nrChans; i++) {

@@ -143,6 +143,8 @@ export class DmaChannel {
   /** For a descriptor that ends a run of copies (endsRun): the run's first descriptor. */
   private groupStart = new Int32Array(INITIAL_SLOTS);
   private endsRun = new Uint8Array(INITIAL_SLOTS);
+  /** A run's real copy already waited for by settleCopies: SETTLED_*, or 0. */
+  private settled = new Uint8Array(INITIAL_SLOTS);
   private copiesStarted = 0;
 
   constructor(
@@ -223,7 +225,11 @@ export class DmaChannel {
     if (!this.endsRun[d]) return;
     const copy = this.copies[d];
     this.copies[d] = null;
-    const landed = finishHostCopy(this.engines.k, copy, this.crashed[d] === 1);
+    const landed =
+      this.settled[d] !== 0
+        ? this.settled[d] === SETTLED_LANDED
+        : finishHostCopy(this.engines.k, copy, this.crashed[d] === 1);
+    this.settled[d] = 0;
     for (let i = this.groupStart[d]; i <= d; i++) {
       if (landed && !this.poisoned[i]) {
         this.status[i] = DESC_OK;
@@ -231,6 +237,21 @@ export class DmaChannel {
         this.status[i] = DESC_ERROR;
         this.errors++;
       }
+    }
+  }
+
+  /**
+   * Wait now for the host workers' copies of everything issued, keeping their outcomes for
+   * when the model completes each run. The issuing task sleeps until the interrupts in the model
+   * anyway; letting the workers finish first keeps the main thread off the cores they copy on.
+   */
+  settleCopies(): void {
+    for (let d = this.completed; d < this.copiesStarted; d++) {
+      const copy = this.copies[d];
+      if (copy?.job == null) continue;
+      const landed = finishHostCopy(this.engines.k, copy, this.crashed[d] === 1);
+      this.settled[d] = landed ? SETTLED_LANDED : SETTLED_FAILED;
+      this.copies[d] = null;
     }
   }
 
@@ -260,6 +281,7 @@ export class DmaChannel {
     for (let d = this.completed; d < this.copiesStarted; d++) {
       cancelHostCopy(this.engines.k, this.copies[d]);
       this.copies[d] = null;
+      this.settled[d] = 0;
     }
     this.copiesStarted = 0;
     this.generation++;
@@ -316,8 +338,12 @@ export class DmaChannel {
     this.crashed = grown(this.crashed, new Uint8Array(n));
     this.groupStart = grown(this.groupStart, new Int32Array(n));
     this.endsRun = grown(this.endsRun, new Uint8Array(n));
+    this.settled = grown(this.settled, new Uint8Array(n));
   }
 }
+
+const SETTLED_LANDED = 1;
+const SETTLED_FAILED = 2;
 
 /** The engines of one booted machine, in profile order. */
 export class DmaEngines {
