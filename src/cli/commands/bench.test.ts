@@ -2,17 +2,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { packageRoot } from "../../machine/package-root.js";
-import { main } from "../main.js";
+import { runCaptured } from "../../test-support/cli.js";
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
-}
+const run = runCaptured;
 
 /** Compare with a file under test/golden; UPDATE_GOLDEN=1 rewrites it. */
 function expectGolden(name: string, actual: string): void {

@@ -1,15 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { main } from "../main.js";
+import { runCaptured } from "../../test-support/cli.js";
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
-}
+const run = runCaptured;
 
 describe("pagemig selftest", () => {
   it("runs N random cases and ends with the summary line", async () => {
