@@ -159,7 +159,8 @@ export class PageContents {
     return chunk;
   }
 
-  private checkRange(pfn: number, nrPages: number, what: string): void {
+  /** Throws unless [pfn, pfn + nrPages) is memory this machine has; `what` names the use. */
+  checkRange(pfn: number, nrPages: number, what: string): void {
     if (
       !Number.isInteger(pfn) ||
       !Number.isInteger(nrPages) ||

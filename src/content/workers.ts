@@ -195,8 +195,8 @@ export class CopyWorkerPool {
     }
     let nrPages = 0;
     for (const r of ranges) {
-      this.checkRange(r.dstPfn, r.nrPages, "to");
-      this.checkRange(r.srcPfn, r.nrPages, "from");
+      this.contents.checkRange(r.dstPfn, r.nrPages, "copy to");
+      this.contents.checkRange(r.srcPfn, r.nrPages, "copy from");
       nrPages += r.nrPages;
     }
     const lane = this.readyLane(w);
@@ -284,18 +284,6 @@ export class CopyWorkerPool {
     for (const lane of this.lanes) if (lane !== null) ends.push(this.stop(lane));
     this.lanes.fill(null);
     await Promise.all(ends);
-  }
-
-  private checkRange(pfn: number, nrPages: number, what: string): void {
-    if (
-      !Number.isInteger(pfn) ||
-      !Number.isInteger(nrPages) ||
-      pfn < 0 ||
-      nrPages < 0 ||
-      pfn + nrPages > this.contents.nrPfns
-    ) {
-      throw new Error(`CopyWorkerPool: cannot copy ${what} ${nrPages} pages at pfn ${pfn}`);
-    }
   }
 
   /** Worker w, started (or restarted after a crash) and ready. */
