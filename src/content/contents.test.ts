@@ -55,7 +55,6 @@ describe("PageContents", () => {
       expect(c.checkPage(2 * CHUNK_PAGES + i, i * 31)).toBe(true);
     expect(c.bytesCopied).toBe(CHUNK_BYTES);
     expect(c.hostCopyNs).toBeGreaterThan(0);
-    expect(c.hostCopyGBps()).toBeCloseTo(CHUNK_BYTES / c.hostCopyNs);
     expect(locateBuffers(c, 2 * CHUNK_PAGES, CHUNK_PAGES)).toBe(1);
   });
 

@@ -63,11 +63,6 @@ export class PageContents {
     return this.copyNs;
   }
 
-  /** Host copy bandwidth in GB/s (bytes per nanosecond); 0 before any copy. */
-  hostCopyGBps(): number {
-    return this.copyNs > 0 ? this.copied / this.copyNs : 0;
-  }
-
   chunksAllocated(): number {
     return this.nrChunks;
   }
