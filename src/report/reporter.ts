@@ -1,0 +1,29 @@
+/**
+ * The reporter interface: one module per output format (report/<name>.ts or
+ * report/<name>/index.ts), listed in report/index.ts. A reporter turns the results of one
+ * command into the text or bytes of one file; the CLI writes it to stdout or to the file the
+ * user named (`--reporter json=out.json`).
+ */
+
+import type { MovePagesBenchResult } from "../workload/move-pages-bench.js";
+
+export interface ReportInput {
+  /** The command that produced the results, e.g. "bench move-pages". */
+  command: string;
+  /** The profile's name. */
+  profile: string;
+  seed: number;
+  /** One result per configuration swept; `recording` is set when a reporter asked for it. */
+  results: readonly MovePagesBenchResult[];
+}
+
+export interface Reporter {
+  name: string;
+  /** One line for `--help`. */
+  description: string;
+  /** Needs each result's `recording` (the tracepoints and timeline of its last run). */
+  needsRecording: boolean;
+  /** Writes bytes rather than text (refuses stdout on a terminal). */
+  binary: boolean;
+  render(input: ReportInput): string | Uint8Array;
+}
