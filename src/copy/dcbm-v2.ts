@@ -11,7 +11,8 @@
  * returns 0.
  *
  * CPU costs on the migrating task (PH_COPY): channel setup per channel, mapSegmentNs per folio
- * per side, prepDescriptorNs per folio, interruptNs per interrupt taken.
+ * per side, prepDescriptorNs per folio, interruptNs per interrupt taken (as interrupt time,
+ * Exec.irqNs).
  *
  * API:
  *   createDcbmV2(k, { channels = 1, engines = DmaEngines.of(k) }): DcbmV2Migrator
@@ -92,7 +93,7 @@ export class DcbmV2Migrator implements Migrator {
         dead |= 1 << c;
         continue;
       }
-      exec.charge(PH_COPY, cpu.interruptNs);
+      exec.chargeIrq(PH_COPY, cpu.interruptNs);
       yield* exec.sync();
     }
     let copied = 0;

@@ -14,7 +14,8 @@
  *
  * The driver's CPU work (channel setup, mapping, descriptor prep, and each completion
  * interrupt) is charged to the migrating task in PH_COPY; while the engines copy, the task
- * sleeps.
+ * sleeps. The interrupt's cost is counted as interrupt time (Exec.irqNs): the model handles
+ * it on the waiting task's CPU, in its time line.
  *
  * Model choices: channels the pool cannot supply are done without (only none at all is
  * -ENODEV); the two sides must map to the same segment boundaries, not only the same count, or
@@ -148,7 +149,7 @@ export class DcbmMigrator implements Migrator {
           if (rc === 0) rc = -ETIMEDOUT;
           continue;
         }
-        exec.charge(PH_COPY, cpu.interruptNs);
+        exec.chargeIrq(PH_COPY, cpu.interruptNs);
         yield* exec.sync();
         if (rc === 0 && chans[i].errors > 0) rc = -EIO;
       }

@@ -7,7 +7,9 @@ import { toProfileDocument, validateProfile } from "../machine/schema.js";
 import { Kernel } from "../migrate/kernel.js";
 import { PAGE_SIZE } from "../mm/folio.js";
 import { DMA_PREP_INTERRUPT, DmaEngines } from "./dma-device.js";
-import { allocFolios, bootDma, zen3Dma } from "./dma-test-fixture.js";
+import { allocFolios, bootDma, zen3, zen3Dma } from "./dma-test-fixture.js";
+
+const MiB = 1 << 20;
 
 // biome-ignore lint/suspicious/noExplicitAny: tests write values the type forbids.
 function zen3Doc(): Record<string, any> {
@@ -81,6 +83,14 @@ describe("DmaEngines", () => {
     expect(engines.requestChannel()).toBe(got[5]);
   });
 
+  it("are found by existing() once made for a kernel, and not made by it", () => {
+    const k = new Kernel({ profile: zen3 });
+    expect(DmaEngines.existing(k)).toBeUndefined();
+    expect(k.net.resources.some((r) => r.name === "ptdma0")).toBe(false);
+    const engines = DmaEngines.of(k);
+    expect(DmaEngines.existing(k)).toBe(engines);
+  });
+
   it("has no channel on a machine without a dma section", () => {
     const k = new Kernel({ profile: loadProfile("small-2node") });
     const engines = DmaEngines.of(k);
@@ -128,6 +138,45 @@ describe("DmaChannel", () => {
     expect(woke).toBeCloseTo(2 * (dev.descriptorNs + dev.iommuPageNs + half / dev.channelGBps), 3);
     expect([chan.descOk(0), chan.descOk(1), chan.errors]).toEqual([true, true, 0]);
     expect([engines.descriptors, engines.interrupts]).toEqual([2, 1]);
+  });
+
+  it("puts each run of descriptors on its channel's track, a released run ending at the release", () => {
+    const { k, engines } = bootDma();
+    k.timeline.enabled = true;
+    const [src] = allocFolios(k, 0, 9, 1);
+    const [dst] = allocFolios(k, 1, 9, 1);
+    const chan = engines.requestChannel();
+    if (chan === null) throw new Error("no channel");
+    chan.prepMemcpy(dst.pfn, src.pfn, 256, 0);
+    chan.prepMemcpy(dst.pfn + 256, src.pfn + 256, 256, DMA_PREP_INTERRUPT);
+    chan.issuePending();
+    k.sim.runUntilDone(k.sim.spawn(chan.waitInterrupts(1, 1e9)));
+    const end = k.sim.now;
+    chan.release();
+    // A second run, released while its only descriptor is in flight.
+    chan.prepMemcpy(dst.pfn, src.pfn, 512, DMA_PREP_INTERRUPT);
+    chan.issuePending();
+    k.sim.run(end + 1000);
+    chan.release();
+    k.sim.run();
+    expect(k.timeline.tracks).toEqual([{ id: 0, kind: "dma", name: "ptdma0 chan0" }]);
+    expect(k.timeline.slices).toEqual([
+      {
+        track: 0,
+        name: "memcpy",
+        startNs: 0,
+        endNs: end,
+        args: { descriptors: 2, bytes: 2 * MiB },
+      },
+      {
+        track: 0,
+        name: "memcpy",
+        startNs: end,
+        endNs: end + 1000,
+        args: { descriptors: 0, bytes: 0 },
+      },
+    ]);
+    expect(engines.channels[3].name).toBe("ptdma1 chan1");
   });
 
   it("fails a descriptor that reads a poisoned page and carries on", () => {

@@ -28,6 +28,10 @@
  *
  * In bytes mode each descriptor's bytes are really copied by a worker thread (host-copy.ts)
  * while the model moves them; a worker that fails makes the descriptor fail.
+ *
+ * On a recording timeline each channel is a track (`ptdma0 chan1`) with a slice per run of
+ * descriptors: from when issue_pending starts an idle channel until it has done everything
+ * issued.
  */
 
 import type { CopyRange } from "../content/workers.js";
@@ -129,6 +133,8 @@ export class DmaChannel {
   private hung = false;
   /** Bumped by release: a copy still in flight then belongs to a dead transaction. */
   private generation = 0;
+  /** When release last ended a transaction (ns). */
+  private releasedAt = 0;
   private waiter: SimEvent<boolean> | null = null;
   private waitFor = 0;
   private srcPfn = new Int32Array(INITIAL_SLOTS);
@@ -152,6 +158,8 @@ export class DmaChannel {
     readonly device: DmaDevice,
     /** Position among all the machine's channels; picks the host worker in bytes mode. */
     readonly index: number,
+    /** e.g. "ptdma0 chan1" */
+    readonly name: string,
   ) {}
 
   /** Descriptors submitted in the current transaction. */
@@ -285,6 +293,7 @@ export class DmaChannel {
     }
     this.copiesStarted = 0;
     this.generation++;
+    this.releasedAt = this.engines.k.sim.now;
     this.queued = 0;
     this.issued = 0;
     this.completed = 0;
@@ -299,6 +308,9 @@ export class DmaChannel {
   private *run(generation: number): Generator<Yieldable, void, unknown> {
     const { k } = this.engines;
     const dev = this.device;
+    const start = k.sim.now;
+    let descriptors = 0;
+    let bytes = 0;
     while (this.completed < this.issued) {
       const d = this.completed;
       const src = this.srcPfn[d];
@@ -306,15 +318,24 @@ export class DmaChannel {
       const n = this.nrPages[d];
       const setup = dev.descriptorNs + iommuPages(k.phys, src, n) * dev.iommuPageNs;
       if (setup > 0) yield setup;
-      if (this.generation !== generation) return;
+      if (this.generation !== generation) break;
       const path = dev.path(k.phys.nidOf(src), k.phys.nidOf(dst));
       yield k.net.transfer(n * PAGE_SIZE, path, dev.flowOpts);
-      if (this.generation !== generation) return;
+      if (this.generation !== generation) break;
       this.finishCopies(d);
       this.completed++;
+      descriptors++;
+      bytes += n * PAGE_SIZE;
       if (this.flags[d] & DMA_PREP_INTERRUPT) this.interrupt();
     }
-    this.running = false;
+    // A release while a descriptor was in flight ended the run then; a new one may be running.
+    const stale = this.generation !== generation;
+    const tl = k.timeline;
+    if (tl.enabled) {
+      const end = stale ? this.releasedAt : k.sim.now;
+      tl.slice(tl.track("dma", this.name), "memcpy", start, end, { descriptors, bytes });
+    }
+    if (!stale) this.running = false;
   }
 
   private interrupt(): void {
@@ -349,11 +370,16 @@ const SETTLED_FAILED = 2;
 export class DmaEngines {
   private static readonly byKernel = new WeakMap<Kernel, DmaEngines>();
 
+  /** The engines of `k` if something created them, without creating them. */
+  static existing(k: Kernel): DmaEngines | undefined {
+    return DmaEngines.byKernel.get(k);
+  }
+
   readonly devices: DmaDevice[] = [];
   /** All channels, engine by engine: the order requestChannel hands them out. */
   readonly channels: DmaChannel[] = [];
   readonly cpu: DmaCpuCosts;
-  /** Descriptors submitted and interrupts raised, over all channels. */
+  /** Descriptors submitted and interrupts raised, over all channels, since the engines were made. */
   descriptors = 0;
   interrupts = 0;
 
@@ -377,7 +403,7 @@ export class DmaEngines {
       group.sockets.forEach((socket, i) => {
         const dev = new DmaDevice(k, `${group.name}${i}`, group.kind, socket, group);
         for (let c = 0; c < group.channelsPerDevice; c++) {
-          const chan = new DmaChannel(this, dev, this.channels.length);
+          const chan = new DmaChannel(this, dev, this.channels.length, `${dev.name} chan${c}`);
           dev.channels.push(chan);
           this.channels.push(chan);
         }

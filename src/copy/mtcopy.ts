@@ -28,7 +28,7 @@ import type { PhysMem } from "../mm/phys.js";
 import type { Process, Yieldable } from "../sim/simulator.js";
 import { finishHostCopy, startHostCopy, touchHostMemory } from "./host-copy.js";
 import type { Migrator, MigratorCounters } from "./migrator.js";
-import { CpuTime, Workqueue } from "./workqueue.js";
+import { CpuTime, type WorkLabel, Workqueue } from "./workqueue.js";
 
 /** MAX_NUM_COPY_THREADS */
 export const MAX_NUM_COPY_THREADS = 64;
@@ -162,7 +162,9 @@ export class MtCopy implements Migrator {
     const n = src.length;
     if (n === 0) return 0;
     const { k, exec } = run;
-    if (this.wq === null || this.wq.sim !== k.sim) this.wq = new Workqueue(k.sim, this.cpuTime);
+    if (this.wq === null || this.wq.sim !== k.sim) {
+      this.wq = new Workqueue(k.sim, this.cpuTime, k.timeline);
+    }
     const works = splitWork(n, this.threads);
     touchHostMemory(k, src);
     touchHostMemory(k, dst);
@@ -174,7 +176,9 @@ export class MtCopy implements Migrator {
       exec.charge(PH_COPY, dispatchNs);
       yield* exec.sync();
       const cpu = this.cpuOfThread(k.profile, t);
-      workers.push(this.wq.queueWorkOn(cpu, copyWorker(k, t, cpu, works[t], dst, src, chunkNs)));
+      const work = copyWorker(k, t, cpu, works[t], dst, src, chunkNs);
+      const label = k.timeline.enabled ? workLabel(t, works[t], src) : undefined;
+      workers.push(this.wq.queueWorkOn(cpu, work, label));
     }
     let ok = true;
     // flush_work() on each, in order.
@@ -236,6 +240,16 @@ function* copyWorker(
     i = j;
   }
   return !failed;
+}
+
+/** A copy thread's work item on the timeline: its thread, folios and bytes. */
+function workLabel(thread: number, w: CopyWork, src: readonly Folio[]): WorkLabel {
+  let bytes = 0;
+  for (let i = w.first; i < w.last; i++) {
+    const size = src[i].sizeBytes;
+    bytes += chunkStart(size, w.part + 1, w.parts) - chunkStart(size, w.part, w.parts);
+  }
+  return { name: "copy", args: { thread, folios: w.last - w.first, bytes } };
 }
 
 /** Whether `w`'s chunk of `folio` holds a poisoned page. */

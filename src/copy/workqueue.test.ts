@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Simulator } from "../sim/simulator.js";
+import { Timeline } from "../sim/timeline.js";
 import { CpuTime, Workqueue } from "./workqueue.js";
 
 function* busy(ns: number, log: string[], name: string) {
@@ -58,5 +59,48 @@ describe("CpuTime", () => {
     expect(() => t.charge(1.5, 5)).toThrow(RangeError);
     expect(() => t.charge(0, -5)).toThrow(RangeError);
     expect(() => t.charge(0, Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe("Workqueue on a timeline", () => {
+  it("records each work item on its CPU's kworker track, from its start to its end", () => {
+    const sim = new Simulator();
+    const tl = new Timeline();
+    tl.enabled = true;
+    const wq = new Workqueue(sim, new CpuTime(), tl);
+    wq.queueWorkOn(3, busy(100, [], "a"), { name: "copy", args: { folios: 2 } });
+    wq.queueWorkOn(3, busy(50, [], "b"));
+    wq.queueWorkOn(5, busy(70, [], "c"), { name: "copy" });
+    sim.run();
+    expect(tl.tracks).toEqual([
+      { id: 0, kind: "kworker", name: "kworker/5", cpu: 5 },
+      { id: 1, kind: "kworker", name: "kworker/3", cpu: 3 },
+    ]);
+    expect(tl.slices).toEqual([
+      { track: 0, name: "copy", startNs: 0, endNs: 70 },
+      { track: 1, name: "copy", startNs: 0, endNs: 100, args: { folios: 2 } },
+      { track: 1, name: "work", startNs: 100, endNs: 150 },
+    ]);
+  });
+
+  it("records nothing while the timeline is off", () => {
+    const sim = new Simulator();
+    const tl = new Timeline();
+    const wq = new Workqueue(sim, new CpuTime(), tl);
+    wq.queueWorkOn(0, busy(10, [], "a"));
+    sim.run();
+    expect([tl.tracks.length, tl.slices.length]).toEqual([0, 0]);
+  });
+});
+
+describe("CpuTime.snapshot", () => {
+  it("copies the time by CPU, so a later one minus it is what was charged in between", () => {
+    const t = new CpuTime();
+    t.charge(2, 10);
+    const before = t.snapshot();
+    t.charge(2, 5);
+    t.charge(4, 7);
+    expect(before).toEqual([0, 0, 10]);
+    expect(t.snapshot()).toEqual([0, 0, 15, 0, 7]);
   });
 });

@@ -5,9 +5,11 @@
  * Work items queued on one CPU run one after another, in queue order: a copy worker never
  * sleeps, so a CPU runs one of them at a time however many are queued there. The time from
  * when an item starts running to when it returns is charged to its CPU: a core stalled on
- * memory bandwidth in the middle of a copy is still busy.
+ * memory bandwidth in the middle of a copy is still busy. On a recording timeline, each CPU's
+ * kworker is a track (`kworker/24`) with a slice per work item.
  */
 import type { Process, Simulator, Yieldable } from "../sim/simulator.js";
+import type { Timeline } from "../sim/timeline.js";
 
 /** CPU time per CPU of work that is not a task's own (kworkers); a task's is in its Exec. */
 export class CpuTime {
@@ -34,12 +36,23 @@ export class CpuTime {
     return sum;
   }
 
+  /** ns by CPU (index), a copy: subtract an earlier one for the time charged in between. */
+  snapshot(): number[] {
+    return this.ns.slice();
+  }
+
   /** CPUs with time charged, ascending. */
   busyCpus(): number[] {
     const out: number[] = [];
     for (let cpu = 0; cpu < this.ns.length; cpu++) if (this.ns[cpu] > 0) out.push(cpu);
     return out;
   }
+}
+
+/** What a work item is called on the timeline. */
+export interface WorkLabel {
+  name: string;
+  args?: Record<string, number | string>;
 }
 
 /** A workqueue whose items are pinned to CPUs (the "spread threads across die" testing setup). */
@@ -50,12 +63,21 @@ export class Workqueue {
   constructor(
     readonly sim: Simulator,
     readonly cpuTime: CpuTime,
+    /** Where work items are recorded when it is enabled. */
+    private readonly timeline: Timeline | null = null,
   ) {}
 
-  /** queue_work_on(): run `work` on `cpu` after what is queued there; join the Process to flush. */
-  queueWorkOn<T>(cpu: number, work: Generator<Yieldable, T, unknown>): Process<T> {
+  /**
+   * queue_work_on(): run `work` on `cpu` after what is queued there; join the Process to
+   * flush. `label` names the item on the timeline.
+   */
+  queueWorkOn<T>(
+    cpu: number,
+    work: Generator<Yieldable, T, unknown>,
+    label: WorkLabel = WORK,
+  ): Process<T> {
     const prev = this.tails[cpu];
-    const p = this.sim.spawn(this.runOn(cpu, prev?.done.triggered ? undefined : prev, work));
+    const p = this.sim.spawn(this.runOn(cpu, prev?.done.triggered ? undefined : prev, work, label));
     this.tails[cpu] = p;
     return p;
   }
@@ -64,11 +86,18 @@ export class Workqueue {
     cpu: number,
     prev: Process<unknown> | undefined,
     work: Generator<Yieldable, T, unknown>,
+    label: WorkLabel,
   ): Generator<Yieldable, T, unknown> {
     if (prev !== undefined && !prev.done.triggered) yield prev;
     const start = this.sim.now;
     const ret = yield* work;
-    this.cpuTime.charge(cpu, this.sim.now - start);
+    const end = this.sim.now;
+    this.cpuTime.charge(cpu, end - start);
+    const tl = this.timeline;
+    if (tl?.enabled)
+      tl.slice(tl.track("kworker", `kworker/${cpu}`, cpu), label.name, start, end, label.args);
     return ret;
   }
 }
+
+const WORK: WorkLabel = { name: "work" };

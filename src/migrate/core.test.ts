@@ -542,3 +542,41 @@ describe("migrate_pages() per-folio steps (§4, §6)", () => {
     expect(isolatedPages(k)).toBe(0);
   });
 });
+
+describe("migrate_pages() on a recording timeline", () => {
+  it("records each batch with its phases on the task's track, and tracepoints in the task's time", () => {
+    const { k, task, region } = setup({ trace: true, nrMaxBatchedMigration: 512 });
+    const r = region(0, 600);
+    k.timeline.enabled = true;
+    const from = isolate(k, task, r);
+    const t0 = k.sim.now;
+    expect(migrate(k, task, from).rc).toBe(0);
+    expect(k.current).toBeNull();
+    expect(k.timeline.tracks).toEqual([{ id: 0, kind: "cpu", name: "cpu0 migrate_pages", cpu: 0 }]);
+    const s = k.timeline.slices;
+    expect(s.map((x) => x.name)).toEqual([
+      "batch",
+      "unmap",
+      "flush",
+      "move",
+      "batch",
+      "unmap",
+      "flush",
+      "move",
+    ]);
+    expect(s[0]).toMatchObject({ startNs: t0, args: { folios: 512, pages: 512 } });
+    expect(s[4]).toMatchObject({ startNs: s[0].endNs, endNs: k.sim.now });
+    expect(s[4].args).toEqual({ folios: 88, pages: 88 });
+    // The phases tile their batch.
+    expect([s[1].startNs, s[1].endNs, s[2].endNs, s[3].endNs]).toEqual([
+      s[0].startNs,
+      s[2].startNs,
+      s[3].startNs,
+      s[0].endNs,
+    ]);
+    const unmaps = k.ctx.trace.events.filter((e) => e.name === "set_migration_pte");
+    expect(new Set(unmaps.map((e) => e.ts)).size).toBe(600);
+    expect(unmaps[599].ts).toBeLessThan(k.sim.now);
+    expect(unmaps[0].ts).toBeGreaterThan(t0);
+  });
+});

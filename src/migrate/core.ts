@@ -71,6 +71,8 @@ export function* migratePages(
   reason: number,
 ): MigGen<MigratePagesResult> {
   const k = run.k;
+  const caller = k.current;
+  k.current = run.exec;
   k.ctx.trace.emit("mm_migrate_pages_start", {
     mode: MIGRATE_MODE_NAMES[mode],
     reason: MIGRATE_REASON_NAMES[reason],
@@ -141,6 +143,7 @@ export function* migratePages(
     mode: MIGRATE_MODE_NAMES[mode],
     reason: MIGRATE_REASON_NAMES[reason],
   });
+  k.current = caller;
   return { rc: rcGather, nrSucceeded: stats.nrSucceeded, stats };
 }
 
@@ -203,6 +206,43 @@ function* migratePagesSync(
   return nrFailed;
 }
 
+/** The phases of migrate_pages_batch() in the order they run, as the timeline names them. */
+const BATCH_PHASES = ["unmap", "flush", "copy", "move", "putback"] as const;
+
+/** A batch on the timeline: its size, and the task's time at its start and after each phase. */
+class BatchMarks {
+  readonly folios: number;
+  readonly pages: number;
+  readonly times: number[];
+
+  constructor(run: MigrationRun, from: readonly Folio[]) {
+    let pages = 0;
+    for (const f of from) pages += f.nrPages;
+    this.folios = from.length;
+    this.pages = pages;
+    this.times = [run.exec.now()];
+  }
+
+  /** The phase that ran since the last mark ended now. */
+  mark(run: MigrationRun): void {
+    this.times.push(run.exec.now());
+  }
+
+  /**
+   * Record the batch on the task's track: one slice for the batch and, nested in it, one per
+   * phase that took time, in BATCH_PHASES order. The vanilla flow copies in the move phase.
+   */
+  record(run: MigrationRun): void {
+    const tl = run.k.timeline;
+    const track = run.taskTrack();
+    const t = this.times;
+    tl.slice(track, "batch", t[0], t[t.length - 1], { folios: this.folios, pages: this.pages });
+    for (let i = 1; i < t.length; i++) {
+      if (t[i] > t[i - 1]) tl.slice(track, BATCH_PHASES[i - 1], t[i - 1], t[i]);
+    }
+  }
+}
+
 /** try_split_folio(): the pieces go to `split` (or stay in place when there is no list). */
 function trySplit(run: MigrationRun, folio: Folio, split: Folio[] | null, keep: Folio[]): number {
   const pieces = splitFolio(folio, run.k.ctx);
@@ -234,6 +274,8 @@ function* migratePagesBatch(
   let retry = 1;
   let thpRetry = 0;
   let retryPages = 0;
+  // Timeline: the task's time at the start of the batch and at the end of each phase.
+  const marks = k.timeline.enabled ? new BatchMarks(run, from) : null;
 
   unmap: for (let pass = 0; pass < nrPass && retry; pass++) {
     retry = 0;
@@ -325,7 +367,10 @@ function* migratePagesBatch(
     nrFailed += retry;
     stats.nrThpFailed += thpRetry;
     stats.nrFailedPages += retryPages;
-  } else if (unmapFolios.length === 0) {
+  }
+  marks?.mark(run);
+  if (rcSaved !== 0 && unmapFolios.length === 0) {
+    marks?.record(run);
     return rcSaved;
   }
 
@@ -333,7 +378,9 @@ function* migratePagesBatch(
   const flush = tryToUnmapFlush(exec.task, k.ctx);
   if (flush.flushed) run.chargeFlushes(1, flush.ipis, PH_FLUSH);
   exec.charge(PH_FLUSH, k.costs.batchNs);
+  marks?.mark(run);
   yield* migrateOffloadBatch(run, unmapFolios, dstFolios, reason);
+  marks?.mark(run);
 
   retry = 1;
   for (let pass = 0; pass < nrPass && retry; pass++) {
@@ -368,9 +415,12 @@ function* migratePagesBatch(
   nrFailed += retry;
   stats.nrThpFailed += thpRetry;
   stats.nrFailedPages += retryPages;
+  marks?.mark(run);
 
   // Move retries ran out: restore the sources and give the destinations back.
   for (let i = 0; i < unmapFolios.length; i++) undoFolio(run, dstFolios[i], unmapFolios[i], ret);
+  marks?.mark(run);
+  marks?.record(run);
   yield* exec.sync();
   return rcSaved !== 0 ? rcSaved : nrFailed;
 }

@@ -1,3 +1,4 @@
+import type { Folio } from "../mm/folio.js";
 import type { Task } from "../mm/task.js";
 
 /** The phases of a migration, in the order a folio goes through them. */
@@ -10,17 +11,33 @@ export const PH_COPY = 3;
 export const PH_MOVE = 4;
 export const PH_PUTBACK = 5;
 
+/** Per-folio events of a recorded call (see workload/measurements.ts). */
+export interface FolioEvents {
+  /** The folio's last mapping became a migration entry, at `ns` (the task's time). */
+  unmapped(folio: Folio, ns: number): void;
+  /** The source folio's mappings now point at its destination, at `ns`. */
+  remapped(folio: Folio, ns: number): void;
+}
+
 /**
- * One task running a kernel path on its CPU: the CPU time it spends, by phase.
+ * One task running a kernel path on its CPU: the CPU time it spends, by phase, and the time
+ * it sleeps, by phase.
  *
  * Work that only burns the task's own CPU is charged lazily (`charge`) and turned into
  * simulated time at the next `sync`, so a serial migration of a million folios costs a few
  * events rather than millions. Anything another process could observe (a shared flow, a
  * wait) must `sync` first, which is what keeps the lazy charging exact.
+ *
+ * The task's virtual time is its CPU time plus its sleeps: the elapsed time of a call is the
+ * sum of `phaseNs` and `sleepNs`.
  */
 export class Exec {
-  /** CPU time by phase (ns), indexed by PH_*. */
+  /** CPU time by phase (ns), indexed by PH_*; includes `irqNs`. */
   readonly phaseNs = new Float64Array(PHASES.length);
+  /** Time the task slept by phase (ns): waiting for copy threads or DMA interrupts. */
+  readonly sleepNs = new Float64Array(PHASES.length);
+  /** CPU time of completion interrupts, which the model runs on this task's CPU and time. */
+  irqNs = 0;
   /** CPU time charged but not yet turned into simulated time. */
   pending = 0;
   /** TLB shootdown IPIs sent, and TLB flushes done (local or remote). */
@@ -28,6 +45,17 @@ export class Exec {
   tlbFlushes = 0;
   /** When the first folio was mapped again at its destination (absolute ns), or -1. */
   firstRemapAt = -1;
+  /**
+   * When each folio was mapped again (absolute ns), in the order of the remaps, or null when
+   * not wanted. The first `nrRemaps` entries are set; a full array is replaced by one twice
+   * its size, so give it the capacity the call needs.
+   */
+  remapTimes: Float64Array | null = null;
+  nrRemaps = 0;
+  /** Receives every unmap and remap of a recorded call; null otherwise. */
+  folioEvents: FolioEvents | null = null;
+  /** The task's track on the kernel's timeline once a slice was recorded on it, or -1. */
+  track = -1;
 
   constructor(
     readonly task: Task,
@@ -40,14 +68,41 @@ export class Exec {
     this.phaseNs[phase] += ns;
   }
 
+  /** Charge a completion interrupt handled on the task's CPU while it runs `phase`. */
+  chargeIrq(phase: number, ns: number): void {
+    this.charge(phase, ns);
+    this.irqNs += ns;
+  }
+
+  /** Count `ns` of the task's elapsed time as a sleep in `phase`. */
+  slept(phase: number, ns: number): void {
+    this.sleepNs[phase] += ns;
+  }
+
   /** The task's own notion of now: simulated time plus what it has charged since. */
   now(): number {
     return this.clock() + this.pending;
   }
 
-  /** A folio became accessible again at the current time. */
-  noteRemap(): void {
-    if (this.firstRemapAt < 0) this.firstRemapAt = this.now();
+  /** The task unmapped `folio` (it is no longer accessible) at the current time. */
+  noteUnmap(folio: Folio): void {
+    this.folioEvents?.unmapped(folio, this.now());
+  }
+
+  /** `folio` (the source) became accessible again, at its destination, at the current time. */
+  noteRemap(folio: Folio): void {
+    const t = this.now();
+    if (this.firstRemapAt < 0) this.firstRemapAt = t;
+    let times = this.remapTimes;
+    if (times !== null) {
+      if (this.nrRemaps === times.length) {
+        const more = new Float64Array(Math.max(16, times.length * 2));
+        more.set(times);
+        this.remapTimes = times = more;
+      }
+      times[this.nrRemaps++] = t;
+    }
+    this.folioEvents?.remapped(folio, t);
   }
 
   /** Yield the pending CPU time to the simulator (use as `yield* exec.sync()`). */
@@ -63,5 +118,10 @@ export class Exec {
     let sum = 0;
     for (const ns of this.phaseNs) sum += ns;
     return sum;
+  }
+
+  /** Elapsed time the task spent in `phase`: its CPU time there plus its sleeps. */
+  wallNs(phase: number): number {
+    return this.phaseNs[phase] + this.sleepNs[phase];
   }
 }

@@ -93,6 +93,7 @@ export function migrateFolioUnmap(
     wasMapped = true;
   }
   if (src.mapcount === 0) {
+    if (wasMapped) exec.noteUnmap(src);
     dst.migrateInfo = (wasMapped ? FOLIO_WAS_MAPPED : 0) | (wasMlocked ? FOLIO_WAS_MLOCKED : 0);
     run.unmappedDst = dst;
     if (k.faults.hit("pin-during-migration")) run.pinTransient(src);
@@ -158,7 +159,7 @@ export function migrateFolioMove(
   // The allocation reference: the page-table references now keep the destination alive.
   dst.refcount--;
   src.clear(PG.locked);
-  run.exec.noteRemap();
+  exec.noteRemap(src);
   finishSource(run, src, reason);
   return 0;
 }

@@ -16,6 +16,8 @@ import { type MmContext, MmStruct } from "../mm/vm.js";
 import { Vmstat } from "../mm/vmstat.js";
 import { FlowNetwork, type Resource } from "../sim/flows.js";
 import { Simulator } from "../sim/simulator.js";
+import { Timeline } from "../sim/timeline.js";
+import type { Exec } from "./exec.js";
 import { MAX_NUMNODES } from "./modes.js";
 
 export interface KernelOptions {
@@ -27,6 +29,8 @@ export interface KernelOptions {
   nrMaxBatchedMigration?: number;
   /** Record tracepoints (off by default: they cost time and memory). */
   trace?: boolean;
+  /** Record the timeline: tasks' batches and phases, copy threads' work, DMA runs (off by default). */
+  record?: boolean;
   /** Fault-injection spec (see fault/inject.ts); none by default. */
   inject?: string;
   /**
@@ -54,6 +58,13 @@ export class Kernel {
   readonly net: FlowNetwork;
   readonly fabric: Fabric<Resource>;
   readonly faults: FaultInjector;
+  /** Who did what when, in virtual time; recorders test `timeline.enabled` first. */
+  readonly timeline = new Timeline();
+  /**
+   * The migrating task on its CPU (the kernel's `current` in migrate_pages()), whose clock
+   * and CPU the tracepoints carry; null outside it. The model runs one migrating task at a time.
+   */
+  current: Exec | null = null;
   private pool: CopyWorkerPool | null = null;
   private readonly hostWorkers: boolean;
   /** One core's copy rate between two nodes (bytes per ns), by cpu, source and destination. */
@@ -69,7 +80,10 @@ export class Kernel {
     );
     const trace = new Tracer();
     trace.enabled = opts.trace ?? false;
-    trace.clock = () => this.sim.now;
+    // The task's own time, which is ahead of the simulator's by the CPU time it has charged.
+    trace.clock = () => this.current?.now() ?? this.sim.now;
+    trace.cpu = () => this.current?.task.cpu ?? 0;
+    this.timeline.enabled = opts.record ?? false;
     this.ctx = { phys: this.phys, trace, vmstat: new Vmstat() };
     this.costs = profile.costs;
     this.nrMaxBatchedMigration = opts.nrMaxBatchedMigration ?? profile.kernel.nrMaxBatchedMigration;

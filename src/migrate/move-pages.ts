@@ -64,6 +64,10 @@ export function nodeTarget(k: Kernel, nid: number): MigrationTarget {
 /** move_pages(2): returns 0, the number of entries not migrated, or a negative errno. */
 export function* sysMovePages(k: Kernel, exec: Exec, args: MovePagesArgs): MigGen<number> {
   const caller = exec.task;
+  const isolating: IsolateStretch = k.timeline.enabled ? { sinceNs: exec.now() } : null;
+  if (isolating !== null) {
+    exec.track = k.timeline.track("cpu", `cpu${caller.cpu} move_pages`, caller.cpu);
+  }
   exec.charge(PH_ISOLATE, k.costs.syscallNs);
   if (args.flags & ~(MPOL_MF_MOVE | MPOL_MF_MOVE_ALL)) return -EINVAL;
   if (args.flags & MPOL_MF_MOVE_ALL && !caller.capSysNice) return -EPERM;
@@ -74,8 +78,14 @@ export function* sysMovePages(k: Kernel, exec: Exec, args: MovePagesArgs): MigGe
   if (mm === null) return -EINVAL;
   const allowed = memsAllowed(k, target);
   if (args.nodes === null) return doPagesStat(k, exec, mm, args);
-  return yield* doPagesMove(k, exec, mm, allowed, args, args.nodes);
+  return yield* doPagesMove(k, exec, mm, allowed, args, args.nodes, isolating);
 }
+
+/**
+ * Timeline: where the stretch of the call that walks and isolates pages began (the call's
+ * start, or the end of the last migrate_pages()); null when not recording.
+ */
+type IsolateStretch = { sinceNs: number } | null;
 
 /** Query mode: report each page's node, 16 entries at a time. */
 function doPagesStat(k: Kernel, exec: Exec, mm: MmStruct, args: MovePagesArgs): number {
@@ -107,6 +117,7 @@ function* doPagesMove(
   allowed: ReadonlySet<number>,
   args: MovePagesArgs,
   nodes: ArrayLike<number>,
+  isolating: IsolateStretch,
 ): MigGen<number> {
   const { count, pages, status } = args;
   const migrateAll = (args.flags & MPOL_MF_MOVE_ALL) !== 0;
@@ -134,7 +145,7 @@ function* doPagesMove(
       start = i;
       currentNode = node;
     } else if (node !== currentNode) {
-      err = yield* movePagesAndStore(k, exec, run, currentNode, start, i, args);
+      err = yield* movePagesAndStore(k, exec, run, currentNode, start, i, args, isolating);
       if (err !== 0) return err;
       start = i;
       currentNode = node;
@@ -148,12 +159,12 @@ function* doPagesMove(
       break;
     }
     status[i] = queued === 0 ? currentNode : queued;
-    err = yield* movePagesAndStore(k, exec, run, currentNode, start, i, args);
+    err = yield* movePagesAndStore(k, exec, run, currentNode, start, i, args, isolating);
     if (err > 0) return err - 1;
     if (err < 0) return err;
     currentNode = NUMA_NO_NODE;
   }
-  const err1 = yield* movePagesAndStore(k, exec, run, currentNode, start, i, args);
+  const err1 = yield* movePagesAndStore(k, exec, run, currentNode, start, i, args, isolating);
   return err >= 0 ? err1 : err;
 }
 
@@ -186,14 +197,20 @@ function* movePagesAndStore(
   start: number,
   i: number,
   args: MovePagesArgs,
+  isolating: IsolateStretch,
 ): MigGen<number> {
   if (run.length === 0) return 0;
+  if (isolating !== null) {
+    const now = exec.now();
+    k.timeline.slice(exec.track, "isolate", isolating.sinceNs, now, { folios: run.length });
+  }
   const r = yield* migratePages(
     new MigrationRun(k, exec, nodeTarget(k, node)),
     run,
     MIGRATE_SYNC,
     MR_SYSCALL,
   );
+  if (isolating !== null) isolating.sinceNs = exec.now();
   if (r.rc !== 0) {
     putbackMovablePages(run, k.ctx);
     run.length = 0;

@@ -5,6 +5,7 @@
  */
 import { type Folio, PG } from "../mm/folio.js";
 import type { MigGen } from "./core.js";
+import { PH_COPY } from "./exec.js";
 import { expectedRefcount } from "./folio-steps.js";
 import type { MigrationRun } from "./run.js";
 
@@ -29,8 +30,13 @@ export function* migrateOffloadBatch(
     dst.push(dsts[i]);
   }
   if (src.length === 0) return;
+  const exec = run.exec;
   // Whatever the migrator starts, other processes see: the task's clock must be current.
-  yield* run.exec.sync();
+  yield* exec.sync();
+  const start = exec.now();
+  const cpu = exec.cpuTimeNs();
   // The result needs no handling here: folios left unmarked are copied by the move phase.
   yield* migrator.offloadCopy(run, dst, src);
+  // What the task's time advanced beyond its own CPU work, it slept: waiting for the copy.
+  exec.slept(PH_COPY, exec.now() - start - (exec.cpuTimeNs() - cpu));
 }

@@ -42,6 +42,19 @@ export class MigrationRun {
     this.transientPins.length = 0;
   }
 
+  /**
+   * The calling task's timeline track: the one its syscall opened (`cpu0 move_pages`), or one
+   * named after migrate_pages() for callers that opened none.
+   */
+  taskTrack(): number {
+    const exec = this.exec;
+    if (exec.track < 0) {
+      const cpu = exec.task.cpu;
+      exec.track = this.k.timeline.track("cpu", `cpu${cpu} migrate_pages`, cpu);
+    }
+    return exec.track;
+  }
+
   /** Charge TLB flushes done at once (local) and the IPIs of remote shootdowns. */
   chargeFlushes(localFlushes: number, ipis: number, phase: number): void {
     const c = this.k.costs;

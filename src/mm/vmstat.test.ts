@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NODE_STATS, VM_EVENTS, Vmstat } from "./vmstat.js";
+import { NODE_STATS, VM_EVENTS, Vmstat, vmstatDelta } from "./vmstat.js";
 
 describe("Vmstat", () => {
   it("counts events and per-node stats, and sums nodes in the /proc/vmstat view", () => {
@@ -25,5 +25,23 @@ describe("Vmstat", () => {
     const v = new Vmstat();
     expect(() => v.addNode(-1, "nr_isolated_anon", 1)).toThrow(/node id/);
     expect(() => v.addNode(1.5, "nr_isolated_anon", 1)).toThrow(/node id/);
+  });
+});
+
+describe("vmstatDelta", () => {
+  it("keeps only the counters that moved, with their change", () => {
+    const v = new Vmstat();
+    v.count("pgmigrate_success", 3);
+    const before = v.snapshot();
+    v.count("pgmigrate_success", 512);
+    v.count("thp_migration_success");
+    v.addNode(1, "nr_isolated_anon", 8);
+    v.addNode(1, "nr_isolated_anon", -8);
+    v.addNode(0, "pgpromote_success", -2);
+    expect(vmstatDelta(before, v.snapshot())).toEqual({
+      pgpromote_success: -2,
+      pgmigrate_success: 512,
+      thp_migration_success: 1,
+    });
   });
 });

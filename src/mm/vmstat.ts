@@ -88,3 +88,16 @@ export class Vmstat {
     return out;
   }
 }
+
+/** The counters that moved between two snapshots, with how much (after - before). */
+export function vmstatDelta(
+  before: Readonly<Record<string, number>>,
+  after: Readonly<Record<string, number>>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of Object.keys(after)) {
+    const d = after[name] - (before[name] ?? 0);
+    if (d !== 0) out[name] = d;
+  }
+  return out;
+}

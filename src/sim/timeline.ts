@@ -45,6 +45,14 @@ export class Timeline {
     return id;
   }
 
+  /** Forget every track and slice (ids start again from 0). */
+  clear(): void {
+    this.tracks.length = 0;
+    this.slices.length = 0;
+    this.byKey.clear();
+  }
+
+  /** Record a slice on `track` if recording is enabled. */
   slice(
     track: number,
     name: string,

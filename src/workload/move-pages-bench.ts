@@ -4,7 +4,8 @@
  * folio, all with the same target node); between runs an untimed call moves it back. The
  * copy engine is registered as the active migrator for every reason (none for `serial`).
  * Throughput is bytes moved divided by the virtual time of the call (GB/s = 1e9 bytes per
- * second).
+ * second). Every timed call is also measured (workload/measurements.ts); with `record`, the
+ * last one is recorded too.
  */
 
 import { createMigrator, type MigratorName, workerKind } from "../copy/engines.js";
@@ -19,6 +20,13 @@ import { sysMovePages } from "../migrate/move-pages.js";
 import { ENOMEM } from "../mm/errno.js";
 import { PAGE_SIZE } from "../mm/folio.js";
 import type { Task } from "../mm/task.js";
+import type { MmStruct } from "../mm/vm.js";
+import {
+  CallRecorder,
+  MeasurementSums,
+  type Recording,
+  type RunMeasurements,
+} from "./measurements.js";
 import { populateRegion, type Region, verifyRegion } from "./region.js";
 
 export interface MovePagesBenchOptions {
@@ -44,6 +52,8 @@ export interface MovePagesBenchOptions {
   toNode?: number;
   /** Called after every move_pages call with the host time it took, for the speed benchmark. */
   onMove?: (hostNs: number, folios: number) => void;
+  /** Record the last timed call: its tracepoints, timeline and per-folio times. */
+  record?: boolean;
 }
 
 export interface MeanSd {
@@ -51,7 +61,7 @@ export interface MeanSd {
   sd: number;
 }
 
-export interface MovePagesBenchResult {
+export interface MovePagesBenchResult extends RunMeasurements {
   migrator: string;
   workers: number;
   folioSizeBytes: number;
@@ -75,6 +85,8 @@ export interface MovePagesBenchResult {
   /** Bytes mode only. */
   hostCopyGBps?: number;
   pagesVerified?: number;
+  /** With `record`: the last timed call. */
+  recording?: Recording;
 }
 
 export function meanSd(xs: readonly number[]): MeanSd {
@@ -137,9 +149,15 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
     let tlbFlushes = 0;
     let pagesVerified = 0;
     let notMigrated = 0;
-    const move = (target: number): { exec: Exec; start: number } => {
+    const sums = new MeasurementSums(k, migrator?.cpuTime, o.folioCount);
+    const recorder = o.record ? new CallRecorder(k, o.folioSizeBytes) : null;
+    let recording: Recording | undefined;
+    /** One call; a timed one is measured, and the recorder (if any) records it. */
+    const move = (target: number, timed: boolean, recorder: CallRecorder | null = null) => {
       const nodes = new Int32Array(o.folioCount).fill(target);
       const exec = new Exec(task, () => k.sim.now);
+      recorder?.begin(exec, task.mm as MmStruct, pages);
+      if (timed) sums.begin(exec);
       const start = k.sim.now;
       const hostStart = performance.now();
       const proc = k.sim.spawn(
@@ -159,6 +177,8 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
       );
       const rc = k.sim.runUntilDone(proc);
       o.onMove?.((performance.now() - hostStart) * 1e6, o.folioCount);
+      if (timed) sums.end(exec);
+      if (recorder !== null) recording = recorder.end();
       // Injected faults may leave folios behind (a positive return, or -ENOMEM from a failed
       // allocation); nothing else may.
       if (rc !== 0 && !(k.faults.enabled && (rc > 0 || rc === -ENOMEM))) {
@@ -170,9 +190,9 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
     };
     for (let r = 0; r < o.runs; r++) {
       // Every timed run moves from -> to, as the published runs do; the way back is not timed.
-      if (r > 0) move(from);
+      if (r > 0) move(from, false);
       const workerNs0 = migrator?.cpuTime?.totalNs ?? 0;
-      const { exec, start } = move(to);
+      const { exec, start } = move(to, true, r === o.runs - 1 ? recorder : null);
       const workerNs = (migrator?.cpuTime?.totalNs ?? 0) - workerNs0;
       throughputs.push(bytes / (k.sim.now - start));
       accumulate(phaseSums, exec);
@@ -203,6 +223,7 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
       tlbFlushIpis: ipis / n,
       tlbFlushes: tlbFlushes / n,
       phasesUs,
+      ...sums.means(),
     };
     if (k.faults.enabled) {
       result.foliosNotMigrated = notMigrated;
@@ -212,6 +233,7 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
       result.hostCopyGBps = k.hostCopyGBps();
       result.pagesVerified = pagesVerified;
     }
+    if (recording !== undefined) result.recording = recording;
     return result;
   } finally {
     await k.close();

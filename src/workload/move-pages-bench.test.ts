@@ -1,0 +1,218 @@
+import { describe, expect, it } from "vitest";
+import type { MigratorName } from "../copy/engines.js";
+import { loadProfile } from "../machine/profile.js";
+import { PHASES } from "../migrate/exec.js";
+import type { Slice } from "../sim/timeline.js";
+import type { Recording } from "./measurements.js";
+import { type MovePagesBenchOptions, runMovePagesBench } from "./move-pages-bench.js";
+
+const profile = loadProfile("zen3-2s-ptdma");
+const MiB = 1 << 20;
+
+function bench(
+  migrator: MigratorName,
+  folioSizeBytes: number,
+  more: Partial<MovePagesBenchOptions> = {},
+) {
+  return runMovePagesBench({
+    migrator,
+    profile,
+    folioSizeBytes,
+    folioCount: (8 * MiB) / folioSizeBytes,
+    runs: 2,
+    seed: 1,
+    verify: false,
+    batchPages: 512,
+    ...more,
+  });
+}
+
+const sum = (xs: Iterable<number>) => {
+  let s = 0;
+  for (const x of xs) s += x;
+  return s;
+};
+
+/** Every two slices of the track either nest or do not overlap. */
+function expectNested(slices: readonly Slice[]): void {
+  const sorted = [...slices].sort((a, b) => a.startNs - b.startNs || b.endNs - a.endNs);
+  const open: Slice[] = [];
+  for (const s of sorted) {
+    expect(s.endNs).toBeGreaterThanOrEqual(s.startNs);
+    while (open.length > 0 && open[open.length - 1].endNs <= s.startNs) open.pop();
+    const parent = open[open.length - 1];
+    if (parent !== undefined) expect(s.endNs).toBeLessThanOrEqual(parent.endNs);
+    open.push(s);
+  }
+}
+
+function slicesOf(rec: Recording, kind: string): Slice[] {
+  const ids = new Set(rec.tracks.filter((t) => t.kind === kind).map((t) => t.id));
+  return rec.slices.filter((s) => ids.has(s.track));
+}
+
+describe("the measurements of every run", () => {
+  const engines: [MigratorName, number][] = [
+    ["serial", 1],
+    ["mtcopy", 4],
+    ["dcbm", 2],
+    ["dcbm-v2", 2],
+  ];
+  for (const [migrator, workers] of engines) {
+    it(`${migrator}: the phases' wall times add up to the call time, CPU kinds and CPUs to the CPU time`, async () => {
+      for (const size of [4096, 64 * 1024, 2 * MiB]) {
+        const r = await bench(migrator, size, { workers });
+        // GB/s is bytes per ns.
+        expect(r.callTimeUs).toBeCloseTo((8 * MiB) / r.throughputGBps.mean / 1000, 6);
+        expect(sum(PHASES.map((p) => r.phases[p].wallUs))).toBeCloseTo(r.callTimeUs, 6);
+        for (const p of PHASES) {
+          expect(r.phases[p].cpuUs).toBe(r.phasesUs[p]);
+          expect(r.phases[p].wallUs).toBeGreaterThanOrEqual(0);
+        }
+        const k = r.cpuByKind;
+        expect(k.syscall + k.copyThreads + k.irq).toBeCloseTo(r.cpuTimeUs, 6);
+        expect(sum(Object.values(r.cpuByCpu))).toBeCloseTo(r.cpuTimeUs, 6);
+        const l = r.folioLatencyUs;
+        expect(l.first).toBe(r.firstFolioLatencyUs);
+        expect(l.first).toBeLessThanOrEqual(l.median);
+        expect(l.median).toBeLessThanOrEqual(l.p99);
+        expect(l.p99).toBeLessThanOrEqual(l.last);
+        expect(l.last).toBeLessThanOrEqual(r.callTimeUs + 1e-9);
+        expect(r.vmstat.pgmigrate_success).toBe((8 * MiB) / 4096);
+        for (const v of Object.values(r.vmstat)) expect(v).not.toBe(0);
+      }
+    });
+  }
+
+  it("counts copy threads' CPU for mtcopy, on their CPUs, and none for serial", async () => {
+    const serial = await bench("serial", 64 * 1024);
+    expect(serial.cpuByKind.copyThreads).toBe(0);
+    expect(serial.cpuByKind.irq).toBe(0);
+    expect(Object.keys(serial.cpuByCpu)).toEqual(["0"]);
+    expect(serial.cpuByCpu["0"]).toBeCloseTo(serial.callTimeUs, 6);
+    // Serial: the task never sleeps, so wall time is CPU time in every phase.
+    for (const p of PHASES) expect(serial.phases[p].wallUs).toBeCloseTo(serial.phases[p].cpuUs, 6);
+
+    const mt = await bench("mtcopy", 64 * 1024, { workers: 4 });
+    expect(mt.cpuByKind.copyThreads).toBeGreaterThan(0);
+    expect(Object.keys(mt.cpuByCpu).length).toBe(4);
+    // The task sleeps while the threads copy: wall time of copy beyond its own CPU there.
+    expect(mt.phases.copy.wallUs).toBeGreaterThan(mt.phases.copy.cpuUs - mt.cpuByKind.copyThreads);
+    expect(mt.phases.copy.cpuUs).toBeGreaterThan(mt.phases.copy.wallUs);
+  });
+
+  it("dcbm: one descriptor per folio of a maximum segment or more, one interrupt per channel per batch", async () => {
+    const interruptUs = (profile.dma?.cpu.interruptNs ?? Number.NaN) / 1000;
+    // 64 KiB folios (= the maximum segment, so never merged), 32 per batch of 512 pages.
+    const r = await bench("dcbm", 64 * 1024, { workers: 2 });
+    expect(r.dmaDescriptors).toBe(128);
+    expect(r.dmaInterrupts).toBe(4 * 2);
+    expect(r.cpuByKind.irq).toBeCloseTo(r.dmaInterrupts * interruptUs, 9);
+    // 2 MiB folios: one per batch, so one channel of the 4 has work.
+    const thp = await bench("dcbm", 2 * MiB, { workers: 4 });
+    expect(thp.dmaDescriptors).toBe(4);
+    expect(thp.dmaInterrupts).toBe(4);
+    expect(thp.cpuByKind.irq).toBeCloseTo(4 * interruptUs, 9);
+    // dcbm-v2 interrupts on every descriptor.
+    const v2 = await bench("dcbm-v2", 64 * 1024, { workers: 2 });
+    expect(v2.dmaDescriptors).toBe(128);
+    expect(v2.dmaInterrupts).toBe(128);
+    const serial = await bench("serial", 64 * 1024);
+    expect([serial.dmaDescriptors, serial.dmaInterrupts]).toEqual([0, 0]);
+  });
+});
+
+describe("the recording of the last run", () => {
+  it("is absent without record, and recording changes no measurement", async () => {
+    const plain = await bench("dcbm", 64 * 1024, { workers: 2 });
+    expect(plain.recording).toBeUndefined();
+    const { recording, ...recorded } = await bench("dcbm", 64 * 1024, { workers: 2, record: true });
+    expect(recording).toBeDefined();
+    expect(recorded).toEqual(plain);
+  });
+
+  it("serial: a cpu track of batches with their phases nested, the tracepoints, per-folio times", async () => {
+    const r = await bench("serial", 4096, { record: true, runs: 1 });
+    const rec = r.recording as Recording;
+    expect(rec.endNs - rec.startNs).toBeCloseTo(r.callTimeUs * 1000, 3);
+    expect(rec.tracks).toEqual([{ id: 0, kind: "cpu", name: "cpu0 move_pages", cpu: 0 }]);
+    expectNested(rec.slices);
+    const batches = rec.slices.filter((s) => s.name === "batch");
+    expect(batches).toHaveLength(4);
+    for (const b of batches) {
+      expect(b.args).toEqual({ folios: 512, pages: 512 });
+      const inside = rec.slices.filter(
+        (s) => s !== b && s.startNs >= b.startNs && s.endNs <= b.endNs,
+      );
+      expect(inside.map((s) => s.name)).toEqual(["unmap", "flush", "move"]);
+    }
+    expect(rec.slices[0]).toMatchObject({ name: "isolate", startNs: rec.startNs });
+    expect(Math.max(...rec.slices.map((s) => s.endNs))).toBeCloseTo(rec.endNs, 3);
+
+    const names = new Set(rec.trace.map((e) => e.name));
+    for (const n of [
+      "mm_migrate_pages_start",
+      "mm_migrate_pages",
+      "set_migration_pte",
+      "remove_migration_pte",
+      "tlb_flush",
+    ] as const) {
+      expect(names.has(n)).toBe(true);
+    }
+    // The task's time: the stream is in order and spreads over the call.
+    for (let i = 1; i < rec.trace.length; i++) {
+      expect(rec.trace[i].ts).toBeGreaterThanOrEqual(rec.trace[i - 1].ts);
+    }
+    const unmaps = rec.trace.filter((e) => e.name === "set_migration_pte").map((e) => e.ts);
+    expect(new Set(unmaps).size).toBe(2048);
+
+    expect(rec.unmapNs).toHaveLength(2048);
+    for (let i = 0; i < 2048; i++) {
+      expect(rec.unmapNs[i]).toBeGreaterThan(rec.startNs);
+      expect(rec.remapNs[i]).toBeGreaterThan(rec.unmapNs[i]);
+      expect(rec.remapNs[i]).toBeLessThanOrEqual(rec.endNs);
+    }
+    const remaps = [...rec.remapNs].sort((a, b) => a - b);
+    expect((remaps[0] - rec.startNs) / 1000).toBeCloseTo(r.folioLatencyUs.first, 6);
+    expect((remaps[2047] - rec.startNs) / 1000).toBeCloseTo(r.folioLatencyUs.last, 6);
+    expect((remaps[1023] - rec.startNs) / 1000).toBeCloseTo(r.folioLatencyUs.median, 6);
+  });
+
+  it("mtcopy: a kworker track per copy thread with a slice per work item", async () => {
+    const r = await bench("mtcopy", 64 * 1024, { workers: 4, record: true });
+    const rec = r.recording as Recording;
+    const kworkers = rec.tracks.filter((t) => t.kind === "kworker");
+    expect(kworkers).toHaveLength(4);
+    for (const t of kworkers) {
+      expect(t.name).toBe(`kworker/${t.cpu}`);
+      expect(r.cpuByCpu[String(t.cpu)]).toBeGreaterThan(0);
+      const items = rec.slices.filter((s) => s.track === t.id);
+      // One work item per batch (4 batches of 32 folios), 8 folios of 64 KiB each.
+      expect(items).toHaveLength(4);
+      for (const s of items) expect(s.args).toMatchObject({ folios: 8, bytes: 8 * 64 * 1024 });
+      expectNested(items);
+    }
+    const busy = slicesOf(rec, "kworker").reduce((a, s) => a + s.endNs - s.startNs, 0);
+    expect(busy / 1000).toBeCloseTo(r.cpuByKind.copyThreads, 6);
+    const cpu = slicesOf(rec, "cpu");
+    expectNested(cpu);
+    expect(cpu.filter((s) => s.name === "copy")).toHaveLength(4);
+  });
+
+  it("dcbm: a dma track per channel with a slice per run of descriptors", async () => {
+    const r = await bench("dcbm", 64 * 1024, { workers: 2, record: true });
+    const rec = r.recording as Recording;
+    const dma = rec.tracks.filter((t) => t.kind === "dma");
+    expect(dma.map((t) => t.name)).toEqual(["ptdma0 chan0", "ptdma0 chan1"]);
+    const runs = slicesOf(rec, "dma");
+    expect(runs).toHaveLength(8);
+    for (const s of runs) expect(s.args).toEqual({ descriptors: 16, bytes: 16 * 64 * 1024 });
+    for (const t of dma) expectNested(rec.slices.filter((s) => s.track === t.id));
+    expectNested(slicesOf(rec, "cpu"));
+    // The engines copy inside the task's copy phase.
+    const copies = slicesOf(rec, "cpu").filter((s) => s.name === "copy");
+    for (const s of runs) {
+      expect(copies.some((c) => c.startNs <= s.startNs && s.endNs <= c.endNs)).toBe(true);
+    }
+  });
+});
