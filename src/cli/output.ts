@@ -5,21 +5,12 @@
  */
 import type { Command } from "commander";
 
-/** Writes `text` to the CLI's stdout; `cmd` is the Command an action handler receives. */
-export function print(cmd: Command, text: string): void {
-  const write = cmd.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
-  write(text);
-}
+export { formatTable } from "../report/table.js";
 
-/** Left-aligned columns separated by two spaces; the last column is not padded. */
-export function formatTable(
-  header: readonly string[],
-  rows: readonly (readonly string[])[],
-): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  return all
-    .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join("  "))
-    .join("\n")
-    .concat("\n");
+/** Writes `data` to the CLI's stdout; `cmd` is the Command an action handler receives. */
+export function print(cmd: Command, data: string | Uint8Array): void {
+  const write = cmd.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
+  // Commander types writeOut as taking text, but the program's passes what it is given on to a
+  // Node stream, which takes bytes too (binary reporters to a pipe).
+  write(data as string);
 }

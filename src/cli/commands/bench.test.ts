@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { packageRoot } from "../../machine/package-root.js";
@@ -21,6 +22,14 @@ describe("pagemig bench move-pages", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({
+      schema: "pagemig-report",
+      schemaVersion: 1,
+      tool: "pagemig",
+      command: "bench move-pages",
+      profile: "zen3-2s-ptdma",
+      seed: 1,
+    });
     expect(out.results).toHaveLength(3);
     for (const res of out.results) {
       expect(Object.keys(res)).toEqual(
@@ -188,12 +197,74 @@ describe("pagemig bench move-pages", () => {
     [["--total", "6K", "--folio-size", "4K"], /^pagemig: --total 6K: not a multiple/],
     [["--batch-pages", "0"], /^pagemig: --batch-pages: expected a positive integer/],
     [["--frobnicate"], /^pagemig: unknown option '--frobnicate'/],
+    [["--reporter", "xml"], /^pagemig: --reporter xml: unknown reporter 'xml' \(known: table, /],
+    [["--reporter", "csv="], /^pagemig: --reporter csv=: no file after '='/],
+    [["--reporter", "csv", "--json"], /^pagemig: --reporter: csv and json would all write/],
+    [["--reporter", "json=/nonexistent/x.json"], /directory \/nonexistent does not exist/],
   ])("bad input %j exits 2 with one line", async (flags, message) => {
     const r = await run(["bench", "move-pages", ...flags]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("writes several reporters at once, each to its own file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pagemig-bench-"));
+    const r = await run([
+      ...SMALL,
+      "--reporter",
+      `json=${dir}/r.json`,
+      "--reporter",
+      `csv=${dir}/r.csv`,
+      "--reporter",
+      `migspeed=${dir}/migspeed.txt`,
+      "--reporter",
+      `ftrace=${dir}/trace.txt`,
+      "--reporter",
+      "table",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(["migspeed.txt", "r.csv", "r.json", "trace.txt"]);
+    // ftrace needs recordings, so the runs were recorded; the JSON leaves them out.
+    expect(readFileSync(join(dir, "trace.txt"), "utf8")).toMatch(/mm_migrate_pages/);
+    // The same document as --json prints, the same table as the default.
+    expect(readFileSync(join(dir, "r.json"), "utf8")).toBe(
+      (await run([...SMALL, "--json"])).stdout,
+    );
+    expect(r.stdout).toBe((await run(SMALL)).stdout);
+    expect(readFileSync(join(dir, "r.csv"), "utf8").split("\r\n")).toHaveLength(3 + 2);
+    expect(readFileSync(join(dir, "migspeed.txt"), "utf8")).toMatch(
+      /^(\d+\.\d Mbyte migrated in \d+\.\d\d secs\. \d+\.\d Mbytes\/second\n){3}$/,
+    );
+  });
+
+  it("leaves no partial file, and an earlier one whole, when a run fails", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pagemig-bench-"));
+    writeFileSync(join(dir, "r.json"), "earlier\n");
+    // 1000 4K folios fit on a 1G node, 1000 2M folios do not: the second configuration fails.
+    const r = await run([
+      "bench",
+      "move-pages",
+      "--profile",
+      "small-2node",
+      "--folio-size",
+      "4K,2M",
+      "--count",
+      "1000",
+      "--runs",
+      "1",
+      "--reporter",
+      `json=${dir}/r.json`,
+      "--reporter",
+      `csv=${dir}/r.csv`,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/does not fit on node 0/);
+    expect(r.stdout).toBe("");
+    expect(readdirSync(dir)).toEqual(["r.json"]);
+    expect(readFileSync(join(dir, "r.json"), "utf8")).toBe("earlier\n");
   });
 
   it("says so before running when the profile cannot hold the region", async () => {

@@ -13,11 +13,19 @@ import {
   parseSize,
 } from "../../machine/units.js";
 import { type MovePagesBenchResult, runMovePagesBench } from "../../workload/move-pages-bench.js";
-import { formatTable, print } from "../output.js";
+import { print } from "../output.js";
+import {
+  addReporterOptions,
+  needsRecording,
+  type ReporterFlags,
+  resolveReporters,
+  writeReports,
+} from "../reporters.js";
 
 export const DEFAULT_PROFILE = "zen3-2s-ptdma";
+const DEFAULT_REPORTER = "table";
 
-interface BenchFlags {
+interface BenchFlags extends ReporterFlags {
   profile: string;
   migrator: string;
   threads?: string;
@@ -31,7 +39,6 @@ interface BenchFlags {
   runs: string;
   seed: string;
   batchPages?: string;
-  json?: boolean;
   verify?: boolean;
 }
 
@@ -134,7 +141,11 @@ function engines(
   return out;
 }
 
-export async function runBenchPlan(plan: BenchPlan): Promise<MovePagesBenchResult[]> {
+/** Runs every configuration of the plan; `record` keeps each one's last call for reporters. */
+export async function runBenchPlan(
+  plan: BenchPlan,
+  record = false,
+): Promise<MovePagesBenchResult[]> {
   const results: MovePagesBenchResult[] = [];
   for (const e of engines(plan)) {
     for (const batchPages of plan.batchPages) {
@@ -151,6 +162,7 @@ export async function runBenchPlan(plan: BenchPlan): Promise<MovePagesBenchResul
             seed: plan.seed,
             batchPages,
             verify: plan.verify,
+            record,
           }),
         );
       }
@@ -159,40 +171,9 @@ export async function runBenchPlan(plan: BenchPlan): Promise<MovePagesBenchResul
   return results;
 }
 
-export function formatBenchTable(results: readonly MovePagesBenchResult[]): string {
-  const rows = results.map((r) => [
-    r.migrator,
-    String(r.workers),
-    formatSize(r.folioSizeBytes),
-    String(r.folioCount),
-    String(r.batchPages),
-    `${r.throughputGBps.mean.toFixed(2)} ± ${r.throughputGBps.sd.toFixed(2)}`,
-    `${(r.copyFraction * 100).toFixed(1)}%`,
-    r.firstFolioLatencyUs.toFixed(1),
-    (r.cpuTimeUs / 1000).toFixed(2),
-    String(r.tlbFlushIpis),
-    ...(r.hostCopyGBps === undefined ? [] : [r.hostCopyGBps.toFixed(2), String(r.pagesVerified)]),
-  ]);
-  const verified = results.some((r) => r.hostCopyGBps !== undefined);
-  const header = [
-    "MIGRATOR",
-    "WORKERS",
-    "FOLIO",
-    "FOLIOS",
-    "BATCH",
-    "GB/s",
-    "COPY",
-    "FIRST-FOLIO-us",
-    "CPU-ms",
-    "IPIS",
-    ...(verified ? ["HOST-COPY-GB/s", "PAGES-VERIFIED"] : []),
-  ];
-  return formatTable(header, rows);
-}
-
 export function register(program: Command): void {
   const bench = program.command("bench").description("run a benchmark workload on the model");
-  bench
+  const movePages = bench
     .command("move-pages")
     .description("move a region between two nodes with move_pages(2), as the authors' benchmark")
     .option("--profile <name>", "machine profile name or YAML file", DEFAULT_PROFILE)
@@ -212,13 +193,17 @@ export function register(program: Command): void {
     .option("--runs <n>", "timed move_pages calls (the region is moved back between them)", "5")
     .option("--seed <n>", "seed of the run", "1")
     .option("--batch-pages <list>", "NR_MAX_BATCHED_MIGRATION in base pages (default: profile)")
-    .option("--verify", "bytes mode: real page contents, every page checked after each run")
-    .option("--json", "print JSON")
-    .action(async (flags: BenchFlags, cmd: Command) => {
-      const results = await runBenchPlan(planBench(flags));
-      print(
-        cmd,
-        flags.json ? `${JSON.stringify({ results }, null, 2)}\n` : formatBenchTable(results),
+    .option("--verify", "bytes mode: real page contents, every page checked after each run");
+  addReporterOptions(movePages, DEFAULT_REPORTER).action(
+    async (flags: BenchFlags, cmd: Command) => {
+      const plan = planBench(flags);
+      const targets = resolveReporters(flags, { defaultReporter: DEFAULT_REPORTER });
+      const results = await runBenchPlan(plan, needsRecording(targets));
+      writeReports(
+        targets,
+        { command: "bench move-pages", profile: plan.profile.name, seed: plan.seed, results },
+        (data) => print(cmd, data),
       );
-    });
+    },
+  );
 }

@@ -1,0 +1,111 @@
+/** How charts name a result: by its engine, and by folio size and batch where results differ. */
+
+import { MIGRATORS, type MigratorName, workerKind } from "../../copy/engines.js";
+import { formatSize } from "../../machine/units.js";
+import { PHASES } from "../../migrate/exec.js";
+import type { MovePagesBenchResult } from "../../workload/move-pages-bench.js";
+
+/** Which dimensions a label names besides the engine. */
+export interface LabelDims {
+  folio: boolean;
+  batch: boolean;
+}
+
+/** "serial", "mtcopy (8 threads)", "dcbm (1 channel)". */
+export function engineLabel(r: MovePagesBenchResult): string {
+  const kind = (MIGRATORS as readonly string[]).includes(r.migrator)
+    ? workerKind(r.migrator as MigratorName)
+    : null;
+  if (kind === null) return r.migrator;
+  const unit = kind === "threads" ? "thread" : "channel";
+  return `${r.migrator} (${r.workers} ${unit}${r.workers === 1 ? "" : "s"})`;
+}
+
+export function resultLabel(r: MovePagesBenchResult, dims: LabelDims): string {
+  let label = engineLabel(r);
+  if (dims.folio) label += `, ${formatSize(r.folioSizeBytes)}`;
+  if (dims.batch) label += `, batch ${r.batchPages}`;
+  return label;
+}
+
+/** Whether `key` takes more than one value over `results`. */
+export function varies<T>(results: readonly T[], key: (r: T) => number | string): boolean {
+  return new Set(results.map(key)).size > 1;
+}
+
+/** The labels with repeats told apart ("x", "x #2"), so no two results share a bar. */
+export function uniqueLabels(labels: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return labels.map((l) => {
+    const n = (seen.get(l) ?? 0) + 1;
+    seen.set(l, n);
+    return n === 1 ? l : `${l} #${n}`;
+  });
+}
+
+/** Results grouped by label, groups in order of first appearance. */
+export function groupBy<T>(results: readonly T[], label: (r: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const r of results) {
+    const key = label(r);
+    const g = groups.get(key);
+    if (g === undefined) groups.set(key, [r]);
+    else g.push(r);
+  }
+  return groups;
+}
+
+/** A vega expression labelling a byte count on an axis: 4096 -> 4K, 2097152 -> 2M. */
+export const BYTES_LABEL_EXPR =
+  "datum.value >= 1048576 ? format(datum.value / 1048576, 'd') + 'M'" +
+  " : datum.value >= 1024 ? format(datum.value / 1024, 'd') + 'K' : format(datum.value, 'd')";
+
+/** Total width of every chart, px. */
+export const CHART_WIDTH = 760;
+
+/** The colour channel of a chart's series, listed under the plot in two columns. */
+export function seriesColor(series: string[]) {
+  return {
+    field: "series",
+    type: "nominal" as const,
+    title: null,
+    sort: series,
+    legend: { orient: "bottom" as const, columns: 2 },
+  };
+}
+
+/** Height of a legend of `n` entries in two columns, px. */
+export function legendHeight(n: number): number {
+  return 18 * Math.ceil(n / 2);
+}
+
+/** vega's tableau10 with its light tableau20 companions: the phases take the first six. */
+const PALETTE = [
+  "#4c78a8",
+  "#f58518",
+  "#e45756",
+  "#72b7b2",
+  "#54a24b",
+  "#eeca3b",
+  "#b279a2",
+  "#ff9da6",
+  "#9d755d",
+  "#bab0ac",
+  "#9ecae9",
+  "#ffbf79",
+  "#88d27a",
+  "#d6a5c9",
+];
+
+/**
+ * Colours for slice or phase names, the same for a phase in every chart: phases by their
+ * place in PHASES, other names in order from the rest of the palette (repeating if need be).
+ */
+export function nameColors(names: readonly string[]): string[] {
+  const others = PALETTE.slice(PHASES.length);
+  let next = 0;
+  return names.map((n) => {
+    const phase = (PHASES as readonly string[]).indexOf(n);
+    return phase >= 0 ? PALETTE[phase] : others[next++ % others.length];
+  });
+}

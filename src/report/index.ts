@@ -1,0 +1,25 @@
+/** Every reporter, in the order `--help` lists them; add one line here to add a format. */
+import { UsageError } from "../errors.js";
+import { reporter as csv } from "./csv.js";
+import { reporter as ftrace } from "./ftrace.js";
+import { reporter as html } from "./html.js";
+import { reporter as json } from "./json.js";
+import { reporter as migspeed } from "./migspeed.js";
+import { reporter as perfetto } from "./perfetto/index.js";
+import type { Reporter } from "./reporter.js";
+import { reporter as table } from "./table.js";
+
+export type { Reporter, ReportInput } from "./reporter.js";
+
+export const REPORTERS: readonly Reporter[] = [table, json, csv, migspeed, perfetto, ftrace, html];
+
+/** The reporter called `name`; an unknown name is bad input that lists the known ones. */
+export function findReporter(name: string): Reporter {
+  const r = REPORTERS.find((x) => x.name === name);
+  if (r === undefined) {
+    throw new UsageError(
+      `unknown reporter '${name}' (known: ${REPORTERS.map((x) => x.name).join(", ")})`,
+    );
+  }
+  return r;
+}

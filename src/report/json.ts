@@ -1,0 +1,55 @@
+/**
+ * The JSON report: a versioned document around the results (docs/report-json.md). Results
+ * keep the fields and places of the unversioned `{ results }` output it replaces; recordings
+ * are left out (the perfetto, ftrace and html reporters are their formats).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { packageRoot } from "../machine/package-root.js";
+import type { MovePagesBenchResult } from "../workload/move-pages-bench.js";
+import type { Reporter, ReportInput } from "./reporter.js";
+
+export const REPORT_SCHEMA = "pagemig-report";
+/** Raised when a field is removed, renamed or changes meaning or unit; adding one keeps it. */
+export const REPORT_SCHEMA_VERSION = 1;
+
+export type ReportedResult = Omit<MovePagesBenchResult, "recording">;
+
+export interface ReportDocument {
+  schema: typeof REPORT_SCHEMA;
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  tool: "pagemig";
+  version: string;
+  command: string;
+  profile: string;
+  seed: number;
+  results: ReportedResult[];
+}
+
+let version: string | undefined;
+
+function toolVersion(): string {
+  version ??= String(JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")).version);
+  return version;
+}
+
+export function reportDocument(input: ReportInput): ReportDocument {
+  return {
+    schema: REPORT_SCHEMA,
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: "pagemig",
+    version: toolVersion(),
+    command: input.command,
+    profile: input.profile,
+    seed: input.seed,
+    results: input.results.map(({ recording: _, ...result }) => result),
+  };
+}
+
+export const reporter: Reporter = {
+  name: "json",
+  description: "a versioned JSON document of every result (docs/report-json.md)",
+  needsRecording: false,
+  binary: false,
+  render: (input) => `${JSON.stringify(reportDocument(input), null, 2)}\n`,
+};

@@ -1,0 +1,98 @@
+/**
+ * The default human output: the benchmark table (one row per configuration), then where the
+ * time of a call went (wall time per phase, when folios became accessible again, CPU time by
+ * kind of work).
+ */
+import { formatSize } from "../machine/units.js";
+import { PHASES } from "../migrate/exec.js";
+import type { CpuByKind } from "../workload/measurements.js";
+import type { MovePagesBenchResult } from "../workload/move-pages-bench.js";
+import type { Reporter } from "./reporter.js";
+
+/** Left-aligned columns separated by two spaces; the last column is not padded. */
+export function formatTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  return all
+    .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join("  "))
+    .join("\n")
+    .concat("\n");
+}
+
+export function formatBenchTable(results: readonly MovePagesBenchResult[]): string {
+  const rows = results.map((r) => [
+    r.migrator,
+    String(r.workers),
+    formatSize(r.folioSizeBytes),
+    String(r.folioCount),
+    String(r.batchPages),
+    `${r.throughputGBps.mean.toFixed(2)} ± ${r.throughputGBps.sd.toFixed(2)}`,
+    `${(r.copyFraction * 100).toFixed(1)}%`,
+    r.firstFolioLatencyUs.toFixed(1),
+    (r.cpuTimeUs / 1000).toFixed(2),
+    String(r.tlbFlushIpis),
+    ...(r.hostCopyGBps === undefined ? [] : [r.hostCopyGBps.toFixed(2), String(r.pagesVerified)]),
+  ]);
+  const verified = results.some((r) => r.hostCopyGBps !== undefined);
+  const header = [
+    "MIGRATOR",
+    "WORKERS",
+    "FOLIO",
+    "FOLIOS",
+    "BATCH",
+    "GB/s",
+    "COPY",
+    "FIRST-FOLIO-us",
+    "CPU-ms",
+    "IPIS",
+    ...(verified ? ["HOST-COPY-GB/s", "PAGES-VERIFIED"] : []),
+  ];
+  return formatTable(header, rows);
+}
+
+const CPU_KINDS: readonly { key: keyof CpuByKind; header: string }[] = [
+  { key: "syscall", header: "CPU-SYSCALL-ms" },
+  { key: "copyThreads", header: "CPU-COPY-THREADS-ms" },
+  { key: "irq", header: "CPU-IRQ-ms" },
+];
+
+/**
+ * Per configuration: the wall time of each phase (they add up to the call), the median and
+ * 99th percentile of when folios became accessible again, and CPU time by kind. A kind of CPU
+ * work no configuration did (copy threads without mtcopy, interrupts without DMA) is left out.
+ */
+export function formatBreakdownTable(results: readonly MovePagesBenchResult[]): string {
+  const kinds = CPU_KINDS.filter((k) => results.some((r) => r.cpuByKind[k.key] !== 0));
+  const header = [
+    "MIGRATOR",
+    "WORKERS",
+    "FOLIO",
+    "BATCH",
+    ...PHASES.map((p) => `${p.toUpperCase()}-us`),
+    "FOLIO-P50-us",
+    "FOLIO-P99-us",
+    ...kinds.map((k) => k.header),
+  ];
+  const rows = results.map((r) => [
+    r.migrator,
+    String(r.workers),
+    formatSize(r.folioSizeBytes),
+    String(r.batchPages),
+    ...PHASES.map((p) => r.phases[p].wallUs.toFixed(1)),
+    r.folioLatencyUs.median.toFixed(1),
+    r.folioLatencyUs.p99.toFixed(1),
+    ...kinds.map((k) => (r.cpuByKind[k.key] / 1000).toFixed(2)),
+  ]);
+  return formatTable(header, rows);
+}
+
+export const reporter: Reporter = {
+  name: "table",
+  description: "aligned columns for a terminal: results, then time per phase (the default)",
+  needsRecording: false,
+  binary: false,
+  render: (input) => `${formatBenchTable(input.results)}\n${formatBreakdownTable(input.results)}`,
+};
