@@ -39,6 +39,7 @@ describe("pagemig profiles", () => {
       ["small-2node", "2", "2G", "8"],
       ["tiered-1t", "2", "1T", "128"],
       ["zen3-2s-ptdma", "2", "512G", "128"],
+      ["zen5-2s-cxl", "3", "1T", "384"],
     ]);
   });
 
@@ -60,7 +61,7 @@ describe("pagemig profiles", () => {
     const r = await run(["profiles", "show", "nope"]);
     expectOneLineError(r, 2);
     expect(r.stderr).toBe(
-      "pagemig: profile 'nope': no such profile (available: small-2node, tiered-1t, zen3-2s-ptdma)\n",
+      "pagemig: profile 'nope': no such profile (available: small-2node, tiered-1t, zen3-2s-ptdma, zen5-2s-cxl)\n",
     );
   });
 });

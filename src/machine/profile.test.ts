@@ -13,11 +13,12 @@ function writeTmp(name: string, text: string): string {
 }
 
 describe("shipped profiles", () => {
-  it("lists the three profiles with descriptions", () => {
+  it("lists the four profiles with descriptions", () => {
     expect(listProfiles().map((p) => p.name)).toEqual([
       "small-2node",
       "tiered-1t",
       "zen3-2s-ptdma",
+      "zen5-2s-cxl",
     ]);
     for (const p of listProfiles()) expect(p.description.length).toBeGreaterThan(10);
   });
@@ -42,10 +43,10 @@ describe("shipped profiles", () => {
   it("names the available profiles for an unknown name", () => {
     expect(() => loadProfile("nope")).toThrow(
       new UsageError(
-        "profile 'nope': no such profile (available: small-2node, tiered-1t, zen3-2s-ptdma)",
+        "profile 'nope': no such profile (available: small-2node, tiered-1t, zen3-2s-ptdma, zen5-2s-cxl)",
       ),
     );
-    expect(profileNames()).toHaveLength(3);
+    expect(profileNames()).toHaveLength(4);
   });
 });
 
