@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import type { Explanation } from "../../explain/explain.js";
+import { runCaptured } from "../../test-support/cli.js";
+
+/** 64 MiB keeps the runs short; every bound below holds per batch, so at any size. */
+async function explainJson(args: string[]): Promise<Explanation> {
+  const r = await runCaptured(["explain", "--total", "64M", ...args, "--json"]);
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as Explanation;
+}
+
+describe("pagemig explain, end to end on zen3-2s-ptdma", () => {
+  it("serial 4K is bound by per-folio CPU, at the cost model's per-folio time", async () => {
+    const e = await explainJson(["--folio-size", "4K"]);
+    expect(e.bound.kind).toBe("per-folio-cpu");
+    expect(e.perFolio.measuredNs / e.perFolio.modelNs).toBeCloseTo(1, 2);
+    // The phases' wall times add up to the call.
+    const sum = e.phases.reduce((a, p) => a + p.wallUs, 0);
+    expect(sum / e.callTimeUs).toBeCloseTo(1, 9);
+    expect(e.firstFolio.predictedUs / e.firstFolio.latencyUs.first).toBeCloseTo(1, 2);
+  });
+
+  it("dcbm with 1 channel at 4K is bound by DMA setup, as the profile's DMA costs predict", async () => {
+    const e = await explainJson(["--migrator", "dcbm", "--channels", "1", "--folio-size", "4K"]);
+    expect(e.bound.kind).toBe("dma-setup");
+    const predicted = e.copy.overheadTerms.reduce((a, t) => a + t.us, 0);
+    expect(predicted / e.copy.overheadUs).toBeCloseTo(1, 2);
+    // Slower than the vanilla kernel: the measured gain is below 1.
+    expect(e.amdahl.measured?.callSpeedup).toBeLessThan(1);
+  });
+
+  it("mtcopy with 16 threads filling CCDs is bound by quadrant 0's shared port", async () => {
+    const e = await explainJson([
+      "--migrator",
+      "mtcopy",
+      "--threads",
+      "16",
+      "--placement",
+      "fill",
+      "--folio-size",
+      "2M",
+    ]);
+    expect(e.bound.kind).toBe("shared-link");
+    expect(e.bound.limit).toMatchObject({ name: "quad0.remote", sharedBy: 16 });
+    expect(e.cpusUsed).toBe(16);
+    expect(e.cpuByKind.copyThreads).toBeGreaterThan(0);
+  });
+
+  it("prints the key sentences for dcbm with 2 channels at 2M", async () => {
+    const r = await runCaptured([
+      "explain",
+      "--migrator",
+      "dcbm",
+      "--channels",
+      "2",
+      "--folio-size",
+      "2M",
+      "--total",
+      "64M",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(
+      /^dcbm \(2 channels\), 2M folios × 32 \(64M\), zen3-2s-ptdma, batch 512 pages: [\d.]+ ms, [\d.]+ GB\/s$/,
+    );
+    expect(lines[1]).toMatch(/^Where the time went \(syscall task\): copy /);
+    expect(lines[2]).toMatch(/^CPU time: .* syscall task .*, DMA interrupts /);
+    expect(r.stdout).toContain("Bound: copy bandwidth, one DMA channel's copy rate.");
+    expect(r.stdout).toContain("Only 1 of the 2 channels works");
+    expect(r.stdout).toMatch(/^DMA setup: engine time per descriptor .* predicted; /m);
+    expect(r.stdout).toMatch(/^Amdahl: the copy is 99% of the serial call .* measured [\d.]+×/m);
+    expect(r.stdout).toMatch(/^First folio: accessible after /m);
+  });
+
+  it("on a profile without DMA engines, says the copy falls back to the CPU", async () => {
+    const r = await runCaptured([
+      "explain",
+      "--profile",
+      "small-2node",
+      "--migrator",
+      "dcbm",
+      "--folio-size",
+      "2M",
+      "--total",
+      "16M",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Profile small-2node has no DMA channels");
+    expect(r.stdout).toContain("Bound: copy bandwidth, one core's copy rate.");
+  });
+});
+
+describe("pagemig explain, bad flags", () => {
+  it.each([
+    [["--folio-size", "4K,2M"], "--folio-size: explain takes one configuration, not a list of 2"],
+    [["--migrator", "serial,dcbm"], "--migrator: explain takes one configuration"],
+    [["--migrator", "mtcopy", "--threads", "4,8"], "--threads: explain takes one configuration"],
+    [["--migrator", "dcbm", "--channels", "1,2"], "--channels: explain takes one configuration"],
+    [["--batch-pages", "512,1024"], "--batch-pages: explain takes one configuration"],
+    [["--threads", "4"], "--threads: no --migrator given that has threads"],
+    [["--migrator", "nope"], "--migrator: unknown migrator 'nope'"],
+    [["--total", "1G", "--count", "4"], "--total and --count: give one, not both"],
+    [["--profile", "no-such-machine"], "no-such-machine"],
+  ])("%j exits 2 with one line", async (args, message) => {
+    const r = await runCaptured(["explain", ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(message);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+});
