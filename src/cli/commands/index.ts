@@ -2,9 +2,20 @@
 import type { CommandModule } from "../program.js";
 import * as baseline from "./baseline.js";
 import * as bench from "./bench.js";
+import * as explain from "./explain.js";
 import * as profiles from "./profiles.js";
 import * as selftest from "./selftest.js";
+import * as tune from "./tune.js";
+import * as validate from "./validate.js";
 
 export type { CommandModule };
 
-export const commands: readonly CommandModule[] = [profiles, bench, baseline, selftest];
+export const commands: readonly CommandModule[] = [
+  profiles,
+  bench,
+  baseline,
+  selftest,
+  validate,
+  explain,
+  tune,
+];

@@ -1,0 +1,209 @@
+/**
+ * The workload the tuner tunes for: what a migration call moves (a folio size mix by bytes, the
+ * bytes per call), why (a mix of migrate reasons), and the budgets a setting must meet. Read from
+ * a YAML or JSON file (`--workload`), from flags, or both (flags win), and validated whole
+ * before anything runs; every problem is one UsageError naming the field.
+ *
+ *   folioSizes: { 2M: 0.7, 4K: 0.3 }    # or "2M:0.7,4K:0.3"; weights are shares of the bytes
+ *   total: 1G                           # bytes per call
+ *   reasons: { syscall: 0.5, demotion: 0.5 }   # or "syscall:0.5,demotion:0.5"
+ *   latencyBudget: 500us                # first folio, from migrate_pages() entry
+ *   callBudget: 20ms                    # the whole call
+ *   cpuBudget: 300ms/G                  # CPU time per GiB moved, or e.g. 2cores
+ */
+import { readFileSync } from "node:fs";
+import { parseDocument } from "yaml";
+import { z } from "zod";
+import { UsageError } from "../errors.js";
+import { formatPath } from "../machine/schema.js";
+import { formatSize, tryParseSize } from "../machine/units.js";
+import { MR_SYSCALL } from "../migrate/modes.js";
+import {
+  type CpuBudget,
+  normalizeMix,
+  type Parsed,
+  parseCpuBudget,
+  parseDuration,
+  parseFolioSize,
+  parseMix,
+  parseReason,
+  type Weighted,
+} from "./quantities.js";
+
+export interface Budgets {
+  /** First-folio latency, ns from migrate_pages() entry until the first folio is mapped again. */
+  firstFolioNs?: number;
+  /** Time of one whole call, ns. */
+  callNs?: number;
+  cpu?: CpuBudget;
+}
+
+export interface Workload {
+  /** Folio sizes in bytes with their share of the bytes moved (sum 1). */
+  folioMix: Weighted<number>[];
+  /** Bytes moved per call. */
+  totalBytes: number;
+  /** Migrate reasons (MR_*) with their share of the bytes moved (sum 1). */
+  reasons: Weighted<number>[];
+  budgets: Budgets;
+}
+
+/** Without flags or file: 1 GiB of THPs per move_pages(2) call, as the published runs. */
+const DEFAULT_FOLIO_MIX: Weighted<number>[] = [{ key: 2 << 20, weight: 1 }];
+const DEFAULT_TOTAL = 2 ** 30;
+const DEFAULT_REASONS: Weighted<number>[] = [{ key: MR_SYSCALL, weight: 1 }];
+
+/** Flags of `pagemig tune` that describe the workload; each overrides the file's field. */
+export interface WorkloadFlags {
+  workload?: string;
+  folioSize?: string;
+  total?: string;
+  reasons?: string;
+  latencyBudget?: string;
+  callBudget?: string;
+  cpuBudget?: string;
+}
+
+/** A field's text parsed by `parse`, reported as a zod issue at the field (or its key). */
+function parsedField<T>(parse: (text: string) => Parsed<T>) {
+  return z.union([z.string(), z.number()], { error: "expected a string" }).transform((v, ctx) => {
+    const r = parse(String(v));
+    if (r.ok) return r.value;
+    ctx.issues.push({ code: "custom", message: r.reason, input: v });
+    return z.NEVER;
+  });
+}
+
+/** A mix as a map `{ KEY: weight }` or as the flag's text `KEY:w,KEY:w`. */
+function mixField<T>(parseKey: (text: string) => Parsed<T>) {
+  return z
+    .union([z.string(), z.record(z.string(), z.number())], {
+      error: "expected a map of KEY: weight, or KEY:weight,KEY:weight",
+    })
+    .transform((v, ctx): Weighted<T>[] => {
+      if (typeof v === "string") {
+        const r = parseMix(v, parseKey);
+        if (r.ok) return r.value;
+        ctx.issues.push({ code: "custom", message: r.reason, input: v });
+        return z.NEVER;
+      }
+      const items: (Weighted<T> & { text: string })[] = [];
+      for (const [k, weight] of Object.entries(v)) {
+        const key = parseKey(k);
+        if (!key.ok) {
+          ctx.issues.push({ code: "custom", message: key.reason, input: v, path: [k] });
+          return z.NEVER;
+        }
+        items.push({ key: key.value, weight, text: k });
+      }
+      const r = normalizeMix(items);
+      if (r.ok) return r.value;
+      ctx.issues.push({ code: "custom", message: r.reason, input: v });
+      return z.NEVER;
+    });
+}
+
+const WorkloadSchema = z.strictObject({
+  folioSizes: mixField(parseFolioSize).optional(),
+  total: parsedField(parseTotal).optional(),
+  reasons: mixField(parseReason).optional(),
+  latencyBudget: parsedField(parseDuration).optional(),
+  callBudget: parsedField(parseDuration).optional(),
+  cpuBudget: parsedField(parseCpuBudget).optional(),
+});
+
+type WorkloadFields = z.output<typeof WorkloadSchema>;
+
+/** The fields of a workload document, or a UsageError `<label>: <path>: <reason>`. */
+function parseWorkloadDocument(text: string, label: string): WorkloadFields {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const pos = e.linePos?.[0];
+    const reason = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    throw new UsageError(
+      `${label}: YAML syntax error${pos ? ` at line ${pos.line}, column ${pos.col}` : ""}: ${reason}`,
+    );
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (err) {
+    // Unresolved or excessive aliases are only found while building the value.
+    throw new UsageError(`${label}: YAML: ${(err as Error).message}`);
+  }
+  if (data === null || data === undefined) throw new UsageError(`${label}: empty workload`);
+  const r = WorkloadSchema.safeParse(data);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const path =
+    issue.code === "unrecognized_keys"
+      ? formatPath([...issue.path, issue.keys[0]])
+      : formatPath(issue.path);
+  const message = issue.code === "unrecognized_keys" ? "unknown key" : issue.message;
+  throw new UsageError(`${label}: ${path === "" ? message : `${path}: ${message}`}`);
+}
+
+function readWorkloadFile(path: string): WorkloadFields {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `--workload ${path}: ${code === "ENOENT" ? "no such file" : `cannot read: ${(err as Error).message}`}`,
+    );
+  }
+  return parseWorkloadDocument(text, `--workload ${path}`);
+}
+
+function flag<T>(
+  name: string,
+  text: string | undefined,
+  parse: (t: string) => Parsed<T>,
+): T | undefined {
+  if (text === undefined) return undefined;
+  const r = parse(text);
+  if (!r.ok) throw new UsageError(`${name}: ${r.reason}`);
+  return r.value;
+}
+
+/** The workload from `--workload` and the flags (flags win), with the defaults for the rest. */
+export function workloadFromFlags(f: WorkloadFlags): Workload {
+  const file: WorkloadFields = f.workload === undefined ? {} : readWorkloadFile(f.workload);
+  const folioMix =
+    flag("--folio-size", f.folioSize, (t) => parseMix(t, parseFolioSize)) ??
+    file.folioSizes ??
+    DEFAULT_FOLIO_MIX;
+  const totalBytes = flag("--total", f.total, parseTotal) ?? file.total ?? DEFAULT_TOTAL;
+  const reasons =
+    flag("--reasons", f.reasons, (t) => parseMix(t, parseReason)) ??
+    file.reasons ??
+    DEFAULT_REASONS;
+  for (const { key } of folioMix) {
+    if (totalBytes % key !== 0) {
+      const field =
+        f.total === undefined && file.total !== undefined
+          ? `--workload ${f.workload}: total`
+          : "--total";
+      throw new UsageError(
+        `${field} ${formatSize(totalBytes)}: not a multiple of the folio size ${formatSize(key)}`,
+      );
+    }
+  }
+  return {
+    folioMix,
+    totalBytes,
+    reasons,
+    budgets: {
+      firstFolioNs: flag("--latency-budget", f.latencyBudget, parseDuration) ?? file.latencyBudget,
+      callNs: flag("--call-budget", f.callBudget, parseDuration) ?? file.callBudget,
+      cpu: flag("--cpu-budget", f.cpuBudget, parseCpuBudget) ?? file.cpuBudget,
+    },
+  };
+}
+
+function parseTotal(text: string): Parsed<number> {
+  const r = tryParseSize(text);
+  return r.ok ? { ok: true, value: r.bytes } : { ok: false, reason: r.reason };
+}
