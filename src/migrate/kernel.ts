@@ -115,13 +115,15 @@ export class Kernel {
     await pool?.close();
   }
 
-  /** Bytes the host really copied (main thread and workers) per ns spent copying them. */
-  hostCopyGBps(): number {
+  /**
+   * Bytes the host has really copied so far (main thread and workers) and the host ns spent
+   * copying them; a caller takes the difference over the calls it times.
+   */
+  hostCopied(): { bytes: number; ns: number } {
     const c = this.phys.contents;
-    if (c === null) return 0;
+    if (c === null) return { bytes: 0, ns: 0 };
     const w = this.pool?.stats ?? { bytes: 0, busyNs: 0 };
-    const ns = c.hostCopyNs + w.busyNs;
-    return ns > 0 ? (c.bytesCopied + w.bytes) / ns : 0;
+    return { bytes: c.bytesCopied + w.bytes, ns: c.hostCopyNs + w.busyNs };
   }
 
   /** A user process with its own address space, running on `cpu`. */
