@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type CellResult, cellBand, pct, rowMaeBand } from "./bands.js";
+import { type CellResult, cellBand, rowMaeBand } from "./bands.js";
 
 const c = (row: string, column: string, error: number | null, banded = true): CellResult => ({
   row,
@@ -52,14 +52,5 @@ describe("bands", () => {
     expect(r2.text).toContain("mean |error| 14.5%");
     // Row 4's mean is 15.5% and its 4K cell is past 30%.
     expect(r4.pass).toBe(false);
-  });
-
-  it("pct signs its value and never prints -0.0%", () => {
-    expect([pct(0.067), pct(-0.011), pct(-0.00001), pct(0)]).toEqual([
-      "+6.7%",
-      "-1.1%",
-      "+0.0%",
-      "+0.0%",
-    ]);
   });
 });

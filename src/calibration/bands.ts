@@ -4,6 +4,8 @@
  * with its error and the reason it is not held to one.
  */
 
+import { signedPercent } from "../machine/units.js";
+
 export interface CellResult {
   row: string;
   column: string;
@@ -28,12 +30,6 @@ export interface BandCheck {
   pass: boolean;
 }
 
-/** A signed percentage: +6.7%, -1.1%; a value that rounds to zero prints as +0.0%. */
-export function pct(x: number, digits = 1): string {
-  const text = (x * 100).toFixed(digits);
-  return Number(text) === 0 ? `+${(0).toFixed(digits)}%` : `${x > 0 ? "+" : ""}${text}%`;
-}
-
 /** Banded cells that have a prediction. */
 function banded(cells: readonly CellResult[]): (CellResult & { error: number })[] {
   return cells.filter((c): c is CellResult & { error: number } => c.banded && c.error !== null);
@@ -50,7 +46,7 @@ export function cellBand(cells: readonly CellResult[], maxError: number): BandCh
   const w = worst(held);
   const where = w.row === "" ? w.column : `${w.row} ${w.column}`;
   return {
-    text: `every banded cell within ±${maxError * 100}%: worst ${pct(w.error)} (${where})`,
+    text: `every banded cell within ±${maxError * 100}%: worst ${signedPercent(w.error)} (${where})`,
     pass: Math.abs(w.error) <= maxError,
   };
 }
@@ -70,7 +66,7 @@ export function rowMaeBand(
     return {
       text:
         `row ${label}: mean |error| ${(mae * 100).toFixed(1)}% (≤ ${maxMae * 100}%), ` +
-        `worst ${pct(w.error)} at ${w.column} (within ±${maxCell * 100}%)`,
+        `worst ${signedPercent(w.error)} at ${w.column} (within ±${maxCell * 100}%)`,
       pass: mae <= maxMae && Math.abs(w.error) <= maxCell,
     };
   });

@@ -118,3 +118,13 @@ describe("parseTableIds", () => {
     );
   });
 });
+
+describe("validate's profiles", () => {
+  it("refuses a profile that cannot run T6, naming the flag, before any table runs", async () => {
+    await expect(
+      validate({ quick: true, tables: ["T1", "T6"], cxlProfile: "small-2node" }),
+    ).rejects.toThrow(
+      new UsageError("--cxl-profile small-2node: T6 needs two sockets and a cxl node"),
+    );
+  });
+});

@@ -8,10 +8,10 @@ import type { MigratorName } from "../copy/engines.js";
 import type { MtPlacement } from "../copy/mtcopy.js";
 import { UsageError } from "../errors.js";
 import { type LoadedProfile, loadProfile } from "../machine/profile.js";
-import { formatSize, parseSize } from "../machine/units.js";
+import { formatSize, parseSize, signedPercent } from "../machine/units.js";
 import { PAGE_SIZE } from "../mm/folio.js";
 import { type MovePagesBenchResult, runMovePagesBench } from "../workload/move-pages-bench.js";
-import { type BandCheck, type CellResult, cellBand, pct, rowMaeBand } from "./bands.js";
+import { type BandCheck, type CellResult, cellBand, rowMaeBand } from "./bands.js";
 import { CLAIMS, type PublishedTable, T1, T2, T3, T4, T5, T6 } from "./published.js";
 
 export const TABLE_IDS = ["T1", "T2", "T3", "T4", "T5", "T6", "claims"] as const;
@@ -72,9 +72,12 @@ export interface ValidationReport {
 }
 
 export interface ValidateOptions {
-  /** Profile of T1-T5 and the claims (name or YAML file); the published Zen 3 machine by default. */
+  /**
+   * Profile of T1-T5 and the claims (name or YAML file, `--profile`); the published Zen 3
+   * machine by default.
+   */
   profile?: string;
-  /** Profile of T6 (name or YAML file); Zen 5 with a CXL node by default. */
+  /** Profile of T6 (name or YAML file, `--cxl-profile`); Zen 5 with a CXL node by default. */
   cxlProfile?: string;
   quick?: boolean;
   /** Tables to run, in any order; all by default. */
@@ -107,6 +110,11 @@ export async function validate(o: ValidateOptions = {}): Promise<ValidationRepor
     region: quick ? QUICK_REGION_BYTES : FULL_REGION_BYTES,
     runs: new Runs(),
   };
+  // A profile that cannot run a table is bad input: say so before any table runs.
+  if (ctx.zen3 !== null && (ids.includes("T5") || ids.includes("claims"))) {
+    t5Nodes(ctx.zen3, `--profile ${profile}`);
+  }
+  if (ctx.cxl !== null) t6Nodes(ctx.cxl, `--cxl-profile ${cxlProfile}`);
   const tables: TableResult[] = [];
   for (const id of TABLE_IDS) if (ids.includes(id)) tables.push(await PREDICT[id](ctx));
   return {
@@ -343,25 +351,33 @@ interface T5Prediction {
 }
 
 /**
+ * T5's nodes on `p`: the benchmark's task runs on CPU 0, so its node is local, and another DRAM
+ * node is the remote one it promotes from. `what` names the profile in the error.
+ */
+function t5Nodes(p: LoadedProfile, what: string): { local: number; remote: number } {
+  const local = p.nodeOfCpu(0);
+  const remote = p.topology.nodes.find((n) => n.kind === "dram" && n.id !== local);
+  if (remote === undefined) {
+    throw new UsageError(`${what}: T5 needs a second DRAM node to promote from`);
+  }
+  return { local, remote: remote.id };
+}
+
+/**
  * T5's workload (remote node -> local node, 4K pages) in the model, per page. A workload larger
  * than the region (--quick) runs as the region: past one batch the model's per-page costs do
  * not depend on the workload's size, so the cells are the same.
  */
 async function t5Run(ctx: Ctx, workloadBytes: number): Promise<T5Prediction> {
   const p = zen3(ctx);
-  // The benchmark's task runs on CPU 0: its node is local, another DRAM node is remote.
-  const local = p.nodeOfCpu(0);
-  const remote = p.topology.nodes.find((n) => n.kind === "dram" && n.id !== local);
-  if (remote === undefined) {
-    throw new UsageError(`profile ${p.name}: T5 needs a second DRAM node to promote from`);
-  }
+  const { local, remote } = t5Nodes(p, `profile ${p.name}`);
   const pages = Math.min(workloadBytes, ctx.region) / PAGE_SIZE;
   const r = await ctx.runs.get({
     profile: p,
     migrator: "serial",
     folioSizeBytes: PAGE_SIZE,
     folioCount: pages,
-    fromNode: remote.id,
+    fromNode: remote,
     toNode: local,
   });
   // migrate_pages() is everything but the syscall's own walk (the isolate phase).
@@ -438,8 +454,9 @@ async function predictT5(ctx: Ctx): Promise<TableResult> {
   }
   checks.push({
     text:
-      `migrate_pages: ${larger} within 10% of each other per page: spread ${pct(spread(mMany))} ` +
-      `(published ${pct(spread(many.map((i) => pubCol(0, i))))})`,
+      `migrate_pages: ${larger} within 10% of each other per page: ` +
+      `spread ${signedPercent(spread(mMany))} ` +
+      `(published ${signedPercent(spread(many.map((i) => pubCol(0, i))))})`,
     pass: spread(mMany) <= 0.1,
   });
   return result(
@@ -482,18 +499,19 @@ const T6_BULK =
   "rate per core (cpu.copyGBps), and choosing a routine per run needs a kernel option in the " +
   "copy seam, not only a profile field; a rate set from this column would only restate it";
 
+/** T6's nodes on `p` by the names its rows use; `what` names the profile in the error. */
+function t6Nodes(p: LoadedProfile, what: string): Record<string, number> {
+  const cxl = p.topology.nodes.find((n) => n.kind === "cxl");
+  if (cxl === undefined || p.topology.sockets < 2) {
+    throw new UsageError(`${what}: T6 needs two sockets and a cxl node`);
+  }
+  return { DRAM0: p.nodeOfSocket(0), DRAM1: p.nodeOfSocket(1), CXL: cxl.id };
+}
+
 async function predictT6(ctx: Ctx): Promise<TableResult> {
   const p = ctx.cxl;
   if (p === null) throw new Error("validate: the CXL profile was not loaded");
-  const cxl = p.topology.nodes.find((n) => n.kind === "cxl");
-  if (cxl === undefined || p.topology.sockets < 2) {
-    throw new UsageError(`profile ${p.name}: T6 needs two sockets and a cxl node`);
-  }
-  const nodes: Record<string, number> = {
-    DRAM0: p.nodeOfSocket(0),
-    DRAM1: p.nodeOfSocket(1),
-    CXL: cxl.id,
-  };
+  const nodes = t6Nodes(p, `profile ${p.name}`);
   const cells: CellResult[] = [];
   for (const [ri, row] of T6.rows.entries()) {
     const [from, to] = row.label.split(" -> ").map((name) => nodes[name]);

@@ -4,11 +4,9 @@
  * error, 2 bad usage or bad input; every failure is one line on stderr, `pagemig: <reason>`.
  * Kept apart from the command list so the frame can be tested with commands of its own.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { RunFailure, UsageError } from "../errors.js";
-import { packageRoot } from "../machine/package-root.js";
+import { packageVersion } from "../machine/package-root.js";
 
 export interface CommandModule {
   /** Adds the module's command(s) to `program`; must not call configureOutput or exitOverride. */
@@ -75,9 +73,4 @@ export async function runCli(
     if (env.PAGEMIG_DEBUG === "1" && e.stack) stderr.write(`${e.stack}\n`);
     return fail(1, `internal error: ${e.message}`);
   }
-}
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8"));
-  return String(pkg.version);
 }

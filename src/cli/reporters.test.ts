@@ -1,9 +1,17 @@
+import { spawnSync } from "node:child_process";
 import {
   chmodSync,
+  closeSync,
+  constants,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
+  readSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -76,6 +84,10 @@ describe("resolveReporters", () => {
       /: .*plain is not a directory$/,
     );
     expect(usageError(() => resolve([`json=${dir}/sub`]))).toMatch(/sub is a directory$/);
+    // A file where a directory should be, further up the path.
+    expect(usageError(() => resolve([`json=${dir}/plain/a/x.json`]))).toBe(
+      `--reporter json=${dir}/plain/a/x.json: directory ${dir}/plain/a does not exist`,
+    );
     expect(usageError(() => resolve([`json=${dir}/a`, `csv=${dir}/./a`]))).toBe(
       `--reporter json=${dir}/a and csv=${dir}/./a: both write ${dir}/a`,
     );
@@ -89,6 +101,7 @@ describe("resolveReporters", () => {
     expect(resolveReporters({ reporter: ["perfetto=t.pftrace", "table"] }, tty)).toHaveLength(2);
   });
 
+  // Root passes every permission check, so as root there is no refusal to see.
   it.skipIf(process.getuid?.() === 0)("refuses a directory it may not write", () => {
     const dir = mkdtempSync(join(tmpdir(), "pagemig-rep-"));
     chmodSync(dir, 0o500);
@@ -140,6 +153,37 @@ describe("writeReports", () => {
     expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("earlier\n");
     expect(readdirSync(dir)).toEqual(["a.txt"]);
     expect(out).toEqual([]);
+  });
+
+  it("replaces the file a symbolic link points to, and keeps the link", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pagemig-rep-"));
+    writeFileSync(join(dir, "real.json"), "earlier\n");
+    symlinkSync("real.json", join(dir, "link.json"));
+    const [target] = resolve([`json=${dir}/link.json`]);
+    writeReports([{ ...target, reporter: fake("a", "new\n") }], input, () => {});
+    expect(lstatSync(join(dir, "link.json")).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(dir, "link.json"))).toBe("real.json");
+    expect(readFileSync(join(dir, "real.json"), "utf8")).toBe("new\n");
+    expect(readdirSync(dir).sort()).toEqual(["link.json", "real.json"]);
+  });
+
+  it("writes a pipe in place rather than putting a file in its place", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pagemig-rep-"));
+    const fifo = join(dir, "fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    // A reader that does not block, so the write finds the pipe open and fits in its buffer.
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const [target] = resolve([`json=${fifo}`]);
+      writeReports([{ ...target, reporter: fake("a", "through the pipe\n") }], input, () => {});
+      expect(lstatSync(fifo).isFIFO()).toBe(true);
+      const buf = Buffer.alloc(64);
+      const n = readSync(reader, buf);
+      expect(buf.subarray(0, n).toString()).toBe("through the pipe\n");
+    } finally {
+      closeSync(reader);
+    }
+    expect(readdirSync(dir)).toEqual(["fifo"]);
   });
 
   it("reports a file it cannot write as a failed run and leaves no temporary file", () => {

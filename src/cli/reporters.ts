@@ -3,8 +3,19 @@
  * alias `--json`. Every spec is checked before the command runs anything (exit 2 with one
  * line), and the reports are written only once every result is in: each file through a
  * temporary file in its directory renamed over it, so a failed run leaves no partial output.
+ * A device or pipe (`json=/dev/stdout`, a FIFO) is written in place, and a symbolic link's
+ * target is replaced, not the link.
  */
-import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  realpathSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { RunFailure, UsageError } from "../errors.js";
@@ -95,21 +106,65 @@ function parseSpec(spec: string): ReportTarget {
   return { reporter, spec, file: resolve(file) };
 }
 
-/** The file can be created or replaced: its directory exists and is writable, and it is not a
- * directory itself. */
-function checkWritable(spec: string, file: string): void {
-  const dir = dirname(file);
-  const bad = (why: string) => new UsageError(`--reporter ${spec}: ${why}`);
-  const dirStat = statSync(dir, { throwIfNoEntry: false });
-  if (dirStat === undefined) throw bad(`directory ${dir} does not exist`);
-  if (!dirStat.isDirectory()) throw bad(`${dir} is not a directory`);
+/** `path`'s status (symbolic links followed), or undefined where nothing is to be found. */
+function statOf(path: string): Stats | undefined {
   try {
-    accessSync(dir, constants.W_OK | constants.X_OK);
-  } catch {
-    throw bad(`directory ${dir} is not writable`);
+    return statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // ENOTDIR: a component of the path is a file.
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw err;
   }
-  if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) {
-    throw bad(`${file} is a directory`);
+}
+
+/** Written in place rather than replaced: a device, pipe or socket that exists. */
+function writtenInPlace(file: string): boolean {
+  const st = statOf(file);
+  return st !== undefined && !st.isFile() && !st.isDirectory();
+}
+
+/** The path a report replaces: the file itself, or the file a symbolic link points to. */
+function replacedPath(file: string): string {
+  return statOf(file) === undefined ? file : realpathSync(file);
+}
+
+/**
+ * The file can be written: a device or pipe it may write, or a file (or a link to one) that
+ * can be created or replaced, its directory existing and writable.
+ */
+function checkWritable(spec: string, file: string): void {
+  const bad = (why: string) => new UsageError(`--reporter ${spec}: ${why}`);
+  try {
+    checkWritablePath(file, bad);
+  } catch (err) {
+    // EACCES on a directory above it, a loop of links: still bad input, said in one line.
+    if (err instanceof UsageError) throw err;
+    throw bad(`cannot check ${file}: ${(err as Error).message}`);
+  }
+}
+
+function checkWritablePath(file: string, bad: (why: string) => UsageError): void {
+  const canAccess = (path: string, mode: number): boolean => {
+    try {
+      accessSync(path, mode);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const parent = dirname(file);
+  const parentStat = statOf(parent);
+  if (parentStat === undefined) throw bad(`directory ${parent} does not exist`);
+  if (!parentStat.isDirectory()) throw bad(`${parent} is not a directory`);
+  if (statOf(file)?.isDirectory()) throw bad(`${file} is a directory`);
+  if (writtenInPlace(file)) {
+    if (!canAccess(file, constants.W_OK)) throw bad(`${file} is not writable`);
+    return;
+  }
+  const dir = dirname(replacedPath(file));
+  if (!canAccess(dir, constants.W_OK | constants.X_OK)) {
+    throw bad(`directory ${dir} is not writable`);
   }
 }
 
@@ -137,13 +192,20 @@ export function writeReports(
 }
 
 function writeFileAtomic(t: ReportTarget, file: string, data: string | Uint8Array): void {
-  // Same directory, so the rename is atomic; the pid keeps concurrent runs apart.
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  let tmp: string | null = null;
   try {
+    if (writtenInPlace(file)) {
+      // Renaming over a device or pipe would put a file in its place; it takes the bytes as is.
+      writeFileSync(file, data);
+      return;
+    }
+    const target = replacedPath(file);
+    // Same directory, so the rename is atomic; the pid keeps concurrent runs apart.
+    tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
     writeFileSync(tmp, data);
-    renameSync(tmp, file);
+    renameSync(tmp, target);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    if (tmp !== null) rmSync(tmp, { force: true });
     throw new RunFailure(`--reporter ${t.spec}: cannot write ${file}: ${(err as Error).message}`);
   }
 }

@@ -1,9 +1,13 @@
-/** Locates the installed package, so shipped files are found from src/ (tests) and dist/ alike. */
-import { existsSync } from "node:fs";
+/**
+ * Locates the installed package, so shipped files and its version are found from src/ (tests)
+ * and dist/ alike.
+ */
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 let root: string | undefined;
+let version: string | undefined;
 
 /** The nearest directory above this module that holds package.json. */
 export function packageRoot(): string {
@@ -16,4 +20,10 @@ export function packageRoot(): string {
   }
   root = dir;
   return dir;
+}
+
+/** The package's version, from its package.json (what `--version` prints and reports carry). */
+export function packageVersion(): string {
+  version ??= String(JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")).version);
+  return version;
 }

@@ -1,7 +1,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../errors.js";
-import { formatSize, parseCount, parseList, parsePositiveInt, parseSize } from "./units.js";
+import {
+  formatSize,
+  isFolioSize,
+  parseCount,
+  parseFolioSize,
+  parseList,
+  parsePositiveInt,
+  parseSize,
+  signedPercent,
+} from "./units.js";
 
 describe("parseSize", () => {
   it("reads binary multiples", () => {
@@ -35,6 +44,28 @@ describe("parseSize", () => {
   it("accepts zero when allowed", () => {
     expect(parseSize("0", "x", { allowZero: true })).toBe(0);
     expect(parseSize("0K", "x", { allowZero: true })).toBe(0);
+  });
+});
+
+describe("parseFolioSize", () => {
+  it("takes the powers of two from 4K to 2M and nothing else", () => {
+    const sizes = Array.from({ length: 10 }, (_, order) => 4096 << order);
+    for (const bytes of sizes) {
+      expect(isFolioSize(bytes)).toBe(true);
+      expect(parseFolioSize(formatSize(bytes), "x")).toBe(bytes);
+    }
+    for (const bytes of [0, 2048, 12288, 3 << 20, 4 << 20, 4096.5, -4096]) {
+      expect(isFolioSize(bytes), String(bytes)).toBe(false);
+    }
+  });
+
+  it.each([
+    ["3K", "--folio-size: '3K' is not a folio size (a power of two from 4K to 2M)"],
+    ["4M", "--folio-size: '4M' is not a folio size (a power of two from 4K to 2M)"],
+    ["2X", "--folio-size: invalid size '2X'"],
+  ])("rejects %j naming what", (text, message) => {
+    expect(() => parseFolioSize(text, "--folio-size")).toThrow(UsageError);
+    expect(() => parseFolioSize(text, "--folio-size")).toThrow(message);
   });
 });
 
@@ -108,5 +139,16 @@ describe("parseCount and parsePositiveInt", () => {
     expect(() => parsePositiveInt("0", "--threads")).toThrow(
       "--threads: expected a positive integer, got '0'",
     );
+  });
+});
+
+describe("signedPercent", () => {
+  it("signs its value and never prints -0.0%", () => {
+    expect([
+      signedPercent(0.067),
+      signedPercent(-0.011),
+      signedPercent(-0.00001),
+      signedPercent(0),
+    ]).toEqual(["+6.7%", "-1.1%", "+0.0%", "+0.0%"]);
   });
 });

@@ -1,8 +1,10 @@
 /**
- * Text <-> number conversions for sizes and counts given on the command line or in profiles.
+ * Text <-> number conversions: sizes, folio sizes and counts given on the command line or in
+ * profiles, and the signed percentages (errors, gains) the reports print.
  * Sizes use binary multiples as the kernel's memparse() does: K = 1024, M = 1024K, ...
  */
 import { UsageError } from "../errors.js";
+import { HPAGE_PMD_SIZE, PAGE_SIZE } from "../mm/folio.js";
 
 const UNITS = ["K", "M", "G", "T"] as const;
 const UNIT_SHIFT: Record<string, bigint> = { K: 10n, M: 20n, G: 30n, T: 40n };
@@ -47,6 +49,30 @@ export function parseSize(text: string, what: string, options: SizeOptions = {})
   return r.bytes;
 }
 
+/** A folio size the model takes: a power of two from a base page (4K) to a PMD (2M). */
+export function isFolioSize(bytes: number): boolean {
+  return (
+    Number.isSafeInteger(bytes) &&
+    bytes >= PAGE_SIZE &&
+    bytes <= HPAGE_PMD_SIZE &&
+    (bytes & (bytes - 1)) === 0
+  );
+}
+
+/** Parses a folio size such as `4K` or `2M` without throwing (see tryParseSize). */
+export function tryParseFolioSize(text: string): SizeResult {
+  const r = tryParseSize(text);
+  if (!r.ok || isFolioSize(r.bytes)) return r;
+  return { ok: false, reason: `'${text}' is not a folio size (a power of two from 4K to 2M)` };
+}
+
+/** Parses a folio size such as `4K` or `2M`; throws UsageError naming `what`. */
+export function parseFolioSize(text: string, what: string): number {
+  const r = tryParseFolioSize(text);
+  if (!r.ok) throw new UsageError(`${what}: ${r.reason}`);
+  return r.bytes;
+}
+
 /** Formats bytes with the largest unit that divides them exactly: 4K, 2M, 512G, 1T, 1536K, 100. */
 export function formatSize(bytes: number): string {
   if (!Number.isSafeInteger(bytes) || bytes < 0) {
@@ -61,6 +87,12 @@ export function formatSize(bytes: number): string {
     unit = u;
   }
   return `${value}${unit}`;
+}
+
+/** A signed percentage of a ratio: +6.7%, -1.1%; a value that rounds to zero prints as +0.0%. */
+export function signedPercent(x: number, digits = 1): string {
+  const text = (x * 100).toFixed(digits);
+  return Number(text) === 0 ? `+${(0).toFixed(digits)}%` : `${x > 0 ? "+" : ""}${text}%`;
 }
 
 /** Parses a comma-separated list, e.g. `4K,64K,2M`; every item goes through `parseItem`. */

@@ -29,8 +29,6 @@ export interface KernelOptions {
   nrMaxBatchedMigration?: number;
   /** Record tracepoints (off by default: they cost time and memory). */
   trace?: boolean;
-  /** Record the timeline: tasks' batches and phases, copy threads' work, DMA runs (off by default). */
-  record?: boolean;
   /** Fault-injection spec (see fault/inject.ts); none by default. */
   inject?: string;
   /**
@@ -83,7 +81,6 @@ export class Kernel {
     // The task's own time, which is ahead of the simulator's by the CPU time it has charged.
     trace.clock = () => this.current?.now() ?? this.sim.now;
     trace.cpu = () => this.current?.task.cpu ?? 0;
-    this.timeline.enabled = opts.record ?? false;
     this.ctx = { phys: this.phys, trace, vmstat: new Vmstat() };
     this.costs = profile.costs;
     this.nrMaxBatchedMigration = opts.nrMaxBatchedMigration ?? profile.kernel.nrMaxBatchedMigration;

@@ -123,7 +123,7 @@ function header(entries: number, cpus: number): string[] {
   ];
 }
 
-export function renderFtrace(input: ReportInput): string {
+function renderFtrace(input: ReportInput): string {
   const lines: string[] = [];
   let baseNs = 0;
   // #P: the model's trace knows the CPUs it saw, not how many the machine has.

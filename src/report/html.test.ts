@@ -1,7 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { MovePagesBenchResult } from "../workload/move-pages-bench.js";
-import { fixtureResult, recordingFixture, sweepFixture } from "./charts/fixtures.case.js";
+import {
+  fixtureResult,
+  recordedFixture,
+  recordingFixture,
+  sweepFixture,
+} from "./charts/fixtures.case.js";
 import { benchChartPlans } from "./charts/index.js";
 import { smallRunInput } from "./html.case.js";
 import { escapeHtml, renderHtml, reporter } from "./html.js";
@@ -36,14 +41,7 @@ describe("html reporter", () => {
   });
 
   it("renders the run, a summary row per result and every chart, the same on every call", () => {
-    const recorded = fixtureResult({
-      migrator: "dcbm",
-      workers: 2,
-      folioSizeBytes: 2 << 20,
-      gbps: 11,
-      recording: recordingFixture(),
-    });
-    const results = [...sweepFixture(), recorded];
+    const results = [...sweepFixture(), recordedFixture()];
     const html = renderHtml(input(results));
     expectSelfContained(html);
     expect(html).toContain("<title>pagemig bench move-pages (zen3-2s-ptdma)</title>");

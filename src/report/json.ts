@@ -3,9 +3,7 @@
  * keep the fields and places of the unversioned `{ results }` output it replaces; recordings
  * are left out (the perfetto, ftrace and html reporters are their formats).
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { packageRoot } from "../machine/package-root.js";
+import { packageVersion } from "../machine/package-root.js";
 import type { MovePagesBenchResult } from "../workload/move-pages-bench.js";
 import type { Reporter, ReportInput } from "./reporter.js";
 
@@ -26,19 +24,12 @@ export interface ReportDocument {
   results: ReportedResult[];
 }
 
-let version: string | undefined;
-
-function toolVersion(): string {
-  version ??= String(JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")).version);
-  return version;
-}
-
-export function reportDocument(input: ReportInput): ReportDocument {
+function reportDocument(input: ReportInput): ReportDocument {
   return {
     schema: REPORT_SCHEMA,
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: "pagemig",
-    version: toolVersion(),
+    version: packageVersion(),
     command: input.command,
     profile: input.profile,
     seed: input.seed,

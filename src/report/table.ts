@@ -22,7 +22,7 @@ export function formatTable(
     .concat("\n");
 }
 
-export function formatBenchTable(results: readonly MovePagesBenchResult[]): string {
+function formatBenchTable(results: readonly MovePagesBenchResult[]): string {
   const rows = results.map((r) => [
     r.migrator,
     String(r.workers),
@@ -64,7 +64,7 @@ const CPU_KINDS: readonly { key: keyof CpuByKind; header: string }[] = [
  * 99th percentile of when folios became accessible again, and CPU time by kind. A kind of CPU
  * work no configuration did (copy threads without mtcopy, interrupts without DMA) is left out.
  */
-export function formatBreakdownTable(results: readonly MovePagesBenchResult[]): string {
+function formatBreakdownTable(results: readonly MovePagesBenchResult[]): string {
   const kinds = CPU_KINDS.filter((k) => results.some((r) => r.cpuByKind[k.key] !== 0));
   const header = [
     "MIGRATOR",

@@ -27,7 +27,7 @@ export interface PoolOptions {
 }
 
 /** The worker's entry module. */
-export function workerEntry(): URL {
+function workerEntry(): URL {
   if (!import.meta.url.endsWith(".ts")) return new URL("./worker.js", import.meta.url);
   const built = join(packageRoot(), "dist", "tune", "worker.js");
   if (!existsSync(built)) {

@@ -64,6 +64,10 @@ describe("tuner quantities", () => {
       reason: /2M: given twice/,
     });
     expect(parseMix("2M:x", parseFolioSize)).toMatchObject({ ok: false, reason: /weight 'x'/ });
+    expect(parseMix("2M:-1", parseFolioSize)).toEqual({
+      ok: false,
+      reason: "weight '-1' is not a positive decimal number",
+    });
     expect(parseMix("2M:0", parseFolioSize)).toMatchObject({ ok: false, reason: /positive/ });
     expect(parseMix("2M:1:2", parseFolioSize)).toMatchObject({ ok: false, reason: /KEY:WEIGHT/ });
     expect(parseMix("2M,", parseFolioSize)).toMatchObject({ ok: false, reason: /KEY:WEIGHT/ });

@@ -1,13 +1,12 @@
 /**
- * The tuner's quantities as text: durations (`500us`, `20ms`), CPU budgets (`300ms/G` of CPU
- * per GiB moved, or `2cores`), and weighted mixes (`2M:0.7,4K:0.3`). Each parser returns a
- * value or the reason it failed, so the flag parser and the workload schema can report the
- * reason with their own name for the field.
+ * The tuner's quantities as text: sizes (`1G`, folio sizes `2M`), durations (`500us`, `20ms`),
+ * CPU budgets (`300ms/G` of CPU per GiB moved, or `2cores`), and weighted mixes
+ * (`2M:0.7,4K:0.3`). Each parser returns a value or the reason it failed, so the flag parser
+ * and the workload schema can report the reason with their own name for the field.
  */
 
 import { parseReasonMask } from "../copy/reason-mask.js";
-import { tryParseSize } from "../machine/units.js";
-import { PAGE_SIZE } from "../mm/folio.js";
+import { type SizeResult, tryParseFolioSize, tryParseSize } from "../machine/units.js";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -48,15 +47,18 @@ export function parseCpuBudget(text: string): Parsed<CpuBudget> {
   return { ok: true, value: { kind: "per-gib", ns: d.value } };
 }
 
+/** A size in bytes, `1G`. */
+export function parseBytes(text: string): Parsed<number> {
+  return bytesOf(tryParseSize(text));
+}
+
 /** A folio size in bytes: a power of two from 4K to 2M. */
 export function parseFolioSize(text: string): Parsed<number> {
-  const r = tryParseSize(text);
-  if (!r.ok) return { ok: false, reason: r.reason };
-  const pages = r.bytes / PAGE_SIZE;
-  if (!Number.isInteger(pages) || (pages & (pages - 1)) !== 0 || pages > 512) {
-    return { ok: false, reason: `'${text}' is not a folio size (a power of two from 4K to 2M)` };
-  }
-  return { ok: true, value: r.bytes };
+  return bytesOf(tryParseFolioSize(text));
+}
+
+function bytesOf(r: SizeResult): Parsed<number> {
+  return r.ok ? { ok: true, value: r.bytes } : { ok: false, reason: r.reason };
 }
 
 /** One migrate reason (MR_*) by its name in migrate_reason_names (`syscall` is accepted). */
@@ -110,8 +112,9 @@ export function parseMix<T>(
         : /^\d+(\.\d+)?$/.test(weightText)
           ? Number(weightText)
           : Number.NaN;
-    if (Number.isNaN(weight))
-      return { ok: false, reason: `weight '${weightText}' is not a number` };
+    if (Number.isNaN(weight)) {
+      return { ok: false, reason: `weight '${weightText}' is not a positive decimal number` };
+    }
     items.push({ key: key.value, weight, text: keyText });
   }
   return normalizeMix(items);

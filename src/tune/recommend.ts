@@ -8,7 +8,7 @@
  * recommendation is always on the Pareto front.
  */
 import { formatReasonMask } from "../copy/reason-mask.js";
-import { formatSize } from "../machine/units.js";
+import { formatSize, signedPercent } from "../machine/units.js";
 import { PAGE_SIZE } from "../mm/folio.js";
 import type { BudgetName, Candidate } from "./budgets.js";
 import { describeEngine, sameConfig, sameEngine, UPSTREAM_BATCH_PAGES } from "./space.js";
@@ -90,7 +90,7 @@ export function reasoning(
       b.metrics.throughputGBps > a.metrics.throughputGBps ? b : a,
     );
     out.push(
-      `${describeCandidate(top)} is ${pct(top.metrics.throughputGBps / m.throughputGBps - 1)} faster for ${ms(top.metrics.cpuNsPerGiB)} instead of ${ms(m.cpuNsPerGiB)} ms of CPU per GiB: within ${THROUGHPUT_TIE * 100}% of the fastest, the least CPU wins.`,
+      `${describeCandidate(top)} is ${signedPercent(top.metrics.throughputGBps / m.throughputGBps - 1)} faster for ${ms(top.metrics.cpuNsPerGiB)} instead of ${ms(m.cpuNsPerGiB)} ms of CPU per GiB: within ${THROUGHPUT_TIE * 100}% of the fastest, the least CPU wins.`,
     );
   }
   out.push(engineReason(rec, all));
@@ -98,13 +98,9 @@ export function reasoning(
   if (maskReason !== null) out.push(maskReason);
   const v = vanilla.metrics;
   out.push(
-    `Against vanilla (serial, batch ${UPSTREAM_BATCH_PAGES}): ${pct(m.throughputGBps / v.throughputGBps - 1)} throughput (${gbps(m.throughputGBps)} vs ${gbps(v.throughputGBps)} GB/s), ${ms(m.cpuNsPerGiB)} vs ${ms(v.cpuNsPerGiB)} ms of CPU per GiB, first folio after ${us(m.firstFolioNs)} vs ${us(v.firstFolioNs)} us.`,
+    `Against vanilla (serial, batch ${UPSTREAM_BATCH_PAGES}): ${signedPercent(m.throughputGBps / v.throughputGBps - 1)} throughput (${gbps(m.throughputGBps)} vs ${gbps(v.throughputGBps)} GB/s), ${ms(m.cpuNsPerGiB)} vs ${ms(v.cpuNsPerGiB)} ms of CPU per GiB, first folio after ${us(m.firstFolioNs)} vs ${us(v.firstFolioNs)} us.`,
   );
   return out;
-}
-
-function pct(x: number): string {
-  return `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
 }
 
 /** What the other batch limits would do with the same engine and reasons. */

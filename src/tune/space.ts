@@ -10,7 +10,6 @@ import type { MtPlacement } from "../copy/mtcopy.js";
 /** NR_MAX_BATCHED_MIGRATION candidates, base pages: upstream's 512 up to the testing patch's. */
 export const BATCH_PAGES = [512, 4096, 32768, 262144] as const;
 export const UPSTREAM_BATCH_PAGES = 512;
-export const SEARCH_MIGRATORS = ["serial", "batch-cpu", "mtcopy", "dcbm"] as const;
 export const MTCOPY_THREADS = [2, 4, 8, 16] as const;
 export const DCBM_CHANNELS = [1, 2, 4, 8, 16] as const;
 export const PLACEMENTS: readonly MtPlacement[] = ["spread", "fill"];

@@ -16,12 +16,13 @@ import { parseDocument } from "yaml";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
 import { formatPath } from "../machine/schema.js";
-import { formatSize, tryParseSize } from "../machine/units.js";
+import { formatSize } from "../machine/units.js";
 import { MR_SYSCALL } from "../migrate/modes.js";
 import {
   type CpuBudget,
   normalizeMix,
   type Parsed,
+  parseBytes,
   parseCpuBudget,
   parseDuration,
   parseFolioSize,
@@ -105,7 +106,7 @@ function mixField<T>(parseKey: (text: string) => Parsed<T>) {
 
 const WorkloadSchema = z.strictObject({
   folioSizes: mixField(parseFolioSize).optional(),
-  total: parsedField(parseTotal).optional(),
+  total: parsedField(parseBytes).optional(),
   reasons: mixField(parseReason).optional(),
   latencyBudget: parsedField(parseDuration).optional(),
   callBudget: parsedField(parseDuration).optional(),
@@ -175,7 +176,7 @@ export function workloadFromFlags(f: WorkloadFlags): Workload {
     flag("--folio-size", f.folioSize, (t) => parseMix(t, parseFolioSize)) ??
     file.folioSizes ??
     DEFAULT_FOLIO_MIX;
-  const totalBytes = flag("--total", f.total, parseTotal) ?? file.total ?? DEFAULT_TOTAL;
+  const totalBytes = flag("--total", f.total, parseBytes) ?? file.total ?? DEFAULT_TOTAL;
   const reasons =
     flag("--reasons", f.reasons, (t) => parseMix(t, parseReason)) ??
     file.reasons ??
@@ -201,9 +202,4 @@ export function workloadFromFlags(f: WorkloadFlags): Workload {
       cpu: flag("--cpu-budget", f.cpuBudget, parseCpuBudget) ?? file.cpuBudget,
     },
   };
-}
-
-function parseTotal(text: string): Parsed<number> {
-  const r = tryParseSize(text);
-  return r.ok ? { ok: true, value: r.bytes } : { ok: false, reason: r.reason };
 }

@@ -13,6 +13,7 @@ import type { MtPlacement } from "../copy/mtcopy.js";
 import { MIGRATE_OFFLOAD_REASONS_ALLOWED } from "../copy/reason-mask.js";
 import { RunFailure, UsageError } from "../errors.js";
 import type { LoadedProfile } from "../machine/profile.js";
+import { isFolioSize } from "../machine/units.js";
 import { Exec, PH_COPY, PHASES } from "../migrate/exec.js";
 import { Kernel } from "../migrate/kernel.js";
 import { MPOL_MF_MOVE } from "../migrate/modes.js";
@@ -97,10 +98,10 @@ export function meanSd(xs: readonly number[]): MeanSd {
 }
 
 export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MovePagesBenchResult> {
-  const order = Math.log2(o.folioSizeBytes / PAGE_SIZE);
-  if (!Number.isInteger(order) || order < 0 || order > 9) {
+  if (!isFolioSize(o.folioSizeBytes)) {
     throw new UsageError(`--folio-size ${o.folioSizeBytes}: must be a power of two from 4K to 2M`);
   }
+  const order = Math.log2(o.folioSizeBytes / PAGE_SIZE);
   const from = o.fromNode ?? 0;
   const to = o.toNode ?? 1;
   const k = new Kernel({

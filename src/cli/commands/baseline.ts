@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { T1 } from "../../calibration/published.js";
 import { loadProfile } from "../../machine/profile.js";
-import { parsePositiveInt, parseSize } from "../../machine/units.js";
+import { parsePositiveInt, parseSize, signedPercent } from "../../machine/units.js";
 import { runMovePagesBench } from "../../workload/move-pages-bench.js";
 import { formatTable, print } from "../output.js";
 import { DEFAULT_PROFILE } from "./bench.js";
@@ -79,7 +79,7 @@ export function register(program: Command): void {
           r.folio,
           r.modelGBps.toFixed(2),
           `${r.publishedGBps.toFixed(2)} ± ${r.publishedSd.toFixed(2)}`,
-          `${r.error >= 0 ? "+" : ""}${(r.error * 100).toFixed(1)}%`,
+          signedPercent(r.error),
         ]),
       );
       const worst = Math.max(...rows.map((r) => Math.abs(r.error)));

@@ -2,17 +2,10 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { packageRoot } from "../../machine/package-root.js";
 import { runCaptured } from "../../test-support/cli.js";
+import { expectGolden } from "../../test-support/golden.js";
 
 const run = runCaptured;
-
-/** Compare with a file under test/golden; UPDATE_GOLDEN=1 rewrites it. */
-function expectGolden(name: string, actual: string): void {
-  const path = join(packageRoot(), "test", "golden", name);
-  if (process.env.UPDATE_GOLDEN === "1") writeFileSync(path, actual);
-  expect(actual).toBe(readFileSync(path, "utf8"));
-}
 
 const SMALL = ["bench", "move-pages", "--total", "8M", "--folio-size", "4K,64K,2M", "--runs", "2"];
 

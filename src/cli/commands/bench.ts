@@ -8,6 +8,7 @@ import { loadProfile } from "../../machine/profile.js";
 import {
   formatSize,
   parseCount,
+  parseFolioSize,
   parseList,
   parsePositiveInt,
   parseSize,
@@ -84,14 +85,7 @@ export function planBench(f: BenchFlags): BenchPlan {
     return p as MtPlacement;
   });
   if (f.inject !== undefined) new FaultInjector(1, f.inject);
-  const folioSizes = parseList(f.folioSize, "--folio-size", (s, what) => {
-    const bytes = parseSize(s, what);
-    const pages = bytes / 4096;
-    if (!Number.isInteger(pages) || (pages & (pages - 1)) !== 0 || pages > 512) {
-      throw new UsageError(`${what}: '${s}' is not a folio size (a power of two from 4K to 2M)`);
-    }
-    return bytes;
-  });
+  const folioSizes = parseList(f.folioSize, "--folio-size", parseFolioSize);
   if (f.total !== undefined && f.count !== undefined) {
     throw new UsageError("--total and --count: give one, not both");
   }

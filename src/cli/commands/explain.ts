@@ -32,9 +32,9 @@ const BENCH_FROM_NODE = 0;
 const BENCH_TO_NODE = 1;
 
 /** The bench plan of the one configuration the flags give; a list in any flag is an error. */
-export function planExplain(f: ExplainFlags): BenchPlan {
+function planExplain(f: ExplainFlags): BenchPlan {
   // The model is deterministic: one timed call says all that more would.
-  const plan = planBench({ ...f, runs: "1", reporter: [] });
+  const plan = planBench({ ...f, runs: "1" });
   const lists: [string, readonly unknown[]][] = [
     ["--migrator", plan.migrators],
     ["--threads", plan.threads],
@@ -54,7 +54,7 @@ export function planExplain(f: ExplainFlags): BenchPlan {
 }
 
 /** Runs the configuration and, unless it is serial, the serial baseline; explains the first. */
-export async function runExplain(plan: BenchPlan): Promise<Explanation> {
+async function runExplain(plan: BenchPlan): Promise<Explanation> {
   const [run] = await runBenchPlan(plan);
   const migrator = plan.migrators[0];
   const [baseline] =

@@ -6,7 +6,7 @@
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { formatReasonMask } from "../../copy/reason-mask.js";
-import { formatSize, parsePositiveInt } from "../../machine/units.js";
+import { formatSize, parsePositiveInt, signedPercent } from "../../machine/units.js";
 import { MIGRATE_REASON_NAMES } from "../../migrate/modes.js";
 import type { Candidate } from "../../tune/budgets.js";
 import { progressBar } from "../../tune/progress.js";
@@ -96,9 +96,8 @@ function formatTuneText(r: TuneResult): string {
   const rec = r.recommendation;
   if (rec === null) return out;
   const m = rec.candidate.metrics;
-  const gain = `${rec.gain >= 0 ? "+" : ""}${(rec.gain * 100).toFixed(1)}%`;
   out += `Recommended: ${describeCandidate(rec.candidate)}\n`;
-  out += `  ${gbps(m.throughputGBps)} GB/s (${gain} over vanilla's ${gbps(r.vanilla.metrics.throughputGBps)}), ${ms(m.cpuNsPerGiB)} ms of CPU per GiB (${m.cores.toFixed(2)} cores), first folio after ${us(m.firstFolioNs)} us, ${ms(m.callNs)} ms per call\n`;
+  out += `  ${gbps(m.throughputGBps)} GB/s (${signedPercent(rec.gain)} over vanilla's ${gbps(r.vanilla.metrics.throughputGBps)}), ${ms(m.cpuNsPerGiB)} ms of CPU per GiB (${m.cores.toFixed(2)} cores), first folio after ${us(m.firstFolioNs)} us, ${ms(m.callNs)} ms per call\n`;
   out += `Why:\n${rec.reasoning.map((s) => `  - ${s}`).join("\n")}\n`;
   out += `Settings:\n${rec.settings.lines.map((s) => `  ${s}`).join("\n")}\n`;
   out += `In the model: ${rec.settings.bench}\n`;

@@ -61,4 +61,13 @@ describe("pagemig validate", () => {
       "pagemig: --table: unknown table 'T9' (tables: T1, T2, T3, T4, T5, T6, claims)\n",
     );
   });
+
+  it("exits 2 with one line, printing nothing, for a T6 profile without a CXL node", async () => {
+    const r = await runCaptured(["validate", "--quick", "--cxl-profile", "small-2node"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      "pagemig: --cxl-profile small-2node: T6 needs two sockets and a cxl node\n",
+    );
+  });
 });

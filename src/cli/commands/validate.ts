@@ -4,7 +4,6 @@
  */
 import type { Command } from "commander";
 import type { CellResult } from "../../calibration/bands.js";
-import { pct } from "../../calibration/bands.js";
 import {
   CXL_PROFILE,
   FULL_REGION_BYTES,
@@ -17,7 +16,7 @@ import {
   validate,
 } from "../../calibration/validate.js";
 import { RunFailure } from "../../errors.js";
-import { formatSize } from "../../machine/units.js";
+import { formatSize, signedPercent } from "../../machine/units.js";
 import { formatTable, print } from "../output.js";
 
 interface ValidateFlags {
@@ -63,7 +62,7 @@ export function register(program: Command): void {
 }
 
 /** The text report: each table's cells and band checks, then the summary. */
-export function formatValidation(r: ValidationReport): string {
+function formatValidation(r: ValidationReport): string {
   const region = r.quick
     ? `${formatSize(r.regionBytes)} (--quick: every cell within ${QUICK_TOLERANCE * 100}% of the ${formatSize(FULL_REGION_BYTES)} run)`
     : formatSize(r.regionBytes);
@@ -87,7 +86,7 @@ function formatTableResult(t: TableResult): string {
     c.column,
     c.predicted === null ? "-" : c.predicted.toFixed(c.digits),
     c.publishedText,
-    c.error === null ? "-" : pct(c.error),
+    c.error === null ? "-" : signedPercent(c.error),
     `${status(c)}${noteRef(c)}`,
   ]);
   const table = formatTable(
@@ -132,7 +131,7 @@ function formatSummary(r: ValidationReport): string {
       t.id,
       String(t.cells.length),
       String(held.length),
-      worst === null ? "-" : pct(worst),
+      worst === null ? "-" : signedPercent(worst),
       String(reported),
       String(unmodelled),
       t.pass ? "PASS" : "FAIL",

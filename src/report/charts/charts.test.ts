@@ -1,33 +1,25 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { packageRoot } from "../../machine/package-root.js";
-import { fixtureResult, recordingFixture, sweepFixture } from "./fixtures.case.js";
+import { expectGolden } from "../../test-support/golden.js";
+import { fixtureResult, recordedFixture, recordingFixture, sweepFixture } from "./fixtures.case.js";
 import { benchChartPlans, benchCharts } from "./index.js";
 
-/** Compare with test/golden/charts/NAME; UPDATE_GOLDEN=1 rewrites it. */
-function expectGolden(name: string, actual: string): void {
-  const path = join(packageRoot(), "test", "golden", "charts", name);
-  if (process.env.UPDATE_GOLDEN === "1") writeFileSync(path, actual);
-  expect(actual, name).toBe(readFileSync(path, "utf8"));
-}
-
-const recorded = fixtureResult({
-  migrator: "dcbm",
-  workers: 2,
-  folioSizeBytes: 2 << 20,
-  gbps: 11,
-  recording: recordingFixture(),
-});
+const recorded = recordedFixture();
 
 describe("benchCharts", () => {
   it("draws each chart as its golden SVG", () => {
     const charts = benchCharts([...sweepFixture(), recorded]);
-    for (const c of charts) {
-      expectGolden(`${c.id.replace(/^timeline-\d+/, "timeline")}.svg`, c.svg);
+    const names = charts.map((c) => `${c.id.replace(/^timeline-\d+/, "timeline")}.svg`);
+    // Every golden chart is drawn: one left out would otherwise pass unnoticed.
+    const goldens = readdirSync(join(packageRoot(), "test", "golden", "charts"));
+    expect([...names].sort()).toEqual(goldens.sort());
+    charts.forEach((c, i) => {
+      expectGolden(`charts/${names[i]}`, c.svg);
       expect(c.title).not.toBe("");
       expect(c.note).not.toBe("");
-    }
+    });
   });
 
   const ids = (results: Parameters<typeof benchChartPlans>[0]) =>

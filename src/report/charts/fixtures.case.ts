@@ -165,3 +165,14 @@ export function recordingFixture(): Recording {
     remapNs,
   };
 }
+
+/** A dcbm result at 2M carrying recordingFixture(): with sweepFixture(), every kind of chart. */
+export function recordedFixture(): MovePagesBenchResult {
+  return fixtureResult({
+    migrator: "dcbm",
+    workers: 2,
+    folioSizeBytes: 2 << 20,
+    gbps: 11,
+    recording: recordingFixture(),
+  });
+}

@@ -8,7 +8,7 @@ import type { MovePagesBenchResult } from "../../workload/move-pages-bench.js";
 import { batchTradeoffCharts } from "./latency.js";
 import { phaseChart } from "./phases.js";
 import { type Chart, type ChartPlan, renderChart } from "./render.js";
-import { resultLabel, varies } from "./series.js";
+import { labelDims, resultLabel } from "./series.js";
 import { throughputChart } from "./throughput.js";
 import { timelineCharts } from "./timeline.js";
 
@@ -16,10 +16,7 @@ export type { Chart, ChartPlan } from "./render.js";
 
 /** What to draw for these results, in page order. */
 export function benchChartPlans(results: readonly MovePagesBenchResult[]): ChartPlan[] {
-  const dims = {
-    folio: varies(results, (r) => r.folioSizeBytes),
-    batch: varies(results, (r) => r.batchPages),
-  };
+  const dims = labelDims(results);
   const plans = [
     throughputChart(results),
     phaseChart(results, "wallUs"),

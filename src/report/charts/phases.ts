@@ -3,7 +3,7 @@
 import { PHASES } from "../../migrate/exec.js";
 import type { MovePagesBenchResult } from "../../workload/move-pages-bench.js";
 import type { ChartPlan } from "./render.js";
-import { CHART_WIDTH, nameColors, resultLabel, uniqueLabels, varies } from "./series.js";
+import { CHART_WIDTH, labelDims, nameColors, resultLabel, uniqueLabels } from "./series.js";
 
 type Measure = "wallUs" | "cpuUs";
 
@@ -29,10 +29,7 @@ export function phaseChart(
   results: readonly MovePagesBenchResult[],
   measure: Measure,
 ): ChartPlan | null {
-  const dims = {
-    folio: varies(results, (r) => r.folioSizeBytes),
-    batch: varies(results, (r) => r.batchPages),
-  };
+  const dims = labelDims(results);
   const bars = uniqueLabels(results.map((r) => resultLabel(r, dims)));
   const values = results.flatMap((r, i) =>
     PHASES.map((phase, order) => ({ bar: bars[i], phase, order, us: r.phases[phase][measure] })),

@@ -1,19 +1,10 @@
 import * as vega from "vega";
 import { describe, expect, it } from "vitest";
-import { fixtureResult, recordingFixture, sweepFixture } from "./fixtures.case.js";
+import { recordedFixture, sweepFixture } from "./fixtures.case.js";
 import { benchChartPlans } from "./index.js";
 import { type ChartPlan, renderChart, scopeIds, vegaSpec } from "./render.js";
 
-const PLANS = benchChartPlans([
-  ...sweepFixture(),
-  fixtureResult({
-    migrator: "dcbm",
-    workers: 2,
-    folioSizeBytes: 2 << 20,
-    gbps: 11,
-    recording: recordingFixture(),
-  }),
-]);
+const PLANS = benchChartPlans([...sweepFixture(), recordedFixture()]);
 
 describe("renderChart", () => {
   it("draws every kind of chart exactly as vega's own asynchronous toSVG() does", async () => {

@@ -21,6 +21,14 @@ export function engineLabel(r: MovePagesBenchResult): string {
   return `${r.migrator} (${r.workers} ${unit}${r.workers === 1 ? "" : "s"})`;
 }
 
+/** Names folio size and batch where they vary over `results`. */
+export function labelDims(results: readonly MovePagesBenchResult[]): LabelDims {
+  return {
+    folio: varies(results, (r) => r.folioSizeBytes),
+    batch: varies(results, (r) => r.batchPages),
+  };
+}
+
 export function resultLabel(r: MovePagesBenchResult, dims: LabelDims): string {
   let label = engineLabel(r);
   if (dims.folio) label += `, ${formatSize(r.folioSizeBytes)}`;

@@ -89,6 +89,15 @@ describe("ganttBars", () => {
     ).toEqual([bar("a", 0, 0.05)]);
   });
 
+  it("keeps the bars of slices at or past the end of the call inside it", () => {
+    // 200 columns of 50 ns over a call of 10 µs.
+    const at = (startNs: number, endNs: number) =>
+      ganttBars(recording([{ track: 0, name: "x", startNs, endNs }]), 200);
+    expect(at(10_001, 10_001)).toEqual([bar("x", 9.95, 10)]);
+    expect(at(9_990, 9_995)).toEqual([bar("x", 9.95, 10)]);
+    expect(at(9_990, 12_000)).toEqual([bar("x", 9.95, 10)]);
+  });
+
   it("shows a bar of a slice's row in every column the slice takes time in", () => {
     const slice = fc
       .record({
@@ -109,6 +118,7 @@ describe("ganttBars", () => {
             expect(b.end - b.start).toBeGreaterThanOrEqual(span / 1000 - 1e-9);
             expect(b.start).toBeGreaterThanOrEqual(0);
             expect(b.start).toBeLessThanOrEqual(10);
+            expect(b.end).toBeLessThanOrEqual(10);
           }
           for (const x of s) {
             for (let c = 0; c < bins; c++) {

@@ -111,7 +111,8 @@ export function ganttBars(rec: Recording, bins: number): GanttBar[] {
             row: rows[i],
             depth,
             name: winner,
-            start: us(Math.max(edge(b), occ.firstNs[b])),
+            // A slice recorded past the end of the call starts no later than its column.
+            start: us(Math.min(edge(b + 1), Math.max(edge(b), occ.firstNs[b]))),
             end,
           };
           out.push(bar);
@@ -119,8 +120,16 @@ export function ganttBars(rec: Recording, bins: number): GanttBar[] {
       }
     });
   });
-  // A bar narrower than a column would not show.
-  for (const bar of out) bar.end = Math.max(bar.end, bar.start + span / 1000);
+  // A bar narrower than a column would not show; one in the last column widens leftwards, so
+  // that no bar reaches past the end of the call.
+  const callUs = us(rec.endNs);
+  for (const bar of out) {
+    bar.end = Math.max(bar.end, bar.start + span / 1000);
+    if (bar.end > callUs) {
+      bar.start = Math.max(0, Math.min(bar.start, callUs - span / 1000));
+      bar.end = callUs;
+    }
+  }
   return out;
 }
 

@@ -48,7 +48,7 @@ export function processName(r: MovePagesBenchResult): string {
   return `${r.migrator} workers=${r.workers} folio=${formatSize(r.folioSizeBytes)} batch=${r.batchPages}`;
 }
 
-export function renderPerfetto(input: ReportInput): Uint8Array {
+function renderPerfetto(input: ReportInput): Uint8Array {
   // Track descriptors first, then the events in time order.
   const packets: Packet[] = [];
   const events: TimedEvent[] = [];
