@@ -4,7 +4,9 @@
  * 1. Simulation speed in metadata mode: simulated 4K folios per second of wall time for
  *    move_pages(2) of 1 GiB (target: at least 500,000).
  * 2. Bytes mode: hostCopyGBps of the serial migrator against a plain TypedArray.set copy of the
- *    same bytes between two SharedArrayBuffers, measured in the same run (target: >= 70%).
+ *    same bytes between two SharedArrayBuffers, measured in the same run (target: >= 70%); and
+ *    dcbm on 2 channels (two worker threads) against serial (>= 1.25x) and against two worker
+ *    threads copying with TypedArray.set (>= 85%), compared within rounds.
  * 3. Booting a 1 TiB profile (target: under 2 s and under 300 MB resident), in a fresh process
  *    so that the figure is not inflated by what the other benchmarks allocated.
  */
@@ -48,6 +50,12 @@ async function simulationSpeed(): Promise<Check> {
     target: ">= 500,000",
     ok: perS >= 500_000,
   };
+}
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** TypedArray.set of `bytes` in chunks of `chunk` between two SharedArrayBuffers. */
@@ -94,28 +102,42 @@ async function bytesMode(): Promise<Check[]> {
     });
   }
   // 1 GiB of 2M folios, every page verified: dcbm on 2 channels copies on two worker threads.
-  // The host's memory bandwidth varies from moment to moment on a shared machine, so the three
-  // are measured in turn, five times, and each keeps its best.
-  let serial = 0;
-  let dcbm = 0;
-  let twoWorkers = 0;
+  // This host's memory bandwidth drifts by tens of percent from minute to minute, so the three
+  // are measured back to back in each round (in a rotating order) and compared within the
+  // round; the checks hold the median of the rounds' ratios.
+  const measures = [
+    () => hostGBps(2 << 20, "serial"),
+    () => hostGBps(2 << 20, "dcbm", 2),
+    async () => twoWorkerSetBaselineGBps(GiB, 2 << 20),
+  ];
+  const overSerial: number[] = [];
+  const overTwo: number[] = [];
+  const rounds: string[] = [];
   for (let round = 0; round < 5; round++) {
-    serial = Math.max(serial, await hostGBps(2 << 20, "serial"));
-    dcbm = Math.max(dcbm, await hostGBps(2 << 20, "dcbm", 2));
-    twoWorkers = Math.max(twoWorkers, twoWorkerSetBaselineGBps(GiB, 2 << 20));
+    const gbps = [0, 0, 0];
+    for (let i = 0; i < 3; i++) {
+      const m = (round + i) % 3;
+      gbps[m] = await measures[m]();
+    }
+    const [serial, dcbm, twoWorkers] = gbps;
+    overSerial.push(dcbm / serial);
+    overTwo.push(dcbm / twoWorkers);
+    rounds.push(`${serial.toFixed(2)}/${dcbm.toFixed(2)}/${twoWorkers.toFixed(2)}`);
   }
+  const medianOverSerial = median(overSerial);
+  const medianOverTwo = median(overTwo);
   checks.push(
     {
-      name: `bytes mode 2M: dcbm 2 channels hostCopyGBps vs serial (${serial.toFixed(2)} GB/s)`,
-      value: `${dcbm.toFixed(2)} GB/s = ${(dcbm / serial).toFixed(2)}x`,
+      name: `bytes mode 2M: dcbm 2 channels hostCopyGBps vs serial, median of 5 rounds (GB/s serial/dcbm/two workers: ${rounds.join(", ")})`,
+      value: `${medianOverSerial.toFixed(2)}x`,
       target: ">= 1.25x",
-      ok: dcbm >= 1.25 * serial,
+      ok: medianOverSerial >= 1.25,
     },
     {
-      name: `bytes mode 2M: dcbm 2 channels vs two worker threads with TypedArray.set (${twoWorkers.toFixed(2)} GB/s)`,
-      value: `${((dcbm / twoWorkers) * 100).toFixed(0)}%`,
+      name: "bytes mode 2M: dcbm 2 channels vs two worker threads with TypedArray.set, median of the same rounds",
+      value: `${(medianOverTwo * 100).toFixed(0)}%`,
       target: ">= 85%",
-      ok: dcbm >= 0.85 * twoWorkers,
+      ok: medianOverTwo >= 0.85,
     },
   );
   return checks;

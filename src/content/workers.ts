@@ -157,7 +157,10 @@ export class CopyWorkerPool {
   private newChunkBuffers: SharedArrayBuffer[] = [];
   private closed = false;
 
-  /** `size` workers, each started on its first submit. */
+  /**
+   * `size` workers, all started at once: they boot in the background while the model sets up,
+   * so no boot lands inside the first copies timed (a submit waits only for one not ready yet).
+   */
   constructor(
     private readonly contents: PageContents,
     readonly size: number,
@@ -165,8 +168,11 @@ export class CopyWorkerPool {
     if (!Number.isInteger(size) || size < 1 || size > MAX_POOL_SIZE) {
       throw new Error(`CopyWorkerPool: size ${size} is not an integer in 1..${MAX_POOL_SIZE}`);
     }
-    this.lanes = new Array(size).fill(null);
     this.nrChunks = Math.ceil(contents.nrPfns / CHUNK_PAGES);
+    this.lanes = Array.from(
+      { length: size },
+      (_, w) => new Lane(w, this.status.buffer, this.nrChunks),
+    );
     for (let i = 0; i < MAX_COPY_JOBS; i++) this.freeSlots[i] = MAX_COPY_JOBS - 1 - i;
   }
 

@@ -89,6 +89,8 @@ export class Kernel {
     this.fabric = buildFabric(profile, this.net);
     this.faults = new FaultInjector(opts.seed ?? 1, opts.inject ?? "");
     this.hostWorkers = opts.hostWorkers ?? false;
+    // Start the copy workers now: they boot while the workload sets up, not inside a copy.
+    this.copyPool;
   }
 
   /**
