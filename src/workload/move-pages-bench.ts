@@ -128,7 +128,7 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
       const have = k.phys.freePages(nid) * PAGE_SIZE;
       if (bytes > have) {
         throw new UsageError(
-          `--total ${bytes} bytes does not fit on node ${nid} of profile ${o.profile.name} (${have} bytes free)`,
+          `the region (${o.folioCount} folios, ${bytes} bytes) does not fit on node ${nid} of profile ${o.profile.name} (${have} bytes free)`,
         );
       }
     }

@@ -233,10 +233,10 @@ describe("pagemig bench move-pages", () => {
     );
   });
 
-  it("leaves no partial file, and an earlier one whole, when a run fails", async () => {
+  it("refuses a sweep before its first run when a later configuration cannot fit, leaving files as they were", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pagemig-bench-"));
     writeFileSync(join(dir, "r.json"), "earlier\n");
-    // 1000 4K folios fit on a 1G node, 1000 2M folios do not: the second configuration fails.
+    // 1000 4K folios fit on a 1G node, 1000 2M folios do not: planning fails, nothing runs.
     const r = await run([
       "bench",
       "move-pages",
@@ -254,7 +254,9 @@ describe("pagemig bench move-pages", () => {
       `csv=${dir}/r.csv`,
     ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/does not fit on node 0/);
+    expect(r.stderr).toBe(
+      "pagemig: --count 1000: 2000M of 2M folios does not fit on node 0 of profile small-2node (1G)\n",
+    );
     expect(r.stdout).toBe("");
     expect(readdirSync(dir)).toEqual(["r.json"]);
     expect(readFileSync(join(dir, "r.json"), "utf8")).toBe("earlier\n");

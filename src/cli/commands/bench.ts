@@ -24,6 +24,8 @@ import {
 } from "../reporters.js";
 
 export const DEFAULT_PROFILE = "zen3-2s-ptdma";
+/** The benchmark moves node 0's region to node 1 and back. */
+const BENCH_NODES = [0, 1] as const;
 const DEFAULT_REPORTER = "table";
 
 interface BenchFlags extends ReporterFlags {
@@ -96,6 +98,16 @@ export function planBench(f: BenchFlags): BenchPlan {
       throw new UsageError(
         `--total ${f.total}: not a multiple of the folio size ${formatSize(size)}`,
       );
+    }
+    // Checked here for every size, so a sweep fails before its first run, naming the flag.
+    const bytes = (count ?? total / size) * size;
+    for (const nid of BENCH_NODES) {
+      if (profile.topology.nodes.some((n) => n.id === nid) && bytes > profile.nodeBytes(nid)) {
+        const flag = count === undefined ? `--total ${f.total ?? "1G"}` : `--count ${count}`;
+        throw new UsageError(
+          `${flag}: ${formatSize(bytes)} of ${formatSize(size)} folios does not fit on node ${nid} of profile ${profile.name} (${formatSize(profile.nodeBytes(nid))})`,
+        );
+      }
     }
   }
   const batchPages =
