@@ -216,3 +216,23 @@ describe("the recording of the last run", () => {
     }
   });
 });
+
+describe("throughput under injected faults", () => {
+  it("counts only the bytes the call migrated", async () => {
+    const r = await runMovePagesBench({
+      migrator: "serial",
+      profile: loadProfile("small-2node"),
+      folioSizeBytes: 64 << 10,
+      folioCount: 256,
+      runs: 1,
+      seed: 3,
+      verify: false,
+      inject: "alloc-fail=0.3",
+    });
+    const left = r.foliosNotMigrated ?? 0;
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThan(256);
+    const movedBytes = (256 - left) * (64 << 10);
+    expect(r.throughputGBps.mean).toBeCloseTo(movedBytes / (r.callTimeUs * 1000), 6);
+  });
+});

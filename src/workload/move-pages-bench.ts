@@ -160,6 +160,9 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
     /** One call; a timed one is measured, and the recorder (if any) records it. */
     const move = (target: number, timed: boolean, recorder: CallRecorder | null = null) => {
       const nodes = new Int32Array(o.folioCount).fill(target);
+      // Only injected faults leave folios behind, so only then is the region not all on the
+      // other node before a call.
+      const leftBefore = k.faults.enabled ? foliosNotOn(task, region, target) : o.folioCount;
       const exec = new Exec(task, () => k.sim.now);
       recorder?.begin(exec, task.mm as MmStruct, pages);
       if (timed) sums.begin(exec);
@@ -195,17 +198,19 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
       if (rc !== 0 && !(k.faults.enabled && (rc > 0 || rc === -ENOMEM))) {
         throw new RunFailure(`move_pages to node ${target} returned ${rc}`);
       }
-      if (rc !== 0) notMigrated += foliosNotOn(task, region, target);
+      const leftAfter = rc !== 0 ? foliosNotOn(task, region, target) : 0;
+      notMigrated += leftAfter;
       if (o.verify) pagesVerified += verifyRegion(k, task, region, rc === 0 ? target : null);
-      return { exec, start };
+      return { exec, start, moved: leftBefore - leftAfter };
     };
     for (let r = 0; r < o.runs; r++) {
       // Every timed run moves from -> to, as the published runs do; the way back is not timed.
       if (r > 0) move(from, false);
       const workerNs0 = migrator?.cpuTime?.totalNs ?? 0;
-      const { exec, start } = move(to, true, r === o.runs - 1 ? recorder : null);
+      const { exec, start, moved } = move(to, true, r === o.runs - 1 ? recorder : null);
       const workerNs = (migrator?.cpuTime?.totalNs ?? 0) - workerNs0;
-      throughputs.push(bytes / (k.sim.now - start));
+      // The bytes this call migrated: with injected faults, some folios may stay behind.
+      throughputs.push((moved * o.folioSizeBytes) / (k.sim.now - start));
       accumulate(phaseSums, exec);
       // Copy threads' CPU time is copy time, on their own CPUs.
       phaseSums[PH_COPY] += workerNs;
