@@ -27,7 +27,9 @@ export const ABI = {
   LANE_HEAD: 5,
   /** Queue position after the last job the worker finished with. */
   LANE_TAIL: 6,
-  LANE_WORDS: 7,
+  /** Bumped by the pool when this worker may have work (its own or to help); it sleeps on it. */
+  LANE_BELL: 7,
+  LANE_WORDS: 8,
   LANE_READY: 1,
   /** Crashed: no job queued on this worker will run. */
   LANE_DEAD: 2,
@@ -41,7 +43,9 @@ export const ABI = {
   /** 1 if a port message goes with the job: new chunks, and its ranges if too many to queue. */
   JOB_MESSAGE: 3,
   JOB_QUEUED_WORDS: 4,
-  JOB_HEADER_WORDS: 5,
+  /** The job's share entry (its ranges are there, copied by any worker), or -1. */
+  JOB_SHARE: 5,
+  JOB_HEADER_WORDS: 6,
   /**
    * Job status words hold the job's positive tag while it runs, then one of these. The worker
    * completes with compareExchange(tag, result), so a worker abandoned by the pool can never
@@ -55,6 +59,21 @@ export const ABI = {
   FAULT_HANG: 2,
   /** Range words: dstChunk, dstOffset, srcChunk, srcOffset, bytes; inside one chunk each. */
   RANGE_WORDS: 5,
+  /**
+   * Shared jobs: entries of SHARE_WORDS words in one pool-wide Int32Array, each with room for
+   * SHARE_RANGES ranges in another. A worker takes range SHARE_CLAIM++ if it is below SHARE_NR;
+   * the one that brings SHARE_DONE to SHARE_NR completes the job.
+   */
+  SHARE_ENTRIES: 32,
+  SHARE_RANGES: 1024,
+  SHARE_CLAIM: 0,
+  SHARE_DONE: 1,
+  SHARE_NR: 2,
+  SHARE_SLOT: 3,
+  SHARE_TAG: 4,
+  SHARE_WORDS: 5,
+  /** SHARE_CLAIM of a free entry: no claim can succeed. */
+  SHARE_CLOSED: 1 << 30,
 } as const;
 
 export interface CopyWorkerInit {
@@ -66,13 +85,21 @@ export interface CopyWorkerInit {
   queue: SharedArrayBuffer;
   /** The pool's job status words. */
   status: SharedArrayBuffer;
+  /** The pool's share entries and their range words. */
+  share: SharedArrayBuffer;
+  shareRanges: SharedArrayBuffer;
 }
 
-/** The port message that goes with a job whose header has JOB_MESSAGE set. */
+/**
+ * A port message: chunks this worker has not been sent before (every worker gets every chunk,
+ * so that any can help with a shared job), and, for the job whose header has JOB_MESSAGE set,
+ * its ranges.
+ */
 export interface CopyWorkerMessage {
-  /** Chunks this worker has not been sent before: indices and their buffers. */
   chunkIds: number[];
   chunkBuffers: SharedArrayBuffer[];
+  /** False for chunks alone, sent while another worker's job was queued. */
+  job: boolean;
   /** The job's range words when the queue had no room for them, else null. */
   ranges: Int32Array | null;
 }
@@ -82,7 +109,9 @@ export interface CopyWorkerMessage {
  * arrive through the shared queue and the idle worker sleeps in Atomics.wait, because waking
  * through the event loop and cloning a message costs several times more per job. A port
  * message, pulled synchronously, carries only new chunk buffers and the ranges of a job too
- * big for the queue. Never returns.
+ * big for the queue. A shared job's ranges sit in a share entry that every worker can claim
+ * from: its own worker takes them in turn, and a worker with an empty queue helps, one range
+ * at a time, so that no worker idles while a range is left. Never returns.
  */
 export function copyWorkerMain(
   port: MessagePort,
@@ -97,6 +126,7 @@ export function copyWorkerMain(
     LANE_HANG,
     LANE_HEAD,
     LANE_TAIL,
+    LANE_BELL,
     LANE_READY,
     LANE_DEAD,
     POS_MASK,
@@ -105,56 +135,135 @@ export function copyWorkerMain(
     JOB_FAULT,
     JOB_MESSAGE,
     JOB_QUEUED_WORDS,
+    JOB_SHARE,
     JOB_HEADER_WORDS,
     JOB_DONE,
     JOB_FAILED,
     FAULT_NONE,
     FAULT_HANG,
     RANGE_WORDS,
+    SHARE_ENTRIES,
+    SHARE_RANGES,
+    SHARE_CLAIM,
+    SHARE_DONE,
+    SHARE_NR,
+    SHARE_SLOT,
+    SHARE_TAG,
+    SHARE_WORDS,
+    SHARE_CLOSED,
   } = init.abi;
   const pageShift = init.pageShift;
   const lane = new Int32Array(init.lane);
   const queue = new Int32Array(init.queue);
   const q = queue.length - 1;
   const status = new Int32Array(init.status);
+  const share = new Int32Array(init.share);
+  const shareRanges = new Int32Array(init.shareRanges);
   /** Views of the chunks received so far, by chunk index. */
   const chunks: Uint8Array[] = [];
+  /** Range words (or null) of the jobs whose messages arrived, in queue order. */
+  const jobMessages: (Int32Array | null)[] = [];
 
-  const complete = (at: number, result: number): void => {
-    const slot = queue[(at + JOB_SLOT) & q];
-    const tag = queue[(at + JOB_TAG) & q];
+  /** Take in every message sent so far. */
+  const drain = (): void => {
+    for (let r = receive(port); r !== undefined; r = receive(port)) {
+      const m = r.message as CopyWorkerMessage;
+      for (let k = 0; k < m.chunkIds.length; k++) {
+        chunks[m.chunkIds[k]] = new Uint8Array(m.chunkBuffers[k]);
+      }
+      if (m.job) jobMessages.push(m.ranges);
+    }
+  };
+
+  const finish = (slot: number, tag: number, result: number): void => {
     if (Atomics.compareExchange(status, slot, tag, result) === tag) Atomics.notify(status, slot);
   };
+
+  const complete = (at: number, result: number): void =>
+    finish(queue[(at + JOB_SLOT) & q], queue[(at + JOB_TAG) & q], result);
 
   const next = (at: number): number =>
     (at + JOB_HEADER_WORDS + queue[(at + JOB_QUEUED_WORDS) & q]) & POS_MASK;
 
+  /**
+   * Announce a copy, before reading CANCEL, as the pool sets CANCEL before reading BUSY: one of
+   * the two sees the other, so no range starts after the pool has given up. False if cancelled.
+   */
+  const enter = (): boolean => {
+    Atomics.store(lane, LANE_BUSY, 1);
+    if (Atomics.load(lane, LANE_CANCEL) === 0) return true;
+    leave();
+    return false;
+  };
+
+  const leave = (): void => {
+    Atomics.store(lane, LANE_BUSY, 0);
+    if (Atomics.load(lane, LANE_CANCEL) !== 0) Atomics.notify(lane, LANE_BUSY);
+  };
+
+  const copyRange = (r: Int32Array, p: number, mask: number): void => {
+    const dst = r[p & mask];
+    const src = r[(p + 2) & mask];
+    // A chunk may have come with another worker's job, in a message not taken in yet.
+    if (chunks[dst] === undefined || chunks[src] === undefined) drain();
+    const srcOffset = r[(p + 3) & mask];
+    const bytes = r[(p + 4) & mask];
+    chunks[dst].set(chunks[src].subarray(srcOffset, srcOffset + bytes), r[(p + 1) & mask]);
+    Atomics.add(lane, LANE_PAGES, bytes >>> pageShift);
+  };
+
   /** Copy `words` range words of r from `from` (indices & mask); false if cancelled. */
   const copy = (r: Int32Array, mask: number, from: number, words: number): boolean => {
     for (let p = from; p < from + words; p += RANGE_WORDS) {
-      // Announce the copy before reading CANCEL, as the pool sets CANCEL before reading BUSY:
-      // one of the two sees the other, so no range starts after the pool has given up.
-      Atomics.store(lane, LANE_BUSY, 1);
-      if (Atomics.load(lane, LANE_CANCEL) !== 0) {
-        Atomics.store(lane, LANE_BUSY, 0);
-        Atomics.notify(lane, LANE_BUSY);
-        return false;
-      }
-      const srcOffset = r[(p + 3) & mask];
-      const bytes = r[(p + 4) & mask];
-      chunks[r[p & mask]].set(
-        chunks[r[(p + 2) & mask]].subarray(srcOffset, srcOffset + bytes),
-        r[(p + 1) & mask],
-      );
-      Atomics.add(lane, LANE_PAGES, bytes >>> pageShift);
-      Atomics.store(lane, LANE_BUSY, 0);
-      if (Atomics.load(lane, LANE_CANCEL) !== 0) Atomics.notify(lane, LANE_BUSY);
+      if (!enter()) return false;
+      copyRange(r, p, mask);
+      leave();
     }
+    return true;
+  };
+
+  /**
+   * Claim and copy the next range of share entry e; false when none is left or the worker is
+   * cancelled. The claim comes after enter(), so a claimed range is always copied (or its job
+   * failed) before the pool, which waits for BUSY or DONE, reuses anything.
+   */
+  const copyShared = (e: number): boolean => {
+    if (!enter()) return false;
+    const b = e * SHARE_WORDS;
+    const k = Atomics.add(share, b + SHARE_CLAIM, 1);
+    const n = Atomics.load(share, b + SHARE_NR);
+    if (k >= n) {
+      leave();
+      return false;
+    }
+    const slot = share[b + SHARE_SLOT];
+    const tag = share[b + SHARE_TAG];
+    const p = (e * SHARE_RANGES + k) * RANGE_WORDS;
+    try {
+      copyRange(shareRanges, p, -1);
+    } catch {
+      finish(slot, tag, JOB_FAILED);
+    }
+    if (Atomics.add(share, b + SHARE_DONE, 1) === n - 1) finish(slot, tag, JOB_DONE);
+    // The pool closes the entry, then waits for the ranges claimed before to be done.
+    if (Atomics.load(share, b + SHARE_CLAIM) >= SHARE_CLOSED) Atomics.notify(share, b + SHARE_DONE);
+    leave();
     return true;
   };
 
   /** Run the job at queue position `at`. */
   const run = (at: number): void => {
+    const e = queue[(at + JOB_SHARE) & q];
+    if (e >= 0) {
+      // Chunks first: they came with this job or before it.
+      if (queue[(at + JOB_MESSAGE) & q] !== 0) {
+        drain();
+        jobMessages.shift();
+      }
+      // Whoever copies the last range completes the job.
+      while (copyShared(e));
+      return;
+    }
     const fault = queue[(at + JOB_FAULT) & q];
     let ok: boolean;
     try {
@@ -163,12 +272,10 @@ export function copyWorkerMain(
       let from = at + JOB_HEADER_WORDS;
       let words = queue[(at + JOB_QUEUED_WORDS) & q];
       if (queue[(at + JOB_MESSAGE) & q] !== 0) {
-        const m = (receive(port) as { message: CopyWorkerMessage }).message;
-        for (let k = 0; k < m.chunkIds.length; k++) {
-          chunks[m.chunkIds[k]] = new Uint8Array(m.chunkBuffers[k]);
-        }
-        if (m.ranges !== null) {
-          r = m.ranges;
+        drain();
+        const ranges = jobMessages.shift();
+        if (ranges) {
+          r = ranges;
           mask = -1;
           from = 0;
           words = r.length;
@@ -179,8 +286,7 @@ export function copyWorkerMain(
       ok = copy(r, mask, from, words);
     } catch {
       // A bad job fails alone; the worker lives on.
-      Atomics.store(lane, LANE_BUSY, 0);
-      Atomics.notify(lane, LANE_BUSY);
+      leave();
       ok = false;
     }
     if (fault === FAULT_NONE) {
@@ -201,17 +307,30 @@ export function copyWorkerMain(
     process.exit(1);
   };
 
+  /** Help with shared jobs while this worker's queue stays empty; false if there was nothing. */
+  const help = (tail: number): boolean => {
+    let helped = false;
+    for (let e = 0; e < SHARE_ENTRIES; e++) {
+      const b = e * SHARE_WORDS;
+      if (Atomics.load(share, b + SHARE_CLAIM) >= Atomics.load(share, b + SHARE_NR)) continue;
+      while (Atomics.load(lane, LANE_HEAD) === tail && copyShared(e)) helped = true;
+      if (Atomics.load(lane, LANE_HEAD) !== tail) return true;
+    }
+    return helped;
+  };
+
   Atomics.store(lane, LANE_STATE, LANE_READY);
   Atomics.notify(lane, LANE_STATE);
   for (let tail = 0; ; ) {
-    const head = Atomics.load(lane, LANE_HEAD);
-    if (head === tail) {
-      Atomics.wait(lane, LANE_HEAD, head);
-      continue;
+    // Read the bell first: work published after this read rings it, and the wait returns.
+    const bell = Atomics.load(lane, LANE_BELL);
+    if (Atomics.load(lane, LANE_HEAD) !== tail) {
+      run(tail);
+      tail = next(tail);
+      Atomics.store(lane, LANE_TAIL, tail);
+    } else if (Atomics.load(lane, LANE_CANCEL) !== 0 || !help(tail)) {
+      Atomics.wait(lane, LANE_BELL, bell);
     }
-    run(tail);
-    tail = next(tail);
-    Atomics.store(lane, LANE_TAIL, tail);
   }
 }
 

@@ -182,6 +182,61 @@ describe("CopyWorkerPool", () => {
     expect(pool.stats.bytes).toBe(2 * SRC_PAGES * PAGE_SIZE);
   });
 
+  it("has an idle worker copy a job queued behind a hung one, replacements included, each range once", () => {
+    const { contents, pool } = setup();
+    // 8 MiB in blocks of 16 pages, sources in reverse so that no two pieces merge.
+    const reversed = Array.from({ length: SRC_PAGES / 16 }, (_, i) =>
+      range(SRC_PAGES + 16 * i, SRC_PAGES - 16 * (i + 1), 16),
+    );
+    const hung0 = pool.submit(0, [], "hang");
+    const shared0 = pool.submit(0, reversed);
+    // Only worker 1 can copy it: worker 0 never gets to it.
+    expect(pool.wait(shared0, 10_000)).toBe("done");
+    for (const r of reversed) expect(copied(contents, r)).toBe(true);
+    expect(pool.stats.bytes).toBe(SRC_PAGES * PAGE_SIZE);
+    expect(pool.wait(hung0, 100)).toBe("timeout");
+    // Worker 0's replacement, sent the chunks when it started, helps worker 1 in turn.
+    expect(pool.wait(pool.submit(0, []))).toBe("done");
+    const forward = range(SRC_PAGES, 0, SRC_PAGES);
+    const hung1 = pool.submit(1, [], "hang");
+    const shared1 = pool.submit(1, [forward]);
+    expect(pool.wait(shared1, 10_000)).toBe("done");
+    expect(copied(contents, forward)).toBe(true);
+    expect(pool.stats.bytes).toBe(2 * SRC_PAGES * PAGE_SIZE);
+    expect(pool.wait(hung1, 100)).toBe("timeout");
+  });
+
+  it("copies shared jobs on both workers at once, each range once", () => {
+    const { contents, pool } = setup();
+    const blocks = (first: number, n: number): CopyRange[] =>
+      Array.from({ length: n }, (_, i) =>
+        range(SRC_PAGES + 16 * (first + i), 16 * (n - 1 - i), 16),
+      );
+    const half = SRC_PAGES / 32;
+    for (let round = 0; round < 20; round++) {
+      const a = pool.submit(0, blocks(0, half));
+      const b = pool.submit(1, blocks(half, half));
+      expect(pool.wait(b)).toBe("done");
+      expect(pool.wait(a)).toBe("done");
+    }
+    for (const r of [...blocks(0, half), ...blocks(half, half)])
+      expect(copied(contents, r)).toBe(true);
+    expect(pool.stats.bytes).toBe(20 * SRC_PAGES * PAGE_SIZE);
+  });
+
+  it("never shares a job with a fault: a crash leaves the second half uncopied", () => {
+    const { contents, pool } = setup();
+    expect(pool.wait(pool.submit(1, []))).toBe("done");
+    const rs = Array.from({ length: SRC_PAGES / 16 }, (_, i) =>
+      range(SRC_PAGES + 16 * i, SRC_PAGES - 16 * (i + 1), 16),
+    );
+    expect(pool.wait(pool.submit(0, rs, "crash"))).toBe("failed");
+    const n = rs.length / 2;
+    for (const r of rs.slice(0, n)) expect(copied(contents, r)).toBe(true);
+    for (const r of rs.slice(n)) expect(untouched(contents, r)).toBe(true);
+    expect(pool.stats.bytes).toBe((SRC_PAGES / 2) * PAGE_SIZE);
+  });
+
   it("fails jobs still running at close and refuses new ones", async () => {
     const { pool } = setup(1);
     const hung = pool.submit(0, [range(SRC_PAGES, 0, 2)], "hang");

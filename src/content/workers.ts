@@ -10,7 +10,9 @@
  * memory itself is never copied between threads.
  *
  * Workers run from source text (see copy-worker.ts), identical under `node dist/...` and
- * Vitest. Jobs go through a shared queue per worker (see copyWorkerMain).
+ * Vitest. Jobs go through a shared queue per worker (see copyWorkerMain). A big job whose
+ * ranges can be copied in any order is shared: any worker with an empty queue helps copy it,
+ * so a worker slowed by the host does not hold up the transfer while the other one idles.
  */
 
 import { Worker } from "node:worker_threads";
@@ -56,6 +58,8 @@ const BOOT_TIMEOUT_MS = 10_000;
 /** A cancelled worker finishes at most the one range (<= 4 MiB) it is copying. */
 const CANCEL_GRACE_MS = 5_000;
 const CHUNK_PAGE_MASK = CHUNK_PAGES - 1;
+/** Smaller jobs are not shared: helping would cost more than it saves. */
+const SHARE_MIN_BYTES = 8 << 20;
 /**
  * Queue words kept back from range words, so that a job header always fits: one per job the
  * pool can have outstanding, and one more for a job waited for whose header the worker has not
@@ -98,10 +102,13 @@ class Lane {
   readonly worker: Worker;
   /** 1 for each chunk this worker has been sent. */
   readonly sent: Uint8Array;
+  /** Chunks the next message to this worker sends. */
+  newChunkIds: number[] = [];
+  newChunkBuffers: SharedArrayBuffer[] = [];
 
   constructor(
     readonly index: number,
-    status: SharedArrayBuffer,
+    shared: Pick<CopyWorkerInit, "status" | "share" | "shareRanges">,
     nrChunks: number,
   ) {
     this.sent = new Uint8Array(nrChunks);
@@ -110,8 +117,27 @@ class Lane {
       pageShift: PAGE_SHIFT,
       lane: this.ctl.buffer,
       queue: this.queue.buffer,
-      status,
+      ...shared,
     });
+  }
+
+  /** Post the chunks not sent yet (and, for the job queued next, its ranges). */
+  send(job: boolean, ranges: Int32Array | null): void {
+    const m: CopyWorkerMessage = {
+      chunkIds: this.newChunkIds,
+      chunkBuffers: this.newChunkBuffers,
+      job,
+      ranges,
+    };
+    this.worker.postMessage(m);
+    this.newChunkIds = [];
+    this.newChunkBuffers = [];
+  }
+
+  /** Wake the worker: it has a job, or one to help with. */
+  ring(): void {
+    Atomics.add(this.ctl, ABI.LANE_BELL, 1);
+    Atomics.notify(this.ctl, ABI.LANE_BELL);
   }
 
   /** Queue words free for a new job. */
@@ -135,6 +161,8 @@ class Job implements CopyJob {
     readonly lane: Lane,
     readonly slot: number,
     readonly tag: number,
+    /** Its share entry, or -1. */
+    readonly share: number,
   ) {}
 }
 
@@ -147,14 +175,24 @@ export class CopyWorkerPool {
   private readonly jobs: (Job | undefined)[] = new Array(MAX_COPY_JOBS).fill(undefined);
   private readonly freeSlots = new Int32Array(MAX_COPY_JOBS);
   private nrFree = MAX_COPY_JOBS;
+  private readonly share = new Int32Array(
+    new SharedArrayBuffer(ABI.SHARE_ENTRIES * ABI.SHARE_WORDS * 4),
+  );
+  private readonly shareRanges = new Int32Array(
+    new SharedArrayBuffer(ABI.SHARE_ENTRIES * ABI.SHARE_RANGES * ABI.RANGE_WORDS * 4),
+  );
+  private readonly freeShares = new Int32Array(ABI.SHARE_ENTRIES);
+  private nrFreeShares = ABI.SHARE_ENTRIES;
+  /** 1 for each chunk every worker has been sent. */
+  private readonly sentAll: Uint8Array;
+  /** Sort keys of the pieces of the job being built: pfn * SHARE_RANGES + piece index. */
+  private readonly dstKeys = new Float64Array(ABI.SHARE_RANGES);
+  private readonly srcKeys = new Float64Array(ABI.SHARE_RANGES);
   private nextTag = 1;
   private inFlight = 0;
   private busySince = 0;
   /** Range words of the job being built, reused across submits. */
   private scratch = new Int32Array(64 * ABI.RANGE_WORDS);
-  /** Chunks the job being built sends to its worker. */
-  private newChunkIds: number[] = [];
-  private newChunkBuffers: SharedArrayBuffer[] = [];
   private closed = false;
 
   /**
@@ -169,11 +207,13 @@ export class CopyWorkerPool {
       throw new Error(`CopyWorkerPool: size ${size} is not an integer in 1..${MAX_POOL_SIZE}`);
     }
     this.nrChunks = Math.ceil(contents.nrPfns / CHUNK_PAGES);
-    this.lanes = Array.from(
-      { length: size },
-      (_, w) => new Lane(w, this.status.buffer, this.nrChunks),
-    );
+    this.sentAll = new Uint8Array(this.nrChunks);
     for (let i = 0; i < MAX_COPY_JOBS; i++) this.freeSlots[i] = MAX_COPY_JOBS - 1 - i;
+    for (let e = 0; e < ABI.SHARE_ENTRIES; e++) {
+      this.freeShares[e] = ABI.SHARE_ENTRIES - 1 - e;
+      this.share[e * ABI.SHARE_WORDS + ABI.SHARE_CLAIM] = ABI.SHARE_CLOSED;
+    }
+    this.lanes = Array.from({ length: size }, (_, w) => this.startLane(w));
   }
 
   /**
@@ -186,7 +226,9 @@ export class CopyWorkerPool {
 
   /**
    * Queue a job on worker w: copy the ranges in order. Returns at once; the worker copies while
-   * the main thread goes on. Every job must be waited for, which frees its slot.
+   * the main thread goes on. Every job must be waited for, which frees its slot. A job of
+   * SHARE_MIN_BYTES or more without a fault, whose ranges neither overlap one another's
+   * destinations nor the sources, may be copied in part by other workers with nothing queued.
    */
   submit(w: number, ranges: readonly CopyRange[], fault?: CopyFault): CopyJob {
     if (this.closed) throw new Error("CopyWorkerPool: submit after close");
@@ -206,36 +248,46 @@ export class CopyWorkerPool {
       nrPages += r.nrPages;
     }
     const lane = this.readyLane(w);
-    const words = this.encode(lane, ranges);
+    const words = this.encode(ranges);
     const slot = this.freeSlots[--this.nrFree];
     const tag = this.nextTag;
     this.nextTag = tag === 0x3fffffff ? 1 : tag + 1;
     Atomics.store(this.status, slot, tag);
-    const job = new Job(this, w, nrPages * PAGE_SIZE, lane, slot, tag);
+    const share =
+      fault === undefined &&
+      this.size > 1 &&
+      this.nrFreeShares > 0 &&
+      nrPages * PAGE_SIZE >= SHARE_MIN_BYTES &&
+      words <= ABI.SHARE_RANGES * ABI.RANGE_WORDS &&
+      this.unordered(words)
+        ? this.freeShares[--this.nrFreeShares]
+        : -1;
+    const job = new Job(this, w, nrPages * PAGE_SIZE, lane, slot, tag, share);
     this.jobs[slot] = job;
     if (this.inFlight++ === 0) this.busySince = performance.now();
-    const queued = ABI.JOB_HEADER_WORDS + words + HEADER_RESERVE <= lane.room();
-    const message = this.newChunkIds.length > 0 || !queued;
-    if (message) {
-      const m: CopyWorkerMessage = {
-        chunkIds: this.newChunkIds,
-        chunkBuffers: this.newChunkBuffers,
-        ranges: queued ? null : this.scratch.slice(0, words),
-      };
-      lane.worker.postMessage(m);
-      this.newChunkIds = [];
-      this.newChunkBuffers = [];
+    const queued = share >= 0 || ABI.JOB_HEADER_WORDS + words + HEADER_RESERVE <= lane.room();
+    const message = lane.newChunkIds.length > 0 || !queued;
+    if (message) lane.send(true, queued ? null : this.scratch.slice(0, words));
+    // Every worker has every chunk before any can claim a range.
+    for (const other of this.lanes) {
+      if (other !== null && other !== lane && other.newChunkIds.length > 0) other.send(false, null);
     }
+    if (share >= 0) this.publish(share, slot, tag, words);
+    const queuedWords = share >= 0 || !queued ? 0 : words;
     lane.put(slot);
     lane.put(tag);
     lane.put(
       fault === undefined ? ABI.FAULT_NONE : fault === "crash" ? ABI.FAULT_CRASH : ABI.FAULT_HANG,
     );
     lane.put(message ? 1 : 0);
-    lane.put(queued ? words : 0);
-    if (queued) for (let i = 0; i < words; i++) lane.put(this.scratch[i]);
+    lane.put(queuedWords);
+    lane.put(share);
+    for (let i = 0; i < queuedWords; i++) lane.put(this.scratch[i]);
     Atomics.store(lane.ctl, ABI.LANE_HEAD, lane.head);
-    Atomics.notify(lane.ctl, ABI.LANE_HEAD);
+    lane.ring();
+    if (share >= 0) {
+      for (const other of this.lanes) if (other !== null && other !== lane) other.ring();
+    }
     // A worker that crashed before it could see this job will never run it.
     if (Atomics.load(lane.ctl, ABI.LANE_STATE) === ABI.LANE_DEAD) {
       Atomics.compareExchange(this.status, slot, tag, ABI.JOB_FAILED);
@@ -300,7 +352,7 @@ export class CopyWorkerPool {
       lane = this.lanes[w];
     }
     if (lane === null) {
-      lane = new Lane(w, this.status.buffer, this.nrChunks);
+      lane = this.startLane(w);
       this.lanes[w] = lane;
     }
     if (!waitAtLeast(lane.ctl, ABI.LANE_STATE, ABI.LANE_READY, BOOT_TIMEOUT_MS)) {
@@ -312,12 +364,75 @@ export class CopyWorkerPool {
   }
 
   /**
-   * Encode a job for lane into scratch and return its word count: ranges split at chunk
-   * boundaries, and pieces that continue the one before on both sides merged (so runs of small
-   * folios copy as one set). Chunks the worker has not been sent go to newChunk*.
+   * A worker (first or replacement), booting in the background. It is sent every chunk the
+   * others have at once: it may help with a job shared before it started.
    */
-  private encode(lane: Lane, ranges: readonly CopyRange[]): number {
-    const sent = lane.sent;
+  private startLane(w: number): Lane {
+    const shared = {
+      status: this.status.buffer,
+      share: this.share.buffer,
+      shareRanges: this.shareRanges.buffer,
+    };
+    const lane = new Lane(w, shared, this.nrChunks);
+    const sentAll = this.sentAll;
+    for (let c = 0; c < this.nrChunks; c++) {
+      if (sentAll[c] !== 0) {
+        lane.sent[c] = 1;
+        lane.newChunkIds.push(c);
+        lane.newChunkBuffers.push(this.contents.locate(c * CHUNK_PAGES).buffer);
+      }
+    }
+    if (lane.newChunkIds.length > 0) lane.send(false, null);
+    return lane;
+  }
+
+  /** Queue chunk c (at pfn) for every live worker that has not been sent it. */
+  private sendChunk(c: number, pfn: number): void {
+    this.sentAll[c] = 1;
+    const buffer = this.contents.locate(pfn).buffer;
+    for (const lane of this.lanes) {
+      if (lane !== null && lane.sent[c] === 0) {
+        lane.sent[c] = 1;
+        lane.newChunkIds.push(c);
+        lane.newChunkBuffers.push(buffer);
+      }
+    }
+  }
+
+  /**
+   * Open share entry e for the job whose range words are in scratch: ranges first, the claim
+   * counter last, since a worker reads the entry only once its claim succeeds.
+   */
+  private publish(e: number, slot: number, tag: number, words: number): void {
+    const b = e * ABI.SHARE_WORDS;
+    this.shareRanges.set(this.scratch.subarray(0, words), e * ABI.SHARE_RANGES * ABI.RANGE_WORDS);
+    const share = this.share;
+    share[b + ABI.SHARE_NR] = words / ABI.RANGE_WORDS;
+    share[b + ABI.SHARE_SLOT] = slot;
+    share[b + ABI.SHARE_TAG] = tag;
+    Atomics.store(share, b + ABI.SHARE_DONE, 0);
+    Atomics.store(share, b + ABI.SHARE_CLAIM, 0);
+  }
+
+  /**
+   * Close share entry e, its job ended: no range can be claimed any more, and those claimed
+   * are done (a failed job's helpers may still be copying) before the entry is reused.
+   */
+  private retire(e: number): void {
+    const b = e * ABI.SHARE_WORDS;
+    const claimed = Atomics.exchange(this.share, b + ABI.SHARE_CLAIM, ABI.SHARE_CLOSED);
+    const n = Math.min(claimed, this.share[b + ABI.SHARE_NR]);
+    waitAtLeast(this.share, b + ABI.SHARE_DONE, n, CANCEL_GRACE_MS);
+    this.freeShares[this.nrFreeShares++] = e;
+  }
+
+  /**
+   * Encode a job into scratch and return its word count: ranges split at chunk boundaries, and
+   * pieces that continue the one before on both sides merged (so runs of small folios copy as
+   * one set). Chunks some worker has not been sent are queued for it.
+   */
+  private encode(ranges: readonly CopyRange[]): number {
+    const sentAll = this.sentAll;
     let r = this.scratch;
     let words = 0;
     for (const range of ranges) {
@@ -334,16 +449,8 @@ export class CopyWorkerPool {
         const srcChunk = src >>> CHUNK_PAGE_ORDER;
         const dstOffset = (dst & CHUNK_PAGE_MASK) << PAGE_SHIFT;
         const srcOffset = (src & CHUNK_PAGE_MASK) << PAGE_SHIFT;
-        if (sent[dstChunk] === 0) {
-          sent[dstChunk] = 1;
-          this.newChunkIds.push(dstChunk);
-          this.newChunkBuffers.push(this.contents.locate(dst).buffer);
-        }
-        if (sent[srcChunk] === 0) {
-          sent[srcChunk] = 1;
-          this.newChunkIds.push(srcChunk);
-          this.newChunkBuffers.push(this.contents.locate(src).buffer);
-        }
+        if (sentAll[dstChunk] === 0) this.sendChunk(dstChunk, dst);
+        if (sentAll[srcChunk] === 0) this.sendChunk(srcChunk, src);
         if (
           words > 0 &&
           r[words - 5] === dstChunk &&
@@ -373,10 +480,40 @@ export class CopyWorkerPool {
     return words;
   }
 
+  /**
+   * Whether the job's pieces in scratch (at most SHARE_RANGES) give the same bytes in any
+   * order: no destination overlaps another piece's destination or any source.
+   */
+  private unordered(words: number): boolean {
+    const r = this.scratch;
+    const dstKeys = this.dstKeys;
+    const srcKeys = this.srcKeys;
+    const n = words / ABI.RANGE_WORDS;
+    for (let i = 0; i < n; i++) {
+      const p = i * ABI.RANGE_WORDS;
+      dstKeys[i] = (r[p] * CHUNK_PAGES + (r[p + 1] >>> PAGE_SHIFT)) * ABI.SHARE_RANGES + i;
+      srcKeys[i] = (r[p + 2] * CHUNK_PAGES + (r[p + 3] >>> PAGE_SHIFT)) * ABI.SHARE_RANGES + i;
+    }
+    const dst = dstKeys.subarray(0, n).sort();
+    const src = srcKeys.subarray(0, n).sort();
+    const pfn = (key: number): number => Math.floor(key / ABI.SHARE_RANGES);
+    const end = (key: number): number =>
+      pfn(key) + (r[(key % ABI.SHARE_RANGES) * ABI.RANGE_WORDS + 4] >>> PAGE_SHIFT);
+    for (let i = 1; i < n; i++) if (pfn(dst[i]) < end(dst[i - 1])) return false;
+    // Sources ascend, so a destination that ends before one source ends before all the rest.
+    let j = 0;
+    for (let i = 0; i < n; i++) {
+      while (j < n && end(dst[j]) <= pfn(src[i])) j++;
+      if (j < n && pfn(dst[j]) < end(src[i])) return false;
+    }
+    return true;
+  }
+
   /** Record a job's end: free its slot, collect copied bytes, close a busy interval. */
   private observe(job: Job, s: number): CopyWaitResult {
     const result = s === ABI.JOB_DONE ? "done" : s === ABI.JOB_FAILED ? "failed" : "timeout";
     job.result = result;
+    if (job.share >= 0) this.retire(job.share);
     this.jobs[job.slot] = undefined;
     this.freeSlots[this.nrFree++] = job.slot;
     for (const lane of this.lanes) if (lane !== null) this.collect(lane);
@@ -392,7 +529,7 @@ export class CopyWorkerPool {
   private replace(lane: Lane): void {
     if (this.lanes[lane.index] !== lane) return;
     void this.stop(lane);
-    this.lanes[lane.index] = new Lane(lane.index, this.status.buffer, this.nrChunks);
+    this.lanes[lane.index] = this.startLane(lane.index);
   }
 
   /**
