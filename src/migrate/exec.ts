@@ -43,8 +43,6 @@ export class Exec {
   /** TLB shootdown IPIs sent, and TLB flushes done (local or remote). */
   ipis = 0;
   tlbFlushes = 0;
-  /** When the first folio was mapped again at its destination (absolute ns), or -1. */
-  firstRemapAt = -1;
   /**
    * When each folio was mapped again (absolute ns), in the order of the remaps, or null when
    * not wanted. The first `nrRemaps` entries are set; a full array is replaced by one twice
@@ -92,7 +90,6 @@ export class Exec {
   /** `folio` (the source) became accessible again, at its destination, at the current time. */
   noteRemap(folio: Folio): void {
     const t = this.now();
-    if (this.firstRemapAt < 0) this.firstRemapAt = t;
     let times = this.remapTimes;
     if (times !== null) {
       if (this.nrRemaps === times.length) {

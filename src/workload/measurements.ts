@@ -64,6 +64,21 @@ export interface RunMeasurements {
   vmstat: Record<string, number>;
 }
 
+/** The benchmark's long-standing summary of a call (means over the timed calls). */
+export interface CallSummary {
+  /** Share of the call's CPU time spent copying data. */
+  copyFraction: number;
+  /** From the start of the call until the first folio is mapped again. */
+  firstFolioLatencyUs: number;
+  /** CPU time of the call, all CPUs. */
+  cpuTimeUs: number;
+  tlbFlushIpis: number;
+  /** TLB flushes of the call (per-PTE flushes and batched flushes). */
+  tlbFlushes: number;
+  /** CPU time by phase, all CPUs (the `cpuUs` of `phases`). */
+  phasesUs: Record<string, number>;
+}
+
 /** Everything recorded of one call (the last timed run), for traces and timelines. */
 export interface Recording {
   /** Virtual time at which the call started, ns; every time below is absolute. */
@@ -107,8 +122,12 @@ export class MeasurementSums {
   private callNs = 0;
   private readonly wallNs = new Float64Array(PHASES.length);
   private readonly cpuNs = new Float64Array(PHASES.length);
+  /** All CPU time, summed per call as the task's then the copy threads'. */
+  private cpuTotalNs = 0;
   private syscallNs = 0;
   private copyThreadsNs = 0;
+  private ipis = 0;
+  private tlbFlushes = 0;
   private irqNs = 0;
   /** ns by CPU number. */
   private readonly byCpu: number[] = [];
@@ -164,6 +183,9 @@ export class MeasurementSums {
     const threadsNs = (this.cpuTime?.totalNs ?? 0) - b.kworkerTotalNs;
     const taskNs = exec.cpuTimeNs();
     this.addCpu(exec.task.cpu, taskNs);
+    this.cpuTotalNs += taskNs + threadsNs;
+    this.ipis += exec.ipis;
+    this.tlbFlushes += exec.tlbFlushes;
     this.syscallNs += taskNs - exec.irqNs;
     this.irqNs += exec.irqNs;
     this.copyThreadsNs += threadsNs;
@@ -200,10 +222,37 @@ export class MeasurementSums {
     this.byCpu[cpu] += ns;
   }
 
+  private callsMeasured(): number {
+    if (this.calls === 0) throw new Error("MeasurementSums: no call measured");
+    return this.calls;
+  }
+
+  /** Mean of latency i (first, median, p99, last) over the calls that remapped a folio, µs. */
+  private latencyUs(i: number): number {
+    return this.latencyCalls > 0 ? this.latencyNs[i] / this.latencyCalls / 1000 : 0;
+  }
+
+  /** The benchmark's summary: means over the calls measured, in µs where a time. */
+  summary(): CallSummary {
+    const n = this.callsMeasured();
+    const us = (ns: number) => ns / n / 1000;
+    const phasesUs: Record<string, number> = {};
+    PHASES.forEach((name, p) => {
+      phasesUs[name] = us(this.cpuNs[p]);
+    });
+    return {
+      copyFraction: this.cpuNs[PH_COPY] / this.cpuTotalNs,
+      firstFolioLatencyUs: this.latencyUs(0),
+      cpuTimeUs: us(this.cpuTotalNs),
+      tlbFlushIpis: this.ipis / n,
+      tlbFlushes: this.tlbFlushes / n,
+      phasesUs,
+    };
+  }
+
   /** The means over the calls measured, in µs where a time. */
   means(): RunMeasurements {
-    const n = this.calls;
-    if (n === 0) throw new Error("MeasurementSums.means: no call measured");
+    const n = this.callsMeasured();
     const us = (ns: number) => ns / n / 1000;
     const phases = {} as Record<PhaseName, PhaseTimes>;
     PHASES.forEach((name, p) => {
@@ -213,8 +262,6 @@ export class MeasurementSums {
     this.byCpu.forEach((ns, cpu) => {
       if (ns > 0) cpuByCpu[String(cpu)] = us(ns);
     });
-    const lat = (i: number) =>
-      this.latencyCalls > 0 ? this.latencyNs[i] / this.latencyCalls / 1000 : 0;
     const vmstat: Record<string, number> = {};
     for (const name of Object.keys(this.vmstat)) {
       if (this.vmstat[name] !== 0) vmstat[name] = this.vmstat[name] / n;
@@ -230,7 +277,12 @@ export class MeasurementSums {
       cpuByCpu,
       dmaDescriptors: this.descriptors / n,
       dmaInterrupts: this.interrupts / n,
-      folioLatencyUs: { first: lat(0), median: lat(1), p99: lat(2), last: lat(3) },
+      folioLatencyUs: {
+        first: this.latencyUs(0),
+        median: this.latencyUs(1),
+        p99: this.latencyUs(2),
+        last: this.latencyUs(3),
+      },
       vmstat,
     };
   }

@@ -14,7 +14,7 @@ import { MIGRATE_OFFLOAD_REASONS_ALLOWED } from "../copy/reason-mask.js";
 import { RunFailure, UsageError } from "../errors.js";
 import type { LoadedProfile } from "../machine/profile.js";
 import { isFolioSize } from "../machine/units.js";
-import { Exec, PH_COPY, PHASES } from "../migrate/exec.js";
+import { Exec } from "../migrate/exec.js";
 import { Kernel } from "../migrate/kernel.js";
 import { MPOL_MF_MOVE } from "../migrate/modes.js";
 import { sysMovePages } from "../migrate/move-pages.js";
@@ -24,6 +24,7 @@ import type { Task } from "../mm/task.js";
 import type { MmStruct } from "../mm/vm.js";
 import {
   CallRecorder,
+  type CallSummary,
   MeasurementSums,
   type Recording,
   type RunMeasurements,
@@ -62,7 +63,7 @@ export interface MeanSd {
   sd: number;
 }
 
-export interface MovePagesBenchResult extends RunMeasurements {
+export interface MovePagesBenchResult extends CallSummary, RunMeasurements {
   migrator: string;
   workers: number;
   folioSizeBytes: number;
@@ -70,16 +71,6 @@ export interface MovePagesBenchResult extends RunMeasurements {
   batchPages: number;
   runs: number;
   throughputGBps: MeanSd;
-  /** Share of the call's CPU time spent copying data. */
-  copyFraction: number;
-  /** From the start of the call until the first folio is mapped again (mean over runs). */
-  firstFolioLatencyUs: number;
-  /** CPU time of the call (mean over runs), all CPUs. */
-  cpuTimeUs: number;
-  tlbFlushIpis: number;
-  /** TLB flushes of the call (per-PTE flushes and batched flushes), mean over runs. */
-  tlbFlushes: number;
-  phasesUs: Record<string, number>;
   /** With --inject: folios the calls left behind (all runs), and how often each fault fired. */
   foliosNotMigrated?: number;
   faultsFired?: Record<string, number>;
@@ -143,11 +134,6 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
     const status = new Int32Array(o.folioCount);
 
     const throughputs: number[] = [];
-    const phaseSums = new Float64Array(PHASES.length);
-    let firstLatency = 0;
-    let cpuTime = 0;
-    let ipis = 0;
-    let tlbFlushes = 0;
     let pagesVerified = 0;
     let notMigrated = 0;
     // Host copying of the timed calls only: the untimed way back may take another path (a
@@ -201,30 +187,16 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
       const leftAfter = rc !== 0 ? foliosNotOn(task, region, target) : 0;
       notMigrated += leftAfter;
       if (o.verify) pagesVerified += verifyRegion(k, task, region, rc === 0 ? target : null);
-      return { exec, start, moved: leftBefore - leftAfter };
+      return { start, moved: leftBefore - leftAfter };
     };
     for (let r = 0; r < o.runs; r++) {
       // Every timed run moves from -> to, as the published runs do; the way back is not timed.
       if (r > 0) move(from, false);
-      const workerNs0 = migrator?.cpuTime?.totalNs ?? 0;
-      const { exec, start, moved } = move(to, true, r === o.runs - 1 ? recorder : null);
-      const workerNs = (migrator?.cpuTime?.totalNs ?? 0) - workerNs0;
+      const { start, moved } = move(to, true, r === o.runs - 1 ? recorder : null);
       // The bytes this call migrated: with injected faults, some folios may stay behind.
       throughputs.push((moved * o.folioSizeBytes) / (k.sim.now - start));
-      accumulate(phaseSums, exec);
-      // Copy threads' CPU time is copy time, on their own CPUs.
-      phaseSums[PH_COPY] += workerNs;
-      firstLatency += exec.firstRemapAt - start;
-      cpuTime += exec.cpuTimeNs() + workerNs;
-      ipis += exec.ipis;
-      tlbFlushes += exec.tlbFlushes;
     }
     const n = o.runs;
-    const phasesUs: Record<string, number> = {};
-    PHASES.forEach((p, i) => {
-      phasesUs[p] = phaseSums[i] / n / 1000;
-    });
-    const copyNs = phaseSums[PH_COPY];
     const result: MovePagesBenchResult = {
       migrator: o.migrator,
       workers: workerKind(o.migrator) === null ? 1 : workers,
@@ -233,12 +205,7 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
       batchPages: k.nrMaxBatchedMigration,
       runs: n,
       throughputGBps: meanSd(throughputs),
-      copyFraction: copyNs / cpuTime,
-      firstFolioLatencyUs: firstLatency / n / 1000,
-      cpuTimeUs: cpuTime / n / 1000,
-      tlbFlushIpis: ipis / n,
-      tlbFlushes: tlbFlushes / n,
-      phasesUs,
+      ...sums.summary(),
       ...sums.means(),
     };
     if (k.faults.enabled) {
@@ -263,8 +230,4 @@ function foliosNotOn(task: Task, region: Region, nid: number): number {
     if (l?.kind !== "present" || l.folio.nid !== nid) n++;
   }
   return n;
-}
-
-function accumulate(sums: Float64Array, exec: Exec): void {
-  for (let i = 0; i < sums.length; i++) sums[i] += exec.phaseNs[i];
 }
