@@ -12,6 +12,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { noteHostMemory } from "../content/release.js";
 import { twoWorkerSetBaselineGBps } from "../content/workers.js";
 import { loadProfile } from "../machine/profile.js";
 import { Kernel } from "../migrate/kernel.js";
@@ -60,6 +61,7 @@ function median(xs: readonly number[]): number {
 
 /** TypedArray.set of `bytes` in chunks of `chunk` between two SharedArrayBuffers. */
 function plainSetGBps(bytes: number, chunk: number): number {
+  noteHostMemory(2 * bytes);
   const src = new Uint8Array(new SharedArrayBuffer(bytes));
   const dst = new Uint8Array(new SharedArrayBuffer(bytes));
   for (let i = 0; i < bytes; i += 4096) src[i] = i & 0xff;

@@ -26,6 +26,7 @@ import {
   type SetBaselineInit,
   setBaselineWorkerMain,
 } from "./copy-worker.js";
+import { noteHostMemory } from "./release.js";
 
 export interface CopyRange {
   dstPfn: number;
@@ -565,6 +566,7 @@ export function twoWorkerSetBaselineGBps(bytes: number, chunkBytes: number): num
   ) {
     throw new Error(`twoWorkerSetBaselineGBps: bad sizes ${bytes} / ${chunkBytes}`);
   }
+  noteHostMemory(2 * bytes);
   const src = new SharedArrayBuffer(bytes);
   const dst = new SharedArrayBuffer(bytes);
   const s8 = new Uint8Array(src);
