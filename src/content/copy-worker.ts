@@ -29,7 +29,9 @@ export const ABI = {
   LANE_TAIL: 6,
   /** Bumped by the pool when this worker may have work (its own or to help); it sleeps on it. */
   LANE_BELL: 7,
-  LANE_WORDS: 8,
+  /** Port messages the worker has taken in; the pool waits on it to know chunks arrived. */
+  LANE_RECEIVED: 8,
+  LANE_WORDS: 9,
   LANE_READY: 1,
   /** Crashed: no job queued on this worker will run. */
   LANE_DEAD: 2,
@@ -127,6 +129,7 @@ export function copyWorkerMain(
     LANE_HEAD,
     LANE_TAIL,
     LANE_BELL,
+    LANE_RECEIVED,
     LANE_READY,
     LANE_DEAD,
     POS_MASK,
@@ -172,6 +175,8 @@ export function copyWorkerMain(
         chunks[m.chunkIds[k]] = new Uint8Array(m.chunkBuffers[k]);
       }
       if (m.job) jobMessages.push(m.ranges);
+      Atomics.add(lane, LANE_RECEIVED, 1);
+      Atomics.notify(lane, LANE_RECEIVED);
     }
   };
 
@@ -328,8 +333,10 @@ export function copyWorkerMain(
       run(tail);
       tail = next(tail);
       Atomics.store(lane, LANE_TAIL, tail);
-    } else if (Atomics.load(lane, LANE_CANCEL) !== 0 || !help(tail)) {
-      Atomics.wait(lane, LANE_BELL, bell);
+    } else {
+      // Chunks sent ahead of any job (CopyWorkerPool.adopt) are taken in while idle.
+      drain();
+      if (Atomics.load(lane, LANE_CANCEL) !== 0 || !help(tail)) Atomics.wait(lane, LANE_BELL, bell);
     }
   }
 }

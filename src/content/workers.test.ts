@@ -237,6 +237,25 @@ describe("CopyWorkerPool", () => {
     expect(pool.stats.bytes).toBe((SRC_PAGES / 2) * PAGE_SIZE);
   });
 
+  it("adopts memory ahead of jobs: allocates its chunks, passes over a worker with a hung job, and jobs on it copy", () => {
+    const { contents, pool } = setup();
+    expect(contents.chunksAllocated()).toBe(2);
+    const hung = pool.submit(1, [], "hang");
+    const t0 = performance.now();
+    pool.adopt([
+      { pfn: SRC_PAGES + 5, nrPages: CHUNK_PAGES },
+      { pfn: 0, nrPages: 0 },
+    ]);
+    // Far below the boot timeout it would wait for a worker that never takes the chunks in.
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(contents.chunksAllocated()).toBe(4);
+    const r = range(SRC_PAGES + 5, 3, CHUNK_PAGES);
+    expect(pool.wait(pool.submit(0, [r]))).toBe("done");
+    expect(copied(contents, r)).toBe(true);
+    expect(pool.wait(hung, 100)).toBe("timeout");
+    expect(() => pool.adopt([{ pfn: NR_PFNS - 1, nrPages: 2 }])).toThrow(/adopt 2 pages/);
+  });
+
   it("fails jobs still running at close and refuses new ones", async () => {
     const { pool } = setup(1);
     const hung = pool.submit(0, [range(SRC_PAGES, 0, 2)], "hang");

@@ -106,6 +106,8 @@ class Lane {
   /** Chunks the next message to this worker sends. */
   newChunkIds: number[] = [];
   newChunkBuffers: SharedArrayBuffer[] = [];
+  /** Port messages posted to this worker. */
+  posted = 0;
 
   constructor(
     readonly index: number,
@@ -131,6 +133,7 @@ class Lane {
       ranges,
     };
     this.worker.postMessage(m);
+    this.posted++;
     this.newChunkIds = [];
     this.newChunkBuffers = [];
   }
@@ -294,6 +297,38 @@ export class CopyWorkerPool {
       Atomics.compareExchange(this.status, slot, tag, ABI.JOB_FAILED);
     }
     return job;
+  }
+
+  /**
+   * Hand every worker the memory of these page ranges before jobs on it are timed: chunks not
+   * touched yet are allocated, every idle worker is sent those it lacks and is waited for
+   * until it has taken them in. Taking in hundreds of chunk buffers costs a worker several
+   * milliseconds, which otherwise fell inside the first job timed on fresh memory. A worker
+   * with a job queued (a hung one among them) takes them in before its next job instead.
+   */
+  adopt(ranges: readonly { pfn: number; nrPages: number }[]): void {
+    if (this.closed) throw new Error("CopyWorkerPool: adopt after close");
+    const sentAll = this.sentAll;
+    for (const r of ranges) {
+      this.contents.checkRange(r.pfn, r.nrPages, "adopt");
+      if (r.nrPages === 0) continue;
+      const last = (r.pfn + r.nrPages - 1) >>> CHUNK_PAGE_ORDER;
+      for (let c = r.pfn >>> CHUNK_PAGE_ORDER; c <= last; c++) {
+        if (sentAll[c] === 0) this.sendChunk(c, c * CHUNK_PAGES);
+      }
+    }
+    const waiting: Lane[] = [];
+    for (const lane of this.lanes) {
+      if (lane === null || lane.newChunkIds.length === 0) continue;
+      lane.send(false, null);
+      if (Atomics.load(lane.ctl, ABI.LANE_TAIL) !== lane.head) continue;
+      lane.ring();
+      waiting.push(lane);
+    }
+    for (const lane of waiting) {
+      if (Atomics.load(lane.ctl, ABI.LANE_STATE) === ABI.LANE_DEAD) continue;
+      waitAtLeast(lane.ctl, ABI.LANE_RECEIVED, lane.posted, BOOT_TIMEOUT_MS);
+    }
   }
 
   /**

@@ -7,7 +7,6 @@
  * the same faults) or hangs is a failed transfer: the driver falls back as it would on a DMA
  * error, and the destination's partial bytes are never marked as copied.
  */
-import { CHUNK_PAGES } from "../content/contents.js";
 import type { CopyJob, CopyRange } from "../content/workers.js";
 import type { Kernel } from "../migrate/kernel.js";
 import type { Folio } from "../mm/folio.js";
@@ -16,17 +15,14 @@ import type { Folio } from "../mm/folio.js";
 const HOST_TIMEOUT_MS = 30_000;
 
 /**
- * Allocate the host memory behind the folios before an engine starts copying them: memory
- * the model touches for the first time is allocated (and prefaulted) on the main thread, and
- * that must not land inside the time the workers are timed copying.
+ * Allocate the host memory behind the folios and hand it to every copy worker before an engine
+ * starts copying them: memory touched for the first time is allocated (and prefaulted) on the
+ * main thread, and the workers take in its buffers, neither of which may land inside the time
+ * the workers are timed copying.
  */
 export function touchHostMemory(k: Kernel, folios: readonly Folio[]): void {
-  const contents = k.phys.contents;
-  if (contents === null || k.copyPool === null) return;
-  for (const f of folios) {
-    for (let pfn = f.pfn; pfn < f.pfn + f.nrPages; pfn += CHUNK_PAGES) contents.locate(pfn);
-    contents.locate(f.pfn + f.nrPages - 1);
-  }
+  if (k.phys.contents === null) return;
+  k.copyPool?.adopt(folios);
 }
 
 /** A transfer's real copy in flight: on a worker (job), or deferred to the main thread. */
