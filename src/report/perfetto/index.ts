@@ -15,18 +15,12 @@ import type { Recording } from "../../workload/measurements.js";
 import type { MovePagesBenchResult } from "../../workload/move-pages-bench.js";
 import type { Reporter, ReportInput } from "../reporter.js";
 import { type CounterPoint, foliosInFlight, remapThroughput } from "./counters.js";
-import { traceType } from "./schema.js";
+import { enumValue, traceType } from "./schema.js";
 import { sliceEdges } from "./slices.js";
 
 /** Buckets of the GB/s counter over one call. */
 export const THROUGHPUT_BUCKETS = 100;
 
-// Values of the enums of perfetto_trace.proto.
-const TYPE_SLICE_BEGIN = 1;
-const TYPE_SLICE_END = 2;
-const TYPE_COUNTER = 4;
-const UNIT_COUNT = 2;
-const SEQ_INCREMENTAL_STATE_CLEARED = 1;
 /** Every packet is written on one sequence, as one trace writer would. */
 const SEQUENCE_ID = 1;
 
@@ -49,6 +43,14 @@ export function processName(r: MovePagesBenchResult): string {
 }
 
 function renderPerfetto(input: ReportInput): Uint8Array {
+  const TYPE_SLICE_BEGIN = enumValue("TrackEvent.Type", "TYPE_SLICE_BEGIN");
+  const TYPE_SLICE_END = enumValue("TrackEvent.Type", "TYPE_SLICE_END");
+  const TYPE_COUNTER = enumValue("TrackEvent.Type", "TYPE_COUNTER");
+  const UNIT_COUNT = enumValue("CounterDescriptor.Unit", "UNIT_COUNT");
+  const SEQ_INCREMENTAL_STATE_CLEARED = enumValue(
+    "TracePacket.SequenceFlags",
+    "SEQ_INCREMENTAL_STATE_CLEARED",
+  );
   // Track descriptors first, then the events in time order.
   const packets: Packet[] = [];
   const events: TimedEvent[] = [];

@@ -8,14 +8,24 @@ import { join } from "node:path";
 import protobuf from "protobufjs";
 import { packageRoot } from "../../machine/package-root.js";
 
-let trace: protobuf.Type | undefined;
+let root: protobuf.Root | undefined;
+
+function schema(): protobuf.Root {
+  root ??= protobuf.parse(
+    readFileSync(join(packageRoot(), "proto", "perfetto_trace.proto"), "utf8"),
+    { keepCase: true },
+  ).root;
+  return root;
+}
 
 /** The perfetto.protos.Trace message type; field names as in the .proto (keepCase). */
 export function traceType(): protobuf.Type {
-  trace ??= protobuf
-    .parse(readFileSync(join(packageRoot(), "proto", "perfetto_trace.proto"), "utf8"), {
-      keepCase: true,
-    })
-    .root.lookupType("perfetto.protos.Trace");
-  return trace;
+  return schema().lookupType("perfetto.protos.Trace");
+}
+
+/** The value of `name` in enum `enumPath` (under perfetto.protos) of the schema. */
+export function enumValue(enumPath: string, name: string): number {
+  const value = schema().lookupEnum(`perfetto.protos.${enumPath}`).values[name];
+  if (value === undefined) throw new Error(`perfetto_trace.proto: no ${name} in ${enumPath}`);
+  return value;
 }
