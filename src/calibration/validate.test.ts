@@ -127,4 +127,13 @@ describe("validate's profiles", () => {
       new UsageError("--cxl-profile small-2node: T6 needs two sockets and a cxl node"),
     );
   });
+
+  it("refuses a profile that does not exist even when no table chosen uses it", async () => {
+    await expect(validate({ quick: true, tables: ["T1"], cxlProfile: "nope" })).rejects.toThrow(
+      /profile 'nope': no such profile/,
+    );
+    await expect(validate({ quick: true, tables: ["T6"], profile: "nope" })).rejects.toThrow(
+      /profile 'nope': no such profile/,
+    );
+  });
 });

@@ -104,13 +104,17 @@ export async function validate(o: ValidateOptions = {}): Promise<ValidationRepor
   const quick = o.quick ?? false;
   const profile = o.profile ?? PUBLISHED_PROFILE;
   const cxlProfile = o.cxlProfile ?? CXL_PROFILE;
+  // Both profiles are loaded even when the tables chosen use only one: a flag's value that
+  // names no profile, or a broken one, is bad input whatever else was asked.
+  const zen3 = loadProfile(profile);
+  const cxl = loadProfile(cxlProfile);
   const ctx: Ctx = {
-    zen3: ids.some((id) => id !== "T6") ? loadProfile(profile) : null,
-    cxl: ids.includes("T6") ? loadProfile(cxlProfile) : null,
+    zen3: ids.some((id) => id !== "T6") ? zen3 : null,
+    cxl: ids.includes("T6") ? cxl : null,
     region: quick ? QUICK_REGION_BYTES : FULL_REGION_BYTES,
     runs: new Runs(),
   };
-  // A profile that cannot run a table is bad input: say so before any table runs.
+  // A profile that cannot run a table chosen is bad input: say so before any table runs.
   if (ctx.zen3 !== null && (ids.includes("T5") || ids.includes("claims"))) {
     t5Nodes(ctx.zen3, `--profile ${profile}`);
   }

@@ -62,6 +62,7 @@ describe("pagemig tune", () => {
     [["--latency-budget", "5"], /^pagemig: --latency-budget: invalid duration '5'/],
     [["--cpu-budget", "lots"], /^pagemig: --cpu-budget: invalid CPU budget 'lots'/],
     [["--workers", "0"], /^pagemig: --workers: expected a positive integer/],
+    [["--workers", "65"], /^pagemig: --workers: at most 64 threads, got 65$/m],
     [
       ["--workload", "/nonexistent/w.yaml"],
       /^pagemig: --workload \/nonexistent\/w\.yaml: no such file/,

@@ -3,9 +3,11 @@
  * and reason mask for a workload on a profile, prints the Pareto front of throughput, CPU time
  * and first-folio latency, and recommends a setting within the budgets with its settings.
  */
+
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { formatReasonMask } from "../../copy/reason-mask.js";
+import { UsageError } from "../../errors.js";
 import { formatSize, parsePositiveInt, signedPercent } from "../../machine/units.js";
 import { MIGRATE_REASON_NAMES } from "../../migrate/modes.js";
 import type { Candidate } from "../../tune/budgets.js";
@@ -161,6 +163,20 @@ function tuneJson(r: TuneResult): string {
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
+/**
+ * Each worker thread loads the whole model (tens of MB), and the search has at most a few
+ * hundred simulations, so more threads than this only cost memory.
+ */
+const MAX_TUNE_WORKERS = 64;
+
+function parseWorkers(text: string): number {
+  const n = parsePositiveInt(text, "--workers");
+  if (n > MAX_TUNE_WORKERS) {
+    throw new UsageError(`--workers: at most ${MAX_TUNE_WORKERS} threads, got ${n}`);
+  }
+  return n;
+}
+
 export function register(program: Command): void {
   program
     .command("tune")
@@ -184,15 +200,16 @@ export function register(program: Command): void {
       "--cpu-budget <cpu>",
       "CPU time per GiB moved (e.g. 300ms/G) or average CPUs busy (e.g. 2cores)",
     )
-    .option("--workers <n>", "simulation worker threads (default: one per available core)")
+    .option(
+      "--workers <n>",
+      `simulation worker threads, at most ${MAX_TUNE_WORKERS} (default: one per available core)`,
+    )
     .option("--json", "print JSON")
     .option("--no-progress", "no progress bar (it is drawn only when stderr is a terminal)")
     .action(async (flags: TuneFlags, cmd: Command) => {
       const workload = workloadFromFlags(flags);
       const threads =
-        flags.workers === undefined
-          ? availableParallelism()
-          : parsePositiveInt(flags.workers, "--workers");
+        flags.workers === undefined ? availableParallelism() : parseWorkers(flags.workers);
       const bar = flags.progress ? progressBar(process.stderr, "simulating") : null;
       let result: TuneResult;
       try {
