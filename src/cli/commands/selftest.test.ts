@@ -52,6 +52,19 @@ describe("pagemig selftest", () => {
     [["--seed", "-1"], "pagemig: --seed: expected a non-negative integer, got '-1'\n"],
     [["--seed", "4294967296"], "pagemig: --seed: at most 2147483647, got '4294967296'\n"],
     [["--path", "1:x"], "pagemig: --path: expected numbers separated by ':', got '1:x'\n"],
+    // Replaying would first generate that many cases: it hung.
+    [
+      ["--cases", "5", "--path", "99999999999999999999"],
+      "pagemig: --path 99999999999999999999: not a path of this run (its first number is a case index below --cases 5)\n",
+    ],
+    [
+      ["--cases", "5", "--path", "5"],
+      "pagemig: --path 5: not a path of this run (its first number is a case index below --cases 5)\n",
+    ],
+    [
+      ["--cases", "2", "--path", `0${":0".repeat(40)}`],
+      `pagemig: --path 0${":0".repeat(40)}: not a path of this run (no case at its shrink steps)\n`,
+    ],
   ])("exits 2 with one line for bad flags %j", async (flags, message) => {
     const r = await run(["selftest", ...flags]);
     expect(r).toEqual({ code: 2, stdout: "", stderr: message });

@@ -57,6 +57,34 @@ function replayFlags(f: SelftestFlags, seed: number, m: MigratorSpec): string {
   return out;
 }
 
+/**
+ * A replay path as a failure prints it: fast-check's case index (below --cases: a larger one
+ * would have it generate that many cases first), then shrink steps.
+ */
+function checkPath(path: string, cases: number): void {
+  if (!/^\d+(:\d+)*$/.test(path)) {
+    throw new UsageError(`--path: expected numbers separated by ':', got '${path}'`);
+  }
+  const steps = path.split(":").map(Number);
+  if (!steps.every(Number.isSafeInteger) || steps[0] >= cases) {
+    throw new UsageError(
+      `--path ${path}: not a path of this run (its first number is a case index below --cases ${cases})`,
+    );
+  }
+}
+
+/** fast-check throws when a path's shrink steps lead nowhere: that is bad input too. */
+function replayable<T>(path: string | undefined, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (path !== undefined && e instanceof Error && e.message.startsWith("Unable to replay")) {
+      throw new UsageError(`--path ${path}: not a path of this run (no case at its shrink steps)`);
+    }
+    throw e;
+  }
+}
+
 export function register(program: Command): void {
   program
     .command("selftest")
@@ -72,21 +100,21 @@ export function register(program: Command): void {
       const cases = parsePositiveInt(flags.cases, "--cases");
       const seed = parseCount(flags.seed, "--seed");
       if (seed > MAX_SEED) throw new UsageError(`--seed: at most ${MAX_SEED}, got '${flags.seed}'`);
-      if (flags.path !== undefined && !/^\d+(:\d+)*$/.test(flags.path)) {
-        throw new UsageError(`--path: expected numbers separated by ':', got '${flags.path}'`);
-      }
+      if (flags.path !== undefined) checkPath(flags.path, cases);
       const migrator = migratorSpec(flags);
       // Parsed now so a bad spec is a usage error, not a failure of every case.
       if (flags.inject !== undefined) new FaultInjector(1, flags.inject);
-      const summary = runSelftest({
-        cases,
-        seed,
-        path: flags.path,
-        world: { migrator, faults: flags.inject },
-        onCase: flags.verbose
-          ? (i, failure) => print(cmd, `case ${i + 1}: ${failure === null ? "ok" : "FAILED"}\n`)
-          : undefined,
-      });
+      const summary = replayable(flags.path, () =>
+        runSelftest({
+          cases,
+          seed,
+          path: flags.path,
+          world: { migrator, faults: flags.inject },
+          onCase: flags.verbose
+            ? (i, failure) => print(cmd, `case ${i + 1}: ${failure === null ? "ok" : "FAILED"}\n`)
+            : undefined,
+        }),
+      );
       const f = summary.failure;
       if (f !== null) {
         print(cmd, `${describeFailure(f.detail, f.case.calls.length)}\n`);
