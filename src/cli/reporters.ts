@@ -1,25 +1,14 @@
 /**
  * The reporter flags any command can take: `--reporter <name[=file]>` (repeatable) and its
  * alias `--json`. Every spec is checked before the command runs anything (exit 2 with one
- * line), and the reports are written only once every result is in: each file through a
- * temporary file in its directory renamed over it, so a failed run leaves no partial output.
- * A device or pipe (`json=/dev/stdout`, a FIFO) is written in place, and a symbolic link's
- * target is replaced, not the link.
+ * line), and the reports are written only once every result is in, each file as
+ * output-file.ts writes it, so a failed run leaves no partial output.
  */
-import {
-  accessSync,
-  constants,
-  realpathSync,
-  renameSync,
-  rmSync,
-  type Stats,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Command } from "commander";
-import { RunFailure, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import { findReporter, REPORTERS, type Reporter, type ReportInput } from "../report/index.js";
+import { checkOutputFile, writeOutputFile } from "./output-file.js";
 
 export interface ReporterFlags {
   /** `--reporter` specs in the order given; undefined when none. */
@@ -85,7 +74,7 @@ export function resolveReporters(flags: ReporterFlags, o: ResolveOptions): Repor
       throw new UsageError(`--reporter ${other} and ${t.spec}: both write ${t.file}`);
     }
     seen.set(t.file, t.spec);
-    checkWritable(t.spec, t.file);
+    checkOutputFile(`--reporter ${t.spec}`, t.file);
   }
   return targets;
 }
@@ -106,68 +95,6 @@ function parseSpec(spec: string): ReportTarget {
   return { reporter, spec, file: resolve(file) };
 }
 
-/** `path`'s status (symbolic links followed), or undefined where nothing is to be found. */
-function statOf(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    // ENOTDIR: a component of the path is a file.
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    throw err;
-  }
-}
-
-/** Written in place rather than replaced: a device, pipe or socket that exists. */
-function writtenInPlace(file: string): boolean {
-  const st = statOf(file);
-  return st !== undefined && !st.isFile() && !st.isDirectory();
-}
-
-/** The path a report replaces: the file itself, or the file a symbolic link points to. */
-function replacedPath(file: string): string {
-  return statOf(file) === undefined ? file : realpathSync(file);
-}
-
-/**
- * The file can be written: a device or pipe it may write, or a file (or a link to one) that
- * can be created or replaced, its directory existing and writable.
- */
-function checkWritable(spec: string, file: string): void {
-  const bad = (why: string) => new UsageError(`--reporter ${spec}: ${why}`);
-  try {
-    checkWritablePath(file, bad);
-  } catch (err) {
-    // EACCES on a directory above it, a loop of links: still bad input, said in one line.
-    if (err instanceof UsageError) throw err;
-    throw bad(`cannot check ${file}: ${(err as Error).message}`);
-  }
-}
-
-function checkWritablePath(file: string, bad: (why: string) => UsageError): void {
-  const canAccess = (path: string, mode: number): boolean => {
-    try {
-      accessSync(path, mode);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const parent = dirname(file);
-  const parentStat = statOf(parent);
-  if (parentStat === undefined) throw bad(`directory ${parent} does not exist`);
-  if (!parentStat.isDirectory()) throw bad(`${parent} is not a directory`);
-  if (statOf(file)?.isDirectory()) throw bad(`${file} is a directory`);
-  if (writtenInPlace(file)) {
-    if (!canAccess(file, constants.W_OK)) throw bad(`${file} is not writable`);
-    return;
-  }
-  const dir = dirname(replacedPath(file));
-  if (!canAccess(dir, constants.W_OK | constants.X_OK)) {
-    throw bad(`directory ${dir} is not writable`);
-  }
-}
-
 /** Whether any target's reporter needs the runs recorded (tracepoints and timeline). */
 export function needsRecording(targets: readonly ReportTarget[]): boolean {
   return targets.some((t) => t.reporter.needsRecording);
@@ -184,28 +111,9 @@ export function writeReports(
 ): void {
   const rendered = targets.map((t) => t.reporter.render(input));
   targets.forEach((t, i) => {
-    if (t.file !== undefined) writeFileAtomic(t, t.file, rendered[i]);
+    if (t.file !== undefined) writeOutputFile(`--reporter ${t.spec}`, t.file, rendered[i]);
   });
   targets.forEach((t, i) => {
     if (t.file === undefined) stdout(rendered[i]);
   });
-}
-
-function writeFileAtomic(t: ReportTarget, file: string, data: string | Uint8Array): void {
-  let tmp: string | null = null;
-  try {
-    if (writtenInPlace(file)) {
-      // Renaming over a device or pipe would put a file in its place; it takes the bytes as is.
-      writeFileSync(file, data);
-      return;
-    }
-    const target = replacedPath(file);
-    // Same directory, so the rename is atomic; the pid keeps concurrent runs apart.
-    tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
-    writeFileSync(tmp, data);
-    renameSync(tmp, target);
-  } catch (err) {
-    if (tmp !== null) rmSync(tmp, { force: true });
-    throw new RunFailure(`--reporter ${t.spec}: cannot write ${file}: ${(err as Error).message}`);
-  }
 }
