@@ -39,7 +39,9 @@ describe("validateProfile", () => {
   it("rejects memory that is not whole pages", () => {
     const d = doc();
     d.topology.nodes[0].memory = 6000;
-    expect(problems(d)).toEqual(["topology.nodes[0].memory: must be a multiple of 4K"]);
+    expect(problems(d)).toEqual([
+      "topology.nodes[0].memory: must be a multiple of 4M (the buddy allocator's largest block)",
+    ]);
   });
 
   it("names a duplicate node id", () => {

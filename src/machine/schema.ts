@@ -8,12 +8,19 @@
 import { z } from "zod";
 import { formatSize, tryParseSize } from "./units.js";
 
-const PAGE_SIZE = 4096;
+/**
+ * How mm/phys.ts lays out physical memory: a node is whole blocks of the buddy allocator's
+ * largest order (MAX_PAGE_ORDER 10, 4 MiB) and starts on a memory section (128 MiB), and the
+ * sections of all nodes must fit its address space of 2^31 - 1 pages (MAX_PFN).
+ */
+const NODE_MEMORY_UNIT = 4 << 20;
+const SECTION_BYTES = 128 << 20;
+const MAX_SECTIONS_BYTES = 2 ** 43 - SECTION_BYTES;
 
 const positive = (description: string) => z.number().positive().describe(description);
 const nonNegative = (description: string) => z.number().min(0).describe(description);
 
-/** A node's memory: a size string such as "256G", or a byte count; must be whole pages. */
+/** A node's memory: a size string such as "256G", or a byte count; whole 4M blocks. */
 const memorySize = z
   .union([z.string(), z.int()])
   .transform((value, ctx) => {
@@ -22,8 +29,12 @@ const memorySize = z
       ctx.issues.push({ code: "custom", message: r.reason, input: value });
       return z.NEVER;
     }
-    if (r.bytes % PAGE_SIZE !== 0) {
-      ctx.issues.push({ code: "custom", message: "must be a multiple of 4K", input: value });
+    if (r.bytes % NODE_MEMORY_UNIT !== 0) {
+      ctx.issues.push({
+        code: "custom",
+        message: "must be a multiple of 4M (the buddy allocator's largest block)",
+        input: value,
+      });
       return z.NEVER;
     }
     return r.bytes;
@@ -169,6 +180,17 @@ export const MachineProfileSchema = z
   })
   .superRefine((p, ctx) => {
     const { nodes, sockets, ccdsPerSocket } = p.topology;
+    const spanned = nodes.reduce(
+      (sum, n) => sum + Math.ceil(n.memory / SECTION_BYTES) * SECTION_BYTES,
+      0,
+    );
+    if (spanned > MAX_SECTIONS_BYTES) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["topology", "nodes"],
+        message: `the nodes span ${formatSize(spanned)} of 128M sections; the model addresses at most ${formatSize(MAX_SECTIONS_BYTES)}`,
+      });
+    }
     const seen = new Set<number>();
     nodes.forEach((node, i) => {
       if (seen.has(node.id)) {

@@ -1,4 +1,9 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { profilesDir } from "../machine/profile.js";
+import { validateProfile } from "../machine/schema.js";
 import { type Folio, MAX_PAGE_ORDER, PG } from "./folio.js";
 import { PhysMem } from "./phys.js";
 import { PAGES_PER_SECTION } from "./sections.js";
@@ -50,6 +55,42 @@ describe("PhysMem layout", () => {
     expect(() => phys.nidOf(PAGES_PER_SECTION + 2048)).toThrow(/not in any node/);
     expect(() => phys.nidOf(-1)).toThrow(/not in any node/);
     expect(phys.folioOf(1024)).toBeUndefined();
+  });
+
+  it("boots every layout the profile schema accepts, up to the address space the schema allows", () => {
+    const section = PAGES_PER_SECTION * 4096;
+    // 4M-multiple nodes that do not fill their last section: the sections are what counts.
+    const layout = (first: number) => [
+      { id: 0, socket: 0, memory: first, kind: "dram" },
+      { id: 1, socket: 0, memory: 4 * MiB, kind: "dram" },
+    ];
+    const profile = (first: number) => {
+      const d = parse(readFileSync(join(profilesDir(), "small-2node.yaml"), "utf8"));
+      d.topology.nodes = layout(first);
+      return validateProfile(d);
+    };
+    const largest = 2 ** 43 - 2 * section - 4 * MiB;
+    const ok = profile(largest);
+    expect(ok.ok).toBe(true);
+    expect(
+      () =>
+        new PhysMem([
+          { nid: 0, bytes: largest },
+          { nid: 1, bytes: 4 * MiB },
+        ]),
+    ).not.toThrow();
+    const over = profile(largest + 8 * MiB);
+    expect(over.ok ? [] : over.problems).toEqual([
+      "topology.nodes: the nodes span 8T of 128M sections; the model addresses at most 8388480M",
+    ]);
+    // The schema's limit is the model's: one more block does not boot.
+    expect(
+      () =>
+        new PhysMem([
+          { nid: 0, bytes: largest + 8 * MiB },
+          { nid: 1, bytes: 4 * MiB },
+        ]),
+    ).toThrow(/more than 8 TiB/);
   });
 
   it("rejects bad node specs", () => {
