@@ -84,6 +84,8 @@ const VALID: Record<string, readonly string[]> = {
   "--seed": ["0", "7", "4294967296"],
   "--batch-pages": ["1", "512", "262144"],
   "--reporter": ["table", "json", "csv", "migspeed", "ftrace", "perfetto", "html"],
+  "--root": ["/", "test/fixtures/probe/zen3-2s", "test/fixtures/probe/cxl-tier", "test"],
+  "--base": ["zen3-2s-ptdma", "zen5-2s-cxl", "small-2node"],
 };
 
 /** A value for `flag`: as meant or anything at all, half and half. */
@@ -164,6 +166,15 @@ describe("any flags and values", () => {
         await holdsContract(["explain", "--total", "4M", ...fuzzed]);
       }),
       { numRuns: 150 },
+    );
+  }, 120_000);
+
+  it("probe keeps the exit and error contract", async () => {
+    await fc.assert(
+      fc.asyncProperty(flags(["--root", "--base"], ["--json"]), async (fuzzed) => {
+        await holdsContract(["probe", ...fuzzed]);
+      }),
+      { numRuns: 60 },
     );
   }, 120_000);
 

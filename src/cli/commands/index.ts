@@ -3,6 +3,7 @@ import type { CommandModule } from "../program.js";
 import * as baseline from "./baseline.js";
 import * as bench from "./bench.js";
 import * as explain from "./explain.js";
+import * as probe from "./probe.js";
 import * as profiles from "./profiles.js";
 import * as selftest from "./selftest.js";
 import * as tune from "./tune.js";
@@ -18,4 +19,5 @@ export const commands: readonly CommandModule[] = [
   validate,
   explain,
   tune,
+  probe,
 ];
