@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatIdList, parseIdList } from "./cpulist.js";
+import { formatIdList, ID_LIMIT, parseIdList as parse } from "./cpulist.js";
+
+const parseIdList = (text: string) => parse(text, ID_LIMIT.cpu);
 
 describe("cpu/node lists", () => {
   it("parses ranges and single ids into an ascending set", () => {
@@ -19,6 +21,14 @@ describe("cpu/node lists", () => {
     for (const bad of ["a", "1-", "3-1", "1,,2", "-1", "0-99999999"]) {
       expect(parseIdList(bad), bad).toBeNull();
     }
+  });
+
+  it("rejects ids at or above the limit (NR_CPUS, MAX_NUMNODES) before expanding a range", () => {
+    expect(parse("0-8191", ID_LIMIT.cpu)).toHaveLength(8192);
+    expect(parse("0-8192", ID_LIMIT.cpu)).toBeNull();
+    expect(parse("0-1048576", ID_LIMIT.cpu)).toBeNull();
+    expect(parse("1023", ID_LIMIT.node)).toEqual([1023]);
+    expect(parse("0-1024", ID_LIMIT.node)).toBeNull();
   });
 
   it("round-trips: format(parse(s)) parses back to the same set, and a set formats to one text", () => {

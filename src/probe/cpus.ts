@@ -18,7 +18,7 @@ export function readCpuInfo(fs: HostFs): Pick<HostFacts, "cpuModel" | "arch"> {
 
 /** The online CPUs: cpu/online, else the nodes' cpulists, else every cpuN directory. */
 function onlineCpus(fs: HostFs, nodes: readonly NodeFacts[]): number[] {
-  const online = readIdList(fs, `${CPU_DIR}/online`);
+  const online = readIdList(fs, `${CPU_DIR}/online`, "cpu");
   if (online !== undefined) return online;
   const fromNodes = nodes.flatMap((n) => n.cpus ?? []);
   if (fromNodes.length > 0) return [...new Set(fromNodes)].sort((a, b) => a - b);
@@ -32,7 +32,7 @@ export function readCpus(fs: HostFs, nodes: readonly NodeFacts[]): CpuFacts[] {
       cpu,
       packageId: readInt(fs, `${dir}/topology/physical_package_id`) ?? null,
       l3: readL3(fs, `${dir}/cache`),
-      threadSiblings: readIdList(fs, `${dir}/topology/thread_siblings_list`) ?? null,
+      threadSiblings: readIdList(fs, `${dir}/topology/thread_siblings_list`, "cpu") ?? null,
     };
   });
 }
@@ -42,7 +42,7 @@ function readL3(fs: HostFs, cacheDir: string): number[] | null {
   for (const index of numberedEntries(fs.list(cacheDir), "index")) {
     const dir = `${cacheDir}/index${index}`;
     if (readTrimmed(fs, `${dir}/level`) === "3") {
-      return readIdList(fs, `${dir}/shared_cpu_list`) ?? null;
+      return readIdList(fs, `${dir}/shared_cpu_list`, "cpu") ?? null;
     }
   }
   return null;

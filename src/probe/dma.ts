@@ -2,10 +2,22 @@
  * DMA engines (/sys/class/dma/dma<N>chan<M>) and the parameters of the offload series'
  * modules (/sys/module/{dcbm,mtcopy}/parameters).
  */
-import { type HostFs, readInt, readTrimmed } from "./host-fs.js";
+import { type HostFs, readInt, readTrimmed, Unreadable } from "./host-fs.js";
 import type { DmaEngine } from "./types.js";
 
 const DMA_DIR = "/sys/class/dma";
+
+/** Drivers whose engines pagemig models, and the profile kind of each. */
+export const DMA_KINDS: Readonly<Record<string, "ptdma" | "dsa" | "sdxi">> = {
+  ptdma: "ptdma",
+  idxd: "dsa",
+  sdxi: "sdxi",
+};
+
+/** The DMA_KINDS kind of a driver; undefined for one pagemig does not model. */
+export function dmaKind(driver: string | null): "ptdma" | "dsa" | "sdxi" | undefined {
+  return driver !== null && Object.hasOwn(DMA_KINDS, driver) ? DMA_KINDS[driver] : undefined;
+}
 
 /** The engines with their channels, by engine number; the driver and node of the first channel. */
 export function readDmaEngines(fs: HostFs): DmaEngine[] {
@@ -35,11 +47,21 @@ export function readDmaEngines(fs: HostFs): DmaEngine[] {
     });
 }
 
-/** Every readable parameter of a loaded module, by name; null when the module is not loaded. */
+/** Stands for the value of a parameter only root may read (mode 0400), so a user's probe goes on. */
+export const UNREADABLE = "(unreadable)";
+
+/** Every parameter of a loaded module, by name; null when the module is not loaded. */
 export function readModuleParams(fs: HostFs, module: string): Record<string, string> | null {
   if (fs.list(`/sys/module/${module}`) === undefined) return null;
   const dir = `/sys/module/${module}/parameters`;
   const params: Record<string, string> = {};
-  for (const name of fs.list(dir) ?? []) params[name] = readTrimmed(fs, `${dir}/${name}`) ?? "";
+  for (const name of fs.list(dir) ?? []) {
+    try {
+      params[name] = readTrimmed(fs, `${dir}/${name}`) ?? "";
+    } catch (err) {
+      if (!(err instanceof Unreadable)) throw err;
+      params[name] = UNREADABLE;
+    }
+  }
   return params;
 }

@@ -100,6 +100,79 @@ describe("the draft profile of each fixture loads and runs a move_pages bench", 
   });
 });
 
+describe("hosts the schema cannot take as they are", () => {
+  it("bigmem: 2 x 6T is scaled down in proportion to fit the model, and says so", async () => {
+    const { text, p } = loadDraft(facts("bigmem"));
+    const memory = p.topology.nodes.map((n) => n.memory);
+    expect(memory[0]).toBe(memory[1]);
+    expect(memory[0]).toBeLessThan(4 * 2 ** 40);
+    expect(text).toMatch(/^# - memory: the host's 12T spans more than the model's 8388480M/m);
+    expect(text).toMatch(/# host node 0: cpus 0-7; scaled down from 6T$/m);
+    expect((await tinyBench(p, "serial", 0, 1)).throughputGBps.mean).toBeGreaterThan(0);
+  });
+
+  it("tiny: one node too small for two 4M halves is refused", () => {
+    expect(() => loadDraft(facts("tiny"))).toThrow(
+      /^cannot draft a profile: host node 0, the only memory node, has 4M/,
+    );
+  });
+
+  it("vm2s: a VM's second virtual socket on the one node is folded in, keeping its CPUs", () => {
+    const { text, p } = loadDraft(facts("vm2s"));
+    expect([p.topology.sockets, p.cpus]).toEqual([1, 8]);
+    expect(text).toMatch(
+      /^# - CPUs 4-7 \(package 1, no memory node of its own\) folded into socket 0, the socket of node 0/m,
+    );
+    expect(text).toMatch(/sockets: 1 # .*; the cores of package 1 folded in$/m);
+  });
+
+  it("memless-dma: a memoryless CPU node's cores fold into the nearest socket, its engine too", () => {
+    const { text, p } = loadDraft(facts("memless-dma"));
+    expect([p.topology.sockets, p.cpus]).toEqual([1, 32]);
+    expect(text).toMatch(/folded into socket 0, the socket of nearest CPU node 0 \(distance 20\)/);
+    // dma1 sits on node 1 (CPUs, no memory): the socket of its package, not "no known node".
+    expect(p.dma?.devices[0].sockets).toEqual([0, 0]);
+    expect(text).not.toMatch(/no known node/);
+  });
+
+  it("no-numa: the whole machine is split in two halves", () => {
+    const { p } = loadDraft(facts("no-numa"));
+    expect(p.topology.nodes.map((n) => n.memory)).toEqual([
+      blocks(16384000 / 2),
+      blocks(16384000 / 2),
+    ]);
+    expect(p.cpus).toBe(8);
+  });
+
+  it("states host and draft CPU counts when rounding CCDs up invents cores (SNC3)", () => {
+    // One socket of 128 cores under one L3, three SNC nodes: 3 CCDs of 43 cores.
+    const f = facts("vm-1node");
+    const cpus = Array.from({ length: 128 }, (_, cpu) => ({
+      cpu,
+      packageId: 0,
+      l3: Array.from({ length: 128 }, (_, i) => i),
+      threadSiblings: [cpu],
+    }));
+    const third = (i: number) => cpus.slice(43 * i, Math.min(128, 43 * (i + 1))).map((c) => c.cpu);
+    const host: HostFacts = {
+      ...f,
+      cpus,
+      l3Groups: [{ cpus: cpus.map((c) => c.cpu), packageId: 0 }],
+      nodes: [0, 1, 2].map((id) => ({
+        id,
+        cpus: third(id),
+        memTotalBytes: 2 ** 30,
+        distances: null,
+        hasCpu: true,
+        hasMemory: true,
+      })),
+    };
+    const { text, p } = loadDraft(host);
+    expect([p.topology.ccdsPerSocket, p.topology.coresPerCcd, p.cpus]).toEqual([3, 43, 129]);
+    expect(text).toMatch(/^# - CPUs: the host has 128 online, the draft 129 /m);
+  });
+});
+
 describe("draft rules", () => {
   it("marks every value it lends as not measured, with the base's source note", () => {
     const { text } = loadDraft(facts("zen3-2s"));

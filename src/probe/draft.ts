@@ -13,7 +13,8 @@ import {
 } from "yaml";
 import type { MachineProfile, MachineProfileDocument } from "../machine/schema.js";
 import { formatSize } from "../machine/units.js";
-import { dmaKind } from "./notes.js";
+import { dmaKind } from "./dma.js";
+import { distanceTable } from "./report.js";
 import { type DraftTopology, draftTopology } from "./topology.js";
 import type { HostFacts } from "./types.js";
 
@@ -105,7 +106,7 @@ export function buildDraft(f: HostFacts, base: DraftBase, name: string): string 
   for (const key of Object.keys(dma.value?.cpu ?? {})) {
     note(["dma", "cpu", key], lent(["dma", "cpu", key]));
   }
-  doc.commentBefore = header(f, b.name, dma.summary);
+  doc.commentBefore = header(f, b.name, dma.summary, topo.remarks);
   return doc.toString({ lineWidth: 0 });
 }
 
@@ -183,18 +184,17 @@ function draftDma(f: HostFacts, topo: DraftTopology, b: MachineProfile): DraftDm
   };
 }
 
-function header(f: HostFacts, baseName: string, dmaSummary: string): string {
-  const ids = f.nodes.map((n) => n.id);
-  const distances = f.nodes.every((n) => n.distances !== null)
-    ? [
-        " Host node distances (the schema has none: the model costs links by socket):",
-        `   node ${ids.map((id) => String(id).padStart(3)).join(" ")}`,
-        ...f.nodes.map(
-          (n) =>
-            `   ${String(n.id).padStart(3)}: ${(n.distances ?? []).map((d) => String(d).padStart(3)).join(" ")}`,
-        ),
-      ]
-    : [" Host node distances: unknown"];
+function header(
+  f: HostFacts,
+  baseName: string,
+  dmaSummary: string,
+  remarks: readonly string[],
+): string {
+  const table = distanceTable(f.nodes, "   ");
+  const distances =
+    table === null
+      ? [" Host node distances: unknown"]
+      : [" Host node distances (the schema has none: the model costs links by socket):", ...table];
   return [
     ` Draft machine profile written by \`pagemig probe\` (kernel ${f.kernelRelease ?? "unknown"}, ${f.cpuModel ?? "unknown CPU"}).`,
     ` Topology is the host's, read from sysfs; every value marked "not measured" is ${baseName}'s,`,
@@ -204,15 +204,20 @@ function header(f: HostFacts, baseName: string, dmaSummary: string): string {
     " Mapping the host onto the schema:",
     " - nodes: the online nodes with memory, renumbered 0..N-1 in host order. A node with CPUs",
     "   is dram on its package's socket; a CPU-less one is cxl on the socket of the nearest CPU",
-    "   node by distance. Memoryless CPU nodes are left out (their CPUs still count). Memory is",
-    "   MemTotal rounded down to whole 4 MiB blocks, the unit of the model's buddy allocator.",
+    "   node by distance. Memoryless CPU nodes are left out. Memory is MemTotal rounded down to",
+    "   whole 4 MiB blocks, the unit of the model's buddy allocator, scaled down in proportion",
+    "   where the host has more than the model addresses.",
     " - a host with one memory node is drafted as two halves on one socket (as numa=fake=2",
     "   would make it), since migration needs a second node.",
-    " - sockets: the packages of the CPU nodes; ccdsPerSocket: the most L3 groups in a socket,",
+    " - sockets: the packages of the CPU nodes; a package without a memory node has its cores",
+    "   folded into the socket nearest it. ccdsPerSocket: the most L3 groups in a socket,",
     "   rounded up to a multiple of each socket's dram nodes (the schema splits CCDs evenly);",
     "   coresPerCcd: the most cores sharing an L3 (or a socket's cores over its CCDs).",
     ` - ${dmaSummary}`,
     "",
+    ...(remarks.length === 0
+      ? []
+      : [" Where this host departs:", ...remarks.map((r) => ` - ${r}`), ""]),
     ...distances,
   ].join("\n");
 }

@@ -6,13 +6,19 @@
 import { UsageError } from "../errors.js";
 
 export interface HostFs {
-  /** The file's text, or undefined when it does not exist; any other failure is a UsageError. */
+  /**
+   * The file's text, or undefined when it does not exist; lacking permission is an
+   * Unreadable, any other failure a UsageError.
+   */
   read(path: string): string | undefined;
   /** The names in a directory, or undefined when it does not exist. */
   list(dir: string): string[] | undefined;
   /** Where `path` really is (under the probed root), for messages. */
   where(path: string): string;
 }
+
+/** A file the probing user may not read (EACCES, EPERM): root-only sysfs attributes. */
+export class Unreadable extends UsageError {}
 
 /** The UsageError for a file whose content does not parse: `<file>: malformed: <why>`. */
 export function malformed(fs: HostFs, path: string, why: string): UsageError {
@@ -24,12 +30,17 @@ export function readTrimmed(fs: HostFs, path: string): string | undefined {
   return fs.read(path)?.trim();
 }
 
+/** The range of a C int, which the integer attributes read here are. */
+const INT_MAX = 2 ** 31 - 1;
+
 /** A file holding one integer (a sysfs attribute), or undefined when it does not exist. */
 export function readInt(fs: HostFs, path: string): number | undefined {
   const text = readTrimmed(fs, path);
   if (text === undefined) return undefined;
   if (!/^-?\d+$/.test(text)) throw malformed(fs, path, `expected an integer, got '${text}'`);
-  return Number(text);
+  const n = Number(text);
+  if (Math.abs(n) > INT_MAX) throw malformed(fs, path, `integer out of range: '${text}'`);
+  return n;
 }
 
 /** The numbers N of the names `<prefix>N` in `names`, ascending. */

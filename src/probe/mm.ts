@@ -44,7 +44,7 @@ export function readDemotionEnabled(fs: HostFs): boolean | null {
 export function readMemoryTiers(fs: HostFs): MemoryTier[] {
   return numberedEntries(fs.list(TIER_DIR), "memory_tier").map((id) => ({
     id,
-    nodes: readIdList(fs, `${TIER_DIR}/memory_tier${id}/nodelist`) ?? [],
+    nodes: readIdList(fs, `${TIER_DIR}/memory_tier${id}/nodelist`, "node") ?? [],
   }));
 }
 

@@ -5,15 +5,18 @@ import type { NodeFacts } from "./types.js";
 
 export const NODE_DIR = "/sys/devices/system/node";
 
-export function readNodes(fs: HostFs): NodeFacts[] {
+/** The online nodes; undefined when the kernel has no NUMA (CONFIG_NUMA off: no node dir). */
+export function readNodes(fs: HostFs): NodeFacts[] | undefined {
+  const names = fs.list(NODE_DIR);
+  if (names === undefined) return undefined;
   // Without the online list, every nodeN directory is taken to be online.
-  const online = readIdList(fs, `${NODE_DIR}/online`) ?? numberedEntries(fs.list(NODE_DIR), "node");
-  const hasCpu = readIdList(fs, `${NODE_DIR}/has_cpu`);
-  const hasMemory = readIdList(fs, `${NODE_DIR}/has_memory`);
+  const online = readIdList(fs, `${NODE_DIR}/online`, "node") ?? numberedEntries(names, "node");
+  const hasCpu = readIdList(fs, `${NODE_DIR}/has_cpu`, "node");
+  const hasMemory = readIdList(fs, `${NODE_DIR}/has_memory`, "node");
   return online.map((id) => {
     const dir = `${NODE_DIR}/node${id}`;
-    const cpus = readIdList(fs, `${dir}/cpulist`) ?? null;
-    const memTotalBytes = readMemTotal(fs, `${dir}/meminfo`);
+    const cpus = readIdList(fs, `${dir}/cpulist`, "cpu") ?? null;
+    const memTotalBytes = readMemTotal(fs, `${dir}/meminfo`, /^Node \d+ MemTotal:\s+(\d+) kB$/m);
     const distances = readDistances(fs, `${dir}/distance`, online.length);
     return {
       id,
@@ -26,13 +29,31 @@ export function readNodes(fs: HostFs): NodeFacts[] {
   });
 }
 
-/** "Node 0 MemTotal:  24683656 kB" in bytes. */
-function readMemTotal(fs: HostFs, path: string): number | null {
+/**
+ * A kernel without NUMA has one node 0 in all but sysfs: every online CPU, and the memory
+ * of /proc/meminfo.
+ */
+export function wholeMachineNode(fs: HostFs, cpus: readonly number[]): NodeFacts {
+  const memTotalBytes = readMemTotal(fs, "/proc/meminfo", /^MemTotal:\s+(\d+) kB$/m);
+  return {
+    id: 0,
+    cpus: [...cpus],
+    memTotalBytes,
+    distances: null,
+    hasCpu: cpus.length > 0,
+    hasMemory: (memTotalBytes ?? 0) > 0,
+  };
+}
+
+/** The MemTotal line `re` matches ("... MemTotal:  24683656 kB"), in bytes. */
+function readMemTotal(fs: HostFs, path: string, re: RegExp): number | null {
   const text = fs.read(path);
   if (text === undefined) return null;
-  const m = /^Node \d+ MemTotal:\s+(\d+) kB$/m.exec(text);
-  if (m === null) throw malformed(fs, path, "no 'Node N MemTotal: <n> kB' line");
-  return Number(m[1]) * 1024;
+  const m = re.exec(text);
+  if (m === null) throw malformed(fs, path, "no 'MemTotal: <n> kB' line");
+  const bytes = Number(m[1]) * 1024;
+  if (!Number.isSafeInteger(bytes)) throw malformed(fs, path, `MemTotal out of range: ${m[1]} kB`);
+  return bytes;
 }
 
 /** One distance per online node, as the kernel prints them. */

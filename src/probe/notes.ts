@@ -1,13 +1,9 @@
 /** Advice: what the facts mean for migration, batching and offload on this host. */
+import { UsageError } from "../errors.js";
 import { formatIdList } from "./cpulist.js";
+import { DMA_KINDS, dmaKind } from "./dma.js";
+import { draftMemoryNodes, draftTopology, nodeHasCpus } from "./topology.js";
 import type { HostFacts } from "./types.js";
-
-/** Drivers whose engines pagemig models, and the profile kind of each. */
-export const DMA_KINDS: Readonly<Record<string, "ptdma" | "dsa" | "sdxi">> = {
-  ptdma: "ptdma",
-  idxd: "dsa",
-  sdxi: "sdxi",
-};
 
 const THP_NOTES: Readonly<Record<string, string>> = {
   always: "THP always: anonymous regions get 2M folios where they can, and migrate them whole",
@@ -22,25 +18,27 @@ const BALANCING_NOTES: readonly string[] = [
   "numa_balancing=3: hinting-fault migration and tier promotion both on",
 ];
 
-/** The DMA_KINDS kind of a driver; undefined for one pagemig does not model. */
-export function dmaKind(driver: string | null): "ptdma" | "dsa" | "sdxi" | undefined {
-  return driver !== null && Object.hasOwn(DMA_KINDS, driver) ? DMA_KINDS[driver] : undefined;
-}
-
 export function probeNotes(f: HostFacts): string[] {
   const notes: string[] = [];
-  const memoryNodes = f.nodes.filter((n) => n.hasMemory);
-  if (memoryNodes.length < 2) {
+  if (!f.numa) {
     notes.push(
-      `only ${memoryNodes.length} node with memory: no other node to migrate to; the draft profile splits it in two, as numa=fake=2 would`,
+      "no NUMA in this kernel (no /sys/devices/system/node): node 0 stands for the whole machine",
     );
   }
-  const cpuless = memoryNodes.filter((n) => !n.hasCpu).map((n) => n.id);
+  // The nodes the draft keeps (at least one 4M block), so notes and draft agree.
+  const memoryNodes = draftMemoryNodes(f);
+  if (memoryNodes.length < 2) {
+    notes.push(
+      `${memoryNodes.length} node${memoryNodes.length === 1 ? "" : "s"} with memory (4M or more): move_pages has no other node to migrate to on this host`,
+    );
+  }
+  const cpuless = memoryNodes.filter((n) => !nodeHasCpus(n)).map((n) => n.id);
   if (cpuless.length > 0) {
     notes.push(
       `node ${formatIdList(cpuless)}: memory without CPUs (CXL or similar), modelled as kind cxl`,
     );
   }
+  notes.push(...draftRemarks(f));
   if (f.dma.length === 0) {
     notes.push("no DMA engine found: dcbm cannot run here; mtcopy and batch-cpu can");
   } else {
@@ -72,12 +70,25 @@ export function probeNotes(f: HostFacts): string[] {
   }
   const b = f.numaBalancing;
   if (b !== null && b >= 0 && b < BALANCING_NOTES.length) notes.push(BALANCING_NOTES[b]);
-  if (f.memoryTiers.length > 1) {
+  const tiers = f.memoryTiers.length;
+  if (tiers > 1) {
     notes.push(
-      f.demotionEnabled
-        ? `${f.memoryTiers.length} memory tiers and demotion_enabled: reclaim demotes pages to the slower tier (a migration, counted in pgdemote_*)`
-        : `${f.memoryTiers.length} memory tiers but demotion is off: reclaim will not demote to the slower tier`,
+      f.demotionEnabled === null
+        ? `${tiers} memory tiers, demotion unknown (no demotion_enabled): reclaim may or may not demote to the slower tier`
+        : f.demotionEnabled
+          ? `${tiers} memory tiers and demotion_enabled: reclaim demotes pages to the slower tier (a migration, counted in pgdemote_*)`
+          : `${tiers} memory tiers but demotion is off: reclaim will not demote to the slower tier`,
     );
   }
   return notes;
+}
+
+/** What the draft profile (--out) makes of this host where it departs from it. */
+function draftRemarks(f: HostFacts): string[] {
+  try {
+    return draftTopology(f).remarks.map((r) => `draft: ${r}`);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    return [err.message];
+  }
 }

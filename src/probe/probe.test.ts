@@ -4,9 +4,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../errors.js";
 import { packageRoot } from "../machine/package-root.js";
+import { readModuleParams, UNREADABLE } from "./dma.js";
+import { type HostFs, Unreadable } from "./host-fs.js";
 import { probeNotes } from "./notes.js";
 import { probeHost } from "./probe.js";
-import { hostFs } from "./reader.js";
+import { hostFs, readError } from "./reader.js";
 
 const fixture = (name: string) => join(packageRoot(), "test", "fixtures", "probe", name);
 const probe = (root: string) => probeHost(hostFs(root));
@@ -87,6 +89,28 @@ describe("probeHost on the fixtures", () => {
     );
   });
 
+  it("no-numa: a kernel without CONFIG_NUMA is one node 0 of every CPU and /proc/meminfo", () => {
+    const f = probe(fixture("no-numa"));
+    expect(f.numa).toBe(false);
+    expect(f.nodes).toEqual([
+      {
+        id: 0,
+        cpus: [0, 1, 2, 3, 4, 5, 6, 7],
+        memTotalBytes: 16384000 * 1024,
+        distances: null,
+        hasCpu: true,
+        hasMemory: true,
+      },
+    ]);
+    const notes = probeNotes(f);
+    expect(notes).toContain(
+      "no NUMA in this kernel (no /sys/devices/system/node): node 0 stands for the whole machine",
+    );
+    expect(notes).toContain(
+      "draft: host node 0 is the only memory node: drafted as two halves on one socket, as numa=fake=2 would make it",
+    );
+  });
+
   it("vm-1node: keeps only the migration counters of vmstat, sorted by name", () => {
     const f = probe(fixture("vm-1node"));
     const names = Object.keys(f.vmstat);
@@ -121,9 +145,9 @@ describe("missing and bad files", () => {
     [
       "/sys/devices/system/node/node0/meminfo",
       "Node 0 MemFree: 1 kB\n",
-      "no 'Node N MemTotal: <n> kB' line",
+      "no 'MemTotal: <n> kB' line",
     ],
-    ["/sys/devices/system/node/node0/cpulist", "0-x\n", "not a cpu/node list: '0-x'"],
+    ["/sys/devices/system/node/node0/cpulist", "0-x\n", "not a cpu list (ids 0-8191): '0-x'"],
     ["/sys/devices/system/node/node0/distance", "10 20\n", "2 distances for 1 online nodes"],
     [
       "/sys/kernel/mm/transparent_hugepage/enabled",
@@ -140,11 +164,63 @@ describe("missing and bad files", () => {
     expect(message).toContain(why);
   });
 
+  it.each([
+    ["/sys/devices/system/cpu/online", "0-1048576\n", "not a cpu list (ids 0-8191): '0-1048576'"],
+    ["/sys/devices/system/node/online", "0-20000\n", "not a node list (ids 0-1023): '0-20000'"],
+    [
+      "/sys/devices/system/cpu/cpu0/topology/physical_package_id",
+      "99999999999999999999\n",
+      "integer out of range: '99999999999999999999'",
+    ],
+    [
+      "/sys/devices/system/node/node0/meminfo",
+      "Node 0 MemTotal: 99999999999999999999 kB\n",
+      "MemTotal out of range: 99999999999999999999 kB",
+    ],
+  ])("%s too large: malformed, at once", (path, text, why) => {
+    const root = modified("vm-1node", { [path]: text });
+    expect(usageError(() => probe(root))).toBe(`${join(root, path)}: malformed: ${why}`);
+  });
+
   it("an unreadable file (here a directory) is a UsageError naming it", () => {
     const root = modified("vm-1node", { "/sys/devices/system/node/node0/meminfo": null });
     mkdirSync(join(root, "sys/devices/system/node/node0/meminfo"));
     expect(usageError(() => probe(root))).toMatch(
       new RegExp(`^${join(root, "sys/devices/system/node/node0/meminfo")}: cannot read: EISDIR`),
     );
+  });
+});
+
+describe("root-only files", () => {
+  /** A host whose dcbm parameter `secret` only root may read, as a user's probe sees it. */
+  const userView = (denied: Error): HostFs => ({
+    where: (path) => `/host${path}`,
+    list: (dir) =>
+      ({
+        "/sys/module/dcbm": ["parameters"],
+        "/sys/module/dcbm/parameters": ["offloading", "secret"],
+      })[dir],
+    read(path) {
+      if (path.endsWith("/secret")) throw denied;
+      return path.endsWith("/offloading") ? "1\n" : undefined;
+    },
+  });
+
+  it("a parameter the user may not read is recorded as unreadable, and the probe goes on", () => {
+    const denied = readError("/host/sys/module/dcbm/parameters/secret", "read", {
+      code: "EACCES",
+      message: "EACCES: permission denied",
+    });
+    expect(denied).toBeInstanceOf(Unreadable);
+    expect(readModuleParams(userView(denied), "dcbm")).toEqual({
+      offloading: "1",
+      secret: UNREADABLE,
+    });
+  });
+
+  it("any other failure to read a parameter still stops the probe", () => {
+    const broken = readError("/host/x", "read", { code: "EISDIR", message: "EISDIR" });
+    expect(broken).not.toBeInstanceOf(Unreadable);
+    expect(() => readModuleParams(userView(broken), "dcbm")).toThrow(broken);
   });
 });

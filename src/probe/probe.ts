@@ -11,17 +11,24 @@ import {
   readThp,
   readVmstat,
 } from "./mm.js";
-import { readNodes } from "./nodes.js";
+import { readNodes, wholeMachineNode } from "./nodes.js";
 import type { HostFacts } from "./types.js";
 
 export function probeHost(fs: HostFs): HostFacts {
-  const nodes = readNodes(fs);
-  const cpus = readCpus(fs, nodes);
+  const numaNodes = readNodes(fs);
+  const cpus = readCpus(fs, numaNodes ?? []);
+  const nodes = numaNodes ?? [
+    wholeMachineNode(
+      fs,
+      cpus.map((c) => c.cpu),
+    ),
+  ];
   return {
     kernelRelease: readTrimmed(fs, "/proc/sys/kernel/osrelease") || null,
     ...readCpuInfo(fs),
     // No sysfs file says it; 4K is what pagemig's schema and folios assume.
     pageSize: PAGE_SIZE,
+    numa: numaNodes !== undefined,
     nodes,
     cpus,
     l3Groups: l3Groups(cpus),

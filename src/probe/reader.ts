@@ -2,12 +2,19 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../errors.js";
-import type { HostFs } from "./host-fs.js";
+import { type HostFs, Unreadable } from "./host-fs.js";
 
 /** Missing: the file (or a directory above it) is not there, which a probe reports as unknown. */
 function isMissing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === "ENOENT" || code === "ENOTDIR";
+}
+
+/** The error for a failed read or list of `at` that is not a missing file. */
+export function readError(at: string, verb: string, err: unknown): UsageError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const message = `${at}: cannot ${verb}: ${(err as Error).message}`;
+  return code === "EACCES" || code === "EPERM" ? new Unreadable(message) : new UsageError(message);
 }
 
 /** The host files under `root` ("/" for this machine, a fixture tree in tests). */
@@ -20,7 +27,7 @@ export function hostFs(root: string): HostFs {
         return readFileSync(where(path), "utf8");
       } catch (err) {
         if (isMissing(err)) return undefined;
-        throw new UsageError(`${where(path)}: cannot read: ${(err as Error).message}`);
+        throw readError(where(path), "read", err);
       }
     },
     list(dir) {
@@ -28,7 +35,7 @@ export function hostFs(root: string): HostFs {
         return readdirSync(where(dir)).sort();
       } catch (err) {
         if (isMissing(err)) return undefined;
-        throw new UsageError(`${where(dir)}: cannot list: ${(err as Error).message}`);
+        throw readError(where(dir), "list", err);
       }
     },
   };

@@ -15,6 +15,16 @@ export function probeDocument(facts: HostFacts, notes: readonly string[]): Probe
   return { schema: "pagemig-probe", schemaVersion: 1, facts, notes: [...notes] };
 }
 
+/** numactl --hardware's distance table, with `indent` before each row; null when any row is unknown. */
+export function distanceTable(nodes: HostFacts["nodes"], indent = ""): string[] | null {
+  if (nodes.length === 0 || nodes.some((n) => n.distances === null)) return null;
+  const cell = (x: number) => String(x).padStart(3);
+  return [
+    `${indent}node ${nodes.map((n) => cell(n.id)).join(" ")}`,
+    ...nodes.map((n) => `${indent}${cell(n.id)}: ${(n.distances ?? []).map(cell).join(" ")}`),
+  ];
+}
+
 const unknown = (x: string | number | boolean | null) => (x === null ? "unknown" : String(x));
 const params = (p: Record<string, string>) =>
   Object.entries(p)
@@ -30,19 +40,14 @@ export function formatProbe(f: HostFacts, notes: readonly string[]): string {
     // numactl --hardware's block, CPU-less nodes showing an empty cpu list as it does.
     `available: ${f.nodes.length} nodes (${formatIdList(ids)})`,
   ];
+  if (!f.numa) lines.push("numa: none (no /sys/devices/system/node); node 0 is the whole machine");
   for (const n of f.nodes) {
     lines.push(`node ${n.id} cpus: ${n.cpus === null ? "unknown" : n.cpus.join(" ")}`);
     const size = n.memTotalBytes === null ? "unknown" : `${Math.floor(n.memTotalBytes / MiB)} MB`;
     lines.push(`node ${n.id} size: ${size}`);
   }
-  if (f.nodes.length > 0 && f.nodes.every((n) => n.distances !== null)) {
-    lines.push("node distances:");
-    lines.push(`node ${ids.map((id) => String(id).padStart(3)).join(" ")}`);
-    for (const n of f.nodes) {
-      const row = (n.distances ?? []).map((d) => String(d).padStart(3)).join(" ");
-      lines.push(`${String(n.id).padStart(3)}: ${row}`);
-    }
-  }
+  const distances = distanceTable(f.nodes);
+  if (distances !== null) lines.push("node distances:", ...distances);
   const packages = [...new Set(f.cpus.map((c) => c.packageId))];
   lines.push(
     `sockets: ${packages.length === 0 || packages.includes(null) ? "unknown" : packages.length}`,

@@ -5,12 +5,10 @@
  * the value came from, for the draft's comments.
  */
 import { UsageError } from "../errors.js";
-import { MAX_PAGE_ORDER, PAGE_SIZE } from "../mm/folio.js";
+import { formatSize } from "../machine/units.js";
 import { formatIdList } from "./cpulist.js";
+import { blockAligned, fitAddressSpace, halves } from "./memory.js";
 import type { HostFacts, NodeFacts } from "./types.js";
-
-/** The model's buddy allocator takes whole MAX_PAGE_ORDER blocks (4 MiB) per node. */
-const BLOCK_BYTES = PAGE_SIZE << MAX_PAGE_ORDER;
 
 export interface DraftNode {
   id: number;
@@ -32,8 +30,20 @@ export interface DraftTopology {
   coresPerCcd: Noted<number>;
   threadsPerCore: Noted<1 | 2>;
   nodes: DraftNode[];
-  /** The draft socket of each host node in the draft, for placing DMA engines. */
+  /** The draft socket of each host node with CPUs or in the draft, for placing DMA engines. */
   socketOfHostNode: ReadonlyMap<number, number>;
+  /** Where the draft departs from the host, for its header and the probe's notes. */
+  remarks: string[];
+}
+
+/** A node has CPUs when its cpulist lists some; has_cpu says where the cpulist is missing. */
+export function nodeHasCpus(n: NodeFacts): boolean {
+  return n.cpus === null ? n.hasCpu : n.cpus.length > 0;
+}
+
+/** The nodes a draft keeps: memory of at least one 4M block. */
+export function draftMemoryNodes(f: HostFacts): NodeFacts[] {
+  return f.nodes.filter((n) => n.hasMemory && blockAligned(n.memTotalBytes ?? 0) > 0);
 }
 
 /** The most frequent value, the lowest on a tie. */
@@ -49,51 +59,86 @@ function mode(xs: readonly number[]): number {
 }
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
-const blockAligned = (bytes: number) => Math.floor(bytes / BLOCK_BYTES) * BLOCK_BYTES;
 
 export function draftTopology(f: HostFacts): DraftTopology {
-  const memNodes = f.nodes.filter((n) => n.hasMemory && blockAligned(n.memTotalBytes ?? 0) > 0);
-  const cpuNodes = memNodes.filter((n) => (n.cpus ?? []).length > 0);
+  const memNodes = draftMemoryNodes(f);
+  const cpuNodes = memNodes.filter(nodeHasCpus);
   if (cpuNodes.length === 0) {
-    throw new UsageError(
-      "cannot draft a profile: no node reports both CPUs (nodeN/cpulist) and memory (nodeN/meminfo)",
-    );
+    const where = f.numa ? "nodeN/cpulist, nodeN/meminfo" : "cpu/online, /proc/meminfo";
+    throw new UsageError(`cannot draft a profile: no node reports both CPUs and memory (${where})`);
   }
   // An unknown package (no physical_package_id) counts as package 0.
   const packageOf = new Map(f.cpus.map((c) => [c.cpu, c.packageId ?? 0]));
   const pkg = (cpu: number) => packageOf.get(cpu) ?? 0;
-  const nodePackage = (n: NodeFacts) => mode((n.cpus ?? []).map(pkg));
+  const nodePackage = (n: NodeFacts) => (n.cpus?.length ? mode(n.cpus.map(pkg)) : 0);
   const packages = [...new Set(cpuNodes.map(nodePackage))].sort((a, b) => a - b);
-  const socketOfPackage = (p: number) => packages.indexOf(p);
+  const remarks: string[] = [];
 
-  // The CPUs of the draft: those of the packages that have a CPU node.
-  const cpus = f.cpus.filter((c) => packages.includes(c.packageId ?? 0));
-  const threadsPerCore = threads(cpus);
+  // A package with no memory node of its own (a memoryless CPU node, a VM's extra virtual
+  // socket) lends its cores to the socket nearest it, so the draft keeps the host's CPUs.
+  const socketOfPackage = new Map(packages.map((p, s) => [p, s]));
+  const hostPackages = [...new Set(f.cpus.map((c) => pkg(c.cpu)))].sort((a, b) => a - b);
+  for (const p of hostPackages.filter((p) => !socketOfPackage.has(p))) {
+    const mine = f.cpus.filter((c) => pkg(c.cpu) === p).map((c) => c.cpu);
+    const home = homeNode(f, mine);
+    const near =
+      home === undefined
+        ? { node: cpuNodes[0], why: `node ${cpuNodes[0].id} (no node lists its CPUs)` }
+        : cpuNodes.includes(home)
+          ? { node: home, why: `node ${home.id}, its CPUs' node` }
+          : nearest(f, home, cpuNodes);
+    const socket = socketOfPackage.get(nodePackage(near.node)) ?? 0;
+    socketOfPackage.set(p, socket);
+    remarks.push(
+      `CPUs ${formatIdList(mine)} (package ${p}, no memory node of its own) folded into socket ${socket}, the socket of ${near.why}`,
+    );
+  }
+  const folded = hostPackages.filter((p) => !packages.includes(p));
+  const socketOf = (p: number) => socketOfPackage.get(p) ?? 0;
+  const sockets = packages.map((_, s) => s);
+
+  const threadsPerCore = threads(f.cpus);
   const t = threadsPerCore.value;
-  const perSocket = packages.map((p) => cpus.filter((c) => (c.packageId ?? 0) === p).length);
+  const perSocket = sockets.map((s) => f.cpus.filter((c) => socketOf(pkg(c.cpu)) === s).length);
   const coresPerSocket = Math.max(1, ...perSocket.map((n) => Math.ceil(n / t)));
 
-  const groups = f.l3Groups.filter((g) => packages.includes(g.packageId ?? 0));
   let ccds: Noted<number>;
   let cores: Noted<number>;
-  if (groups.length === 0) {
+  if (f.l3Groups.length === 0) {
     ccds = { value: 1, note: "host: no L3 information (cache/index*/level 3), one CCD per socket" };
     cores = { value: coresPerSocket, note: "host: the most cores in a socket" };
   } else {
-    const counts = packages.map((p) => groups.filter((g) => (g.packageId ?? 0) === p).length);
+    const counts = sockets.map(
+      (s) => f.l3Groups.filter((g) => socketOf(g.packageId ?? 0) === s).length,
+    );
     ccds = {
-      value: Math.max(...counts),
+      value: Math.max(1, ...counts),
       note: `host: L3 groups per socket (${counts.join(", ")}), the most`,
     };
-    const sizes = groups.map((g) => Math.ceil(g.cpus.length / t));
-    cores = { value: Math.max(...sizes), note: `host: the most cores sharing an L3` };
+    const sizes = f.l3Groups.map((g) => Math.ceil(g.cpus.length / t));
+    cores = { value: Math.max(...sizes), note: "host: the most cores sharing an L3" };
   }
 
-  const nodes = draftNodes(f, memNodes, cpuNodes, (n) => socketOfPackage(nodePackage(n)));
+  const socketOfNode = (n: NodeFacts) => socketOf(nodePackage(n));
+  const nodes = draftNodes(f, memNodes, cpuNodes, socketOfNode);
+  const fit = fitAddressSpace(nodes.map((n) => n.memory));
+  if (fit.remark !== undefined) {
+    remarks.push(fit.remark);
+    nodes.forEach((n, i) => {
+      n.note += `; scaled down from ${formatSize(n.memory)}`;
+      n.memory = fit.memory[i];
+    });
+  }
+  if (memNodes.length === 1) {
+    remarks.push(
+      `host node ${memNodes[0].id} is the only memory node: drafted as two halves on one socket, as numa=fake=2 would make it`,
+    );
+  }
+
   // The schema deals a socket's CCDs evenly to its dram nodes (NPS-style), so the CCD count
   // must be a multiple of every socket's dram node count; the cores are spread to match.
-  const dramPerSocket = packages.map(
-    (_, s) => nodes.filter((n) => n.socket === s && n.kind === "dram").length,
+  const dramPerSocket = sockets.map(
+    (s) => nodes.filter((n) => n.socket === s && n.kind === "dram").length,
   );
   const multiple = dramPerSocket.reduce((a, b) => (a * b) / gcd(a, b), 1);
   if (ccds.value % multiple !== 0) {
@@ -107,18 +152,42 @@ export function draftTopology(f: HostFacts): DraftTopology {
       note: `host: the ${coresPerSocket} cores of a socket spread over ${value} CCDs`,
     };
   }
+  const draftCpus = sockets.length * ccds.value * cores.value * t;
+  if (draftCpus !== f.cpus.length) {
+    remarks.push(
+      `CPUs: the host has ${f.cpus.length} online, the draft ${draftCpus} (every socket of the schema has the same CCDs of the same cores)`,
+    );
+  }
 
+  const socketOfHostNode = new Map(nodes.map((n) => [n.hostNode, n.socket]));
+  for (const n of f.nodes) {
+    if (!socketOfHostNode.has(n.id) && nodeHasCpus(n)) socketOfHostNode.set(n.id, socketOfNode(n));
+  }
   return {
     sockets: {
       value: packages.length,
-      note: `host: the packages of the CPU nodes (physical_package_id ${packages.join(", ")})`,
+      note:
+        `host: the packages of the CPU nodes (physical_package_id ${packages.join(", ")})` +
+        (folded.length === 0 ? "" : `; the cores of package ${folded.join(", ")} folded in`),
     },
     ccdsPerSocket: ccds,
     coresPerCcd: cores,
     threadsPerCore,
     nodes,
-    socketOfHostNode: new Map(nodes.map((n) => [n.hostNode, n.socket])),
+    socketOfHostNode,
+    remarks,
   };
+}
+
+/** The node listing most of `cpus`; undefined when none lists any. */
+function homeNode(f: HostFacts, cpus: readonly number[]): NodeFacts | undefined {
+  let best: NodeFacts | undefined;
+  let most = 0;
+  for (const n of f.nodes) {
+    const count = cpus.filter((c) => n.cpus?.includes(c)).length;
+    if (count > most) [best, most] = [n, count];
+  }
+  return best;
 }
 
 function threads(cpus: HostFacts["cpus"]): Noted<1 | 2> {
@@ -141,13 +210,13 @@ function draftNodes(
   cpuNodes: readonly NodeFacts[],
   socketOf: (n: NodeFacts) => number,
 ): DraftNode[] {
-  const tierOf = (id: number) => f.memoryTiers.find((t) => t.nodes.includes(id))?.id;
   const out: DraftNode[] = [];
   for (const n of memNodes) {
     const memory = blockAligned(n.memTotalBytes ?? 0);
-    const tier = tierOf(n.id) === undefined ? "" : `, memory_tier${tierOf(n.id)}`;
+    const tierId = f.memoryTiers.find((t) => t.nodes.includes(n.id))?.id;
+    const tier = tierId === undefined ? "" : `, memory_tier${tierId}`;
     if (memNodes.length === 1) {
-      const half = blockAligned(memory / 2);
+      const half = halves(n.id, memory);
       for (const which of ["first", "second"]) {
         out.push({
           id: out.length,
@@ -158,14 +227,14 @@ function draftNodes(
           note: `host node ${n.id}, ${which} half (split as numa=fake=2: the host has one memory node)`,
         });
       }
-    } else if ((n.cpus ?? []).length > 0) {
+    } else if (nodeHasCpus(n)) {
       out.push({
         id: out.length,
         hostNode: n.id,
         socket: socketOf(n),
         memory,
         kind: "dram",
-        note: `host node ${n.id}: cpus ${formatIdList(n.cpus ?? [])}${tier}`,
+        note: `host node ${n.id}: cpus ${n.cpus === null ? "unknown" : formatIdList(n.cpus)}${tier}`,
       });
     } else {
       const near = nearest(f, n, cpuNodes);

@@ -52,6 +52,11 @@ export interface HostFacts {
   arch: "x86_64" | "arm64" | null;
   /** Base page size; assumed (no sysfs file says it). */
   pageSize: number;
+  /**
+   * False when the kernel has no NUMA (no /sys/devices/system/node); `nodes` then holds one
+   * node 0 standing for the whole machine.
+   */
+  numa: boolean;
   /** Online nodes, ascending. */
   nodes: NodeFacts[];
   /** Online CPUs, ascending. */

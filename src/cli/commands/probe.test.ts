@@ -10,13 +10,22 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { UsageError } from "../../errors.js";
 import { packageRoot } from "../../machine/package-root.js";
 import type { ProbeDocument } from "../../probe/report.js";
 import { expectGolden } from "../../test-support/golden.js";
 import { runCli } from "../program.js";
 import * as probe from "./probe.js";
 
-const FIXTURES = ["vm-1node", "zen3-2s", "cxl-tier"] as const;
+const FIXTURES = [
+  "vm-1node",
+  "zen3-2s",
+  "cxl-tier",
+  "vm2s",
+  "memless-dma",
+  "bigmem",
+  "no-numa",
+] as const;
 const fixture = (name: string) => join(packageRoot(), "test", "fixtures", "probe", name);
 const tmp = () => mkdtempSync(join(tmpdir(), "pagemig-probe-cli-"));
 
@@ -95,7 +104,7 @@ describe("pagemig probe: bad input exits 2 with one line", () => {
     const meminfo = join(root, "sys/devices/system/node/node0/meminfo");
     writeFileSync(meminfo, "Node 0 MemTotal: lots\n");
     expect(await expectUsageError(["--root", root])).toBe(
-      `pagemig: ${meminfo}: malformed: no 'Node N MemTotal: <n> kB' line\n`,
+      `pagemig: ${meminfo}: malformed: no 'MemTotal: <n> kB' line\n`,
     );
   });
 
@@ -117,6 +126,31 @@ describe("pagemig probe: bad input exits 2 with one line", () => {
       `pagemig: --out ${out}: directory ${dir} does not exist\n`,
     );
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it("a host no draft can be made of: the report, then one line, and no file", async () => {
+    const out = join(tmp(), "tiny.yaml");
+    const r = await run(["--root", fixture("tiny"), "--out", out]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe((await run(["--root", fixture("tiny")])).stdout);
+    expect(r.stdout).toMatch(/^kernel: /);
+    expect(r.stderr).toBe(
+      "pagemig: cannot draft a profile: host node 0, the only memory node, has 4M in whole 4M blocks; split in two halves (numa=fake=2), each needs at least 4M\n",
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("a draft that would not load is refused with its first problem", () => {
+    const out = join(tmp(), "d.yaml");
+    writeFileSync(out, readFileSync(join(packageRoot(), "profiles", "zen3-2s-ptdma.yaml")));
+    const good = readFileSync(out, "utf8");
+    expect(() => probe.checkDraft("--out d.yaml", good)).not.toThrow();
+    const bad = good.replace(/^ {2}sockets: 2\b/m, "  sockets: 0");
+    expect(() => probe.checkDraft("--out d.yaml", bad)).toThrow(
+      new UsageError(
+        "--out d.yaml: the draft does not load: topology.sockets: Too small: expected number to be >=1",
+      ),
+    );
   });
 
   it("an unknown --base", async () => {

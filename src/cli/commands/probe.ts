@@ -5,8 +5,10 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { parse } from "yaml";
 import { UsageError } from "../../errors.js";
 import { loadProfile } from "../../machine/profile.js";
+import { validateProfile } from "../../machine/schema.js";
 import { buildDraft } from "../../probe/draft.js";
 import { NODE_DIR } from "../../probe/nodes.js";
 import { probeNotes } from "../../probe/notes.js";
@@ -49,21 +51,29 @@ export function register(program: Command): void {
       }
       const facts = probeHost(fs);
       const notes = probeNotes(facts);
-      if (flags.out !== undefined && out !== undefined) {
-        const text = buildDraft(
-          facts,
-          { profile: base, text: readFileSync(base.source, "utf8") },
-          draftName(flags.out),
-        );
-        writeOutputFile(`--out ${flags.out}`, out, text);
-      }
+      // The report first, so a host whose draft fails still shows its facts.
       print(
         cmd,
         flags.json
           ? `${JSON.stringify(probeDocument(facts, notes), null, 2)}\n`
           : formatProbe(facts, notes),
       );
+      if (out === undefined) return;
+      const label = `--out ${flags.out}`;
+      const text = buildDraft(
+        facts,
+        { profile: base, text: readFileSync(base.source, "utf8") },
+        draftName(out),
+      );
+      checkDraft(label, text);
+      writeOutputFile(label, out, text);
     });
+}
+
+/** Refuses a draft that --profile would not load, so no such file is ever written. */
+export function checkDraft(label: string, text: string): void {
+  const v = validateProfile(parse(text));
+  if (!v.ok) throw new UsageError(`${label}: the draft does not load: ${v.problems[0]}`);
 }
 
 /**
