@@ -83,6 +83,7 @@ const VALID: Record<string, readonly string[]> = {
   "--runs": ["1", "2"],
   "--seed": ["0", "7", "4294967296"],
   "--batch-pages": ["1", "512", "262144"],
+  "--cpu-load": ["0", "1", "3", "0,2", "64", "65"],
   "--reporter": ["table", "json", "csv", "migspeed", "ftrace", "perfetto", "html"],
   "--root": ["/", "test/fixtures/probe/zen3-2s", "test/fixtures/probe/cxl-tier", "test"],
   "--base": ["zen3-2s-ptdma", "zen5-2s-cxl", "small-2node"],
@@ -123,6 +124,7 @@ const BENCH_FLAGS = [
   "--runs",
   "--seed",
   "--batch-pages",
+  "--cpu-load",
   "--reporter",
 ];
 

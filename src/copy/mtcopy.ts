@@ -163,7 +163,7 @@ export class MtCopy implements Migrator {
     if (n === 0) return 0;
     const { k, exec } = run;
     if (this.wq === null || this.wq.sim !== k.sim) {
-      this.wq = new Workqueue(k.sim, this.cpuTime, k.timeline);
+      this.wq = new Workqueue(k.sim, this.cpuTime, k.timeline, k.cpuLoad);
     }
     const works = splitWork(n, this.threads);
     touchHostMemory(k, src);
@@ -221,7 +221,10 @@ function* copyWorker(
   let end = w.first;
   while (end < w.last && !chunkPoisoned(k.phys, src[end], w)) end++;
   const failed = end < w.last;
-  yield (end - w.first + (failed ? 1 : 0)) * chunkNs;
+  // On a busy machine the thread has 1/(cpuLoad + 1) of its CPU: its setup takes that much
+  // longer and it copies at that share of a core's rate (the links it crosses are not slower).
+  const slowdown = k.cpuLoad + 1;
+  yield (end - w.first + (failed ? 1 : 0)) * chunkNs * slowdown;
   for (let i = w.first; i < end; ) {
     const srcNid = src[i].nid;
     const dstNid = dst[i].nid;
@@ -234,7 +237,7 @@ function* copyWorker(
     // Bytes mode: a worker copies the chunks while the model moves their bytes.
     const job = startHostCopy(k, thread, chunkRanges(w, dst, src, i, j));
     yield k.net.transfer(bytes, copyPath(k.fabric, cpu, srcNid, dstNid), {
-      maxRate: k.profile.cpu.copyGBps,
+      maxRate: k.profile.cpu.copyGBps / slowdown,
     });
     if (!finishHostCopy(k, job)) return false;
     i = j;

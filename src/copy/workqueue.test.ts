@@ -39,6 +39,16 @@ describe("Workqueue", () => {
     expect(time.busyCpus()).toEqual([3, 5]);
   });
 
+  it("on a busy machine charges the kworker its share of an item's running time", () => {
+    const sim = new Simulator();
+    const time = new CpuTime();
+    const wq = new Workqueue(sim, time, null, 3);
+    wq.queueWorkOn(2, busy(400, [], "a"));
+    sim.run();
+    expect(sim.now).toBe(400);
+    expect(time.cpuTimeNs(2)).toBe(100);
+  });
+
   it("starts an item at once when the CPU's previous item is done", () => {
     const sim = new Simulator();
     const wq = new Workqueue(sim, new CpuTime());

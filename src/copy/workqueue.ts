@@ -5,7 +5,9 @@
  * Work items queued on one CPU run one after another, in queue order: a copy worker never
  * sleeps, so a CPU runs one of them at a time however many are queued there. The time from
  * when an item starts running to when it returns is charged to its CPU: a core stalled on
- * memory bandwidth in the middle of a copy is still busy. On a recording timeline, each CPU's
+ * memory bandwidth in the middle of a copy is still busy. On a busy machine (the kernel's
+ * cpuLoad) the kworker has only its fair share of that time; the work item itself slows down
+ * accordingly (see mtcopy's copy thread). On a recording timeline, each CPU's
  * kworker is a track (`kworker/24`) with a slice per work item.
  */
 import type { Process, Simulator, Yieldable } from "../sim/simulator.js";
@@ -65,6 +67,8 @@ export class Workqueue {
     readonly cpuTime: CpuTime,
     /** Where work items are recorded when it is enabled. */
     private readonly timeline: Timeline | null = null,
+    /** Other tasks always runnable on each CPU: the kworker runs 1/(cpuLoad + 1) of the time. */
+    private readonly cpuLoad = 0,
   ) {}
 
   /**
@@ -92,7 +96,7 @@ export class Workqueue {
     const start = this.sim.now;
     const ret = yield* work;
     const end = this.sim.now;
-    this.cpuTime.charge(cpu, end - start);
+    this.cpuTime.charge(cpu, (end - start) / (this.cpuLoad + 1));
     const tl = this.timeline;
     if (tl?.enabled)
       tl.slice(tl.track("kworker", `kworker/${cpu}`, cpu), label.name, start, end, label.args);

@@ -17,6 +17,15 @@ describe("Exec", () => {
     expect([exec.wallNs(PH_UNMAP), exec.wallNs(PH_COPY)]).toEqual([30, 170]);
   });
 
+  it("on a busy CPU takes runnable + 1 ns per ns of work, counting the rest as waits, but not for interrupts", () => {
+    const exec = new Exec(new Task(1, 0, null), () => 1000, 2);
+    exec.charge(PH_UNMAP, 30);
+    exec.chargeIrq(PH_COPY, 5);
+    expect(exec.now()).toBe(1000 + 90 + 5);
+    expect([exec.cpuTimeNs(), exec.waitNs[PH_UNMAP], exec.waitNs[PH_COPY]]).toEqual([35, 60, 0]);
+    expect([exec.wallNs(PH_UNMAP), exec.wallNs(PH_COPY)]).toEqual([90, 5]);
+  });
+
   it("notes remap times in order, growing a full array, and tells the folio events", () => {
     let clock = 0;
     const exec = new Exec(new Task(1, 0, null), () => clock);

@@ -20,22 +20,28 @@ export interface FolioEvents {
 }
 
 /**
- * One task running a kernel path on its CPU: the CPU time it spends, by phase, and the time
- * it sleeps, by phase.
+ * One task running a kernel path on its CPU: the CPU time it spends, by phase, the time it
+ * sleeps, by phase, and on a busy CPU the time it waits to run.
  *
  * Work that only burns the task's own CPU is charged lazily (`charge`) and turned into
  * simulated time at the next `sync`, so a serial migration of a million folios costs a few
  * events rather than millions. Anything another process could observe (a shared flow, a
  * wait) must `sync` first, which is what keeps the lazy charging exact.
  *
- * The task's virtual time is its CPU time plus its sleeps: the elapsed time of a call is the
- * sum of `phaseNs` and `sleepNs`.
+ * The task's virtual time is its CPU time plus its sleeps and waits: the elapsed time of a
+ * call is the sum of `phaseNs`, `sleepNs` and `waitNs`.
  */
 export class Exec {
   /** CPU time by phase (ns), indexed by PH_*; includes `irqNs`. */
   readonly phaseNs = new Float64Array(PHASES.length);
   /** Time the task slept by phase (ns): waiting for copy threads or DMA interrupts. */
   readonly sleepNs = new Float64Array(PHASES.length);
+  /**
+   * Time the task was runnable but another task had its CPU, by phase (ns): with `runnable`
+   * other tasks of equal weight always ready there, CFS gives it 1/(runnable + 1) of the CPU,
+   * so each ns of its work takes runnable + 1 ns.
+   */
+  readonly waitNs = new Float64Array(PHASES.length);
   /** CPU time of completion interrupts, which the model runs on this task's CPU and time. */
   irqNs = 0;
   /** CPU time charged but not yet turned into simulated time. */
@@ -59,16 +65,24 @@ export class Exec {
     readonly task: Task,
     /** The simulated time the task's CPU has reached, before `pending`. */
     private readonly clock: () => number,
+    /** Other tasks always runnable on the task's CPU (a busy machine's load); 0 when idle. */
+    readonly runnable = 0,
   ) {}
 
   charge(phase: number, ns: number): void {
-    this.pending += ns;
+    const waited = ns * this.runnable;
+    this.pending += ns + waited;
     this.phaseNs[phase] += ns;
+    this.waitNs[phase] += waited;
   }
 
-  /** Charge a completion interrupt handled on the task's CPU while it runs `phase`. */
+  /**
+   * Charge a completion interrupt handled on the task's CPU while it runs `phase`. Interrupts
+   * preempt whatever runs there, so they never wait for the CPU.
+   */
   chargeIrq(phase: number, ns: number): void {
-    this.charge(phase, ns);
+    this.pending += ns;
+    this.phaseNs[phase] += ns;
     this.irqNs += ns;
   }
 
@@ -117,8 +131,15 @@ export class Exec {
     return sum;
   }
 
-  /** Elapsed time the task spent in `phase`: its CPU time there plus its sleeps. */
+  /** Elapsed time the task's own work took: its CPU time and its waits for the CPU. */
+  workNs(): number {
+    let sum = this.cpuTimeNs();
+    for (const ns of this.waitNs) sum += ns;
+    return sum;
+  }
+
+  /** Elapsed time the task spent in `phase`: its CPU time there, its sleeps and its waits. */
   wallNs(phase: number): number {
-    return this.phaseNs[phase] + this.sleepNs[phase];
+    return this.phaseNs[phase] + this.sleepNs[phase] + this.waitNs[phase];
   }
 }

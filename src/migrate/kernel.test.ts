@@ -1,8 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { loadProfile } from "../machine/profile.js";
-import { Kernel } from "./kernel.js";
+import { Kernel, MAX_CPU_LOAD } from "./kernel.js";
 
 describe("Kernel", () => {
+  it("takes a CPU load of 0..MAX_CPU_LOAD runnable tasks per CPU", () => {
+    const profile = loadProfile("small-2node");
+    expect(new Kernel({ profile }).cpuLoad).toBe(0);
+    expect(new Kernel({ profile, cpuLoad: MAX_CPU_LOAD }).cpuLoad).toBe(MAX_CPU_LOAD);
+    for (const cpuLoad of [-1, 0.5, MAX_CPU_LOAD + 1, Number.NaN]) {
+      expect(() => new Kernel({ profile, cpuLoad })).toThrow(/cpuLoad .* is not an integer/);
+    }
+  });
+
   it("counts the bytes really copied and the host time they took (main thread, no workers)", async () => {
     const k = new Kernel({ profile: loadProfile("small-2node"), contents: true });
     expect(k.hostCopied()).toEqual({ bytes: 0, ns: 0 });

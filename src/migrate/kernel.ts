@@ -36,7 +36,16 @@ export interface KernelOptions {
    * benchmark does; off, they copy on the main thread (cheaper to start, for many small runs).
    */
   hostWorkers?: boolean;
+  /**
+   * A busy machine: other tasks always runnable on every CPU, of the same weight as the
+   * migrating task and the copy threads, which CFS then gives 1/(cpuLoad + 1) of a CPU. 0 (an
+   * idle machine, as in the published runs) by default.
+   */
+  cpuLoad?: number;
 }
+
+/** More runnable tasks per CPU than this is not a load anyone migrates under. */
+export const MAX_CPU_LOAD = 64;
 
 export class Kernel {
   readonly profile: LoadedProfile;
@@ -48,6 +57,8 @@ export class Kernel {
   /** CONFIG_ARCH_ENABLE_THP_MIGRATION */
   readonly thpMigration: boolean;
   readonly tasks = new Map<number, Task>();
+  /** Other tasks always runnable on each CPU (KernelOptions.cpuLoad). */
+  readonly cpuLoad: number;
   /** The copy-offload registry: the active migrator and its reason mask. */
   readonly offload = new MigrateOffload();
   private nextPid = 1;
@@ -89,6 +100,12 @@ export class Kernel {
     this.fabric = buildFabric(profile, this.net);
     this.faults = new FaultInjector(opts.seed ?? 1, opts.inject ?? "");
     this.hostWorkers = opts.hostWorkers ?? false;
+    this.cpuLoad = opts.cpuLoad ?? 0;
+    if (!Number.isInteger(this.cpuLoad) || this.cpuLoad < 0 || this.cpuLoad > MAX_CPU_LOAD) {
+      throw new RangeError(
+        `Kernel: cpuLoad ${this.cpuLoad} is not an integer in 0..${MAX_CPU_LOAD}`,
+      );
+    }
     // Start the copy workers now: they boot while the workload sets up, not inside a copy.
     this.copyPool;
   }

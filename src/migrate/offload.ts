@@ -34,9 +34,9 @@ export function* migrateOffloadBatch(
   // Whatever the migrator starts, other processes see: the task's clock must be current.
   yield* exec.sync();
   const start = exec.now();
-  const cpu = exec.cpuTimeNs();
+  const work = exec.workNs();
   // The result needs no handling here: folios left unmarked are copied by the move phase.
   yield* migrator.offloadCopy(run, dst, src);
-  // What the task's time advanced beyond its own CPU work, it slept: waiting for the copy.
-  exec.slept(PH_COPY, exec.now() - start - (exec.cpuTimeNs() - cpu));
+  // What the task's time advanced beyond its own work, it slept: waiting for the copy.
+  exec.slept(PH_COPY, exec.now() - start - (exec.workNs() - work));
 }

@@ -22,13 +22,25 @@ export function formatTable(
     .concat("\n");
 }
 
+/** The CPU load column, shown only when some configuration ran on a busy machine. */
+function loadColumn(results: readonly MovePagesBenchResult[]): {
+  header: string[];
+  cell: (r: MovePagesBenchResult) => string[];
+} {
+  return results.some((r) => r.cpuLoad > 0)
+    ? { header: ["CPU-LOAD"], cell: (r) => [String(r.cpuLoad)] }
+    : { header: [], cell: () => [] };
+}
+
 function formatBenchTable(results: readonly MovePagesBenchResult[]): string {
+  const load = loadColumn(results);
   const rows = results.map((r) => [
     r.migrator,
     String(r.workers),
     formatSize(r.folioSizeBytes),
     String(r.folioCount),
     String(r.batchPages),
+    ...load.cell(r),
     `${r.throughputGBps.mean.toFixed(2)} ± ${r.throughputGBps.sd.toFixed(2)}`,
     `${(r.copyFraction * 100).toFixed(1)}%`,
     r.firstFolioLatencyUs.toFixed(1),
@@ -43,6 +55,7 @@ function formatBenchTable(results: readonly MovePagesBenchResult[]): string {
     "FOLIO",
     "FOLIOS",
     "BATCH",
+    ...load.header,
     "GB/s",
     "COPY",
     "FIRST-FOLIO-us",
@@ -66,11 +79,13 @@ const CPU_KINDS: readonly { key: keyof CpuByKind; header: string }[] = [
  */
 function formatBreakdownTable(results: readonly MovePagesBenchResult[]): string {
   const kinds = CPU_KINDS.filter((k) => results.some((r) => r.cpuByKind[k.key] !== 0));
+  const load = loadColumn(results);
   const header = [
     "MIGRATOR",
     "WORKERS",
     "FOLIO",
     "BATCH",
+    ...load.header,
     ...PHASES.map((p) => `${p.toUpperCase()}-us`),
     "FOLIO-P50-us",
     "FOLIO-P99-us",
@@ -81,6 +96,7 @@ function formatBreakdownTable(results: readonly MovePagesBenchResult[]): string 
     String(r.workers),
     formatSize(r.folioSizeBytes),
     String(r.batchPages),
+    ...load.cell(r),
     ...PHASES.map((p) => r.phases[p].wallUs.toFixed(1)),
     r.folioLatencyUs.median.toFixed(1),
     r.folioLatencyUs.p99.toFixed(1),

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { MigratorName } from "../copy/engines.js";
 import { loadProfile } from "../machine/profile.js";
@@ -83,6 +84,43 @@ describe("the measurements of every run", () => {
       }
     });
   }
+
+  it("on a busy machine: the task's work takes load + 1 times as long for the same CPU time", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom<MigratorName>("serial", "batch-cpu"),
+        fc.constantFrom(4096, 64 * 1024, 2 * MiB),
+        fc.integer({ min: 1, max: 8 }),
+        async (migrator, size, cpuLoad) => {
+          const idle = await bench(migrator, size);
+          const busy = await bench(migrator, size, { cpuLoad });
+          expect(busy.cpuLoad).toBe(cpuLoad);
+          expect(busy.callTimeUs).toBeCloseTo(idle.callTimeUs * (cpuLoad + 1), 3);
+          expect(busy.throughputGBps.mean).toBeCloseTo(idle.throughputGBps.mean / (cpuLoad + 1), 6);
+          expect(busy.cpuTimeUs).toBeCloseTo(idle.cpuTimeUs, 6);
+          expect(sum(PHASES.map((p) => busy.phases[p].wallUs))).toBeCloseTo(busy.callTimeUs, 6);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+
+  it("on a busy machine: a copy thread gets its CPU share, a DMA engine does not need one", async () => {
+    const rate = async (migrator: MigratorName, workers: number, cpuLoad: number) =>
+      (await bench(migrator, 2 * MiB, { workers, cpuLoad, batchPages: 262144 })).throughputGBps
+        .mean;
+    // One copy thread is bound by its core's copy rate, which it now shares.
+    const one = await rate("mtcopy", 1, 0);
+    expect(await rate("mtcopy", 1, 1)).toBeLessThan(0.6 * one);
+    // DMA only needs the CPU to submit and take the interrupt.
+    const dma = await rate("dcbm", 2, 0);
+    expect(await rate("dcbm", 2, 3)).toBeGreaterThan(0.85 * dma);
+    expect(await rate("dcbm", 2, 3)).toBeLessThan(dma);
+    for (const [migrator, workers] of engines) {
+      const r = await bench(migrator, 64 * 1024, { workers, cpuLoad: 2 });
+      expect(sum(PHASES.map((p) => r.phases[p].wallUs))).toBeCloseTo(r.callTimeUs, 6);
+    }
+  });
 
   it("counts copy threads' CPU for mtcopy, on their CPUs, and none for serial", async () => {
     const serial = await bench("serial", 64 * 1024);

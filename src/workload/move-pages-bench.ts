@@ -56,6 +56,8 @@ export interface MovePagesBenchOptions {
   onMove?: (hostNs: number, folios: number) => void;
   /** Record the last timed call: its tracepoints, timeline and per-folio times. */
   record?: boolean;
+  /** A busy machine: other tasks always runnable on every CPU (KernelOptions.cpuLoad). */
+  cpuLoad?: number;
 }
 
 export interface MeanSd {
@@ -69,6 +71,8 @@ export interface MovePagesBenchResult extends CallSummary, RunMeasurements {
   folioSizeBytes: number;
   folioCount: number;
   batchPages: number;
+  /** Other tasks always runnable on every CPU during the calls (0: an idle machine). */
+  cpuLoad: number;
   runs: number;
   throughputGBps: MeanSd;
   /** With --inject: folios the calls left behind (all runs), and how often each fault fired. */
@@ -102,6 +106,7 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
     nrMaxBatchedMigration: o.batchPages,
     inject: o.inject,
     hostWorkers: true,
+    cpuLoad: o.cpuLoad,
   });
   try {
     const workers = o.workers ?? 1;
@@ -149,7 +154,7 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
       // Only injected faults leave folios behind, so only then is the region not all on the
       // other node before a call.
       const leftBefore = k.faults.enabled ? foliosNotOn(task, region, target) : o.folioCount;
-      const exec = new Exec(task, () => k.sim.now);
+      const exec = new Exec(task, () => k.sim.now, k.cpuLoad);
       recorder?.begin(exec, task.mm as MmStruct, pages);
       if (timed) sums.begin(exec);
       const host0 = k.hostCopied();
@@ -203,6 +208,7 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
       folioSizeBytes: o.folioSizeBytes,
       folioCount: o.folioCount,
       batchPages: k.nrMaxBatchedMigration,
+      cpuLoad: k.cpuLoad,
       runs: n,
       throughputGBps: meanSd(throughputs),
       ...sums.summary(),

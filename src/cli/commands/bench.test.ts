@@ -169,6 +169,28 @@ describe("pagemig bench move-pages", () => {
     for (const x of JSON.parse(r.stdout).results) expect(x.pagesVerified).toBe(3 * 2048);
   });
 
+  it("sweeps --cpu-load, shown in a CPU-LOAD column only when some run was busy", async () => {
+    const flags = [
+      "--profile",
+      "small-2node",
+      "--folio-size",
+      "2M",
+      "--total",
+      "8M",
+      "--runs",
+      "1",
+    ];
+    const idle = await run(["bench", "move-pages", ...flags]);
+    expect(idle.stdout).not.toContain("CPU-LOAD");
+    const busy = await run(["bench", "move-pages", ...flags, "--cpu-load", "0,3", "--json"]);
+    expect(busy.code).toBe(0);
+    const [r0, r3] = JSON.parse(busy.stdout).results;
+    expect([r0.cpuLoad, r3.cpuLoad]).toEqual([0, 3]);
+    expect(r3.callTimeUs).toBeCloseTo(4 * r0.callTimeUs, 3);
+    const table = await run(["bench", "move-pages", ...flags, "--cpu-load", "0,3"]);
+    expect(table.stdout.split("\n")[0]).toMatch(/BATCH\s+CPU-LOAD\s+GB\/s/);
+  });
+
   it.each([
     [["--threads", "2"], /^pagemig: --threads: no --migrator given that has threads/],
     [
@@ -189,6 +211,9 @@ describe("pagemig bench move-pages", () => {
     [["--total", "1G", "--count", "3"], /^pagemig: --total and --count/],
     [["--total", "6K", "--folio-size", "4K"], /^pagemig: --total 6K: not a multiple/],
     [["--batch-pages", "0"], /^pagemig: --batch-pages: expected a positive integer/],
+    [["--cpu-load", "-1"], /^pagemig: --cpu-load: expected a non-negative integer, got '-1'/],
+    [["--cpu-load", "65"], /^pagemig: --cpu-load: at most 64, got 65$/m],
+    [["--cpu-load", "1,"], /^pagemig: --cpu-load: empty item in list '1,'/],
     [["--frobnicate"], /^pagemig: unknown option '--frobnicate'/],
     [["--reporter", "xml"], /^pagemig: --reporter xml: unknown reporter 'xml' \(known: table, /],
     [["--reporter", "csv="], /^pagemig: --reporter csv=: no file after '='/],

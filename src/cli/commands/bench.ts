@@ -13,6 +13,7 @@ import {
   parsePositiveInt,
   parseSize,
 } from "../../machine/units.js";
+import { MAX_CPU_LOAD } from "../../migrate/kernel.js";
 import { type MovePagesBenchResult, runMovePagesBench } from "../../workload/move-pages-bench.js";
 import { print } from "../output.js";
 import {
@@ -42,6 +43,7 @@ interface BenchFlags extends ReporterFlags {
   runs: string;
   seed: string;
   batchPages?: string;
+  cpuLoad: string;
   verify?: boolean;
 }
 
@@ -55,6 +57,7 @@ export interface BenchPlan {
   inject?: string;
   folioSizes: number[];
   batchPages: (number | undefined)[];
+  cpuLoads: number[];
   runs: number;
   seed: number;
   verify: boolean;
@@ -114,12 +117,18 @@ export function planBench(f: BenchFlags): BenchPlan {
     f.batchPages === undefined
       ? [undefined]
       : parseList(f.batchPages, "--batch-pages", parsePositiveInt);
+  const cpuLoads = parseList(f.cpuLoad, "--cpu-load", (text, what) => {
+    const n = parseCount(text, what);
+    if (n > MAX_CPU_LOAD) throw new UsageError(`${what}: at most ${MAX_CPU_LOAD}, got ${n}`);
+    return n;
+  });
   return {
     profile,
     migrators,
     threads,
     channels,
     placements,
+    cpuLoads,
     minBatchFolios: f.minBatch === undefined ? 0 : parseCount(f.minBatch, "--min-batch"),
     inject: f.inject,
     folioSizes,
@@ -153,24 +162,27 @@ export async function runBenchPlan(
   record = false,
 ): Promise<MovePagesBenchResult[]> {
   const results: MovePagesBenchResult[] = [];
-  for (const e of engines(plan)) {
-    for (const batchPages of plan.batchPages) {
-      for (const folioSizeBytes of plan.folioSizes) {
-        results.push(
-          await runMovePagesBench({
-            ...e,
-            minBatchFolios: plan.minBatchFolios,
-            inject: plan.inject,
-            profile: plan.profile,
-            folioSizeBytes,
-            folioCount: plan.folioCount(folioSizeBytes),
-            runs: plan.runs,
-            seed: plan.seed,
-            batchPages,
-            verify: plan.verify,
-            record,
-          }),
-        );
+  for (const cpuLoad of plan.cpuLoads) {
+    for (const e of engines(plan)) {
+      for (const batchPages of plan.batchPages) {
+        for (const folioSizeBytes of plan.folioSizes) {
+          results.push(
+            await runMovePagesBench({
+              ...e,
+              minBatchFolios: plan.minBatchFolios,
+              inject: plan.inject,
+              profile: plan.profile,
+              folioSizeBytes,
+              folioCount: plan.folioCount(folioSizeBytes),
+              runs: plan.runs,
+              seed: plan.seed,
+              batchPages,
+              cpuLoad,
+              verify: plan.verify,
+              record,
+            }),
+          );
+        }
       }
     }
   }
@@ -199,6 +211,11 @@ export function register(program: Command): void {
     .option("--runs <n>", "timed move_pages calls (the region is moved back between them)", "5")
     .option("--seed <n>", "seed of the run", "1")
     .option("--batch-pages <list>", "NR_MAX_BATCHED_MIGRATION in base pages (default: profile)")
+    .option(
+      "--cpu-load <list>",
+      `a busy machine: other tasks always runnable on every CPU, 0..${MAX_CPU_LOAD}`,
+      "0",
+    )
     .option("--verify", "bytes mode: real page contents, every page checked after each run");
   addReporterOptions(movePages, DEFAULT_REPORTER).action(
     async (flags: BenchFlags, cmd: Command) => {

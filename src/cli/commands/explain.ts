@@ -34,7 +34,7 @@ const BENCH_TO_NODE = 1;
 /** The bench plan of the one configuration the flags give; a list in any flag is an error. */
 function planExplain(f: ExplainFlags): BenchPlan {
   // The model is deterministic: one timed call says all that more would.
-  const plan = planBench({ ...f, runs: "1" });
+  const plan = planBench({ ...f, runs: "1", cpuLoad: "0" });
   const lists: [string, readonly unknown[]][] = [
     ["--migrator", plan.migrators],
     ["--threads", plan.threads],

@@ -51,6 +51,7 @@ export function fixtureResult(o: FixtureOptions): MovePagesBenchResult {
     folioSizeBytes: o.folioSizeBytes,
     folioCount: TOTAL_BYTES / o.folioSizeBytes,
     batchPages,
+    cpuLoad: 0,
     runs: 3,
     throughputGBps: { mean: o.gbps, sd: o.gbps * 0.02 },
     copyFraction: phases.copy.cpuUs / cpuTimeUs,

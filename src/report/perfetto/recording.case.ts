@@ -116,6 +116,7 @@ export function resultCase(migrator: string, recording: Recording): MovePagesBen
     folioSizeBytes: recording.folioSizeBytes,
     folioCount: recording.unmapNs.length,
     batchPages: 512,
+    cpuLoad: 0,
     runs: 1,
     throughputGBps: { mean: 1.5, sd: 0 },
     copyFraction: 0.5,
