@@ -6,7 +6,7 @@ import { Exec, PH_COPY, PH_UNMAP } from "./exec.js";
 describe("Exec", () => {
   it("keeps CPU time and sleeps by phase, interrupts apart, and its own notion of now", () => {
     let clock = 1000;
-    const exec = new Exec(new Task(1, 0, null), () => clock);
+    const exec = new Exec(new Task(1, 0, null), () => clock, 0);
     exec.charge(PH_UNMAP, 30);
     exec.chargeIrq(PH_COPY, 5);
     expect(exec.now()).toBe(1035);
@@ -28,7 +28,7 @@ describe("Exec", () => {
 
   it("notes remap times in order, growing a full array, and tells the folio events", () => {
     let clock = 0;
-    const exec = new Exec(new Task(1, 0, null), () => clock);
+    const exec = new Exec(new Task(1, 0, null), () => clock, 0);
     const seen: string[] = [];
     exec.folioEvents = {
       unmapped: (f, ns) => seen.push(`u${f.pfn}@${ns}`),

@@ -65,8 +65,8 @@ export class Exec {
     readonly task: Task,
     /** The simulated time the task's CPU has reached, before `pending`. */
     private readonly clock: () => number,
-    /** Other tasks always runnable on the task's CPU (a busy machine's load); 0 when idle. */
-    readonly runnable = 0,
+    /** Other tasks always runnable on the task's CPU: the kernel's cpuLoad (0 when idle). */
+    readonly runnable: number,
   ) {}
 
   charge(phase: number, ns: number): void {

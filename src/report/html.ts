@@ -56,6 +56,7 @@ const COLUMNS: readonly Column[] = [
   { header: "folio", numeric: true, cell: (r) => formatSize(r.folioSizeBytes) },
   { header: "folios", numeric: true, cell: (r) => String(r.folioCount) },
   { header: "batch", numeric: true, cell: (r) => String(r.batchPages) },
+  { header: "cpu load", numeric: true, cell: (r) => String(r.cpuLoad) },
   {
     header: "GB/s",
     numeric: true,

@@ -17,8 +17,9 @@ import type { Slice, Track } from "../sim/timeline.js";
 
 export interface PhaseTimes {
   /**
-   * Virtual time the syscall task spent in the phase, µs: its own CPU work plus its sleeps
-   * (waiting for copy threads or DMA interrupts). The phases' wallUs add up to callTimeUs.
+   * Virtual time the syscall task spent in the phase, µs: its own CPU work, its sleeps
+   * (waiting for copy threads or DMA interrupts) and, with a CPU load, its waits for its CPU.
+   * The phases' wallUs add up to callTimeUs.
    */
   wallUs: number;
   /** CPU time spent on the phase on all CPUs (the task's, copy threads', interrupts'), µs. */

@@ -7,13 +7,21 @@
 
 import type { MovePagesBenchResult } from "../../workload/move-pages-bench.js";
 import type { ChartPlan } from "./render.js";
-import { CHART_WIDTH, groupBy, legendHeight, resultLabel, seriesColor, varies } from "./series.js";
+import {
+  CHART_WIDTH,
+  groupBy,
+  labelDims,
+  legendHeight,
+  resultLabel,
+  seriesColor,
+  varies,
+} from "./series.js";
 
 const METRICS = ["first", "median", "p99"] as const;
 
 /** The two charts of the engines run at two batch sizes or more; none if no engine was. */
 export function batchTradeoffCharts(all: readonly MovePagesBenchResult[]): ChartPlan[] {
-  const dims = { folio: varies(all, (r) => r.folioSizeBytes), batch: false };
+  const dims = { ...labelDims(all), batch: false };
   const label = (r: MovePagesBenchResult) => resultLabel(r, dims);
   const groups = [...groupBy(all, label)].filter(([, g]) => varies(g, (r) => r.batchPages));
   if (groups.length === 0) return [];

@@ -1,4 +1,7 @@
-/** How charts name a result: by its engine, and by folio size and batch where results differ. */
+/**
+ * How charts name a result: by its engine, and by folio size, batch and CPU load where results
+ * differ.
+ */
 
 import { MIGRATORS, type MigratorName, workerKind } from "../../copy/engines.js";
 import { formatSize } from "../../machine/units.js";
@@ -9,6 +12,7 @@ import type { MovePagesBenchResult } from "../../workload/move-pages-bench.js";
 export interface LabelDims {
   folio: boolean;
   batch: boolean;
+  load: boolean;
 }
 
 /** "serial", "mtcopy (8 threads)", "dcbm (1 channel)". */
@@ -21,11 +25,12 @@ export function engineLabel(r: MovePagesBenchResult): string {
   return `${r.migrator} (${r.workers} ${unit}${r.workers === 1 ? "" : "s"})`;
 }
 
-/** Names folio size and batch where they vary over `results`. */
+/** Names folio size, batch and CPU load where they vary over `results`. */
 export function labelDims(results: readonly MovePagesBenchResult[]): LabelDims {
   return {
     folio: varies(results, (r) => r.folioSizeBytes),
     batch: varies(results, (r) => r.batchPages),
+    load: varies(results, (r) => r.cpuLoad),
   };
 }
 
@@ -33,6 +38,7 @@ export function resultLabel(r: MovePagesBenchResult, dims: LabelDims): string {
   let label = engineLabel(r);
   if (dims.folio) label += `, ${formatSize(r.folioSizeBytes)}`;
   if (dims.batch) label += `, batch ${r.batchPages}`;
+  if (dims.load) label += `, cpu load ${r.cpuLoad}`;
   return label;
 }
 

@@ -1,4 +1,4 @@
-/** Throughput against folio size, one line per engine (and batch size, where it varies). */
+/** Throughput against folio size, one line per engine (and batch size and CPU load, where they vary). */
 
 import type { MovePagesBenchResult } from "../../workload/move-pages-bench.js";
 import type { ChartPlan } from "./render.js";
@@ -6,6 +6,7 @@ import {
   BYTES_LABEL_EXPR,
   CHART_WIDTH,
   groupBy,
+  labelDims,
   legendHeight,
   resultLabel,
   seriesColor,
@@ -14,7 +15,7 @@ import {
 
 /** The chart, or null when no line would have two folio sizes. */
 export function throughputChart(results: readonly MovePagesBenchResult[]): ChartPlan | null {
-  const dims = { folio: false, batch: varies(results, (r) => r.batchPages) };
+  const dims = { ...labelDims(results), folio: false };
   const groups = groupBy(results, (r) => resultLabel(r, dims));
   if (![...groups.values()].some((g) => varies(g, (r) => r.folioSizeBytes))) return null;
   const values = results.map((r) => ({

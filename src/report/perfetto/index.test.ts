@@ -262,6 +262,9 @@ describe("perfetto reporter", () => {
     expect(processName({ ...r, folioSizeBytes: 4096, workers: 8, batchPages: 1024 })).toBe(
       "dcbm workers=8 folio=4K batch=1024",
     );
+    expect(processName({ ...r, folioSizeBytes: 4096, workers: 8, cpuLoad: 3 })).toBe(
+      "dcbm workers=8 folio=4K batch=512 cpu_load=3",
+    );
   });
 });
 

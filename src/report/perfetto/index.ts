@@ -39,7 +39,8 @@ interface TimedEvent {
 }
 
 export function processName(r: MovePagesBenchResult): string {
-  return `${r.migrator} workers=${r.workers} folio=${formatSize(r.folioSizeBytes)} batch=${r.batchPages}`;
+  const load = r.cpuLoad === 0 ? "" : ` cpu_load=${r.cpuLoad}`;
+  return `${r.migrator} workers=${r.workers} folio=${formatSize(r.folioSizeBytes)} batch=${r.batchPages}${load}`;
 }
 
 function renderPerfetto(input: ReportInput): Uint8Array {
