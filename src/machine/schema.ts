@@ -6,16 +6,8 @@
  * the JSON Schema describes the document (input) side.
  */
 import { z } from "zod";
+import { MAX_SECTIONS, NODE_MEMORY_UNIT, SECTION_BYTES, sectionsSpanned } from "./memory-layout.js";
 import { formatSize, tryParseSize } from "./units.js";
-
-/**
- * How mm/phys.ts lays out physical memory: a node is whole blocks of the buddy allocator's
- * largest order (MAX_PAGE_ORDER 10, 4 MiB) and starts on a memory section (128 MiB), and the
- * sections of all nodes must fit its address space of 2^31 - 1 pages (MAX_PFN).
- */
-const NODE_MEMORY_UNIT = 4 << 20;
-const SECTION_BYTES = 128 << 20;
-const MAX_SECTIONS_BYTES = 2 ** 43 - SECTION_BYTES;
 
 const positive = (description: string) => z.number().positive().describe(description);
 const nonNegative = (description: string) => z.number().min(0).describe(description);
@@ -180,15 +172,12 @@ export const MachineProfileSchema = z
   })
   .superRefine((p, ctx) => {
     const { nodes, sockets, ccdsPerSocket } = p.topology;
-    const spanned = nodes.reduce(
-      (sum, n) => sum + Math.ceil(n.memory / SECTION_BYTES) * SECTION_BYTES,
-      0,
-    );
-    if (spanned > MAX_SECTIONS_BYTES) {
+    const spanned = sectionsSpanned(nodes.map((n) => n.memory));
+    if (spanned > MAX_SECTIONS) {
       ctx.addIssue({
         code: "custom",
         path: ["topology", "nodes"],
-        message: `the nodes span ${formatSize(spanned)} of 128M sections; the model addresses at most ${formatSize(MAX_SECTIONS_BYTES)}`,
+        message: `the nodes span ${formatSize(spanned * SECTION_BYTES)} of 128M sections; the model addresses at most ${formatSize(MAX_SECTIONS * SECTION_BYTES)}`,
       });
     }
     const seen = new Set<number>();

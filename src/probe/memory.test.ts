@@ -1,9 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../errors.js";
+import { NODE_MEMORY_UNIT as BLOCK_BYTES } from "../machine/memory-layout.js";
 import { loadProfile } from "../machine/profile.js";
 import { toProfileDocument, validateProfile } from "../machine/schema.js";
-import { BLOCK_BYTES, fitAddressSpace, halves } from "./memory.js";
+import { fitAddressSpace, halves } from "./memory.js";
 
 const TiB = 2 ** 40;
 const { dma: _, ...base } = toProfileDocument(loadProfile("zen3-2s-ptdma"));

@@ -1,17 +1,17 @@
 /**
  * Node memory as the model can hold it: whole 4 MiB blocks, each node starting on a 128 MiB
- * section, all sections within the model's address space (schema.ts checks the same).
+ * section, all sections within the model's address space (machine/memory-layout.ts).
  */
 import { UsageError } from "../errors.js";
+import {
+  NODE_MEMORY_UNIT as BLOCK_BYTES,
+  MAX_SECTIONS,
+  SECTION_BYTES,
+  sectionsSpanned,
+} from "../machine/memory-layout.js";
 import { formatSize } from "../machine/units.js";
-import { MAX_PAGE_ORDER, PAGE_SIZE } from "../mm/folio.js";
 
-/** The model's buddy allocator takes whole MAX_PAGE_ORDER blocks (4 MiB) per node. */
-export const BLOCK_BYTES = PAGE_SIZE << MAX_PAGE_ORDER;
-const SECTION_BYTES = 128 << 20;
 const SECTION_BLOCKS = SECTION_BYTES / BLOCK_BYTES;
-/** 2^31 - 1 pages (MAX_PFN) in whole sections. */
-const MAX_SECTIONS = 2 ** 43 / SECTION_BYTES - 1;
 
 /** Blocks as a size; past 2^53 bytes (each node's MemTotal is below, their sum need not be) in whole T. */
 const blocksSize = (blocks: number) =>
@@ -40,8 +40,7 @@ export function fitAddressSpace(memory: readonly number[]): {
   memory: number[];
   remark?: string;
 } {
-  const sections = memory.reduce((n, m) => n + Math.ceil(m / SECTION_BYTES), 0);
-  if (sections <= MAX_SECTIONS) return { memory: [...memory] };
+  if (sectionsSpanned(memory) <= MAX_SECTIONS) return { memory: [...memory] };
   const blocks = memory.map((m) => m / BLOCK_BYTES);
   const total = blocks.reduce((a, b) => a + b, 0);
   // Each node's last section may be partly used: leave one section of room per node.
