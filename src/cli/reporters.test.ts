@@ -17,8 +17,9 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { RunFailure, UsageError } from "../errors.js";
+import { RunFailure } from "../errors.js";
 import type { Reporter, ReportInput } from "../report/index.js";
+import { usageError } from "../test-support/usage-error.js";
 import { needsRecording, resolveReporters, writeReports } from "./reporters.js";
 
 const tty = { defaultReporter: "table", stdoutIsTTY: true };
@@ -34,16 +35,6 @@ function fake(name: string, text: string | Uint8Array | (() => never)): Reporter
     binary: typeof text !== "string",
     render: () => (typeof text === "function" ? text() : text),
   };
-}
-
-function usageError(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error("no UsageError");
 }
 
 describe("resolveReporters", () => {

@@ -2,8 +2,8 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../errors.js";
 import { packageRoot } from "../machine/package-root.js";
+import { usageError } from "../test-support/usage-error.js";
 import { readModuleParams, UNREADABLE } from "./dma.js";
 import { type HostFs, Unreadable } from "./host-fs.js";
 import { probeNotes } from "./notes.js";
@@ -23,16 +23,6 @@ function modified(name: string, files: Record<string, string | null>): string {
     if (text !== null) writeFileSync(at, text);
   }
   return root;
-}
-
-function usageError(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error("no error");
 }
 
 describe("probeHost on the fixtures", () => {
