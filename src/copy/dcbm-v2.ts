@@ -38,6 +38,8 @@ export interface DcbmV2Options {
 export class DcbmV2Migrator implements Migrator {
   readonly name = "dcbm-v2";
   readonly counters: MigratorCounters = { foliosMigrated: 0, foliosFailures: 0 };
+  /** The most channels one batch obtained. */
+  channelsUsed = 0;
 
   constructor(
     readonly engines: DmaEngines,
@@ -59,6 +61,7 @@ export class DcbmV2Migrator implements Migrator {
       chans.push(chan);
     }
     const nrChans = chans.length;
+    if (nrChans > this.channelsUsed) this.channelsUsed = nrChans;
     if (nrChans === 0) {
       this.counters.foliosFailures += n;
       return 0;

@@ -125,6 +125,30 @@ describe("dcbm descriptors and interrupts", () => {
   });
 });
 
+describe("dcbm channel requests", () => {
+  it("asks for 17 channels of 16 and runs the batch on the 16 it gets", () => {
+    const { k, engines } = bootDma();
+    const src = allocFolios(k, 0, 0, 64);
+    const dst = allocFolios(k, 1, 0, 64);
+    const m = createDcbm(k, { channels: 17, engines });
+    expect(runCopy(k, m, dst, src).rc).toBe(0);
+    expect(m.channelsUsed).toBe(16);
+    expect(engines.channels.every((c) => !c.held)).toBe(true);
+  });
+
+  it("runs on the channels the machine has free when it asks for more", () => {
+    // One engine of two channels: the request loop stops at its third request.
+    const dma = { ...zen3Dma(), devices: [{ ...ptdma, sockets: [0] }] };
+    const { k, engines } = bootDma({ dma });
+    const src = allocFolios(k, 0, 0, 64);
+    const dst = allocFolios(k, 1, 0, 64);
+    const m = createDcbm(k, { channels: 8, engines });
+    expect(runCopy(k, m, dst, src).rc).toBe(0);
+    expect(m.channelsUsed).toBe(2);
+    expect(m.counters.foliosMigrated).toBe(64);
+  });
+});
+
 describe("dcbm timing", () => {
   it("copies 512 x 2M on one channel in bytes / channelGBps plus the driver's overheads", () => {
     const { k, engines } = bootDma();

@@ -17,8 +17,12 @@
  * sleeps. The interrupt's cost is counted as interrupt time (Exec.irqNs): the model handles
  * it on the waiting task's CPU, in its time line.
  *
- * Model choices: channels the pool cannot supply are done without (only none at all is
- * -ENODEV); the two sides must map to the same segment boundaries, not only the same count, or
+ * Channel requests: the driver asks dma_request_chan_by_mask() once per channel it wants and
+ * stops at the first refusal, so a batch runs on the channels it got (none at all is -ENODEV);
+ * nr_dma_chan above MAX_DMA_CHANNELS or above the machine's channels is not refused, only cut,
+ * and channelsUsed reports what batches really obtained.
+ *
+ * Model choices: the two sides must map to the same segment boundaries, not only the same count, or
  * the slice fails with -EINVAL (the driver pairs segments by index, so unequal lengths would
  * copy wrongly); a descriptor that read a poisoned page fails the batch with -EIO.
  *
@@ -83,6 +87,8 @@ export function checkCount(what: string, value: number, min: number): number {
 export class DcbmMigrator implements Migrator {
   readonly name = "dcbm";
   readonly counters: MigratorCounters = { foliosMigrated: 0, foliosFailures: 0 };
+  /** The most channels one batch obtained: nr_dma_chan is a wish the request loop may cut. */
+  channelsUsed = 0;
 
   constructor(
     readonly engines: DmaEngines,
@@ -129,6 +135,7 @@ export class DcbmMigrator implements Migrator {
       chans.push(chan);
     }
     const nrChans = chans.length;
+    if (nrChans > this.channelsUsed) this.channelsUsed = nrChans;
     if (nrChans === 0) return -ENODEV;
     exec.charge(PH_COPY, nrChans * cpu.channelSetupNs);
     let rc = 0;

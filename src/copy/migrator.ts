@@ -30,6 +30,8 @@ export interface Migrator {
   readonly counters: MigratorCounters;
   /** CPU time of the migrator's own threads (kworkers), by CPU; the caller's is in its Exec. */
   readonly cpuTime?: CpuTime;
+  /** DMA migrators: the most channels one batch has obtained so far (0 before any batch). */
+  readonly channelsUsed?: number;
   /**
    * offload_copy(dst, src, count): copy src[i] to dst[i], marking each copied dst with
    * FOLIO_CONTENT_COPIED. Returns 0, -EOPNOTSUPP to decline the batch (nothing copied), or

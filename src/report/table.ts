@@ -32,11 +32,18 @@ function loadColumn(results: readonly MovePagesBenchResult[]): {
     : { header: [], cell: () => [] };
 }
 
+/** "17 (16 used)" when a DMA migrator obtained fewer channels than nr_dma_chan asked for. */
+function workersCell(r: MovePagesBenchResult): string {
+  return r.channelsUsed === undefined || r.channelsUsed === r.workers
+    ? String(r.workers)
+    : `${r.workers} (${r.channelsUsed} used)`;
+}
+
 function formatBenchTable(results: readonly MovePagesBenchResult[]): string {
   const load = loadColumn(results);
   const rows = results.map((r) => [
     r.migrator,
-    String(r.workers),
+    workersCell(r),
     formatSize(r.folioSizeBytes),
     String(r.folioCount),
     String(r.batchPages),
@@ -93,7 +100,7 @@ function formatBreakdownTable(results: readonly MovePagesBenchResult[]): string 
   ];
   const rows = results.map((r) => [
     r.migrator,
-    String(r.workers),
+    workersCell(r),
     formatSize(r.folioSizeBytes),
     String(r.batchPages),
     ...load.cell(r),

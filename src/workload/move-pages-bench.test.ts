@@ -158,6 +158,15 @@ describe("the measurements of every run", () => {
     const serial = await bench("serial", 64 * 1024);
     expect([serial.dmaDescriptors, serial.dmaInterrupts]).toEqual([0, 0]);
   });
+
+  it("reports the DMA channels batches really obtained, not the nr_dma_chan asked for", async () => {
+    const cut = await bench("dcbm", 4096, { workers: 17 });
+    expect([cut.workers, cut.channelsUsed]).toEqual([17, 16]);
+    // 2M folios, one per batch of 512 pages: one channel of the 4 asked for has work.
+    const thp = await bench("dcbm", 2 * MiB, { workers: 4 });
+    expect(thp.channelsUsed).toBe(1);
+    expect((await bench("mtcopy", 4096, { workers: 4 })).channelsUsed).toBeUndefined();
+  });
 });
 
 describe("the recording of the last run", () => {

@@ -68,6 +68,12 @@ export interface MeanSd {
 export interface MovePagesBenchResult extends CallSummary, RunMeasurements {
   migrator: string;
   workers: number;
+  /**
+   * dcbm, dcbm-v2: the most DMA channels one batch obtained. `workers` is nr_dma_chan, the
+   * channels asked for; the driver runs a batch on fewer when the batch has fewer folios, past
+   * MAX_DMA_CHANNELS, or when the machine has no more free.
+   */
+  channelsUsed?: number;
   folioSizeBytes: number;
   folioCount: number;
   batchPages: number;
@@ -214,6 +220,7 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
       ...sums.summary(),
       ...sums.means(),
     };
+    if (migrator?.channelsUsed !== undefined) result.channelsUsed = migrator.channelsUsed;
     if (k.faults.enabled) {
       result.foliosNotMigrated = notMigrated;
       result.faultsFired = Object.fromEntries(k.faults.fired);
