@@ -4,7 +4,7 @@
  * the authors report it: bytes / 1e9 / s. Series: "Accelerate page migration with batch copying
  * and hardware offload" (Shivank Garg, AMD, with Zi Yan, NVIDIA). T1-T5 ran on a 2-socket AMD
  * Zen 3 EPYC server (32 cores, SMT on, one NUMA node per socket, PTDMA engines); T1-T4 time
- * move_pages(2) of 1 GiB between its two nodes. T6 is a second machine.
+ * move_pages(2) of 1 GiB between its two nodes, T7 of N 2M folios. T6 is a second machine.
  */
 
 export const FOLIO_SIZES = ["4K", "16K", "64K", "128K", "256K", "512K", "1M", "2M"] as const;
@@ -224,6 +224,36 @@ export const T5: PublishedTable = {
       [805, 60],
       [0.213, 0.013],
     ]),
+  ],
+};
+
+/** T7's folio counts per call, the columns. */
+export const T7_FOLIO_COUNTS = [1, 8, 16, 32, 64, 256, 512, 2048, 8192] as const;
+
+export const T7: PublishedTable = {
+  id: "T7",
+  title: "Folios per call: the vanilla kernel's throughput for 2M folios",
+  source: "RFC v3, Linux 6.16-rc6 (Message-ID 20250923174752.35701-1-shivankg@amd.com)",
+  setup:
+    "T1's benchmark with a region of N PMD-mapped 2M folios instead of 1 GiB, migrator serial, " +
+    "NR_MAX_BATCHED_MIGRATION HPAGE_PUD_NR (262144 pages)",
+  unit: "GB/s",
+  columns: T7_FOLIO_COUNTS.map(String),
+  rows: [
+    {
+      label: "serial",
+      cells: [
+        m(7.96, 2.22),
+        m(8.2, 0.75),
+        m(7.54, 0.61),
+        m(8.68, 0.77),
+        m(9.08, 1.03),
+        m(10.53, 0.39),
+        m(10.59, 0.29),
+        m(10.86, 0.26),
+        m(10.84, 0.18),
+      ],
+    },
   ],
 };
 

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { UsageError } from "../errors.js";
 import { loadProfile } from "../machine/profile.js";
 import { runMovePagesBench } from "../workload/move-pages-bench.js";
-import { T1, T2, T3, T4, T5, T6 } from "./published.js";
+import { T1, T2, T3, T4, T5, T6, T7 } from "./published.js";
 import {
   FULL_REGION_BYTES,
   parseTableIds,
@@ -25,7 +25,7 @@ describe("pagemig validate (quick)", () => {
   it("runs every table with every published cell", () => {
     expect(report.tables.map((t) => t.id)).toEqual([...TABLE_IDS]);
     expect(report.tables.map((t) => t.cells.length)).toEqual([
-      ...[T1, T2, T3, T4, T5, T6].map(cellCount),
+      ...[T1, T2, T3, T4, T5, T6, T7].map(cellCount),
       4,
     ]);
     expect(report.regionBytes).toBe(QUICK_REGION_BYTES);
@@ -113,8 +113,8 @@ describe("parseTableIds", () => {
   });
 
   it("names the tables for an unknown id", () => {
-    expect(() => parseTableIds("T1,T7", "--table")).toThrow(
-      new UsageError("--table: unknown table 'T7' (tables: T1, T2, T3, T4, T5, T6, claims)"),
+    expect(() => parseTableIds("T1,T8", "--table")).toThrow(
+      new UsageError("--table: unknown table 'T8' (tables: T1, T2, T3, T4, T5, T6, T7, claims)"),
     );
   });
 });

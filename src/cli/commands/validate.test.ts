@@ -58,7 +58,7 @@ describe("pagemig validate", () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(
-      "pagemig: --table: unknown table 'T9' (tables: T1, T2, T3, T4, T5, T6, claims)\n",
+      "pagemig: --table: unknown table 'T9' (tables: T1, T2, T3, T4, T5, T6, T7, claims)\n",
     );
   });
 

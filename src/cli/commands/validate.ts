@@ -37,7 +37,7 @@ export function register(program: Command): void {
       "--quick",
       `a ${formatSize(QUICK_REGION_BYTES)} region for T1-T4 instead of the published ${formatSize(FULL_REGION_BYTES)}`,
     )
-    .option("--table <list>", "tables to run: T1..T6, claims (default: all)")
+    .option("--table <list>", "tables to run: T1..T7, claims (default: all)")
     .option(
       "--profile <name>",
       "profile of T1-T5 and the claims (name or YAML file)",
