@@ -342,6 +342,7 @@ function perFolioAccount(input: ExplainInput, batches: number): PerFolioAccount 
   const pages = c.folioSizeBytes / PAGE_SIZE;
   const pmdMapped = pages >= 1 << HPAGE_PMD_ORDER;
   const n = c.folioCount;
+  const cpus = profile.cpus;
   const terms: Term[] = [
     {
       name: "page walk and isolation",
@@ -362,8 +363,8 @@ function perFolioAccount(input: ExplainInput, batches: number): PerFolioAccount 
         },
     {
       name: "per call and per batch",
-      us: (k.syscallNs + batches * k.batchNs) / n / 1000,
-      detail: `(syscallNs ${k.syscallNs} + ${batches} × batchNs ${k.batchNs}) / ${n}`,
+      us: (k.syscallNs + cpus * k.lruDrainCpuNs + batches * k.batchNs) / n / 1000,
+      detail: `(syscallNs ${k.syscallNs} + ${cpus} CPUs × lruDrainCpuNs ${k.lruDrainCpuNs} + ${batches} × batchNs ${k.batchNs}) / ${n}`,
     },
   ];
   return {

@@ -152,6 +152,9 @@ export const MachineProfileSchema = z
     }),
     costs: z.strictObject({
       syscallNs: nonNegative("move_pages/migrate_pages entry, checks and exit, per call, ns"),
+      lruDrainCpuNs: nonNegative(
+        "lru_cache_disable() at the start of move_pages/migrate_pages (an expedited RCU grace period, then a drain work item queued and flushed on every online CPU), per online CPU, ns",
+      ),
       pageWalkNs: nonNegative("Per address: page-table walk, isolation, list add, ns"),
       folioNs: nonNegative(
         "Per folio in migrate_pages: allocate destination, lock, rmap walk setup, metadata move, LRU add, unlock, free source, ns",

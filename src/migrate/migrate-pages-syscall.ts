@@ -9,7 +9,7 @@ import { folioMaybeMappedShared, type MmStruct } from "../mm/vm.js";
 import type { MigGen } from "./core.js";
 import { migratePages } from "./core.js";
 import { type Exec, PH_ISOLATE } from "./exec.js";
-import { folioIsolateLru, putbackMovablePages } from "./isolate.js";
+import { folioIsolateLru, lruCacheDisable, putbackMovablePages } from "./isolate.js";
 import type { Kernel } from "./kernel.js";
 import { MAX_NUMNODES, MIGRATE_SYNC, MR_SYSCALL } from "./modes.js";
 import { memsAllowed, nodeTarget, ptraceMayAccess } from "./move-pages.js";
@@ -71,6 +71,7 @@ function* doMigratePages(
   to: readonly number[],
   migrateAll: boolean,
 ): MigGen<number> {
+  lruCacheDisable(k, exec);
   const remaining = new Set(from);
   let busy = 0;
   for (;;) {

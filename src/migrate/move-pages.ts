@@ -13,7 +13,7 @@ import { folioMaybeMappedShared, type MmStruct } from "../mm/vm.js";
 import type { MigGen } from "./core.js";
 import { migratePages } from "./core.js";
 import { type Exec, PH_ISOLATE } from "./exec.js";
-import { folioIsolateLru, putbackMovablePages } from "./isolate.js";
+import { folioIsolateLru, lruCacheDisable, putbackMovablePages } from "./isolate.js";
 import type { Kernel } from "./kernel.js";
 import {
   DO_PAGES_STAT_CHUNK_NR,
@@ -121,6 +121,7 @@ function* doPagesMove(
 ): MigGen<number> {
   const { count, pages, status } = args;
   const migrateAll = (args.flags & MPOL_MF_MOVE_ALL) !== 0;
+  lruCacheDisable(k, exec);
   const run: Folio[] = [];
   let currentNode = NUMA_NO_NODE;
   let start = 0;

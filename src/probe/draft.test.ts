@@ -178,7 +178,7 @@ describe("draft rules", () => {
     const { text } = loadDraft(facts("zen3-2s"));
     const lent = text.split("\n").filter((l) => l.includes("# not measured, from zen3-2s-ptdma"));
     // cpu 2, fabric 10, kernel 2, costs 10, dma rates 5, dma cpu 4
-    expect(lent).toHaveLength(33);
+    expect(lent).toHaveLength(34);
     expect(text).toMatch(
       /^ {2}folioNs: 340 # not measured, from zen3-2s-ptdma: per folio: .* fitted to T1 \(337\)$/m,
     );
