@@ -23,6 +23,13 @@ export function sentencesOf(e: Explanation): string[] {
     out.push(
       `Per folio: ${fmtNs(pf.measuredNs)} of CPU around the copy; the profile's costs give ${pf.modelTerms.map((t) => t.detail).join(" + ")} = ${fmtNs(pf.modelNs)}.`,
     );
+    const top = pf.modelTerms.reduce((a, t) => (t.us > a.us ? t : a));
+    // A call of few folios is dominated by what it pays once; say which cost that is.
+    if (top.us * 1000 > pf.modelNs / 2) {
+      out.push(
+        `Most of it is ${top.name}: ${fmtNs(top.us * 1000)} per folio, ${Math.round((top.us * 1e5) / pf.modelNs)}% of the profile's costs.`,
+      );
+    }
   }
   out.push(...copySentences(e), amdahlSentence(e), firstFolioSentence(e));
   return out;

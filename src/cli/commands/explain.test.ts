@@ -21,6 +21,21 @@ describe("pagemig explain, end to end on zen3-2s-ptdma", () => {
     expect(e.firstFolio.predictedUs / e.firstFolio.latencyUs.first).toBeCloseTo(1, 2);
   });
 
+  it("accounts a one-page call term by term, and names lru_cache_disable() as most of it", async () => {
+    const r = await runCaptured(["explain", "--folio-size", "4K", "--count", "1"]);
+    expect(r.code).toBe(0);
+    const e = JSON.parse(
+      (await runCaptured(["explain", "--folio-size", "4K", "--count", "1", "--json"])).stdout,
+    ) as Explanation;
+    expect(e.perFolio.measuredNs / e.perFolio.modelNs).toBeCloseTo(1, 2);
+    const drain = e.perFolio.modelTerms.find((t) => t.name.startsWith("lru_cache_disable"));
+    // 128 CPUs of zen3-2s-ptdma x lruDrainCpuNs 520.
+    expect(drain?.us).toBeCloseTo(66.56, 6);
+    expect(r.stdout).toMatch(
+      /^Most of it is lru_cache_disable\(\) on every CPU: 67 µs per folio, 97% /m,
+    );
+  });
+
   it("dcbm with 1 channel at 4K is bound by DMA setup, as the profile's DMA costs predict", async () => {
     const e = await explainJson(["--migrator", "dcbm", "--channels", "1", "--folio-size", "4K"]);
     expect(e.bound.kind).toBe("dma-setup");
