@@ -23,8 +23,8 @@ import { PH_COPY } from "../migrate/exec.js";
 import type { Kernel } from "../migrate/kernel.js";
 import type { MigrationRun } from "../migrate/run.js";
 import { FOLIO_CONTENT_COPIED, type Folio } from "../mm/folio.js";
-import { checkCount, DCBM_TIMEOUT_NS, MAX_DMA_CHANNELS } from "./dcbm.js";
-import { DMA_PREP_INTERRUPT, type DmaChannel, DmaEngines } from "./dma-device.js";
+import { checkCount, DCBM_TIMEOUT_NS, MAX_DMA_CHANNELS, requestChannels } from "./dcbm.js";
+import { DMA_PREP_INTERRUPT, DmaEngines } from "./dma-device.js";
 import { touchHostMemory } from "./host-copy.js";
 import type { Migrator, MigratorCounters } from "./migrator.js";
 
@@ -53,13 +53,7 @@ export class DcbmV2Migrator implements Migrator {
     const { exec, k } = run;
     const cpu = this.engines.cpu;
     const n = src.length;
-    const chans: DmaChannel[] = [];
-    const want = Math.min(this.nrDmaChan, MAX_DMA_CHANNELS);
-    for (let i = 0; i < want; i++) {
-      const chan = this.engines.requestChannel();
-      if (chan === null) break;
-      chans.push(chan);
-    }
+    const chans = requestChannels(this.engines, Math.min(this.nrDmaChan, MAX_DMA_CHANNELS));
     const nrChans = chans.length;
     if (nrChans > this.channelsUsed) this.channelsUsed = nrChans;
     if (nrChans === 0) {

@@ -31,6 +31,7 @@
  *     channels: nr_dma_chan. minBatchFolios: batches of fewer folios are declined with
  *     -EOPNOTSUPP before any work (0, dcbm's behaviour: never decline).
  *   dcbmChannels(nrDmaChan, nrFolios), sliceStart(nrFolios, nrChannels, i): the split rules.
+ *   requestChannels(engines, want): the request loop, shared with dcbm-v2.
  * Fault "partial-batch": only a prefix of the batch is copied and marked (as the AMDESE chunked
  * variant does on a failed chunk) and the batch returns -EIO; the move phase copies the rest.
  */
@@ -63,6 +64,20 @@ export interface DcbmOptions {
 /** Channels used for a batch: min(nr_dma_chan, nr_folios, MAX_DMA_CHANNELS). */
 export function dcbmChannels(nrDmaChan: number, nrFolios: number): number {
   return Math.min(nrDmaChan, nrFolios, MAX_DMA_CHANNELS);
+}
+
+/**
+ * The drivers' request loop: dma_request_chan_by_mask() once per channel wanted, stopping at
+ * the first refusal; the channels obtained, maybe fewer than `want`, maybe none.
+ */
+export function requestChannels(engines: DmaEngines, want: number): DmaChannel[] {
+  const chans: DmaChannel[] = [];
+  for (let i = 0; i < want; i++) {
+    const chan = engines.requestChannel();
+    if (chan === null) break;
+    chans.push(chan);
+  }
+  return chans;
 }
 
 /** First folio of channel i's slice; slice i is [sliceStart(i), sliceStart(i + 1)). */
@@ -127,13 +142,7 @@ export class DcbmMigrator implements Migrator {
     const exec = run.exec;
     const cpu = this.engines.cpu;
     // Per call: tasks migrating at the same time each run their own batch.
-    const chans: DmaChannel[] = [];
-    const want = dcbmChannels(this.nrDmaChan, n);
-    for (let i = 0; i < want; i++) {
-      const chan = this.engines.requestChannel();
-      if (chan === null) break;
-      chans.push(chan);
-    }
+    const chans = requestChannels(this.engines, dcbmChannels(this.nrDmaChan, n));
     const nrChans = chans.length;
     if (nrChans > this.channelsUsed) this.channelsUsed = nrChans;
     if (nrChans === 0) return -ENODEV;

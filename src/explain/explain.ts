@@ -17,6 +17,7 @@ import { workerKind } from "../copy/engines.js";
 import { MTCOPY_DEFAULT_THREADS } from "../copy/mtcopy.js";
 import type { LoadedProfile } from "../machine/profile.js";
 import { PHASES, type PhaseName } from "../migrate/exec.js";
+import { lruCacheDisableNs } from "../migrate/isolate.js";
 import { HPAGE_PMD_ORDER, PAGE_SIZE } from "../mm/folio.js";
 import type { CpuByKind, FolioLatency, RunMeasurements } from "../workload/measurements.js";
 import { amdahlCeiling, amdahlSpeedup } from "./amdahl.js";
@@ -342,7 +343,6 @@ function perFolioAccount(input: ExplainInput, batches: number): PerFolioAccount 
   const pages = c.folioSizeBytes / PAGE_SIZE;
   const pmdMapped = pages >= 1 << HPAGE_PMD_ORDER;
   const n = c.folioCount;
-  const cpus = profile.cpus;
   const terms: Term[] = [
     {
       name: "page walk and isolation",
@@ -363,8 +363,8 @@ function perFolioAccount(input: ExplainInput, batches: number): PerFolioAccount 
         },
     {
       name: "lru_cache_disable() on every CPU",
-      us: (cpus * k.lruDrainCpuNs) / n / 1000,
-      detail: `${cpus} CPUs × lruDrainCpuNs ${k.lruDrainCpuNs} / ${n}`,
+      us: lruCacheDisableNs(profile) / n / 1000,
+      detail: `${profile.cpus} CPUs × lruDrainCpuNs ${k.lruDrainCpuNs} / ${n}`,
     },
     {
       name: "the rest per call and per batch",

@@ -1,4 +1,5 @@
 /** folio_isolate_lru() and putback_movable_pages(): taking folios off the LRU for migration. */
+import type { LoadedProfile } from "../machine/profile.js";
 import { type Folio, PG } from "../mm/folio.js";
 import type { MmContext } from "../mm/vm.js";
 import { type Exec, PH_ISOLATE } from "./exec.js";
@@ -12,7 +13,12 @@ import type { Kernel } from "./kernel.js";
  * schedule the drain kworkers, so a busy CPU (--cpu-load) does not make the wait longer.
  */
 export function lruCacheDisable(k: Kernel, exec: Exec): void {
-  exec.charge(PH_ISOLATE, k.profile.cpus * k.costs.lruDrainCpuNs);
+  exec.charge(PH_ISOLATE, lruCacheDisableNs(k.profile));
+}
+
+/** What lruCacheDisable() charges on `profile`'s machine: once per call, whatever its size. */
+export function lruCacheDisableNs(profile: LoadedProfile): number {
+  return profile.cpus * profile.costs.lruDrainCpuNs;
 }
 
 /** Isolate an LRU folio: +1 reference, NR_ISOLATED_ANON += nrPages. False if not on the LRU. */

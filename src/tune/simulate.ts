@@ -3,6 +3,7 @@
  * call (the model is deterministic, so more runs would repeat it exactly).
  */
 import { type LoadedProfile, loadProfile } from "../machine/profile.js";
+import { lruCacheDisableNs } from "../migrate/isolate.js";
 import { runMovePagesBench } from "../workload/move-pages-bench.js";
 import type { SimJob, SimOutcome } from "./sim-job.js";
 
@@ -34,6 +35,6 @@ export async function simulate(job: SimJob): Promise<SimOutcome> {
     callNs: bytes / r.throughputGBps.mean,
     cpuNs: r.cpuTimeUs * 1000,
     firstFolioNs: (r.firstFolioLatencyUs - r.phasesUs.isolate) * 1000,
-    perCallNs: profile.costs.syscallNs + profile.cpus * profile.costs.lruDrainCpuNs,
+    perCallNs: profile.costs.syscallNs + lruCacheDisableNs(profile),
   };
 }
