@@ -59,6 +59,26 @@ export interface Term {
   name: string;
   us: number;
   detail: string;
+  /** Paid once per batch whatever its folios (an engine's setup), not per folio or byte. */
+  perBatch?: boolean;
+}
+
+/** What a call pays whatever its size, and what that means for calls of more folios. */
+export interface PerCallAccount {
+  /** Once per call, µs each: the syscall, lru_cache_disable(), migrate_pages()'s own work. */
+  callTerms: Term[];
+  callUs: number;
+  /** Once per batch, µs each per batch: costs.batchNs and the copy engine's setup. */
+  batchTerms: Term[];
+  batchUs: number;
+  /** Share of this call's time paid per call and per batch. */
+  fixedShare: number;
+  /** The rest of this call per folio, µs: what grows with its folios. */
+  restPerFolioUs: number;
+  /** A call of many folios at the same rest per folio, in full batches, GB/s. */
+  limitGBps: number;
+  /** The fewest folios per call that reach 90% of limitGBps. */
+  folios90: number;
 }
 
 export interface CopyAccount {
@@ -166,6 +186,7 @@ export interface Explanation {
   cpusUsed: number;
   copy: CopyAccount;
   perFolio: PerFolioAccount;
+  perCall: PerCallAccount;
   bound: Bound;
   amdahl: AmdahlAccount;
   firstFolio: FirstFolioAccount;
@@ -204,6 +225,7 @@ export function explain(input: ExplainInput): Explanation {
   const bw = copyBandwidth(profile, { ...c, foliosPerBatch });
   const copy = copyAccount(input, bw, bytes, batches, foliosPerBatch);
   const perFolio = perFolioAccount(input, batches);
+  const perCall = perCallAccount(input, copy, batches);
   const bound = boundOf(copy, perFolio);
   const amdahl = amdahlAccount(input, bytes, foliosPerBatch);
   const firstFolio = firstFolioAccount(input, batches, foliosPerBatch, copy);
@@ -218,6 +240,7 @@ export function explain(input: ExplainInput): Explanation {
     cpusUsed,
     copy,
     perFolio,
+    perCall,
     bound,
     amdahl,
     firstFolio,
@@ -281,11 +304,13 @@ function copyAccount(
       },
       {
         name: "interrupts",
+        perBatch: true,
         us: (run.dmaInterrupts * cpu.interruptNs) / 1000,
         detail: `${run.dmaInterrupts} × interruptNs ${cpu.interruptNs} ns`,
       },
       {
         name: "channel setup",
+        perBatch: true,
         us: (batches * requestedChannels(input, bw) * cpu.channelSetupNs) / 1000,
         detail: `${plural(batches, "batch", "batches")} × ${plural(requestedChannels(input, bw), "channel")} × channelSetupNs ${cpu.channelSetupNs} ns`,
       },
@@ -298,6 +323,7 @@ function copyAccount(
     terms.push(
       {
         name: "work dispatch",
+        perBatch: true,
         us: (batches * threads * profile.costs.workDispatchNs) / 1000,
         detail: `${plural(batches, "batch", "batches")} × ${threads} threads × workDispatchNs ${profile.costs.workDispatchNs} ns, on the calling CPU`,
       },
@@ -361,15 +387,11 @@ function perFolioAccount(input: ExplainInput, batches: number): PerFolioAccount 
           us: (pages * (k.pteNs + k.tlbFlushNs)) / 1000,
           detail: `${plural(pages, "PTE")} × (pteNs ${k.pteNs} + tlbFlushNs ${k.tlbFlushNs})`,
         },
+    ...callTerms(profile).map((t) => ({ ...t, us: t.us / n, detail: `${t.detail} / ${n}` })),
     {
-      name: "lru_cache_disable() on every CPU",
-      us: lruCacheDisableNs(profile) / n / 1000,
-      detail: `${profile.cpus} CPUs × lruDrainCpuNs ${k.lruDrainCpuNs} / ${n}`,
-    },
-    {
-      name: "the rest per call and per batch",
-      us: (k.syscallNs + batches * k.batchNs) / n / 1000,
-      detail: `(syscallNs ${k.syscallNs} + ${batches} × batchNs ${k.batchNs}) / ${n}`,
+      name: "the batches",
+      us: (batches * k.batchNs) / n / 1000,
+      detail: `${batches} × batchNs ${k.batchNs} / ${n}`,
     },
   ];
   return {
@@ -379,6 +401,76 @@ function perFolioAccount(input: ExplainInput, batches: number): PerFolioAccount 
     modelTerms: terms,
     pmdMapped,
   };
+}
+
+/** What every call pays once, whatever its size, µs each. */
+function callTerms(profile: LoadedProfile): Term[] {
+  const k = profile.costs;
+  return [
+    {
+      name: "lru_cache_disable() on every CPU",
+      us: lruCacheDisableNs(profile) / 1000,
+      detail: `${profile.cpus} CPUs × lruDrainCpuNs ${k.lruDrainCpuNs}`,
+    },
+    {
+      name: "migrate_pages()'s per-call work",
+      us: k.migrateCallNs / 1000,
+      detail: `migrateCallNs ${k.migrateCallNs}`,
+    },
+    { name: "the syscall", us: k.syscallNs / 1000, detail: `syscallNs ${k.syscallNs}` },
+  ];
+}
+
+/** GB/s of a call of `n` folios at `restUs` per folio, paying `callUs` and `batchUs` per batch. */
+function callGBps(n: number, folioBytes: number, a: PerCallAccount, perBatchFolios: number) {
+  const us = n * a.restPerFolioUs + a.callUs + Math.ceil(n / perBatchFolios) * a.batchUs;
+  return (n * folioBytes) / (us * 1000);
+}
+
+function perCallAccount(input: ExplainInput, copy: CopyAccount, batches: number): PerCallAccount {
+  const { profile, config: c, run } = input;
+  const call = callTerms(profile);
+  const batch: Term[] = [
+    {
+      name: "migrate_pages_batch()",
+      us: profile.costs.batchNs / 1000,
+      detail: `batchNs ${profile.costs.batchNs}`,
+    },
+    ...copy.overheadTerms
+      .filter((t) => t.perBatch === true)
+      .map((t) => ({ ...t, us: t.us / batches, detail: `${t.detail} / ${batches}` })),
+  ];
+  const sum = (ts: Term[]) => ts.reduce((a, t) => a + t.us, 0);
+  const account: PerCallAccount = {
+    callTerms: call,
+    callUs: sum(call),
+    batchTerms: batch,
+    batchUs: sum(batch),
+    fixedShare: 0,
+    restPerFolioUs: 0,
+    limitGBps: 0,
+    folios90: 0,
+  };
+  const fixedUs = account.callUs + batches * account.batchUs;
+  account.fixedShare = fixedUs / run.callTimeUs;
+  account.restPerFolioUs = Math.max(0, run.callTimeUs - fixedUs) / c.folioCount;
+  // Large calls are made of full batches of the batch limit.
+  const fullBatch = Math.max(1, Math.ceil(c.batchPages / (c.folioSizeBytes / PAGE_SIZE)));
+  account.limitGBps =
+    (fullBatch * c.folioSizeBytes) /
+    ((fullBatch * account.restPerFolioUs + account.batchUs) * 1000);
+  let n = 1;
+  while (n < 1 << 30 && callGBps(n, c.folioSizeBytes, account, fullBatch) < 0.9 * account.limitGBps)
+    n *= 2;
+  // The first power of two past 90%; bisect below it.
+  let lo = Math.floor(n / 2);
+  while (lo + 1 < n) {
+    const mid = Math.floor((lo + n) / 2);
+    if (callGBps(mid, c.folioSizeBytes, account, fullBatch) >= 0.9 * account.limitGBps) n = mid;
+    else lo = mid;
+  }
+  account.folios90 = n;
+  return account;
 }
 
 function boundOf(copy: CopyAccount, perFolio: PerFolioAccount): Bound {

@@ -31,8 +31,26 @@ export function sentencesOf(e: Explanation): string[] {
       );
     }
   }
+  out.push(perCallSentence(e));
   out.push(...copySentences(e), amdahlSentence(e), firstFolioSentence(e));
   return out;
+}
+
+/** What the call pays whatever its size, and how calls of more folios amortise it. */
+function perCallSentence(e: Explanation): string {
+  const a = e.perCall;
+  const c = e.config;
+  const terms = (ts: { name: string; us: number }[]) =>
+    ts.map((t) => `${t.name} ${fmtUs(t.us)}`).join(", ");
+  const batches = Math.ceil(c.folioCount / c.foliosPerBatch);
+  const reach =
+    a.folios90 <= 1
+      ? "a call of one folio already gets 90% of it"
+      : `calls of ${a.folios90} folios or more get 90% of it`;
+  return (
+    `Per call: ${fmtUs(a.callUs)} whatever its size (${terms(a.callTerms)}), and ${fmtUs(a.batchUs)} per batch (${terms(a.batchTerms)}); with ${plural(batches, "batch", "batches")} that is ${fmtPct(a.fixedShare)} of this call. ` +
+    `The rest, ${fmtUs(a.restPerFolioUs)} per ${formatSize(c.folioSizeBytes)} folio, would move ${fmtGBps(a.limitGBps)} in calls of full batches of ${c.batchPages} pages; ${reach}, at the same rate per folio.`
+  );
 }
 
 /** The bound, and the comparisons that decided it. */
@@ -71,10 +89,11 @@ function copySentences(e: Explanation): string[] {
   }
   if (bw.copiers === 1) {
     const next = bw.slowestOnPath;
-    const copier = bw.copier === "core" ? `CPU ${c.taskCpu}'s core` : "one DMA channel";
+    const copier = bw.copier === "core" ? `CPU ${c.taskCpu}'s core` : `one ${bw.copier}`;
+    const own = { core: "core", "copy thread": "thread", "DMA channel": "channel" }[bw.copier];
     const tail =
       bw.binding.name === "cap"
-        ? `so the ${bw.copier === "core" ? "core" : "channel"}'s own rate binds, ${fmtPct(1 - bw.cap.capacityGBps / next.capacityGBps)} below it`
+        ? `so the ${own}'s own rate binds, ${fmtPct(1 - bw.cap.capacityGBps / next.capacityGBps)} below it`
         : `so the path binds, ${fmtPct(1 - next.capacityGBps / bw.cap.capacityGBps)} below the copier`;
     out.push(
       `${achieved}. ${cap(copier)} copies at ${fmtGBps(bw.cap.capacityGBps)} (${bw.cap.param}); the slowest resource on its path node ${c.fromNode}→${c.toNode}, ${limitName(next)}, allows ${fmtGBps(next.capacityGBps)}, ${tail}.`,

@@ -155,6 +155,9 @@ export const MachineProfileSchema = z
       lruDrainCpuNs: nonNegative(
         "lru_cache_disable() at the start of move_pages/migrate_pages (an expedited RCU grace period, then a drain work item queued and flushed on every online CPU), per online CPU, ns",
       ),
+      migrateCallNs: nonNegative(
+        "Per migrate_pages() call: the first touch of the kernel state a call works on (mm, VMA, page-table levels, the zone's free and per-CPU lists, the lruvec) and the call's own bookkeeping, ns",
+      ),
       pageWalkNs: nonNegative("Per address: page-table walk, isolation, list add, ns"),
       folioNs: nonNegative(
         "Per folio in migrate_pages: allocate destination, lock, rmap walk setup, metadata move, LRU add, unlock, free source, ns",

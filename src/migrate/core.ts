@@ -10,7 +10,7 @@ import { type Folio, PG } from "../mm/folio.js";
 import { splitFolio } from "../mm/rmap.js";
 import { tryToUnmapFlush } from "../mm/tlb.js";
 import type { Yieldable } from "../sim/simulator.js";
-import { PH_FLUSH } from "./exec.js";
+import { PH_FLUSH, PH_UNMAP } from "./exec.js";
 import { finishSource, migrateFolioMove, migrateFolioUnmap, undoFolio } from "./folio-steps.js";
 import {
   MIGRATE_ASYNC,
@@ -77,6 +77,8 @@ export function* migratePages(
     mode: MIGRATE_MODE_NAMES[mode],
     reason: MIGRATE_REASON_NAMES[reason],
   });
+  // Once per call, whatever its size: what a call touches first is cold (costs.migrateCallNs).
+  run.exec.charge(PH_UNMAP, k.costs.migrateCallNs);
   const stats = newStats();
   const retFolios: Folio[] = [];
   let rcGather = 0;

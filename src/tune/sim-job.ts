@@ -4,8 +4,9 @@
  *
  * The region is smaller than the call when the call is large: every batch of a call is the same
  * (the folio sizes are powers of two no larger than a batch, so batches are exactly full), and
- * the model charges nothing per call but the syscall entry and the address walk (per folio),
- * so past the syscall entry the time and CPU of a call grow in proportion to its bytes: a
+ * what the model charges once per call (the syscall entry, lru_cache_disable() and
+ * migrate_pages()'s per-call work: SimOutcome.perCallNs) is kept whole while the rest, per
+ * folio and per batch, grows in proportion to the call's bytes: a
  * region of REGION_BYTES or more, rounded to whole batches, scaled to the call, gives the
  * call's figures within 0.05% (the test checks it against simulating the whole call). The
  * first-folio latency, counted from migrate_pages() entry, is that of the first batch, the same

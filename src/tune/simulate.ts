@@ -35,6 +35,6 @@ export async function simulate(job: SimJob): Promise<SimOutcome> {
     callNs: bytes / r.throughputGBps.mean,
     cpuNs: r.cpuTimeUs * 1000,
     firstFolioNs: (r.firstFolioLatencyUs - r.phasesUs.isolate) * 1000,
-    perCallNs: profile.costs.syscallNs + lruCacheDisableNs(profile),
+    perCallNs: profile.costs.syscallNs + profile.costs.migrateCallNs + lruCacheDisableNs(profile),
   };
 }

@@ -29,12 +29,50 @@ describe("pagemig explain, end to end on zen3-2s-ptdma", () => {
     ) as Explanation;
     expect(e.perFolio.measuredNs / e.perFolio.modelNs).toBeCloseTo(1, 2);
     const drain = e.perFolio.modelTerms.find((t) => t.name.startsWith("lru_cache_disable"));
-    // 128 CPUs of zen3-2s-ptdma x lruDrainCpuNs 520.
-    expect(drain?.us).toBeCloseTo(66.56, 6);
+    // 128 CPUs of zen3-2s-ptdma x lruDrainCpuNs 462.
+    expect(drain?.us).toBeCloseTo(59.136, 6);
+    const call = e.perFolio.modelTerms.find((t) => t.name.startsWith("migrate_pages()"));
+    expect(call?.us).toBeCloseTo(7.44, 6);
     expect(r.stdout).toMatch(
-      /^Most of it is lru_cache_disable\(\) on every CPU: 67 µs per folio, 97% /m,
+      /^Most of it is lru_cache_disable\(\) on every CPU: 59 µs per folio, 86% /m,
     );
   });
+
+  // T7's sweep: a one-folio call's per-call account predicts what calls of many folios get.
+  for (const engine of [
+    [],
+    ["--migrator", "mtcopy", "--threads", "1"],
+    ["--migrator", "dcbm", "--channels", "1"],
+  ]) {
+    it(`${engine[1] ?? "serial"}: one 2M folio per call pays a quarter of its time per call, and its rest per folio predicts 2048-folio calls`, async () => {
+      const args = ["--folio-size", "2M", "--batch-pages", "262144", ...engine];
+      const one = await runCaptured(["explain", ...args, "--count", "1", "--json"]);
+      expect(one.code).toBe(0);
+      const e = JSON.parse(one.stdout) as Explanation;
+      expect(e.perCall.callTerms.map((t) => t.name)).toEqual([
+        "lru_cache_disable() on every CPU",
+        "migrate_pages()'s per-call work",
+        "the syscall",
+      ]);
+      expect(e.perCall.fixedShare).toBeGreaterThan(0.2);
+      expect(e.perCall.fixedShare).toBeLessThan(0.35);
+      expect(e.perCall.folios90).toBe(4);
+      const many = await runCaptured([
+        "bench",
+        "move-pages",
+        ...args,
+        "--count",
+        "2048",
+        "--runs",
+        "1",
+        "--json",
+      ]);
+      expect(many.code).toBe(0);
+      const gbps = JSON.parse(many.stdout).results[0].throughputGBps.mean as number;
+      expect(gbps / e.perCall.limitGBps).toBeCloseTo(1, 2);
+      expect(gbps / e.throughputGBps).toBeGreaterThan(1.3);
+    });
+  }
 
   it("dcbm with 1 channel at 4K is bound by DMA setup, as the profile's DMA costs predict", async () => {
     const e = await explainJson(["--migrator", "dcbm", "--channels", "1", "--folio-size", "4K"]);
