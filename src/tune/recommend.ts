@@ -10,6 +10,7 @@
 import { formatReasonMask } from "../copy/reason-mask.js";
 import { formatSize, signedPercent } from "../machine/units.js";
 import { PAGE_SIZE } from "../mm/folio.js";
+import type { BreakEven } from "./break-even.js";
 import type { BudgetName, Candidate } from "./budgets.js";
 import { describeEngine, sameConfig, sameEngine, UPSTREAM_BATCH_PAGES } from "./space.js";
 import { cpuBudgetText, durationText, gbps, ms, us } from "./units.js";
@@ -59,6 +60,7 @@ export function reasoning(
   vanilla: Candidate,
   all: readonly Candidate[],
   w: Workload,
+  breakEvens: readonly BreakEven[] = [],
 ): string[] {
   const out: string[] = [];
   const m = rec.metrics;
@@ -94,6 +96,8 @@ export function reasoning(
     );
   }
   out.push(engineReason(rec, all));
+  const be = breakEvenReason(rec, w, breakEvens);
+  if (be !== null) out.push(be);
   const maskReason = reasonMaskReason(rec, all, w);
   if (maskReason !== null) out.push(maskReason);
   const v = vanilla.metrics;
@@ -184,4 +188,39 @@ function reasonMaskReason(rec: Candidate, all: readonly Candidate[], w: Workload
       ? `, over the ${withAll.exceeds.map(label).join(" and ")} budget`
       : "";
   return `Reasons left to the vanilla flow: ${left}; offloading them too would give ${gbps(withAll.metrics.throughputGBps)} GB/s for ${ms(withAll.metrics.cpuNsPerGiB)} ms of CPU per GiB${over}.`;
+}
+
+/** Where offload starts to pay at each folio size, against the batches this workload makes. */
+function breakEvenReason(
+  rec: Candidate,
+  w: Workload,
+  breakEvens: readonly BreakEven[],
+): string | null {
+  if (breakEvens.length === 0) return null;
+  const batchBytes = Math.min(w.totalBytes, rec.config.batchPages * PAGE_SIZE);
+  const parts = w.folioMix.map((f) => {
+    const n = Math.max(1, Math.floor(batchBytes / f.key));
+    const at = breakEvens.filter((b) => b.folioSizeBytes === f.key);
+    const pay = at.filter((b) => b.folios !== null && b.folios <= n);
+    const from = (b: BreakEven) => `${describeEngine(b.config)} (from ${b.folios})`;
+    const most = Math.max(...pay.map((b) => b.folios ?? 0));
+    let payText = `offload pays there for ${pay.map(from).join(", ")}`;
+    if (pay.length === 0) payText = "no offload setting pays there";
+    else if (pay.length === at.length) {
+      payText = `every offload setting pays there (from ${most === 1 ? "1 folio" : `at most ${most} folios`})`;
+    }
+    const dcbm = at
+      .filter((b) => b.config.migrator === "dcbm" && b.folios !== null)
+      .sort((a, b) => (a.folios ?? 0) - (b.folios ?? 0))[0];
+    let dcbmText = "";
+    if (dcbm === undefined) {
+      dcbmText = at.some((b) => b.config.migrator === "dcbm")
+        ? `; dcbm pays on no batch of up to ${at[at.length - 1].points.at(-1)?.folios} folios`
+        : "";
+    } else if ((dcbm.folios ?? 0) > n) {
+      dcbmText = `; dcbm pays from ${dcbm.folios} folios at best (${describeEngine(dcbm.config)}), so a minimum batch of ${dcbm.folios} would decline these batches`;
+    }
+    return `at ${formatSize(f.key)} this workload's batches hold ${n} folio${n === 1 ? "" : "s"}: ${payText}${dcbmText}`;
+  });
+  return `Break-even (the table below: one batch, against the CPU copy): ${parts.join("; ")}.`;
 }

@@ -13,8 +13,8 @@ describe("the search space", () => {
       if (c.migrator !== "dcbm") expect(c.minBatchFolios).toBe(0);
       if (c.migrator === "serial" || c.migrator === "batch-cpu") expect(c.workers).toBe(1);
     }
-    // Per batch limit: serial, batch-cpu, 4 threads x 2 placements, 5 channels x 4 minimums.
-    expect(configs).toHaveLength(4 * (1 + 1 + 8 + 20));
+    // Per batch limit: serial, batch-cpu, 4 threads x 2 placements, 5 channels x 7 minimums.
+    expect(configs).toHaveLength(4 * (1 + 1 + 8 + 35));
   });
 
   it("tries every non-empty subset of the workload's reasons, the full set first", () => {

@@ -14,7 +14,7 @@ export const MTCOPY_THREADS = [2, 4, 8, 16] as const;
 export const DCBM_CHANNELS = [1, 2, 4, 8, 16] as const;
 export const PLACEMENTS: readonly MtPlacement[] = ["spread", "fill"];
 /** Batches of fewer folios are declined (dcbm) and copied by the move phase on the CPU. */
-export const MIN_BATCH_FOLIOS = [0, 1, 4, 16] as const;
+export const MIN_BATCH_FOLIOS = [0, 1, 4, 16, 64, 256, 1024] as const;
 
 /** One engine setting: what one simulation per folio size runs. */
 export interface EngineConfig {

@@ -74,4 +74,29 @@ describe("tune", () => {
       /--total 1T: does not fit on node 0 of profile small-2node/,
     );
   });
+
+  it("with small calls of 4K folios, finds dcbm's break-even above the call and keeps the CPU copy", async () => {
+    const small = workloadFromFlags({ folioSize: "4K", total: "128K" });
+    const r = await tune(small, { profile: "zen3-2s-ptdma", threads: 2 });
+    expect(r.recommendation?.candidate.config.migrator).toBe("serial");
+    const dcbm = r.breakEvens.filter((b) => b.config.migrator === "dcbm");
+    expect(dcbm.map((b) => b.config.workers)).toEqual([1, 2, 4, 8, 16]);
+    // Every dcbm setting loses on the call's 32-folio batches, and one channel on any batch.
+    for (const b of dcbm) expect(b.folios === null || b.folios > 32).toBe(true);
+    expect(dcbm[0].folios).toBeNull();
+    const best = Math.min(...dcbm.map((b) => b.folios ?? Infinity));
+    // Taking the batches costs dcbm throughput; declining them (min-batch) gives the CPU copy's.
+    const take = r.candidates.filter(
+      (c) => c.config.migrator === "dcbm" && c.config.minBatchFolios === 0,
+    );
+    const decline = r.candidates.filter(
+      (c) => c.config.migrator === "dcbm" && c.config.minBatchFolios > 32,
+    );
+    const v = r.vanilla.metrics.throughputGBps;
+    for (const c of take) expect(c.metrics.throughputGBps).toBeLessThan(v);
+    for (const c of decline) expect(c.metrics.throughputGBps / v).toBeCloseTo(1, 2);
+    expect(r.recommendation?.reasoning.join(" ")).toContain(
+      `dcbm pays from ${best} folios at best`,
+    );
+  }, 60_000);
 });

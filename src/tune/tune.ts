@@ -4,8 +4,16 @@
  * feasible ones and recommend one.
  */
 import { UsageError } from "../errors.js";
-import { loadProfile } from "../machine/profile.js";
+import { type LoadedProfile, loadProfile } from "../machine/profile.js";
 import { formatSize } from "../machine/units.js";
+import {
+  BREAK_EVEN_BATCH_PAGES,
+  type BreakEven,
+  breakEven,
+  breakEvenEngines,
+  breakEvenFolios,
+  breakEvenJob,
+} from "./break-even.js";
 import { type Candidate, exceededBudgets } from "./budgets.js";
 import { evaluate } from "./evaluate.js";
 import { paretoFront } from "./pareto.js";
@@ -13,7 +21,14 @@ import { runJobs } from "./pool.js";
 import { choose, reasoning } from "./recommend.js";
 import { type Settings, settingsFor } from "./settings.js";
 import { type SimJob, type SimOutcome, scaleToCall, simJob, simKey } from "./sim-job.js";
-import { type EngineConfig, engineConfigs, reasonMasks, sameConfig, VANILLA } from "./space.js";
+import {
+  type EngineConfig,
+  engineConfigs,
+  reasonMasks,
+  sameConfig,
+  VANILLA,
+  vanillaAt,
+} from "./space.js";
 import type { Workload } from "./workload.js";
 
 export interface TuneOptions {
@@ -35,13 +50,17 @@ export interface Recommendation {
 export interface TuneResult {
   profile: string;
   workload: Workload;
-  /** Distinct simulations run. */
+  /** Distinct simulations run for the search. */
   simulations: number;
+  /** Simulations run for the break-even batches. */
+  breakEvenSimulations: number;
   candidates: Candidate[];
   vanilla: Candidate;
   /** Non-dominated among the feasible candidates (among all when none is feasible), fastest first. */
   front: Candidate[];
   feasible: number;
+  /** Where each mtcopy and dcbm setting starts to beat the CPU copy, per folio size. */
+  breakEvens: BreakEven[];
   recommendation: Recommendation | null;
 }
 
@@ -97,23 +116,65 @@ export async function tune(w: Workload, o: TuneOptions): Promise<TuneResult> {
   const feasible = candidates.filter((c) => c.exceeds.length === 0);
   const pool = feasible.length > 0 ? feasible : candidates;
   const front = paretoFront(pool.map((c) => c.metrics)).map((i) => pool[i]);
+  const { breakEvens, simulations } = await offloadBreakEvens(o, profile, w, jobs.length);
   const rec = choose(candidates);
   return {
     profile: profile.name,
     workload: w,
     simulations: jobs.length,
+    breakEvenSimulations: simulations,
     candidates,
     vanilla,
     front,
     feasible: feasible.length,
+    breakEvens,
     recommendation:
       rec === null
         ? null
         : {
             candidate: rec,
             gain: rec.metrics.throughputGBps / vanilla.metrics.throughputGBps - 1,
-            reasoning: reasoning(rec, vanilla, candidates, w),
+            reasoning: reasoning(rec, vanilla, candidates, w, breakEvens),
             settings: settingsFor(rec.config, rec.reasonMask),
           },
   };
+}
+
+/**
+ * The break-even batch of every mtcopy (spread) and dcbm setting of the search, at each of
+ * the workload's folio sizes: a second round of simulations, of one batch of 1, 2, 4, ...
+ * folios.
+ */
+async function offloadBreakEvens(
+  o: TuneOptions,
+  profile: LoadedProfile,
+  w: Workload,
+  jobsBefore: number,
+): Promise<{ breakEvens: BreakEven[]; simulations: number }> {
+  const engines = breakEvenEngines();
+  const room = Math.min(profile.nodeBytes(0), profile.nodeBytes(1));
+  const plan = w.folioMix.map((f) => ({
+    size: f.key,
+    folios: breakEvenFolios(f.key).filter((n) => n * f.key <= room),
+  }));
+  const jobs: SimJob[] = [];
+  for (const c of [vanillaAt(BREAK_EVEN_BATCH_PAGES), ...engines]) {
+    for (const p of plan)
+      for (const n of p.folios) jobs.push(breakEvenJob(o.profile, c, p.size, n));
+  }
+  const outcomes = await runJobs(jobs, {
+    threads: o.threads,
+    onDone: (done, total) => o.onProgress?.(jobsBefore + done, jobsBefore + total),
+  });
+  const perEngine = plan.reduce((a, p) => a + p.folios.length, 0);
+  const out: BreakEven[] = [];
+  engines.forEach((c, e) => {
+    let at = 0;
+    for (const p of plan) {
+      const slice = (base: number) => outcomes.slice(base + at, base + at + p.folios.length);
+      out.push(breakEven(c, p.size, p.folios, slice((e + 1) * perEngine), slice(0)));
+      at += p.folios.length;
+    }
+  });
+  return { breakEvens: out, simulations: jobs.length };
 }

@@ -10,9 +10,11 @@ import { formatReasonMask } from "../../copy/reason-mask.js";
 import { UsageError } from "../../errors.js";
 import { formatSize, parsePositiveInt, signedPercent } from "../../machine/units.js";
 import { MIGRATE_REASON_NAMES } from "../../migrate/modes.js";
+import { BREAK_EVEN_BATCH_PAGES } from "../../tune/break-even.js";
 import type { Candidate } from "../../tune/budgets.js";
 import { progressBar } from "../../tune/progress.js";
 import { describeCandidate } from "../../tune/recommend.js";
+import { describeEngine } from "../../tune/space.js";
 import { type TuneResult, tune } from "../../tune/tune.js";
 import { cpuBudgetText, durationText, gbps, ms, us } from "../../tune/units.js";
 import { type Workload, type WorkloadFlags, workloadFromFlags } from "../../tune/workload.js";
@@ -84,11 +86,28 @@ function formatFront(front: readonly Candidate[]): string {
   );
 }
 
+/** Break-even batch per engine (rows) and folio size (columns). */
+function formatBreakEvens(r: TuneResult): string {
+  const sizes = r.workload.folioMix.map((f) => f.key);
+  const engines = [...new Set(r.breakEvens.map((b) => describeEngine(b.config)))];
+  const rows = engines.map((name) => [
+    name,
+    ...sizes.map((size) => {
+      const b = r.breakEvens.find(
+        (x) => describeEngine(x.config) === name && x.folioSizeBytes === size,
+      );
+      return b?.folios == null ? "-" : String(b.folios);
+    }),
+  ]);
+  const most = Math.max(...r.breakEvens.map((b) => b.points.at(-1)?.folios ?? 0));
+  return `Break-even batch in folios: the smallest batch from which the engine copies it faster than the CPU (one batch, batch limit ${BREAK_EVEN_BATCH_PAGES}; - : no batch up to ${most} folios):\n${formatTable(["ENGINE", ...sizes.map((s) => formatSize(s))], rows)}\n`;
+}
+
 function formatTuneText(r: TuneResult): string {
   const lines = [
     `profile ${r.profile}: ${describeWorkload(r.workload)}`,
     `budgets: ${describeBudgets(r.workload)}`,
-    `searched ${r.candidates.length} settings (${r.simulations} simulations), ${r.feasible} within the budgets`,
+    `searched ${r.candidates.length} settings (${r.simulations} simulations, and ${r.breakEvenSimulations} for the break-even batches), ${r.feasible} within the budgets`,
     "",
     r.feasible > 0
       ? "Pareto front within the budgets (throughput, CPU time, first-folio latency):"
@@ -101,6 +120,7 @@ function formatTuneText(r: TuneResult): string {
   out += `Recommended: ${describeCandidate(rec.candidate)}\n`;
   out += `  ${gbps(m.throughputGBps)} GB/s (${signedPercent(rec.gain)} over vanilla's ${gbps(r.vanilla.metrics.throughputGBps)}), ${ms(m.cpuNsPerGiB)} ms of CPU per GiB (${m.cores.toFixed(2)} cores), first folio after ${us(m.firstFolioNs)} us, ${ms(m.callNs)} ms per call\n`;
   out += `Why:\n${rec.reasoning.map((s) => `  - ${s}`).join("\n")}\n`;
+  if (r.breakEvens.length > 0) out += formatBreakEvens(r);
   out += `Settings:\n${rec.settings.lines.map((s) => `  ${s}`).join("\n")}\n`;
   out += `In the model: ${rec.settings.bench}\n`;
   return out;
@@ -145,9 +165,18 @@ function tuneJson(r: TuneResult): string {
     },
     settingsSearched: r.candidates.length,
     simulations: r.simulations,
+    breakEvenSimulations: r.breakEvenSimulations,
     feasible: r.feasible,
     vanilla: candidateJson(r.vanilla),
     front: r.front.map(candidateJson),
+    breakEvens: r.breakEvens.map((b) => ({
+      migrator: b.config.migrator,
+      workers: b.config.workers,
+      placement: b.config.placement,
+      folioSizeBytes: b.folioSizeBytes,
+      folios: b.folios,
+      points: b.points,
+    })),
     recommendation:
       rec === null
         ? null
