@@ -94,6 +94,56 @@ describe("pagemig bench move-pages", () => {
     expect(large.firstFolioLatencyUs).toBeGreaterThan(small.firstFolioLatencyUs);
   });
 
+  it("sweeps --count (T7's folios per call): throughput rises with the folios a call amortises its costs over", async () => {
+    const counts = [1, 8, 64, 512];
+    const r = await run([
+      "bench",
+      "move-pages",
+      "--folio-size",
+      "2M",
+      "--count",
+      counts.join(","),
+      "--migrator",
+      "serial,mtcopy,dcbm",
+      "--threads",
+      "1",
+      "--channels",
+      "1",
+      "--batch-pages",
+      "262144",
+      "--runs",
+      "1",
+      "--json",
+    ]);
+    expect(r.code).toBe(0);
+    const results = JSON.parse(r.stdout).results as {
+      migrator: string;
+      folioCount: number;
+      throughputGBps: { mean: number };
+    }[];
+    expect(results).toHaveLength(3 * counts.length);
+    for (const m of ["serial", "mtcopy", "dcbm"]) {
+      const of = results.filter((x) => x.migrator === m);
+      expect(of.map((x) => x.folioCount)).toEqual(counts);
+      for (let i = 1; i < of.length; i++) {
+        expect(of[i].throughputGBps.mean).toBeGreaterThan(of[i - 1].throughputGBps.mean);
+      }
+      // One folio pays the per-call costs alone: a quarter below the plateau.
+      expect(of[0].throughputGBps.mean / of[3].throughputGBps.mean).toBeLessThan(0.75);
+    }
+  });
+
+  it("refuses a --total list with an item that is not a multiple of a folio size, naming it", async () => {
+    const r = await run(["bench", "move-pages", "--folio-size", "2M", "--total", "4M,3M"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe("pagemig: --total 3M: not a multiple of the folio size 2M");
+    const e = await run(["explain", "--count", "1,2"]);
+    expect(e.code).toBe(2);
+    expect(e.stderr.trim()).toBe(
+      "pagemig: --count: explain takes one configuration, not a list of 2",
+    );
+  });
+
   it("sweeps migrators with their threads and channels, each verified in bytes mode", async () => {
     const r = await run([
       "bench",

@@ -61,7 +61,19 @@ export interface BenchPlan {
   runs: number;
   seed: number;
   verify: boolean;
-  folioCount(folioSize: number): number;
+  /** The regions swept: each a size in bytes or a number of folios (one flag or the other). */
+  regions: Region[];
+}
+
+/** A region of `--total` bytes or of `--count` folios. */
+export type Region = { bytes: number } | { folios: number };
+
+export function folioCountOf(r: Region, folioSize: number): number {
+  return "folios" in r ? r.folios : r.bytes / folioSize;
+}
+
+function regionFlag(r: Region): string {
+  return "folios" in r ? `--count ${r.folios}` : `--total ${formatSize(r.bytes)}`;
 }
 
 /** Validates every flag before anything runs, so bad input never leaves partial output. */
@@ -94,22 +106,25 @@ export function planBench(f: BenchFlags): BenchPlan {
   if (f.total !== undefined && f.count !== undefined) {
     throw new UsageError("--total and --count: give one, not both");
   }
-  const total = f.total === undefined ? 1 << 30 : parseSize(f.total, "--total");
-  const count = f.count === undefined ? undefined : parsePositiveInt(f.count, "--count");
-  for (const size of folioSizes) {
-    if (count === undefined && total % size !== 0) {
-      throw new UsageError(
-        `--total ${f.total}: not a multiple of the folio size ${formatSize(size)}`,
-      );
-    }
-    // Checked here for every size, so a sweep fails before its first run, naming the flag.
-    const bytes = (count ?? total / size) * size;
-    for (const nid of BENCH_NODES) {
-      if (profile.topology.nodes.some((n) => n.id === nid) && bytes > profile.nodeBytes(nid)) {
-        const flag = count === undefined ? `--total ${f.total ?? "1G"}` : `--count ${count}`;
+  const regions: Region[] =
+    f.count === undefined
+      ? parseList(f.total ?? "1G", "--total", parseSize).map((bytes) => ({ bytes }))
+      : parseList(f.count, "--count", parsePositiveInt).map((folios) => ({ folios }));
+  for (const region of regions) {
+    for (const size of folioSizes) {
+      if ("bytes" in region && region.bytes % size !== 0) {
         throw new UsageError(
-          `${flag}: ${formatSize(bytes)} of ${formatSize(size)} folios does not fit on node ${nid} of profile ${profile.name} (${formatSize(profile.nodeBytes(nid))})`,
+          `${regionFlag(region)}: not a multiple of the folio size ${formatSize(size)}`,
         );
+      }
+      // Checked here for every size, so a sweep fails before its first run, naming the flag.
+      const bytes = folioCountOf(region, size) * size;
+      for (const nid of BENCH_NODES) {
+        if (profile.topology.nodes.some((n) => n.id === nid) && bytes > profile.nodeBytes(nid)) {
+          throw new UsageError(
+            `${regionFlag(region)}: ${formatSize(bytes)} of ${formatSize(size)} folios does not fit on node ${nid} of profile ${profile.name} (${formatSize(profile.nodeBytes(nid))})`,
+          );
+        }
       }
     }
   }
@@ -136,7 +151,7 @@ export function planBench(f: BenchFlags): BenchPlan {
     runs: parsePositiveInt(f.runs, "--runs"),
     seed: parsePositiveInt(f.seed, "--seed"),
     verify: f.verify === true,
-    folioCount: (size) => count ?? total / size,
+    regions,
   };
 }
 
@@ -166,22 +181,24 @@ export async function runBenchPlan(
     for (const e of engines(plan)) {
       for (const batchPages of plan.batchPages) {
         for (const folioSizeBytes of plan.folioSizes) {
-          results.push(
-            await runMovePagesBench({
-              ...e,
-              minBatchFolios: plan.minBatchFolios,
-              inject: plan.inject,
-              profile: plan.profile,
-              folioSizeBytes,
-              folioCount: plan.folioCount(folioSizeBytes),
-              runs: plan.runs,
-              seed: plan.seed,
-              batchPages,
-              cpuLoad,
-              verify: plan.verify,
-              record,
-            }),
-          );
+          for (const region of plan.regions) {
+            results.push(
+              await runMovePagesBench({
+                ...e,
+                minBatchFolios: plan.minBatchFolios,
+                inject: plan.inject,
+                profile: plan.profile,
+                folioSizeBytes,
+                folioCount: folioCountOf(region, folioSizeBytes),
+                runs: plan.runs,
+                seed: plan.seed,
+                batchPages,
+                cpuLoad,
+                verify: plan.verify,
+                record,
+              }),
+            );
+          }
         }
       }
     }
@@ -206,8 +223,8 @@ export function register(program: Command): void {
     .option("--min-batch <n>", "dcbm declines batches of fewer folios (default 0: never)")
     .option("--inject <spec>", "fault injection, e.g. dma-timeout=0.1,worker-crash@2 or all")
     .option("--folio-size <list>", "folio size(s), 4K..2M", "4K,16K,64K,128K,256K,512K,1M,2M")
-    .option("--total <size>", "bytes in the region (default 1G)")
-    .option("--count <n>", "folios in the region (instead of --total)")
+    .option("--total <list>", "bytes in the region (default 1G)")
+    .option("--count <list>", "folios in the region (instead of --total)")
     .option("--runs <n>", "timed move_pages calls (the region is moved back between them)", "5")
     .option("--seed <n>", "seed of the run", "1")
     .option("--batch-pages <list>", "NR_MAX_BATCHED_MIGRATION in base pages (default: profile)")

@@ -42,6 +42,7 @@ function planExplain(f: ExplainFlags): BenchPlan {
     ["--placement", plan.placements],
     ["--folio-size", plan.folioSizes],
     ["--batch-pages", plan.batchPages],
+    [plan.regions.some((r) => "folios" in r) ? "--count" : "--total", plan.regions],
   ];
   for (const [flag, values] of lists) {
     if (values.length > 1) {
