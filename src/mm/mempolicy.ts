@@ -1,0 +1,148 @@
+/**
+ * NUMA memory policies (mm/mempolicy.c): which node a page fault allocates from, and in what
+ * order the others are tried when that node cannot supply the folio.
+ *
+ * A policy gives an ordered list of nodes to try (the kernel's preferred nid plus a nodemask
+ * and the zonelist of fallbacks). The zonelist is the nodes by distance from the preferred
+ * one; the model has no SLIT, so distance is the topology's order (`fallbackOrder`): the node
+ * itself, the other nodes of its socket (DRAM before far memory), then the other sockets'.
+ *
+ * Simplifications: no cpuset or mems_allowed rebinding, no MPOL_F_* flags (static, relative
+ * nodes, numa balancing), no home_node; weighted interleave takes its weights from the
+ * policy (the kernel's iw_table, default 1 per node), not from sysfs or HMAT bandwidths.
+ */
+import type { LoadedProfile } from "../machine/profile.js";
+import { PAGE_SIZE } from "./folio.js";
+import type { Vma } from "./vm.js";
+
+export const MPOL_DEFAULT = 0;
+export const MPOL_PREFERRED = 1;
+export const MPOL_BIND = 2;
+export const MPOL_INTERLEAVE = 3;
+export const MPOL_LOCAL = 4;
+export const MPOL_PREFERRED_MANY = 5;
+export const MPOL_WEIGHTED_INTERLEAVE = 6;
+
+export const MPOL_MODE_NAMES: Record<number, string> = {
+  [MPOL_DEFAULT]: "default",
+  [MPOL_PREFERRED]: "preferred",
+  [MPOL_BIND]: "bind",
+  [MPOL_INTERLEAVE]: "interleave",
+  [MPOL_LOCAL]: "local",
+  [MPOL_PREFERRED_MANY]: "preferred_many",
+  [MPOL_WEIGHTED_INTERLEAVE]: "weighted_interleave",
+};
+
+/** struct mempolicy: a mode and its nodes (ascending), with interleave weights per node. */
+export interface Mempolicy {
+  mode: number;
+  /** The policy's nodemask, ascending; empty for default and local. */
+  nodes: readonly number[];
+  /** MPOL_WEIGHTED_INTERLEAVE: weight per node of `nodes` (1..255); 1 each when absent. */
+  weights?: readonly number[];
+}
+
+export const DEFAULT_POLICY: Mempolicy = Object.freeze({ mode: MPOL_DEFAULT, nodes: [] });
+
+/** Nodes by distance from `nid`: itself, its socket's DRAM, its socket's far memory, then the rest. */
+export function fallbackOrder(profile: LoadedProfile, nid: number): number[] {
+  const home = profile.socketOfNode(nid);
+  const rank = (n: { id: number; socket: number; kind: string }) =>
+    n.id === nid ? 0 : 1 + (n.socket === home ? 0 : 2) + (n.kind === "dram" ? 0 : 1);
+  return [...profile.topology.nodes]
+    .sort((a, b) => rank(a) - rank(b) || a.id - b.id)
+    .map((n) => n.id);
+}
+
+/**
+ * The interleave index of a fault at `addr` for a folio of `order` (get_vma_policy()): the
+ * folio's offset in the mapping's pages, in folios, so consecutive folios take consecutive nodes.
+ */
+export function interleaveIndex(vma: Vma, addr: number, order: number): number {
+  const folioPages = 1 << order;
+  return (
+    Math.floor(vma.pgoff / folioPages) + Math.floor((addr - vma.start) / (PAGE_SIZE * folioPages))
+  );
+}
+
+/** interleave_nid(): the ilx'th node of the policy's nodes, wrapping around. */
+export function interleaveNid(pol: Mempolicy, ilx: number): number {
+  return pol.nodes[ilx % pol.nodes.length];
+}
+
+/** weighted_interleave_nid(): ilx modulo the total weight, spent node by node in order. */
+export function weightedInterleaveNid(pol: Mempolicy, ilx: number): number {
+  const weight = (i: number) => pol.weights?.[i] ?? 1;
+  let total = 0;
+  for (let i = 0; i < pol.nodes.length; i++) total += weight(i);
+  let target = ilx % total;
+  let i = 0;
+  while (target >= weight(i)) {
+    target -= weight(i);
+    i++;
+  }
+  return pol.nodes[i];
+}
+
+/**
+ * The nodes a fault tries, in order, under `pol` for a task whose CPU is on `localNid`
+ * (alloc_pages_mpol()): the preferred node first, then the fallbacks the policy allows. Bind
+ * never leaves its nodes (the fault fails when they are full, as an OOM would); preferred-many
+ * tries its nodes before the rest; the others fall back to any node by distance.
+ */
+export function policyNodes(
+  profile: LoadedProfile,
+  pol: Mempolicy,
+  localNid: number,
+  ilx: number,
+): number[] {
+  switch (pol.mode) {
+    case MPOL_DEFAULT:
+    case MPOL_LOCAL:
+      return fallbackOrder(profile, localNid);
+    case MPOL_PREFERRED:
+      return fallbackOrder(profile, pol.nodes[0]);
+    case MPOL_BIND:
+      return fallbackOrder(profile, localNid).filter((n) => pol.nodes.includes(n));
+    case MPOL_PREFERRED_MANY: {
+      const order = fallbackOrder(profile, localNid);
+      return [
+        ...order.filter((n) => pol.nodes.includes(n)),
+        ...order.filter((n) => !pol.nodes.includes(n)),
+      ];
+    }
+    case MPOL_INTERLEAVE:
+      return fallbackOrder(profile, interleaveNid(pol, ilx));
+    case MPOL_WEIGHTED_INTERLEAVE:
+      return fallbackOrder(profile, weightedInterleaveNid(pol, ilx));
+    default:
+      throw new RangeError(`mempolicy: unknown mode ${pol.mode}`);
+  }
+}
+
+/**
+ * Check a policy as set_mempolicy(2)/mbind(2) would: -EINVAL for a mode that needs nodes
+ * without them (or default/local with some), a node the machine does not have, or a weight
+ * outside 1..255. Returns the reason, or null when valid.
+ */
+export function checkPolicy(profile: LoadedProfile, pol: Mempolicy): string | null {
+  const known = new Set(profile.topology.nodes.map((n) => n.id));
+  const name = MPOL_MODE_NAMES[pol.mode];
+  if (name === undefined) return `unknown mode ${pol.mode}`;
+  const wantsNodes = pol.mode !== MPOL_DEFAULT && pol.mode !== MPOL_LOCAL;
+  if (wantsNodes && pol.nodes.length === 0) return `${name} needs at least one node`;
+  if (!wantsNodes && pol.nodes.length > 0) return `${name} takes no nodes`;
+  if (pol.mode === MPOL_PREFERRED && pol.nodes.length > 1) return "preferred takes one node";
+  for (const n of pol.nodes) if (!known.has(n)) return `node ${n} does not exist`;
+  for (let i = 1; i < pol.nodes.length; i++) {
+    if (pol.nodes[i] <= pol.nodes[i - 1]) return "nodes must be ascending and distinct";
+  }
+  if (pol.weights !== undefined) {
+    if (pol.mode !== MPOL_WEIGHTED_INTERLEAVE) return "weights are for weighted_interleave";
+    if (pol.weights.length !== pol.nodes.length) return "one weight per node";
+    for (const w of pol.weights) {
+      if (!Number.isInteger(w) || w < 1 || w > 255) return `weight ${w} is not in 1..255`;
+    }
+  }
+  return null;
+}

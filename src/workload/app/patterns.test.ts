@@ -1,0 +1,99 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Rng } from "../../sim/rng.js";
+import { makePattern, type PatternSpec, scatterStep } from "./patterns.js";
+
+const counts = (spec: PatternSpec, pages: number, draws: number, nowNs = () => 0) => {
+  const p = makePattern(spec, pages);
+  const rng = new Rng(7);
+  const c = new Array<number>(pages).fill(0);
+  for (let i = 0; i < draws; i++) c[p.next(rng, nowNs())]++;
+  return c;
+};
+
+describe("access patterns", () => {
+  it("draw pages inside the region, the same for the same seed", () => {
+    const specs = fc.oneof(
+      fc.constant<PatternSpec>({ kind: "uniform" }),
+      fc
+        .double({ min: 0.1, max: 3, noNaN: true })
+        .map<PatternSpec>((skew) => ({ kind: "zipf", skew })),
+      fc
+        .record({
+          fraction: fc.double({ min: 0.001, max: 1, noNaN: true }),
+          probability: fc.double({ min: 0, max: 1, noNaN: true }),
+        })
+        .map<PatternSpec>((r) => ({ kind: "hotset", ...r, periodNs: 1000 })),
+      fc.constant<PatternSpec>({ kind: "sequential" }),
+    );
+    fc.assert(
+      fc.property(
+        specs,
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 1, max: 1000 }),
+        (spec, pages, seed) => {
+          const draw = () => {
+            const p = makePattern(spec, pages);
+            const rng = new Rng(seed);
+            return Array.from({ length: 50 }, (_, i) => p.next(rng, i * 100));
+          };
+          const a = draw();
+          for (const x of a) expect(x >= 0 && x < pages && Number.isInteger(x)).toBe(true);
+          expect(draw()).toEqual(a);
+        },
+      ),
+    );
+  });
+
+  it("zipf: rank r is drawn with weight r^-skew, the ranks scattered over the region", () => {
+    const pages = 1000;
+    const step = scatterStep(pages);
+    for (const skew of [0.8, 1, 1.5]) {
+      const c = counts({ kind: "zipf", skew }, pages, 400_000);
+      const rank = (r: number) => c[((r - 1) * step) % pages];
+      let norm = 0;
+      for (let r = 1; r <= pages; r++) norm += r ** -skew;
+      for (const r of [1, 2, 10]) {
+        expect(rank(r) / 400_000).toBeCloseTo(r ** -skew / norm, 2);
+      }
+    }
+    // The bijection visits every page.
+    const seen = new Set(Array.from({ length: pages }, (_, r) => (r * step) % pages));
+    expect(seen.size).toBe(pages);
+  });
+
+  it("hotset: the window gets its probability plus its share of the rest, and moves each period", () => {
+    const pages = 1000;
+    let now = 0;
+    const c = counts(
+      { kind: "hotset", fraction: 0.1, probability: 0.9, periodNs: 1e6 },
+      pages,
+      100_000,
+      () => now,
+    );
+    const hot = c.slice(0, 100).reduce((a, b) => a + b, 0) / 100_000;
+    expect(hot).toBeCloseTo(0.9 + 0.1 * 0.1, 2);
+    now = 1e6;
+    const moved = counts(
+      { kind: "hotset", fraction: 0.1, probability: 1, periodNs: 1e6 },
+      pages,
+      1000,
+      () => now,
+    );
+    expect(moved.slice(100, 200).reduce((a, b) => a + b, 0)).toBe(1000);
+  });
+
+  it("sequential: streams through the pages and wraps", () => {
+    const p = makePattern({ kind: "sequential" }, 3);
+    const rng = new Rng(1);
+    expect(Array.from({ length: 7 }, () => p.next(rng, 0))).toEqual([0, 1, 2, 0, 1, 2, 0]);
+  });
+
+  it("refuses parameters outside their range", () => {
+    expect(() => makePattern({ kind: "zipf", skew: 0 }, 10)).toThrow(/skew must be > 0/);
+    expect(() =>
+      makePattern({ kind: "hotset", fraction: 0, probability: 1, periodNs: 1 }, 10),
+    ).toThrow(/fraction/);
+    expect(() => makePattern({ kind: "uniform" }, 0)).toThrow(/positive integer/);
+  });
+});
