@@ -25,7 +25,7 @@ import { needsRecording, resolveReporters, writeReports } from "./reporters.js";
 const tty = { defaultReporter: "table", stdoutIsTTY: true };
 const pipe = { defaultReporter: "table", stdoutIsTTY: false };
 const resolve = (reporter: string[], json = false) => resolveReporters({ reporter, json }, pipe);
-const input: ReportInput = { command: "test", profile: "p", seed: 1, results: [] };
+const input: ReportInput = { command: "test", profile: "p", cpus: 1, seed: 1, results: [] };
 
 function fake(name: string, text: string | Uint8Array | (() => never)): Reporter {
   return {
@@ -90,6 +90,26 @@ describe("resolveReporters", () => {
     );
     expect(resolveReporters({ reporter: ["perfetto"] }, pipe)).toHaveLength(1);
     expect(resolveReporters({ reporter: ["perfetto=t.pftrace", "table"] }, tty)).toHaveLength(2);
+  });
+
+  it("gives the ftrace reporter the --ftrace-buffer-kb buffer, checked strictly", () => {
+    const buffer = (ftraceBufferKb: string, reporter = ["ftrace=t.txt", "table"]) =>
+      resolveReporters({ reporter, ftraceBufferKb }, pipe);
+    const [ftrace, table] = buffer("4");
+    expect(ftrace.reporter.name).toBe("ftrace");
+    expect(ftrace.reporter).not.toBe(resolve(["ftrace"])[0].reporter);
+    expect(table.reporter).toBe(resolve(["table"])[0].reporter);
+    for (const bad of ["0", "-1", "1.5", "4K", "abc", ""]) {
+      expect(usageError(() => buffer(bad))).toMatch(
+        /^--ftrace-buffer-kb: expected a positive integer/,
+      );
+    }
+    expect(usageError(() => buffer("262145"))).toBe(
+      "--ftrace-buffer-kb: at most 262144, got 262145",
+    );
+    expect(usageError(() => buffer("4", ["table"]))).toBe(
+      "--ftrace-buffer-kb: no --reporter ftrace given",
+    );
   });
 
   // Root passes every permission check, so as root there is no refusal to see.

@@ -7,6 +7,13 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
+import { parsePositiveInt } from "../machine/units.js";
+import {
+  DEFAULT_BUFFER_SIZE_KB,
+  reporter as defaultFtrace,
+  ftraceReporter,
+  MAX_BUFFER_SIZE_KB,
+} from "../report/ftrace.js";
 import { findReporter, REPORTERS, type Reporter, type ReportInput } from "../report/index.js";
 import { checkOutputFile, writeOutputFile } from "./output-file.js";
 
@@ -14,6 +21,8 @@ export interface ReporterFlags {
   /** `--reporter` specs in the order given; undefined when none. */
   reporter?: string[];
   json?: boolean;
+  /** `--ftrace-buffer-kb`: the ftrace reporter's buffer per CPU, KiB. */
+  ftraceBufferKb?: string;
 }
 
 export interface ReportTarget {
@@ -41,6 +50,10 @@ export function addReporterOptions(cmd: Command, defaultReporter: string): Comma
       (spec: string, previous: string[] | undefined) => [...(previous ?? []), spec],
     )
     .option("--json", "the same as --reporter json")
+    .option(
+      "--ftrace-buffer-kb <n>",
+      `ftrace reporter: KiB of events per CPU, the newest kept, as buffer_size_kb (default ${DEFAULT_BUFFER_SIZE_KB}, the kernel's)`,
+    )
     .addHelpText(
       "after",
       `\nReporters:\n${REPORTERS.map((r) => `  ${r.name.padEnd(width)}  ${r.description}`).join("\n")}\n`,
@@ -51,7 +64,7 @@ export function addReporterOptions(cmd: Command, defaultReporter: string): Comma
 export function resolveReporters(flags: ReporterFlags, o: ResolveOptions): ReportTarget[] {
   const specs = [...(flags.reporter ?? []), ...(flags.json ? ["json"] : [])];
   if (specs.length === 0) specs.push(o.defaultReporter);
-  const targets = specs.map(parseSpec);
+  const targets = withFtraceBuffer(specs.map(parseSpec), flags.ftraceBufferKb);
 
   const toStdout = targets.filter((t) => t.file === undefined);
   if (toStdout.length > 1) {
@@ -93,6 +106,20 @@ function parseSpec(spec: string): ReportTarget {
   const file = spec.slice(eq + 1);
   if (file === "") throw new UsageError(`--reporter ${spec}: no file after '='`);
   return { reporter, spec, file: resolve(file) };
+}
+
+/** The targets with `--ftrace-buffer-kb`'s buffer on the ftrace reporter, which must be one. */
+function withFtraceBuffer(targets: ReportTarget[], flag: string | undefined): ReportTarget[] {
+  if (flag === undefined) return targets;
+  const kb = parsePositiveInt(flag, "--ftrace-buffer-kb");
+  if (kb > MAX_BUFFER_SIZE_KB) {
+    throw new UsageError(`--ftrace-buffer-kb: at most ${MAX_BUFFER_SIZE_KB}, got ${kb}`);
+  }
+  if (!targets.some((t) => t.reporter === defaultFtrace)) {
+    throw new UsageError("--ftrace-buffer-kb: no --reporter ftrace given");
+  }
+  const ftrace = ftraceReporter({ bufferSizeKb: kb });
+  return targets.map((t) => (t.reporter === defaultFtrace ? { ...t, reporter: ftrace } : t));
 }
 
 /** Whether any target's reporter needs the runs recorded (tracepoints and timeline). */

@@ -3,6 +3,7 @@
  * no migrator at all: the vanilla flow, where the move phase copies folio by folio.
  */
 import { UsageError } from "../errors.js";
+import type { LoadedProfile } from "../machine/profile.js";
 import type { Kernel } from "../migrate/kernel.js";
 import { BatchCpuMigrator } from "./batch-cpu.js";
 import { createDcbm } from "./dcbm.js";
@@ -38,8 +39,26 @@ export function parseMigratorName(name: string, what: string): MigratorName {
   return name as MigratorName;
 }
 
+/** Whether `profile` has channels for the dcbm migrators: a `dma` section has at least one. */
+export function hasDmaChannels(profile: LoadedProfile): boolean {
+  return profile.dma !== undefined;
+}
+
+/**
+ * Refuses a dcbm migrator on a profile without DMA channels: every batch would fail with
+ * -ENODEV and fall back to the CPU, a serial copy reported under the engine's name.
+ */
+export function checkMigratorOnProfile(name: MigratorName, profile: LoadedProfile): void {
+  if (workerKind(name) === "channels" && !hasDmaChannels(profile)) {
+    throw new UsageError(
+      `--migrator ${name}: profile ${profile.name} has no DMA engine (dma.devices)`,
+    );
+  }
+}
+
 /** The migrator to register on `k`, or null for the vanilla flow. */
 export function createMigrator(k: Kernel, name: MigratorName, o: EngineOptions): Migrator | null {
+  checkMigratorOnProfile(name, k.profile);
   switch (name) {
     case "serial":
       return null;

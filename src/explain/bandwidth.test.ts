@@ -89,10 +89,16 @@ describe("copyBandwidth on zen3-2s-ptdma, node 0 -> 1", () => {
     expect(copiersOf({ ...c, migrator: "dcbm", workers: 40, foliosPerBatch: 512 }).count).toBe(16);
   });
 
-  it("a profile without DMA engines: dcbm falls back to the task's core", () => {
-    const b = copyBandwidth(loadProfile("small-2node"), { ...base, migrator: "dcbm", workers: 2 });
-    expect(b).toMatchObject({ copier: "core", copiers: 1, noDmaChannels: true, rateGBps: 10.8 });
+  it("a profile without DMA engines: the core copies, and dcbm is refused", () => {
+    const small = loadProfile("small-2node");
+    const b = copyBandwidth(small, base);
+    expect(b).toMatchObject({ copier: "core", copiers: 1, rateGBps: 10.8 });
     // One socket: no cross-socket limits on the path.
     expect(b.path.map((l) => l.name)).toEqual(["mem0", "ccd0.rd", "ccd0.wr", "mem1"]);
+    for (const migrator of ["dcbm", "dcbm-v2"] as const) {
+      expect(() => copyBandwidth(small, { ...base, migrator, workers: 2 })).toThrow(
+        `--migrator ${migrator}: profile small-2node has no DMA engine (dma.devices)`,
+      );
+    }
   });
 });

@@ -11,7 +11,7 @@
 
 import { dcbmChannels, MAX_DMA_CHANNELS } from "../copy/dcbm.js";
 import { DmaEngines } from "../copy/dma-device.js";
-import { type MigratorName, workerKind } from "../copy/engines.js";
+import { checkMigratorOnProfile, type MigratorName, workerKind } from "../copy/engines.js";
 import { MtCopy, type MtPlacement } from "../copy/mtcopy.js";
 import { copyPath } from "../machine/fabric.js";
 import type { LoadedProfile } from "../machine/profile.js";
@@ -53,8 +53,6 @@ export interface CopyBandwidth {
   copier: Copier;
   /** Copiers running at once. */
   copiers: number;
-  /** dcbm/dcbm-v2 asked for channels and the profile has none: the CPU copies everything. */
-  noDmaChannels: boolean;
   /** One copier's own rate cap: cpu.copyGBps or the DMA channel's channelGBps. */
   cap: Limit;
   /** All copiers together, GB/s. */
@@ -90,15 +88,12 @@ export function copiersOf(c: CopyEngineConfig): { copier: Copier; count: number 
 }
 
 export function copyBandwidth(profile: LoadedProfile, c: CopyEngineConfig): CopyBandwidth {
+  checkMigratorOnProfile(c.migrator, profile);
   const k = new Kernel({ profile });
   const roles = resourceRoles(k);
   const wanted = copiersOf(c);
   const flows = startCopiers(k, c, wanted);
-  // dcbm with no channel at all: every batch fails with -ENODEV and the move phase copies on
-  // the CPU.
-  const noDmaChannels = wanted.copier === "DMA channel" && flows.length === 0;
-  if (flows.length === 0) flows.push(coreFlow(k, c, c.taskCpu));
-  const copier = noDmaChannels ? "core" : wanted.copier;
+  const copier = wanted.copier;
 
   const limitOf = (r: Resource): Limit => ({
     name: r.name,
@@ -136,7 +131,6 @@ export function copyBandwidth(profile: LoadedProfile, c: CopyEngineConfig): Copy
   return {
     copier,
     copiers: flows.length,
-    noDmaChannels,
     cap,
     rateGBps: rate,
     perCopierGBps: slowest.rate,
@@ -153,7 +147,7 @@ function coreFlow(k: Kernel, c: CopyEngineConfig, cpu: number): Flow {
   });
 }
 
-/** One flow per copier a batch keeps busy; none for DMA channels the machine lacks. */
+/** One flow per copier a batch keeps busy. */
 function startCopiers(
   k: Kernel,
   c: CopyEngineConfig,
@@ -173,6 +167,8 @@ function startCopiers(
       if (chan === null) break;
       flows.push(k.net.start(1, chan.device.path(c.fromNode, c.toNode), chan.device.flowOpts));
     }
+  } else {
+    flows.push(coreFlow(k, c, c.taskCpu));
   }
   return flows;
 }

@@ -82,11 +82,6 @@ function copySentences(e: Explanation): string[] {
   const c = e.config;
   const bw = copy.bandwidth;
   const achieved = `Copy: ${fmtGBps(copy.achievedGBps)} achieved in the copy phase, ${fmtPct(copy.achievedGBps / bw.rateGBps)} of its bandwidth bound of ${fmtGBps(bw.rateGBps)}`;
-  if (bw.noDmaChannels) {
-    out.push(
-      `Profile ${c.profile} has no DMA channels: every batch falls back to the CPU copy of the move phase.`,
-    );
-  }
   if (bw.copiers === 1) {
     const next = bw.slowestOnPath;
     const copier = bw.copier === "core" ? `CPU ${c.taskCpu}'s core` : `one ${bw.copier}`;

@@ -85,7 +85,7 @@ describe("csv", () => {
       });
     const results = [await run("serial"), await run("mtcopy", "all")];
     const rows = parseCsv(
-      String(reporter.render({ command: "c", profile: "small-2node", seed: 9, results })),
+      String(reporter.render({ command: "c", profile: "small-2node", cpus: 8, seed: 9, results })),
     );
     expect(rows).toHaveLength(3);
     const [header, ...body] = rows;

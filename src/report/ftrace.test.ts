@@ -5,7 +5,12 @@ import { MIGRATE_MODE_NAMES, MIGRATE_REASON_NAMES } from "../migrate/modes.js";
 import type { TraceEventName } from "../mm/trace.js";
 import type { Recording } from "../workload/measurements.js";
 import { type MovePagesBenchResult, runMovePagesBench } from "../workload/move-pages-bench.js";
-import { reporter, TLB_FLUSH_REASON_NAMES } from "./ftrace.js";
+import {
+  DEFAULT_BUFFER_SIZE_KB,
+  ftraceReporter,
+  reporter,
+  TLB_FLUSH_REASON_NAMES,
+} from "./ftrace.js";
 import { recordingCase, resultCase } from "./perfetto/recording.case.js";
 import type { ReportInput } from "./reporter.js";
 
@@ -49,8 +54,9 @@ function formatRegex(name: TraceEventName): RegExp {
 /** trace_print_context(): "%16s-%-7d [%03d] " flags " %5lu.%06lu: ", then "name: ". */
 const LINE = /^(.{16})-(\d+ *) \[(\d{3,})\] (\.{5}) ( *\d+)\.(\d{6}): (\w+): (.*)$/;
 
+/** Results of small-2node, whose 8 CPUs are all online. */
 function input(results: MovePagesBenchResult[]): ReportInput {
-  return { command: "bench move-pages", profile: "small-2node", seed: 1, results };
+  return { command: "bench move-pages", profile: "small-2node", cpus: 8, seed: 1, results };
 }
 
 interface Line {
@@ -98,8 +104,8 @@ describe("ftrace reporter", () => {
     expect(parse(out).header).toEqual([
       "# tracer: nop",
       "#",
-      // 9 events; CPUs 0 to 3 (the copy threads run on 2 and 3).
-      "# entries-in-buffer/entries-written: 9/9   #P:4",
+      // 9 events; the machine's 8 CPUs, though the call used CPUs 0 to 3 only.
+      "# entries-in-buffer/entries-written: 9/9   #P:8",
       "#",
       "#                                _-----=> irqs-off/BH-disabled",
       "#                               / _----=> need-resched",
@@ -170,7 +176,8 @@ describe("ftrace reporter", () => {
       { ts: rec.startNs, cpu: 1234, name: "tlb_flush", fields: { reason: 7, pages: 3 } },
     ];
     const out = reporter.render(input([resultCase("mtcopy", rec)])) as string;
-    expect(out).toContain("#P:1235\n");
+    // #P: is the machine's CPUs, whatever CPU numbers the events carry.
+    expect(out).toContain("#P:8\n");
     expect(parse(out).lines.map((l) => [l.cpu, l.text])).toEqual([
       [12, "mode=MIGRATE_ASYNC reason=damon"],
       [12, "mode=MIGRATE_SYNC reason=0x2a"],
@@ -191,15 +198,19 @@ describe("ftrace reporter", () => {
     expect(() => reporter.render(input([resultCase("dcbm", rec)]))).toThrow("not an integer");
   });
 
-  it("prints the tracepoints of real serial, mtcopy and dcbm calls on small-2node", async () => {
-    const profile = loadProfile("small-2node");
+  it("prints the tracepoints of real serial, mtcopy and dcbm calls", async () => {
     const results: MovePagesBenchResult[] = [];
-    for (const migrator of ["serial", "mtcopy", "dcbm"] as const) {
+    // dcbm on zen3-2s-ptdma: small-2node has no DMA engine.
+    for (const [profile, migrator] of [
+      ["small-2node", "serial"],
+      ["small-2node", "mtcopy"],
+      ["zen3-2s-ptdma", "dcbm"],
+    ] as const) {
       results.push(
         await runMovePagesBench({
           migrator,
           workers: 2,
-          profile,
+          profile: loadProfile(profile),
           folioSizeBytes: 2 * 1024 * 1024,
           folioCount: 64,
           runs: 1,
@@ -221,5 +232,79 @@ describe("ftrace reporter", () => {
       expect(mine.filter((l) => l.name === "set_migration_pmd")).toHaveLength(64);
       expect(mine.filter((l) => l.name === "remove_migration_pmd")).toHaveLength(64);
     });
+  });
+});
+
+describe("ftrace ring buffer", () => {
+  /** The lines after the header, and the bytes they take. */
+  function body(out: string): { lines: string[]; bytes: number } {
+    const lines = out.split("\n").slice(parse(out).header.length, -1);
+    return { lines, bytes: lines.reduce((n, l) => n + l.length + 1, 0) };
+  }
+
+  /** `n` copies of the hand-made call, each event on `cpu`. */
+  function calls(n: number, cpu: number): MovePagesBenchResult[] {
+    return Array.from({ length: n }, () => {
+      const rec = recordingCase();
+      rec.trace = rec.trace.map((e) => ({ ...e, cpu }));
+      return resultCase("mtcopy", rec);
+    });
+  }
+
+  it("keeps the newest events that fit a CPU's buffer, and counts every event written", () => {
+    const results = calls(3, 0);
+    const all = body(reporter.render(input(results)) as string);
+    expect(all.lines).toHaveLength(27);
+    const out = ftraceReporter({ bufferSizeKb: 1 }).render(input(results)) as string;
+    const kept = body(out);
+    expect(kept.bytes).toBeLessThanOrEqual(1024);
+    // The unbounded trace's tail, as long as fits: one line more would not.
+    const dropped = all.lines.length - kept.lines.length;
+    expect(dropped).toBeGreaterThan(0);
+    expect(kept.lines).toEqual(all.lines.slice(dropped));
+    expect(kept.bytes + all.lines[dropped - 1].length + 1).toBeGreaterThan(1024);
+    expect(parse(out).header[2]).toBe(
+      `# entries-in-buffer/entries-written: ${kept.lines.length}/27   #P:8`,
+    );
+    expect(ftraceReporter({ bufferSizeKb: 1 }).render(input(results))).toBe(out);
+  });
+
+  it("gives each CPU a buffer of its own", () => {
+    const results = [...calls(3, 0), ...calls(3, 5)];
+    const out = ftraceReporter({ bufferSizeKb: 1 }).render(input(results)) as string;
+    const { lines } = parse(out);
+    for (const [cpu, pid] of [
+      [0, 3],
+      [5, 6],
+    ]) {
+      const mine = lines.filter((l) => l.cpu === cpu);
+      // Each CPU's newest events: those of its last call, and nothing of its earlier ones.
+      expect(mine.length).toBeGreaterThan(0);
+      expect(mine.every((l) => l.pid === pid)).toBe(true);
+    }
+  });
+
+  it("bounds a real trace to the kernel's default buffer_size_kb, 1408 KiB per CPU", async () => {
+    // 16384 folios of 4K: three events each, 5 MB of text unbounded.
+    const r = await runMovePagesBench({
+      migrator: "serial",
+      profile: loadProfile("small-2node"),
+      folioSizeBytes: 4096,
+      folioCount: 16384,
+      runs: 1,
+      seed: 1,
+      verify: false,
+      record: true,
+    });
+    const written = (r.recording as Recording).trace.length;
+    const out = reporter.render(input([r])) as string;
+    const kept = body(out);
+    expect(DEFAULT_BUFFER_SIZE_KB).toBe(1408);
+    expect(kept.bytes).toBeLessThanOrEqual(1408 * 1024);
+    expect(kept.bytes).toBeGreaterThan(1400 * 1024);
+    expect(kept.lines.length).toBeLessThan(written);
+    expect(out).toContain(`# entries-in-buffer/entries-written: ${kept.lines.length}/${written} `);
+    // The newest events: the call's last is its mm_migrate_pages.
+    expect(kept.lines.at(-1)).toContain("mm_migrate_pages: nr_succeeded=");
   });
 });

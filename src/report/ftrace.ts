@@ -8,12 +8,31 @@
  * = result index + 1 (the perfetto reporter's pids). Times are from the start of each call;
  * the results follow one another, each from the next whole second after the previous one
  * ended. The model keeps no irq or preemption state, so the flags read "....." throughout.
+ *
+ * As in the kernel's overwrite mode, each CPU's ring buffer keeps the newest events that fit
+ * its buffer_size_kb, and the header's entries-in-buffer/entries-written says how many were
+ * kept of how many fired. The buffer holds KiB of the printed text, which bounds the file (the
+ * kernel's holds binary records, which are smaller, so it keeps more events). The default is
+ * the kernel's, TRACE_BUF_SIZE_DEFAULT of kernel/trace/trace.c (1441792 bytes per CPU); every
+ * event fires on the migrating task's CPU, so a trace is at most that plus its header.
  */
 
 import { RunFailure } from "../errors.js";
 import { MIGRATE_MODE_NAMES, MIGRATE_REASON_NAMES } from "../migrate/modes.js";
 import type { TraceEvent, TraceEventName } from "../mm/trace.js";
+import type { Recording } from "../workload/measurements.js";
+import type { MovePagesBenchResult } from "../workload/move-pages-bench.js";
 import type { Reporter, ReportInput } from "./reporter.js";
+
+/** buffer_size_kb's default: the kernel's TRACE_BUF_SIZE_DEFAULT, 1441792 bytes per CPU. */
+export const DEFAULT_BUFFER_SIZE_KB = 1408;
+/** The largest buffer taken: the trace is built as one string, and a V8 string holds 512 MiB. */
+export const MAX_BUFFER_SIZE_KB = 256 * 1024;
+
+export interface FtraceOptions {
+  /** KiB of event text each CPU's ring buffer holds (buffer_size_kb). */
+  bufferSizeKb: number;
+}
 
 /** The comm of the task every event fires in. */
 const COMM = "move_pages";
@@ -105,12 +124,12 @@ function context(pid: number, cpu: number, ns: number): string {
 }
 
 /** print_func_help_header_irq() without the TGID column. */
-function header(entries: number, cpus: number): string[] {
+function header(entries: number, written: number, cpus: number): string[] {
   const pad = " ".repeat(30);
   return [
     "# tracer: nop",
     "#",
-    `# entries-in-buffer/entries-written: ${entries}/${entries}   #P:${cpus}`,
+    `# entries-in-buffer/entries-written: ${entries}/${written}   #P:${cpus}`,
     "#",
     `#${pad}  _-----=> irqs-off/BH-disabled`,
     `#${pad} / _----=> need-resched`,
@@ -123,35 +142,65 @@ function header(entries: number, cpus: number): string[] {
   ];
 }
 
-function renderFtrace(input: ReportInput): string {
-  const lines: string[] = [];
+function recordingOf(r: MovePagesBenchResult, index: number): Recording {
+  if (r.recording === undefined) {
+    throw new RunFailure(`ftrace: result ${index + 1} has no recording`);
+  }
+  return r.recording;
+}
+
+/** Where each result's call starts in the trace: the next whole second after the last ended. */
+function callOffsetsNs(recordings: readonly Recording[]): number[] {
   let baseNs = 0;
-  // #P: the model's trace knows the CPUs it saw, not how many the machine has.
-  let maxCpu = 0;
-  input.results.forEach((r, index) => {
-    const rec = r.recording;
-    if (rec === undefined) throw new RunFailure(`ftrace: result ${index + 1} has no recording`);
-    for (const e of rec.trace) {
+  return recordings.map((rec) => {
+    const at = baseNs;
+    baseNs = (Math.floor((baseNs + rec.endNs - rec.startNs) / 1e9) + 1) * 1e9;
+    return at;
+  });
+}
+
+function renderFtrace(input: ReportInput, o: FtraceOptions): string {
+  const recordings = input.results.map(recordingOf);
+  const offsetsNs = callOffsetsNs(recordings);
+  /** Bytes left in each CPU's buffer; 0 once an event did not fit (older ones are lost). */
+  const room = new Map<number, number>();
+  const kept: string[] = [];
+  let written = 0;
+  // Newest first, so only the events that stay in a buffer are printed.
+  for (let index = recordings.length - 1; index >= 0; index--) {
+    const rec = recordings[index];
+    for (let i = rec.trace.length - 1; i >= 0; i--) {
+      const e = rec.trace[i];
       if (!(e.ts >= rec.startNs)) {
         throw new RunFailure(
           `ftrace: ${e.name} at ${e.ts} ns is before the call (${rec.startNs} ns)`,
         );
       }
-      maxCpu = Math.max(maxCpu, e.cpu);
-      const ns = baseNs + e.ts - rec.startNs;
-      lines.push(`${context(index + 1, e.cpu, ns)}${e.name}: ${PRINTK[e.name](e)}`);
+      written++;
+      const left = room.get(e.cpu) ?? o.bufferSizeKb * 1024;
+      if (left === 0) continue;
+      const ns = offsetsNs[index] + e.ts - rec.startNs;
+      const line = `${context(index + 1, e.cpu, ns)}${e.name}: ${PRINTK[e.name](e)}`;
+      // The text is ASCII: a character is a byte, and the line ends with one more.
+      const fits = line.length + 1 <= left;
+      room.set(e.cpu, fits ? left - line.length - 1 : 0);
+      if (fits) kept.push(line);
     }
-    for (const t of rec.tracks) if (t.cpu !== undefined) maxCpu = Math.max(maxCpu, t.cpu);
-    baseNs = (Math.floor((baseNs + rec.endNs - rec.startNs) / 1e9) + 1) * 1e9;
-  });
-  return `${[...header(lines.length, maxCpu + 1), ...lines].join("\n")}\n`;
+  }
+  kept.reverse();
+  return `${[...header(kept.length, written, input.cpus), ...kept].join("\n")}\n`;
 }
 
-export const reporter: Reporter = {
-  name: "ftrace",
-  description:
-    "the migrate and tlb_flush tracepoints of each result's last call, as /sys/kernel/tracing/trace prints them",
-  needsRecording: true,
-  binary: false,
-  render: renderFtrace,
-};
+/** The ftrace reporter with a ring buffer of `o.bufferSizeKb` per CPU. */
+export function ftraceReporter(o: FtraceOptions): Reporter {
+  return {
+    name: "ftrace",
+    description:
+      "the migrate and tlb_flush tracepoints of each result's last call, as /sys/kernel/tracing/trace prints them",
+    needsRecording: true,
+    binary: false,
+    render: (input) => renderFtrace(input, o),
+  };
+}
+
+export const reporter: Reporter = ftraceReporter({ bufferSizeKb: DEFAULT_BUFFER_SIZE_KB });

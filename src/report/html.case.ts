@@ -35,5 +35,11 @@ export async function smallRunInput(): Promise<ReportInput> {
       );
     }
   }
-  return { command: "bench move-pages", profile: profile.name, seed: 1, results };
+  return {
+    command: "bench move-pages",
+    profile: profile.name,
+    cpus: profile.cpus,
+    seed: 1,
+    results,
+  };
 }

@@ -15,6 +15,7 @@ import type { ReportInput } from "./reporter.js";
 const input = (results: MovePagesBenchResult[]): ReportInput => ({
   command: "bench move-pages",
   profile: "zen3-2s-ptdma",
+  cpus: 128,
   seed: 7,
   results,
 });
@@ -70,7 +71,7 @@ describe("html reporter", () => {
     const results = [4096, 65536].map((folioSizeBytes) =>
       fixtureResult({ migrator: evil, folioSizeBytes, gbps: 3, recording: rec }),
     );
-    const html = renderHtml({ command: evil, profile: evil, seed: 1, results });
+    const html = renderHtml({ command: evil, profile: evil, cpus: 1, seed: 1, results });
     expectSelfContained(html);
     expect(html).not.toContain("</svg><script");
     expect(html).toContain(

@@ -10,6 +10,7 @@ import type { MovePagesBenchResult } from "../workload/move-pages-bench.js";
 import { benchCharts, type Chart } from "./charts/index.js";
 import { engineLabel } from "./charts/series.js";
 import type { Reporter, ReportInput } from "./reporter.js";
+import { formatGBps } from "./table.js";
 
 const ESCAPES: Record<string, string> = {
   "&": "&amp;",
@@ -60,7 +61,7 @@ const COLUMNS: readonly Column[] = [
   {
     header: "GB/s",
     numeric: true,
-    cell: (r) => `${r.throughputGBps.mean.toFixed(2)} ± ${r.throughputGBps.sd.toFixed(2)}`,
+    cell: (r) => formatGBps(r.throughputGBps),
   },
   { header: "call ms", numeric: true, cell: (r) => (r.callTimeUs / 1000).toFixed(3) },
   { header: "first folio µs", numeric: true, cell: (r) => r.folioLatencyUs.first.toFixed(1) },

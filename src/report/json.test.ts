@@ -23,6 +23,7 @@ describe("json reporter", () => {
       reporter.render({
         command: "bench move-pages",
         profile: "small-2node",
+        cpus: 8,
         seed: 3,
         results: [result],
       }),

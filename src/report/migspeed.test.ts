@@ -55,7 +55,7 @@ describe("migspeed reporter", () => {
         }),
       ),
     );
-    const out = String(reporter.render({ command: "c", profile: "p", seed: 1, results }));
+    const out = String(reporter.render({ command: "c", profile: "p", cpus: 8, seed: 1, results }));
     const lines = out.split("\n");
     expect(lines.pop()).toBe("");
     expect(lines).toHaveLength(2);

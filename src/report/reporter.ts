@@ -12,6 +12,8 @@ export interface ReportInput {
   command: string;
   /** The profile's name. */
   profile: string;
+  /** The profile's logical CPUs: the machine's online CPUs (ftrace's `#P:`). */
+  cpus: number;
   seed: number;
   /** One result per configuration swept; `recording` is set when a reporter asked for it. */
   results: readonly MovePagesBenchResult[];

@@ -6,7 +6,7 @@
 import { formatSize } from "../machine/units.js";
 import { PHASES } from "../migrate/exec.js";
 import type { CpuByKind } from "../workload/measurements.js";
-import type { MovePagesBenchResult } from "../workload/move-pages-bench.js";
+import type { MeanSd, MovePagesBenchResult } from "../workload/move-pages-bench.js";
 import type { Reporter } from "./reporter.js";
 
 /** Left-aligned columns separated by two spaces; the last column is not padded. */
@@ -22,14 +22,52 @@ export function formatTable(
     .concat("\n");
 }
 
-/** The CPU load column, shown only when some configuration ran on a busy machine. */
-function loadColumn(results: readonly MovePagesBenchResult[]): {
+/** Columns that only some reports have: their headers and each result's cells. */
+interface OptionalColumns {
   header: string[];
   cell: (r: MovePagesBenchResult) => string[];
-} {
+}
+
+const NO_COLUMNS: OptionalColumns = { header: [], cell: () => [] };
+
+/** The CPU load column, shown only when some configuration ran on a busy machine. */
+function loadColumn(results: readonly MovePagesBenchResult[]): OptionalColumns {
   return results.some((r) => r.cpuLoad > 0)
     ? { header: ["CPU-LOAD"], cell: (r) => [String(r.cpuLoad)] }
-    : { header: [], cell: () => [] };
+    : NO_COLUMNS;
+}
+
+/**
+ * Decimals that show `gbps` to 3 significant digits below 1 GB/s (a faulty or tiny call's
+ * 0.0591 would read 0.00 at two), and to two decimals from 1 GB/s up.
+ */
+function gbpsDecimals(gbps: number): number {
+  const rounded = Number(gbps.toPrecision(3));
+  if (!(rounded > 0) || rounded >= 1) return 2;
+  return 2 - Math.floor(Math.log10(rounded));
+}
+
+/** A throughput and its SD, both at the decimals of the mean: `0.0591 ± 0.0002`. */
+export function formatGBps(t: MeanSd): string {
+  const decimals = gbpsDecimals(t.mean);
+  return `${t.mean.toFixed(decimals)} ± ${t.sd.toFixed(decimals)}`;
+}
+
+/** With --inject, each fault that fired and how often, by name: `alloc-fail=2,dma-timeout=1`. */
+function faultsCell(r: MovePagesBenchResult): string {
+  if (r.faultsFired === undefined) return "-";
+  const fired = Object.entries(r.faultsFired).sort(([a], [b]) => (a < b ? -1 : 1));
+  return fired.length === 0 ? "none" : fired.map(([kind, n]) => `${kind}=${n}`).join(",");
+}
+
+/** The fault columns, shown only when some configuration ran with faults injected. */
+function faultColumns(results: readonly MovePagesBenchResult[]): OptionalColumns {
+  return results.some((r) => r.faultsFired !== undefined)
+    ? {
+        header: ["FOLIOS-NOT-MIGRATED", "FAULTS-FIRED"],
+        cell: (r) => [String(r.foliosNotMigrated ?? "-"), faultsCell(r)],
+      }
+    : NO_COLUMNS;
 }
 
 /** "17 (16 used)" when a DMA migrator obtained fewer channels than nr_dma_chan asked for. */
@@ -41,6 +79,7 @@ function workersCell(r: MovePagesBenchResult): string {
 
 function formatBenchTable(results: readonly MovePagesBenchResult[]): string {
   const load = loadColumn(results);
+  const faults = faultColumns(results);
   const rows = results.map((r) => [
     r.migrator,
     workersCell(r),
@@ -48,12 +87,13 @@ function formatBenchTable(results: readonly MovePagesBenchResult[]): string {
     String(r.folioCount),
     String(r.batchPages),
     ...load.cell(r),
-    `${r.throughputGBps.mean.toFixed(2)} ± ${r.throughputGBps.sd.toFixed(2)}`,
+    formatGBps(r.throughputGBps),
     `${(r.copyFraction * 100).toFixed(1)}%`,
     r.firstFolioLatencyUs.toFixed(1),
     (r.cpuTimeUs / 1000).toFixed(2),
     String(r.tlbFlushIpis),
     ...(r.hostCopyGBps === undefined ? [] : [r.hostCopyGBps.toFixed(2), String(r.pagesVerified)]),
+    ...faults.cell(r),
   ]);
   const verified = results.some((r) => r.hostCopyGBps !== undefined);
   const header = [
@@ -69,6 +109,7 @@ function formatBenchTable(results: readonly MovePagesBenchResult[]): string {
     "CPU-ms",
     "IPIS",
     ...(verified ? ["HOST-COPY-GB/s", "PAGES-VERIFIED"] : []),
+    ...faults.header,
   ];
   return formatTable(header, rows);
 }

@@ -15,7 +15,7 @@ describe("the break-even batch", () => {
     expect(breakEvenFolios(4096)).toHaveLength(13);
     expect(breakEvenFolios(4096).at(-1)).toBe(4096);
     expect(breakEvenFolios(2 << 20)).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 512]);
-    expect(breakEvenEngines().map((c) => `${c.migrator}${c.workers}`)).toEqual([
+    expect(breakEvenEngines({ dma: true }).map((c) => `${c.migrator}${c.workers}`)).toEqual([
       "mtcopy2",
       "mtcopy4",
       "mtcopy8",
@@ -26,10 +26,11 @@ describe("the break-even batch", () => {
       "dcbm8",
       "dcbm16",
     ]);
+    expect(breakEvenEngines({ dma: false }).map((c) => c.migrator)).not.toContain("dcbm");
   });
 
   it("is the smallest batch from which the engine is never slower, or null", () => {
-    const engine = breakEvenEngines()[0];
+    const engine = breakEvenEngines({ dma: true })[0];
     fc.assert(
       fc.property(fc.array(fc.boolean(), { minLength: 1, maxLength: 13 }), (wins) => {
         const folios = wins.map((_, i) => 2 ** i);

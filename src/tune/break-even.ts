@@ -7,7 +7,7 @@
  */
 import { PAGE_SIZE } from "../mm/folio.js";
 import type { SimJob, SimOutcome } from "./sim-job.js";
-import { DCBM_CHANNELS, type EngineConfig, MTCOPY_THREADS } from "./space.js";
+import { DCBM_CHANNELS, type EngineConfig, MTCOPY_THREADS, type SearchMachine } from "./space.js";
 
 /** One batch holds the whole call: the testing patch's NR_MAX_BATCHED_MIGRATION. */
 export const BREAK_EVEN_BATCH_PAGES = 262144;
@@ -29,7 +29,7 @@ export interface BreakEven {
 }
 
 /** The offload settings whose break-even is searched: every thread and channel count. */
-export function breakEvenEngines(): EngineConfig[] {
+export function breakEvenEngines(machine: SearchMachine): EngineConfig[] {
   const base = {
     placement: "spread" as const,
     minBatchFolios: 0,
@@ -37,7 +37,9 @@ export function breakEvenEngines(): EngineConfig[] {
   };
   return [
     ...MTCOPY_THREADS.map((workers) => ({ ...base, migrator: "mtcopy" as const, workers })),
-    ...DCBM_CHANNELS.map((workers) => ({ ...base, migrator: "dcbm" as const, workers })),
+    ...(machine.dma
+      ? DCBM_CHANNELS.map((workers) => ({ ...base, migrator: "dcbm" as const, workers }))
+      : []),
   ];
 }
 

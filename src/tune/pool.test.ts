@@ -4,7 +4,8 @@ import { runJobs } from "./pool.js";
 import { type SimJob, simJob } from "./sim-job.js";
 import { engineConfigs } from "./space.js";
 
-const jobs: SimJob[] = engineConfigs()
+// small-2node has no DMA engine, so no dcbm setting.
+const jobs: SimJob[] = engineConfigs({ dma: false })
   .filter((c) => c.batchPages === 4096 && c.minBatchFolios === 0)
   .flatMap((c) => [65536, 2 << 20].map((size) => simJob("small-2node", c, size, 16 << 20)));
 

@@ -3,7 +3,7 @@ import { MR_COMPACTION, MR_DEMOTION, MR_SYSCALL } from "../migrate/modes.js";
 import { engineConfigs, reasonMasks, VANILLA } from "./space.js";
 
 describe("the search space", () => {
-  const configs = engineConfigs();
+  const configs = engineConfigs({ dma: true });
 
   it("holds each setting once, vanilla first, with knobs only where they matter", () => {
     expect(configs[0]).toEqual(VANILLA);
@@ -15,6 +15,12 @@ describe("the search space", () => {
     }
     // Per batch limit: serial, batch-cpu, 4 threads x 2 placements, 5 channels x 7 minimums.
     expect(configs).toHaveLength(4 * (1 + 1 + 8 + 35));
+  });
+
+  it("leaves dcbm out on a machine without DMA channels", () => {
+    const cpuOnly = engineConfigs({ dma: false });
+    expect(cpuOnly).toEqual(configs.filter((c) => c.migrator !== "dcbm"));
+    expect(cpuOnly).toHaveLength(4 * (1 + 1 + 8));
   });
 
   it("tries every non-empty subset of the workload's reasons, the full set first", () => {

@@ -40,8 +40,13 @@ export function vanillaAt(batchPages: number): EngineConfig {
   return { ...VANILLA, batchPages };
 }
 
-/** Every engine setting of the search, simplest first. */
-export function engineConfigs(): EngineConfig[] {
+/** What the machine offers the search: DMA channels for dcbm, or none. */
+export interface SearchMachine {
+  dma: boolean;
+}
+
+/** Every engine setting of the search on `machine`, simplest first. */
+export function engineConfigs(machine: SearchMachine): EngineConfig[] {
   const out: EngineConfig[] = [];
   const base = { workers: 1, placement: "spread" as MtPlacement, minBatchFolios: 0 };
   for (const batchPages of BATCH_PAGES) {
@@ -52,6 +57,8 @@ export function engineConfigs(): EngineConfig[] {
         out.push({ ...base, migrator: "mtcopy", workers, placement, batchPages });
       }
     }
+    // dcbm without channels would only be the serial copy again under its name.
+    if (!machine.dma) continue;
     for (const minBatchFolios of MIN_BATCH_FOLIOS) {
       for (const workers of DCBM_CHANNELS) {
         out.push({ ...base, migrator: "dcbm", workers, minBatchFolios, batchPages });

@@ -75,6 +75,17 @@ describe("tune", () => {
     );
   });
 
+  it("on a profile without DMA engines, searches and recommends without dcbm", async () => {
+    const r = await tune(workloadFromFlags({ folioSize: "2M", total: "16M" }), {
+      profile: "small-2node",
+      threads: 2,
+    });
+    const migrators = new Set(r.candidates.map((c) => c.config.migrator));
+    expect([...migrators].sort()).toEqual(["batch-cpu", "mtcopy", "serial"]);
+    expect(r.breakEvens.map((b) => b.config.migrator)).not.toContain("dcbm");
+    expect(r.recommendation?.candidate.config.migrator).not.toBe("dcbm");
+  }, 60_000);
+
   it("with small calls of 4K folios, finds dcbm's break-even above the call and keeps the CPU copy", async () => {
     const small = workloadFromFlags({ folioSize: "4K", total: "128K" });
     const r = await tune(small, { profile: "zen3-2s-ptdma", threads: 2 });

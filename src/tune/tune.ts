@@ -3,6 +3,7 @@
  * worker pool, compose each candidate's figures for the workload, keep the Pareto front of the
  * feasible ones and recommend one.
  */
+import { hasDmaChannels } from "../copy/engines.js";
 import { UsageError } from "../errors.js";
 import { type LoadedProfile, loadProfile } from "../machine/profile.js";
 import { formatSize } from "../machine/units.js";
@@ -73,7 +74,7 @@ export async function tune(w: Workload, o: TuneOptions): Promise<TuneResult> {
       );
     }
   }
-  const configs = engineConfigs();
+  const configs = engineConfigs({ dma: hasDmaChannels(profile) });
   const jobs: SimJob[] = [];
   const jobIndex = new Map<string, number>();
   const jobOf = (c: EngineConfig, size: number): SimJob => simJob(o.profile, c, size, w.totalBytes);
@@ -151,7 +152,7 @@ async function offloadBreakEvens(
   w: Workload,
   jobsBefore: number,
 ): Promise<{ breakEvens: BreakEven[]; simulations: number }> {
-  const engines = breakEvenEngines();
+  const engines = breakEvenEngines({ dma: hasDmaChannels(profile) });
   const room = Math.min(profile.nodeBytes(0), profile.nodeBytes(1));
   const plan = w.folioMix.map((f) => ({
     size: f.key,

@@ -5,7 +5,7 @@ import { loadProfile } from "../machine/profile.js";
 import { PHASES } from "../migrate/exec.js";
 import type { Slice } from "../sim/timeline.js";
 import type { Recording } from "./measurements.js";
-import { type MovePagesBenchOptions, runMovePagesBench } from "./move-pages-bench.js";
+import { type MovePagesBenchOptions, meanSd, runMovePagesBench } from "./move-pages-bench.js";
 
 const profile = loadProfile("zen3-2s-ptdma");
 const MiB = 1 << 20;
@@ -283,5 +283,36 @@ describe("throughput under injected faults", () => {
     expect(left).toBeLessThan(256);
     const movedBytes = (256 - left) * (64 << 10);
     expect(r.throughputGBps.mean).toBeCloseTo(movedBytes / (r.callTimeUs * 1000), 6);
+  });
+});
+
+describe("meanSd", () => {
+  const sample = fc.double({ min: -1e6, max: 1e6, noNaN: true });
+
+  it("gives identical samples an SD of exactly 0, and any samples one of at least 0", () => {
+    fc.assert(
+      fc.property(sample, fc.integer({ min: 1, max: 50 }), (x, n) => {
+        expect(meanSd(Array(n).fill(x)).sd).toBe(0);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(sample, { minLength: 1, maxLength: 50 }), (xs) => {
+        expect(meanSd(xs).sd).toBeGreaterThanOrEqual(0);
+      }),
+    );
+  });
+
+  it("is the sample SD of samples that differ", () => {
+    expect(meanSd([1, 2, 3, 4])).toEqual({ mean: 2.5, sd: Math.sqrt(5 / 3) });
+    expect(meanSd([2, 4])).toEqual({ mean: 3, sd: Math.SQRT2 });
+    // A part per million is a difference; the clock's rounding, some 1e-15 of a value, is not.
+    expect(meanSd([1, 1 + 1e-6]).sd).toBeCloseTo(1e-6 / Math.SQRT2, 12);
+    expect(meanSd([9.856670765554304, 9.856670765554302]).sd).toBe(0);
+  });
+
+  it("gives identical calls 0, though their float times differ in the last bits", async () => {
+    // Each call starts later on the clock, so its time rounds differently (sd was 1.3e-15).
+    const r = await bench("serial", 2 * MiB, { runs: 3 });
+    expect(r.throughputGBps.sd).toBe(0);
   });
 });

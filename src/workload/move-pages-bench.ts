@@ -91,10 +91,18 @@ export interface MovePagesBenchResult extends CallSummary, RunMeasurements {
   recording?: Recording;
 }
 
+/**
+ * Samples spread by less than this share of their mean are one value, their SD exactly 0: a
+ * call's time is the difference of two float virtual times, whose last bits depend on where on
+ * the clock the call started, so identical calls differ by 1e-15 to 1e-12 of their time.
+ */
+const ROUNDING_SPREAD = 1e-9;
+
 export function meanSd(xs: readonly number[]): MeanSd {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const variance =
-    xs.length > 1 ? xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1) : 0;
+  const spread = Math.max(...xs) - Math.min(...xs);
+  if (xs.length < 2 || spread <= ROUNDING_SPREAD * Math.abs(mean)) return { mean, sd: 0 };
+  const variance = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1);
   return { mean, sd: Math.sqrt(variance) };
 }
 

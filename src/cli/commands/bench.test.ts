@@ -337,6 +337,60 @@ describe("pagemig bench move-pages", () => {
     expect(readFileSync(join(dir, "r.json"), "utf8")).toBe("earlier\n");
   });
 
+  it("refuses dcbm and dcbm-v2 on a profile without DMA engines, before any run or file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pagemig-bench-"));
+    for (const migrator of ["dcbm", "dcbm-v2", "serial,dcbm-v2"]) {
+      const r = await run([
+        "bench",
+        "move-pages",
+        "--profile",
+        "small-2node",
+        "--migrator",
+        migrator,
+        "--reporter",
+        `json=${dir}/r.json`,
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toBe(
+        `pagemig: --migrator ${migrator.replace("serial,", "")}: profile small-2node has no DMA engine (dma.devices)\n`,
+      );
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("writes an ftrace report of --ftrace-buffer-kb per CPU, the machine's CPUs as #P:", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pagemig-bench-"));
+    const file = join(dir, "trace.txt");
+    const r = await run([
+      "bench",
+      "move-pages",
+      "--profile",
+      "small-2node",
+      "--migrator",
+      "mtcopy",
+      "--folio-size",
+      "64K",
+      "--total",
+      "8M",
+      "--runs",
+      "1",
+      "--reporter",
+      `ftrace=${file}`,
+      "--ftrace-buffer-kb",
+      "4",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const lines = readFileSync(file, "utf8").split("\n").slice(0, -1);
+    const events = lines.filter((l) => !l.startsWith("#"));
+    expect(events.reduce((n, l) => n + l.length + 1, 0)).toBeLessThanOrEqual(4096);
+    // 128 folios of 64K: more events than 4K of text holds; small-2node has 8 CPUs.
+    const [, kept, written] = /entries-written: (\d+)\/(\d+) {3}#P:8$/.exec(lines[2]) ?? [];
+    expect(Number(kept)).toBe(events.length);
+    expect(Number(written)).toBeGreaterThan(events.length);
+  });
+
   it("says so before running when the profile cannot hold the region", async () => {
     const r = await run(["bench", "move-pages", "--profile", "small-2node", "--total", "2G"]);
     expect(r.code).toBe(2);

@@ -1,6 +1,12 @@
 /** `pagemig bench move-pages`: the authors' move_pages(2) benchmark on a machine profile. */
 import type { Command } from "commander";
-import { MIGRATORS, type MigratorName, parseMigratorName, workerKind } from "../../copy/engines.js";
+import {
+  checkMigratorOnProfile,
+  MIGRATORS,
+  type MigratorName,
+  parseMigratorName,
+  workerKind,
+} from "../../copy/engines.js";
 import { MTCOPY_DEFAULT_THREADS, type MtPlacement } from "../../copy/mtcopy.js";
 import { UsageError } from "../../errors.js";
 import { FaultInjector } from "../../fault/inject.js";
@@ -80,6 +86,7 @@ function regionFlag(r: Region): string {
 export function planBench(f: BenchFlags): BenchPlan {
   const profile = loadProfile(f.profile);
   const migrators = parseList(f.migrator, "--migrator", parseMigratorName);
+  for (const m of migrators) checkMigratorOnProfile(m, profile);
   const usesWorkers = (kind: "threads" | "channels") =>
     migrators.some((m) => workerKind(m) === kind);
   for (const [flag, kind, value] of [
@@ -241,7 +248,13 @@ export function register(program: Command): void {
       const results = await runBenchPlan(plan, needsRecording(targets));
       writeReports(
         targets,
-        { command: "bench move-pages", profile: plan.profile.name, seed: plan.seed, results },
+        {
+          command: "bench move-pages",
+          profile: plan.profile.name,
+          cpus: plan.profile.cpus,
+          seed: plan.seed,
+          results,
+        },
         (data) => print(cmd, data),
       );
     },

@@ -127,21 +127,15 @@ describe("pagemig explain, end to end on zen3-2s-ptdma", () => {
     expect(r.stdout).toMatch(/^First folio: accessible after /m);
   });
 
-  it("on a profile without DMA engines, says the copy falls back to the CPU", async () => {
-    const r = await runCaptured([
-      "explain",
-      "--profile",
-      "small-2node",
-      "--migrator",
-      "dcbm",
-      "--folio-size",
-      "2M",
-      "--total",
-      "16M",
-    ]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain("Profile small-2node has no DMA channels");
-    expect(r.stdout).toContain("Bound: copy bandwidth, one core's copy rate.");
+  it("refuses dcbm and dcbm-v2 on a profile without DMA engines, naming the flag and profile", async () => {
+    for (const migrator of ["dcbm", "dcbm-v2"]) {
+      const r = await runCaptured(["explain", "--profile", "small-2node", "--migrator", migrator]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toBe(
+        `pagemig: --migrator ${migrator}: profile small-2node has no DMA engine (dma.devices)\n`,
+      );
+    }
   });
 });
 
