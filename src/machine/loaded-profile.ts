@@ -30,6 +30,8 @@ export class LoadedProfile implements MachineProfile {
   readonly costs: MachineProfile["costs"];
   /** DMA engines (PTDMA, SDXI, DSA); absent on a machine without them. */
   readonly dma: MachineProfile["dma"];
+  /** Memory latency for applications; absent on a profile that only migrates. */
+  readonly memory: MachineProfile["memory"];
 
   /** Number of logical CPUs: sockets * ccdsPerSocket * coresPerCcd * threadsPerCore. */
   readonly cpus: number;
@@ -60,6 +62,7 @@ export class LoadedProfile implements MachineProfile {
     this.kernel = profile.kernel;
     this.costs = profile.costs;
     this.dma = profile.dma;
+    this.memory = profile.memory;
 
     const t = profile.topology;
     this.ccds = t.sockets * t.ccdsPerSocket;

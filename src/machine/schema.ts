@@ -105,6 +105,18 @@ const dmaSchema = z
   })
   .describe("DMA copy engines, for the dcbm migrators; none when absent");
 
+const memorySchema = z
+  .strictObject({
+    dramLatencyNs: positive(
+      "Idle load-to-use latency of a DRAM node from a CPU of the node's own socket (a dependent random read that misses every cache), ns",
+    ),
+    cxlLatencyNs: positive("The same for a CXL.mem node from its own socket, ns").optional(),
+    socketHopNs: nonNegative(
+      "Added to that latency when the CPU is on another socket (the cross-socket link and the remote coherence lookup), ns",
+    ),
+  })
+  .describe("Memory latency as applications feel it; applications need it, migration does not");
+
 export const MachineProfileSchema = z
   .strictObject({
     name: z
@@ -175,6 +187,7 @@ export const MachineProfileSchema = z
       ),
     }),
     dma: dmaSchema.optional(),
+    memory: memorySchema.optional(),
   })
   .superRefine((p, ctx) => {
     const { nodes, sockets, ccdsPerSocket } = p.topology;
@@ -294,6 +307,7 @@ export function toProfileDocument(p: MachineProfile): MachineProfileDocument {
     kernel: { ...p.kernel },
     costs: { ...p.costs },
     ...(p.dma === undefined ? {} : { dma: structuredClone(p.dma) }),
+    ...(p.memory === undefined ? {} : { memory: { ...p.memory } }),
   };
 }
 

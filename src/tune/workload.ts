@@ -11,11 +11,9 @@
  *   callBudget: 20ms                    # the whole call
  *   cpuBudget: 300ms/G                  # CPU time per GiB moved, or e.g. 2cores
  */
-import { readFileSync } from "node:fs";
-import { parseDocument } from "yaml";
 import { z } from "zod";
+import { parsedField, parseYamlDocument, readUserFile } from "../config/document.js";
 import { UsageError } from "../errors.js";
-import { formatPath } from "../machine/schema.js";
 import { formatSize } from "../machine/units.js";
 import { MR_SYSCALL } from "../migrate/modes.js";
 import {
@@ -65,16 +63,6 @@ export interface WorkloadFlags {
   cpuBudget?: string;
 }
 
-/** A field's text parsed by `parse`, reported as a zod issue at the field (or its key). */
-function parsedField<T>(parse: (text: string) => Parsed<T>) {
-  return z.union([z.string(), z.number()], { error: "expected a string" }).transform((v, ctx) => {
-    const r = parse(String(v));
-    if (r.ok) return r.value;
-    ctx.issues.push({ code: "custom", message: r.reason, input: v });
-    return z.NEVER;
-  });
-}
-
 /** A mix as a map `{ KEY: weight }` or as the flag's text `KEY:w,KEY:w`. */
 function mixField<T>(parseKey: (text: string) => Parsed<T>) {
   return z
@@ -115,47 +103,9 @@ const WorkloadSchema = z.strictObject({
 
 type WorkloadFields = z.output<typeof WorkloadSchema>;
 
-/** The fields of a workload document, or a UsageError `<label>: <path>: <reason>`. */
-function parseWorkloadDocument(text: string, label: string): WorkloadFields {
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    const pos = e.linePos?.[0];
-    const reason = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-    throw new UsageError(
-      `${label}: YAML syntax error${pos ? ` at line ${pos.line}, column ${pos.col}` : ""}: ${reason}`,
-    );
-  }
-  let data: unknown;
-  try {
-    data = doc.toJS();
-  } catch (err) {
-    // Unresolved or excessive aliases are only found while building the value.
-    throw new UsageError(`${label}: YAML: ${(err as Error).message}`);
-  }
-  if (data === null || data === undefined) throw new UsageError(`${label}: empty workload`);
-  const r = WorkloadSchema.safeParse(data);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const path =
-    issue.code === "unrecognized_keys"
-      ? formatPath([...issue.path, issue.keys[0]])
-      : formatPath(issue.path);
-  const message = issue.code === "unrecognized_keys" ? "unknown key" : issue.message;
-  throw new UsageError(`${label}: ${path === "" ? message : `${path}: ${message}`}`);
-}
-
 function readWorkloadFile(path: string): WorkloadFields {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      `--workload ${path}: ${code === "ENOENT" ? "no such file" : `cannot read: ${(err as Error).message}`}`,
-    );
-  }
-  return parseWorkloadDocument(text, `--workload ${path}`);
+  const label = `--workload ${path}`;
+  return parseYamlDocument(WorkloadSchema, readUserFile(path, label), label, "workload");
 }
 
 function flag<T>(

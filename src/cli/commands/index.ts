@@ -5,6 +5,7 @@ import * as bench from "./bench.js";
 import * as explain from "./explain.js";
 import * as probe from "./probe.js";
 import * as profiles from "./profiles.js";
+import * as run from "./run.js";
 import * as selftest from "./selftest.js";
 import * as tune from "./tune.js";
 import * as validate from "./validate.js";
@@ -20,4 +21,5 @@ export const commands: readonly CommandModule[] = [
   explain,
   tune,
   probe,
+  run,
 ];

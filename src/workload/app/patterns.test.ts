@@ -83,6 +83,29 @@ describe("access patterns", () => {
     expect(moved.slice(100, 200).reduce((a, b) => a + b, 0)).toBe(1000);
   });
 
+  it("share: a folio's probability of an access, summing to 1 over the region and matching the draws", () => {
+    const pages = 600;
+    const specs: PatternSpec[] = [
+      { kind: "uniform" },
+      { kind: "zipf", skew: 1.2 },
+      { kind: "hotset", fraction: 0.3, probability: 0.8, periodNs: 1000 },
+      { kind: "sequential" },
+    ];
+    for (const spec of specs) {
+      const p = makePattern(spec, pages);
+      // The hot window (180 pages) starts at page 360 at t = 2500 and wraps past the end at 3500.
+      for (const now of [0, 2500, 3500]) {
+        let sum = 0;
+        for (let i = 0; i < pages; i += 50) sum += p.share(i, 50, now);
+        expect(sum, spec.kind).toBeCloseTo(1, 9);
+      }
+      if (spec.kind === "sequential") continue;
+      const c = counts(spec, pages, 200_000, () => 2500);
+      const got = c.slice(300, 364).reduce((a, b) => a + b, 0) / 200_000;
+      expect(got, spec.kind).toBeCloseTo(p.share(300, 64, 2500), 2);
+    }
+  });
+
   it("sequential: streams through the pages and wraps", () => {
     const p = makePattern({ kind: "sequential" }, 3);
     const rng = new Rng(1);

@@ -17,6 +17,12 @@ import type { Rng } from "../../sim/rng.js";
 export interface AccessPattern {
   /** The next page index in [0, pages), drawn at virtual time `nowNs`. */
   next(rng: Rng, nowNs: number): number;
+  /**
+   * The probability that one access at `nowNs` falls in pages [first, first + count): what
+   * share of a thread's accesses a folio gets. A sequential stream is counted by its average,
+   * count / pages.
+   */
+  share(first: number, count: number, nowNs: number): number;
 }
 
 export type PatternSpec =
@@ -31,7 +37,7 @@ export function makePattern(spec: PatternSpec, pages: number): AccessPattern {
   }
   switch (spec.kind) {
     case "uniform":
-      return { next: (rng) => rng.int(pages) };
+      return { next: (rng) => rng.int(pages), share: (_, count) => count / pages };
     case "zipf":
       return zipfPattern(spec.skew, pages);
     case "hotset":
@@ -44,6 +50,7 @@ export function makePattern(spec: PatternSpec, pages: number): AccessPattern {
           cursor = cursor + 1 === pages ? 0 : cursor + 1;
           return p;
         },
+        share: (_, count) => count / pages,
       };
     }
   }
@@ -59,6 +66,38 @@ export function scatterStep(n: number): number {
   let step = Math.max(1, Math.floor(n * 0.6180339887));
   while (gcd(step, n) !== 1) step++;
   return step;
+}
+
+/** The inverse of `a` modulo `n` (a and n coprime), by the extended Euclidean algorithm. */
+export function inverseMod(a: number, n: number): number {
+  let [r0, r1] = [n, a % n];
+  let [t0, t1] = [0, 1];
+  while (r1 !== 0) {
+    const q = Math.floor(r0 / r1);
+    [r0, r1] = [r1, r0 - q * r1];
+    [t0, t1] = [t1, t0 - q * t1];
+  }
+  return ((t0 % n) + n) % n;
+}
+
+/** (a * b) mod n for a, b < n, exact also when a * b passes 2^53. */
+function mulMod(a: number, b: number, n: number): number {
+  const p = a * b;
+  return p < Number.MAX_SAFE_INTEGER ? p % n : Number((BigInt(a) * BigInt(b)) % BigInt(n));
+}
+
+/**
+ * sum over r = 1..n of r^-s: exact for the first terms, the midpoint integral for the tail
+ * (its error is below 1e-9 of the sum past the exact part).
+ */
+function zipfNorm(s: number, n: number): number {
+  const exact = Math.min(n, 4096);
+  let sum = 0;
+  for (let r = 1; r <= exact; r++) sum += r ** -s;
+  if (n === exact) return sum;
+  const a = exact + 0.5;
+  const b = n + 0.5;
+  return sum + (s === 1 ? Math.log(b / a) : (b ** (1 - s) - a ** (1 - s)) / (1 - s));
 }
 
 /** (e^x - 1) / x, accurate near 0. */
@@ -88,14 +127,22 @@ function zipfPattern(s: number, n: number): AccessPattern {
   const hi = H(n + 0.5);
   const accept = 2 - Hinv(H(2.5) - h(2));
   const step = scatterStep(n);
+  const unstep = inverseMod(step, n);
+  let norm = 0;
   return {
     next: (rng) => {
       for (;;) {
         const u = hi + rng.next() * (lo - hi);
         const x = Hinv(u);
         const k = Math.min(n, Math.max(1, Math.round(x)));
-        if (k - x <= accept || u >= H(k + 0.5) - h(k)) return ((k - 1) * step) % n;
+        if (k - x <= accept || u >= H(k + 0.5) - h(k)) return mulMod(k - 1, step, n);
       }
+    },
+    share: (first, count) => {
+      if (norm === 0) norm = zipfNorm(s, n);
+      let w = 0;
+      for (let i = first; i < first + count; i++) w += (mulMod(i, unstep, n) + 1) ** -s;
+      return w / norm;
     },
   };
 }
@@ -113,11 +160,20 @@ function hotsetPattern(
   }
   if (!(periodNs > 0)) throw new RangeError(`hotset: period must be > 0, got ${periodNs}`);
   const size = Math.max(1, Math.round(fraction * n));
+  const windowStart = (nowNs: number) => (Math.floor(nowNs / periodNs) * size) % n;
   return {
     next: (rng, nowNs) => {
       if (!rng.bool(probability)) return rng.int(n);
-      const start = (Math.floor(nowNs / periodNs) * size) % n;
-      return (start + rng.int(size)) % n;
+      return (windowStart(nowNs) + rng.int(size)) % n;
+    },
+    share: (first, count, nowNs) => {
+      // The window may wrap: count its pages in [first, first + count) in two runs.
+      const start = windowStart(nowNs);
+      const overlap = (a: number, b: number) =>
+        Math.max(0, Math.min(b, first + count) - Math.max(a, first));
+      const end = start + size;
+      const hot = overlap(start, Math.min(end, n)) + (end > n ? overlap(0, end - n) : 0);
+      return (probability * hot) / size + ((1 - probability) * count) / n;
     },
   };
 }

@@ -1,0 +1,181 @@
+import { describe, expect, it } from "vitest";
+import { loadProfile } from "../../machine/profile.js";
+import { Kernel } from "../../migrate/kernel.js";
+import { MPOL_BIND, MPOL_INTERLEAVE } from "../../mm/mempolicy.js";
+import { Rng } from "../../sim/rng.js";
+import { App, accessLatencyNs } from "./app.js";
+import { movePagesLoop, newMoverStats } from "./movers.js";
+
+const profile = loadProfile("zen3-2s-ptdma");
+const MS = 1e6;
+
+/** The kernel selftest's ping-pong: readers on one region while a mover moves it back and forth. */
+function pingPong(folioSizeBytes: number, durationNs: number) {
+  const k = new Kernel({ profile });
+  const app = new App(
+    k,
+    {
+      regions: [{ bytes: 2 << 20, folioSizeBytes, policy: { mode: MPOL_BIND, nodes: [0] } }],
+      threads: [1, 2].map((cpu) => ({
+        cpu,
+        region: 0,
+        pattern: { kind: "uniform" },
+        computeNs: 10,
+      })),
+      quantumNs: 50_000,
+    },
+    new Rng(1),
+  );
+  const mover = k.spawnProcess(3);
+  const stats = newMoverStats();
+  const threads = app.start(durationNs);
+  k.sim.spawn(movePagesLoop(k, mover, app, app.regions[0], [1, 0], durationNs, stats), "mover");
+  k.sim.run();
+  for (const t of threads) expect(t.done.triggered).toBe(true);
+  return { app, stats };
+}
+
+describe("an application on the machine", () => {
+  it("feels where its memory is: remote pages cost a socket hop per access", () => {
+    const run = (nodes: number[]) => {
+      const k = new Kernel({ profile });
+      const app = new App(
+        k,
+        {
+          regions: [
+            { bytes: 64 << 20, folioSizeBytes: 4096, policy: { mode: MPOL_INTERLEAVE, nodes } },
+          ],
+          threads: [{ cpu: 0, region: 0, pattern: { kind: "uniform" }, computeNs: 50 }],
+        },
+        new Rng(3),
+      );
+      app.start(10 * MS);
+      k.sim.run();
+      return app.threads[0].ops / 10e6;
+    };
+    const local = run([0]);
+    const remote = run([1]);
+    const half = run([0, 1]);
+    const lat = (nid: number) => accessLatencyNs(profile, 0, nid);
+    expect(local).toBeCloseTo(1 / (50 + lat(0)), 6);
+    expect(remote).toBeCloseTo(1 / (50 + lat(1)), 6);
+    // Interleaved: half the accesses remote, within the sampling's noise.
+    expect(half / (1 / (50 + (lat(0) + lat(1)) / 2))).toBeCloseTo(1, 1);
+  });
+
+  it("ping-pong (the kernel selftest): readers stall in migration entries; THPs stall longer and less often", () => {
+    const small = pingPong(4096, 20 * MS);
+    const huge = pingPong(2 << 20, 20 * MS);
+    for (const r of [small, huge]) {
+      expect(r.stats.calls).toBeGreaterThan(10);
+      for (const t of r.app.threads) {
+        expect(t.stalls).toBeGreaterThan(0);
+        expect(t.ops).toBeGreaterThan(0);
+        // Stalled time is bounded by the time the region spent being migrated.
+        expect(t.stallNs).toBeLessThan(r.stats.busyNs);
+      }
+    }
+    const perStall = (r: typeof small) => r.app.threads[0].stallNs / r.app.threads[0].stalls;
+    expect(perStall(huge)).toBeGreaterThan(10 * perStall(small));
+    // Per folio: a 4K page is unmapped once per call, a THP once per call too, but the calls
+    // of 512 pages take longer; per call the THP's single folio stalls a reader once.
+    expect(huge.app.threads[0].stalls).toBeLessThan(small.app.threads[0].stalls);
+  });
+});
+
+describe("a scenario run", () => {
+  it("is the same for the same seed, and differs for another", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { parseScenario } = await import("./scenario.js");
+    const { runScenario } = await import("./run-scenario.js");
+    const s = parseScenario(readFileSync("scenarios/remote-half.yaml", "utf8"), "remote-half");
+    const short = { ...s, duration: 30 * MS };
+    const a = runScenario(short, profile);
+    expect(runScenario(short, profile)).toEqual(a);
+    expect(runScenario({ ...short, seed: 2 }, profile).threads[0].opsPerSec).not.toBe(
+      a.threads[0].opsPerSec,
+    );
+    expect(a.threads[0].remoteShare).toBeGreaterThan(0.1);
+  });
+
+  it("remote-half: ops/s drop while the remote half moves home and end above where they began", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { parseScenario } = await import("./scenario.js");
+    const { runScenario } = await import("./run-scenario.js");
+    const s = parseScenario(readFileSync("scenarios/remote-half.yaml", "utf8"), "remote-half");
+    const r = runScenario(s, profile);
+    expect(r.movers[0].foliosMoved).toBe(256);
+    const series = r.threads[0].opsPerSecSeries;
+    const q = s.quantum;
+    const mean = (fromMs: number, toMs: number) => {
+      const xs = series.slice(Math.floor((fromMs * MS) / q), Math.floor((toMs * MS) / q));
+      return xs.reduce((a, b) => a + b, 0) / xs.length;
+    };
+    const before = mean(0, 20);
+    const during = mean(25, 70);
+    const after = mean(100, 200);
+    expect(during).toBeLessThan(before);
+    expect(after).toBeGreaterThan(before);
+    // Local accesses against half remote: the latencies' ratio, within the sampling noise.
+    const lat = (nid: number) => accessLatencyNs(profile, 0, nid);
+    expect(after / before).toBeCloseTo((20 + (lat(0) + lat(1)) / 2) / (20 + lat(0)), 1);
+    // The series: memory by node as numastat -p shows it, from half and half to all local.
+    const mem = r.series.processes[0].bytesByNode;
+    expect([mem["0"][0], mem["1"][0]]).toEqual([512 << 20, 512 << 20]);
+    expect([mem["0"].at(-1), mem["1"].at(-1)]).toEqual([1 << 30, 0]);
+    const moved = r.series.migrationGBps.reduce((a, g) => a + g * s.quantum, 0);
+    expect(moved).toBeCloseTo(512 << 20, -3);
+    expect(r.series.processes[0].opsPerSec).toHaveLength(r.series.timeNs.length);
+  });
+});
+
+describe("a capped mover (memtierd's pacing)", () => {
+  it("moves what is not on its node yet, no faster than its bandwidth per tick", async () => {
+    const { validateScenario } = await import("./scenario.js");
+    const { runScenario } = await import("./run-scenario.js");
+    const s = validateScenario(
+      {
+        duration: "200ms",
+        quantum: "1ms",
+        processes: [
+          {
+            name: "app",
+            regions: [
+              {
+                name: "heap",
+                size: "64M",
+                folioSize: "2M",
+                policy: { mode: "interleave", nodes: [0, 1] },
+              },
+            ],
+            threads: [{ cpu: 0, region: "heap" }],
+          },
+        ],
+        movers: [
+          {
+            kind: "capped",
+            cpu: 8,
+            process: "app",
+            region: "heap",
+            node: 0,
+            bandwidth: "400M/s",
+            tick: "10ms",
+          },
+        ],
+      },
+      "capped",
+    );
+    const r = runScenario(s, profile);
+    // Half the region (16 THPs) was remote; 400 MB/s x 10 ms is 2 THPs per tick.
+    expect(r.movers[0].foliosMoved).toBe(16);
+    expect(r.movers[0].calls).toBe(8);
+    const mem = r.series.processes[0].bytesByNode;
+    expect(mem["1"].at(-1)).toBe(0);
+    let moved = 0;
+    r.series.migrationGBps.forEach((g, i) => {
+      moved += g * s.quantum;
+      const t = r.series.timeNs[i];
+      expect(moved).toBeLessThanOrEqual(0.4 * t + (4 << 20));
+    });
+  });
+});

@@ -1,0 +1,321 @@
+/**
+ * An application on the emulated machine: a process whose threads run on CPUs and touch its
+ * anonymous regions, feeling where each page is and whether it is being migrated.
+ *
+ * Accesses are modelled in aggregate, not one event per access. Each thread runs in quanta of
+ * virtual time; at the start of a quantum it samples the pages its pattern touches, takes the
+ * mean time of one operation (its compute time plus one dependent memory access at the
+ * latency of the page's node, seen from the thread's socket) and counts the quantum's
+ * operations as its running time over that mean.
+ *
+ * Migration stalls are exact in expectation rather than sampled. When a migration unmaps a
+ * folio (its PTEs become migration entries), each thread that touches the folio draws when it
+ * would next access it, from its access rate to the folio (its pattern's share of the folio
+ * over its time per operation, a Poisson process); if that comes before the folio is mapped
+ * again the thread waits in migration_entry_wait() from then until the remap, and runs no
+ * operation meanwhile. The migration reports unmaps and remaps through `watcher`, which the
+ * migrating task's Exec carries (Exec.folioEvents), at the task's own times.
+ *
+ * Simplifications (docs/model.md): latency does not rise with load, and application traffic
+ * takes no bandwidth from migration copies (no flows); a thread's CPU is its own (no
+ * scheduler: it does not compete with the migrating task or copy threads); regions are faulted
+ * in whole when the application starts, by the first thread that uses them, under their
+ * policy; no access sets accessed or dirty bits yet.
+ */
+import { RunFailure } from "../../errors.js";
+import type { LoadedProfile } from "../../machine/profile.js";
+import type { FolioEvents } from "../../migrate/exec.js";
+import type { Kernel } from "../../migrate/kernel.js";
+import { type Folio, PAGE_SIZE } from "../../mm/folio.js";
+import { interleaveIndex, type Mempolicy, policyNodes } from "../../mm/mempolicy.js";
+import type { Task } from "../../mm/task.js";
+import { VM_READ, VM_WRITE, type Vma } from "../../mm/vm.js";
+import type { Rng } from "../../sim/rng.js";
+import type { Process } from "../../sim/simulator.js";
+import { type AccessPattern, makePattern, type PatternSpec } from "./patterns.js";
+
+export interface AppRegionSpec {
+  bytes: number;
+  folioSizeBytes: number;
+  policy: Mempolicy;
+}
+
+export interface AppThreadSpec {
+  cpu: number;
+  /** Index into AppSpec.regions. */
+  region: number;
+  pattern: PatternSpec;
+  /** CPU time between two memory accesses, ns. */
+  computeNs: number;
+}
+
+export interface AppSpec {
+  regions: AppRegionSpec[];
+  threads: AppThreadSpec[];
+  /** Length of a thread's accounting step, ns. */
+  quantumNs?: number;
+  /** Pages sampled per quantum for the node mix. */
+  samplesPerQuantum?: number;
+}
+
+export const DEFAULT_QUANTUM_NS = 100_000;
+export const DEFAULT_SAMPLES = 16;
+/** Latency histogram buckets: bucket i counts accesses of [2^i, 2^(i+1)) ns, as pmbench's. */
+export const LATENCY_BUCKETS = 40;
+
+/** Idle latency of one dependent access from `cpu` to memory on `nid`, ns. */
+export function accessLatencyNs(profile: LoadedProfile, cpu: number, nid: number): number {
+  const m = profile.memory;
+  if (m === undefined) {
+    throw new RunFailure(
+      `profile ${profile.name} has no memory section: applications need its latencies`,
+    );
+  }
+  const node = profile.topology.nodes.find((n) => n.id === nid);
+  if (node === undefined) throw new RangeError(`no node ${nid} in profile ${profile.name}`);
+  const base = node.kind === "cxl" ? m.cxlLatencyNs : m.dramLatencyNs;
+  if (base === undefined)
+    throw new RunFailure(`profile ${profile.name}: no memory.cxlLatencyNs for CXL node ${nid}`);
+  return base + (profile.socketOfCpu(cpu) === node.socket ? 0 : m.socketHopNs);
+}
+
+export class AppRegion {
+  readonly pages: number;
+  readonly order: number;
+  /** Bytes of the region on each node, kept as migrations move its folios. */
+  readonly bytesByNode = new Map<number, number>();
+
+  constructor(
+    readonly vma: Vma,
+    readonly folioSizeBytes: number,
+  ) {
+    this.pages = (vma.end - vma.start) / PAGE_SIZE;
+    this.order = Math.log2(folioSizeBytes / PAGE_SIZE);
+  }
+
+  /** `bytes` more (or fewer) of the region on `nid`. */
+  account(nid: number, bytes: number): void {
+    this.bytesByNode.set(nid, (this.bytesByNode.get(nid) ?? 0) + bytes);
+  }
+
+  /** The region's page index of `folio`'s first page, or -1 when the folio is not in it. */
+  pageOf(folio: Folio): number {
+    const addr = folio.index * PAGE_SIZE;
+    return addr >= this.vma.start && addr < this.vma.end ? (addr - this.vma.start) / PAGE_SIZE : -1;
+  }
+}
+
+/** A stall that began and has not ended: the folio is still unmapped. */
+interface OpenStall {
+  startNs: number;
+}
+
+export class AppThread {
+  /** Operations done (fractional: a quantum's running time over its mean time per operation). */
+  ops = 0;
+  /** Time in migration_entry_wait(), ns, and the waits. */
+  stallNs = 0;
+  stalls = 0;
+  /** Operations per quantum, in order: the thread's throughput over time. */
+  readonly opsPerQuantum: number[] = [];
+  /** log2 buckets of access latency, ns, counting operations (stalled accesses included). */
+  readonly latency = new Float64Array(LATENCY_BUCKETS);
+  /** Sampled accesses by node. */
+  readonly accessesByNode = new Map<number, number>();
+  /** Mean time of one operation in the last quantum, ns: sets the access rate for stalls. */
+  opNs: number;
+  private readonly open = new Map<Folio, OpenStall>();
+  /** Ended stalls not yet counted against a quantum, as [start, end] pairs. */
+  private ended: number[] = [];
+
+  constructor(
+    readonly app: App,
+    readonly spec: AppThreadSpec,
+    readonly region: AppRegion,
+    readonly pattern: AccessPattern,
+    readonly rng: Rng,
+  ) {
+    this.opNs =
+      spec.computeNs + accessLatencyNs(app.k.profile, spec.cpu, app.k.profile.nodeOfCpu(spec.cpu));
+  }
+
+  /** A migration unmapped `folio` at `ns`: draw when this thread would next touch it. */
+  unmapped(folio: Folio, first: number, ns: number): void {
+    const rate = this.pattern.share(first, folio.nrPages, ns) / this.opNs;
+    if (!(rate > 0)) return;
+    const wait = -Math.log(1 - this.rng.next()) / rate;
+    this.open.set(folio, { startNs: ns + wait });
+  }
+
+  /** `folio` was mapped again at `ns`: a stall that had begun by then ends. */
+  remapped(folio: Folio, ns: number): void {
+    const s = this.open.get(folio);
+    if (s === undefined) return;
+    this.open.delete(folio);
+    if (s.startNs >= ns) return;
+    this.ended.push(s.startNs, ns);
+    this.stalls++;
+    // The access that waited took the wait plus its own latency.
+    this.addLatency(ns - s.startNs + this.opNs, 1);
+  }
+
+  private addLatency(ns: number, weight: number): void {
+    const b = Math.min(LATENCY_BUCKETS - 1, Math.max(0, Math.floor(Math.log2(Math.max(1, ns)))));
+    this.latency[b] += weight;
+  }
+
+  /** Time of [from, to) spent stalled, from ended stalls and open ones that have begun. */
+  private stalledIn(from: number, to: number): number {
+    let ns = 0;
+    const keep: number[] = [];
+    for (let i = 0; i < this.ended.length; i += 2) {
+      const a = this.ended[i];
+      const b = this.ended[i + 1];
+      ns += Math.max(0, Math.min(b, to) - Math.max(a, from));
+      if (b > to) keep.push(a, b);
+    }
+    this.ended = keep;
+    // An open stall lasts at least until now: its folio is not mapped again yet.
+    for (const s of this.open.values()) ns += Math.max(0, to - Math.max(s.startNs, from));
+    return Math.min(ns, to - from);
+  }
+
+  /** The thread's life from now until `endNs`. */
+  *run(endNs: number): Generator<number, void, unknown> {
+    const k = this.app.k;
+    const q = this.app.quantumNs;
+    const samples = this.app.samples;
+    const mm = this.app.task.mm;
+    if (mm === null) throw new Error("AppThread: the process has no mm");
+    let t = k.sim.now;
+    while (t < endNs) {
+      const len = Math.min(q, endNs - t);
+      // The node mix at the quantum's start; a page under migration counts at its source node.
+      let latSum = 0;
+      const lats: number[] = [];
+      for (let i = 0; i < samples; i++) {
+        const page = this.pattern.next(this.rng, t);
+        const e = mm.entryAt(this.region.vma.start + page * PAGE_SIZE);
+        if (e.kind === "none")
+          throw new Error(`AppThread: page ${page} of its region is not mapped`);
+        const nid = k.phys.nidOf(e.pfn);
+        const lat = accessLatencyNs(k.profile, this.spec.cpu, nid);
+        this.accessesByNode.set(nid, (this.accessesByNode.get(nid) ?? 0) + 1);
+        latSum += lat;
+        lats.push(lat);
+      }
+      this.opNs = this.spec.computeNs + latSum / samples;
+      yield len;
+      const running = len - this.stalledIn(t, t + len);
+      this.stallNs += len - running;
+      const ops = running / this.opNs;
+      this.ops += ops;
+      this.opsPerQuantum.push(ops);
+      for (const lat of lats) this.addLatency(lat, ops / samples);
+      t += len;
+    }
+  }
+}
+
+export class App {
+  readonly task: Task;
+  readonly regions: AppRegion[];
+  readonly threads: AppThread[];
+  readonly quantumNs: number;
+  readonly samples: number;
+  /** Give it to the migrating task's Exec (folioEvents) so the threads feel the migration. */
+  readonly watcher: FolioEvents;
+
+  constructor(
+    readonly k: Kernel,
+    spec: AppSpec,
+    rng: Rng,
+  ) {
+    if (spec.threads.length === 0) throw new RangeError("App: no threads");
+    this.quantumNs = spec.quantumNs ?? DEFAULT_QUANTUM_NS;
+    this.samples = spec.samplesPerQuantum ?? DEFAULT_SAMPLES;
+    this.task = k.spawnProcess(spec.threads[0].cpu);
+    const mm = this.task.mm;
+    if (mm === null) throw new Error("App: spawned without an mm");
+    for (const t of spec.threads) mm.cpuMask.add(t.cpu);
+    this.regions = spec.regions.map((r, i) => {
+      const vma = mm.mmap(r.bytes, VM_READ | VM_WRITE);
+      const user = spec.threads.find((t) => t.region === i);
+      const region = new AppRegion(vma, r.folioSizeBytes);
+      faultIn(
+        k,
+        this.task,
+        region,
+        r.policy,
+        k.profile.nodeOfCpu(user?.cpu ?? spec.threads[0].cpu),
+      );
+      return region;
+    });
+    this.threads = spec.threads.map((t, i) => {
+      const region = this.regions[t.region];
+      if (region === undefined)
+        throw new RangeError(`App: thread ${i} uses region ${t.region}, which does not exist`);
+      return new AppThread(
+        this,
+        t,
+        region,
+        makePattern(t.pattern, region.pages),
+        rng.fork(`thread${i}`),
+      );
+    });
+    const regionOf = (folio: Folio): AppRegion | undefined =>
+      this.regions.find((r) => r.pageOf(folio) >= 0);
+    const threadsOf = (region: AppRegion) => this.threads.filter((t) => t.region === region);
+    this.watcher = {
+      unmapped: (folio, ns) => {
+        const region = regionOf(folio);
+        if (region === undefined) return;
+        for (const t of threadsOf(region)) t.unmapped(folio, region.pageOf(folio), ns);
+      },
+      remapped: (folio, ns) => {
+        const region = regionOf(folio);
+        if (region === undefined) return;
+        // The source folio's pages are mapped again, at the destination's frames.
+        const e = mm.entryAt(folio.index * PAGE_SIZE);
+        if (e.kind === "present") {
+          region.account(folio.nid, -folio.sizeBytes);
+          region.account(k.phys.nidOf(e.pfn), folio.sizeBytes);
+        }
+        for (const t of threadsOf(region)) t.remapped(folio, ns);
+      },
+    };
+  }
+
+  /** Start every thread; they run until `endNs` of virtual time. */
+  start(endNs: number): Process<void>[] {
+    return this.threads.map((t, i) => this.k.sim.spawn(t.run(endNs), `app thread ${i}`));
+  }
+}
+
+/** Fault in every folio of `region` under `policy`, as first touches from a CPU of `localNid`. */
+function faultIn(
+  k: Kernel,
+  task: Task,
+  region: AppRegion,
+  policy: Mempolicy,
+  localNid: number,
+): void {
+  const mm = task.mm;
+  if (mm === null) throw new Error("faultIn: no mm");
+  const size = region.folioSizeBytes;
+  for (let addr = region.vma.start; addr < region.vma.end; addr += size) {
+    const ilx = interleaveIndex(region.vma, addr, region.order);
+    let folio: Folio | null = null;
+    for (const nid of policyNodes(k.profile, policy, localNid, ilx)) {
+      folio = k.phys.allocFolio(nid, region.order);
+      if (folio !== null) break;
+    }
+    if (folio === null) {
+      throw new RunFailure(
+        `out of memory: no node the policy allows has a free ${size}-byte folio for 0x${addr.toString(16)}`,
+      );
+    }
+    mm.mapFolio(region.vma, addr, folio, { dirty: true });
+    region.account(folio.nid, size);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Migration drivers for applications: tasks that call move_pages(2) on an application's
+ * region while it runs.
+ *
+ * - `movePagesLoop` moves the whole region to each node of a list in turn, call after call, as
+ *   the kernel selftest's migration thread does (tools/testing/selftests/mm/migration.c
+ *   ping-pongs its pages between two nodes).
+ * - `cappedMover` moves the region to one node a chunk per tick, at most a bandwidth's worth of
+ *   bytes per tick, as a user-space tiering daemon such as memtierd paces its moves so that
+ *   the application keeps its memory bandwidth.
+ *
+ * The mover is a task of another process, which may move the application's pages (the model's
+ * ptrace check passes for root); every unmap and remap is reported to the application.
+ */
+import { RunFailure } from "../../errors.js";
+import { Exec } from "../../migrate/exec.js";
+import type { Kernel } from "../../migrate/kernel.js";
+import { MPOL_MF_MOVE } from "../../migrate/modes.js";
+import { sysMovePages } from "../../migrate/move-pages.js";
+import type { Task } from "../../mm/task.js";
+import type { Yieldable } from "../../sim/simulator.js";
+import type { App, AppRegion } from "./app.js";
+
+export interface MoverStats {
+  calls: number;
+  /** Folios the calls migrated (mapped again at their destination), and their bytes. */
+  foliosMoved: number;
+  bytesMoved: number;
+  /** Virtual time inside move_pages(2), ns. */
+  busyNs: number;
+}
+
+export function newMoverStats(): MoverStats {
+  return { calls: 0, foliosMoved: 0, bytesMoved: 0, busyNs: 0 };
+}
+
+type MoverGen = Generator<Yieldable, void, unknown>;
+
+/** The address of each folio of `region`. */
+function folioAddrs(region: AppRegion): Float64Array {
+  const n = (region.vma.end - region.vma.start) / region.folioSizeBytes;
+  return Float64Array.from({ length: n }, (_, i) => region.vma.start + i * region.folioSizeBytes);
+}
+
+/** One move_pages(2) call of `pages` to `target`, counted in `stats`. */
+function* movePages(
+  k: Kernel,
+  mover: Task,
+  app: App,
+  pages: ArrayLike<number>,
+  target: number,
+  stats: MoverStats,
+): MoverGen {
+  const exec = new Exec(mover, () => k.sim.now, k.cpuLoad);
+  exec.folioEvents = {
+    unmapped: app.watcher.unmapped,
+    remapped: (folio, ns) => {
+      stats.foliosMoved++;
+      stats.bytesMoved += folio.sizeBytes;
+      app.watcher.remapped(folio, ns);
+    },
+  };
+  const start = k.sim.now;
+  const rc = yield* sysMovePages(k, exec, {
+    pid: app.task.pid,
+    count: pages.length,
+    pages,
+    nodes: new Int32Array(pages.length).fill(target),
+    status: new Int32Array(pages.length),
+    flags: MPOL_MF_MOVE,
+  });
+  yield* exec.sync();
+  if (rc < 0) throw new RunFailure(`move_pages to node ${target} returned ${rc}`);
+  stats.calls++;
+  stats.busyNs += k.sim.now - start;
+}
+
+/** Until `endNs` (or `maxCalls` calls), the whole region to nodes[0], nodes[1], ... and around. */
+export function* movePagesLoop(
+  k: Kernel,
+  mover: Task,
+  app: App,
+  region: AppRegion,
+  nodes: readonly number[],
+  endNs: number,
+  stats: MoverStats,
+  maxCalls = Number.POSITIVE_INFINITY,
+): MoverGen {
+  const pages = folioAddrs(region);
+  for (let call = 0; k.sim.now < endNs && call < maxCalls; call++) {
+    yield* movePages(k, mover, app, pages, nodes[call % nodes.length], stats);
+  }
+}
+
+/**
+ * Until the region is on `node` or `endNs`: every `tickNs`, one call moving the next folios
+ * that are not on `node` yet, at most `bytesPerNs * tickNs` bytes of them (at least one
+ * folio), walking the region once in address order. A call that takes longer than its tick
+ * delays the next; the mover never runs two at once.
+ */
+export function* cappedMover(
+  k: Kernel,
+  mover: Task,
+  app: App,
+  region: AppRegion,
+  node: number,
+  bytesPerNs: number,
+  tickNs: number,
+  endNs: number,
+  stats: MoverStats,
+): MoverGen {
+  const mm = app.task.mm;
+  if (mm === null) throw new Error("cappedMover: the application has no mm");
+  const all = folioAddrs(region);
+  const chunk = Math.max(1, Math.floor((bytesPerNs * tickNs) / region.folioSizeBytes));
+  let cursor = 0;
+  while (cursor < all.length && k.sim.now < endNs) {
+    const tickEnd = k.sim.now + tickNs;
+    const pages: number[] = [];
+    for (; cursor < all.length && pages.length < chunk; cursor++) {
+      const e = mm.entryAt(all[cursor]);
+      if (e.kind === "present" && k.phys.nidOf(e.pfn) !== node) pages.push(all[cursor]);
+    }
+    if (pages.length > 0) yield* movePages(k, mover, app, pages, node, stats);
+    if (k.sim.now < tickEnd) yield tickEnd - k.sim.now;
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * Running a scenario: boot the machine, start the applications' threads and the movers, run
+ * the virtual clock to the scenario's end, and gather what each thread and mover did.
+ */
+import { createMigrator } from "../../copy/engines.js";
+import { MTCOPY_DEFAULT_THREADS } from "../../copy/mtcopy.js";
+import { MIGRATE_OFFLOAD_REASONS_ALLOWED } from "../../copy/reason-mask.js";
+import type { LoadedProfile } from "../../machine/profile.js";
+import { Kernel } from "../../migrate/kernel.js";
+import { Rng } from "../../sim/rng.js";
+import { App, type AppThreadSpec } from "./app.js";
+import { cappedMover, type MoverStats, movePagesLoop, newMoverStats } from "./movers.js";
+import type { Scenario } from "./scenario.js";
+
+export interface ThreadResult {
+  process: string;
+  cpu: number;
+  region: string;
+  /** Operations per second of virtual time. */
+  opsPerSec: number;
+  /** Time waiting in migration entries, and the waits. */
+  stallNs: number;
+  stalls: number;
+  /** Share of sampled accesses that went to a node other than the thread's own. */
+  remoteShare: number;
+  /** log2 latency histogram, operations per bucket (bucket i: [2^i, 2^(i+1)) ns). */
+  latency: number[];
+  /** Operations per second in each quantum. */
+  opsPerSecSeries: number[];
+}
+
+export interface MoverResult {
+  process: string;
+  region: string;
+  calls: number;
+  foliosMoved: number;
+  /** Bytes moved over the time spent in move_pages(2), GB/s. */
+  gbps: number;
+  busyNs: number;
+}
+
+/** What the machine did over time, one point per quantum (at its end). */
+export interface ScenarioSeries {
+  intervalNs: number;
+  /** End of each interval, ns. */
+  timeNs: number[];
+  processes: {
+    name: string;
+    /** Operations per second over each interval, all the process's threads. */
+    opsPerSec: number[];
+    /** Bytes of the process's regions on each node at each point (as `numastat -p`). */
+    bytesByNode: Record<string, number[]>;
+  }[];
+  /** GB/s the movers migrated over each interval. */
+  migrationGBps: number[];
+}
+
+export interface ScenarioResult {
+  profile: string;
+  seed: number;
+  durationNs: number;
+  quantumNs: number;
+  engine: Scenario["engine"];
+  threads: ThreadResult[];
+  movers: MoverResult[];
+  /** /proc/vmstat migration counters over the run. */
+  vmstat: Record<string, number>;
+  series: ScenarioSeries;
+}
+
+export function runScenario(s: Scenario, profile: LoadedProfile): ScenarioResult {
+  const k = new Kernel({ profile, seed: s.seed, nrMaxBatchedMigration: s.engine.batchPages });
+  const migrator = createMigrator(k, s.engine.migrator, {
+    // The defaults of `bench`: mtcopy's thread count, one DMA channel.
+    workers:
+      s.engine.threads ??
+      s.engine.channels ??
+      (s.engine.migrator === "mtcopy" ? MTCOPY_DEFAULT_THREADS : 1),
+    placement: s.engine.placement,
+    minBatchFolios: 0,
+  });
+  if (migrator !== null) k.offload.register(migrator, MIGRATE_OFFLOAD_REASONS_ALLOWED);
+  const rng = new Rng(s.seed);
+  const apps = s.processes.map((proc) => {
+    const threads: AppThreadSpec[] = proc.threads.flatMap((t) =>
+      Array.from({ length: t.count }, (_, i) => ({
+        cpu: t.cpu + i,
+        region: proc.regions.findIndex((r) => r.name === t.region),
+        pattern: t.pattern,
+        computeNs: t.compute,
+      })),
+    );
+    const regions = proc.regions.map((r) => ({
+      bytes: r.size,
+      folioSizeBytes: r.folioSize,
+      policy: r.policy,
+    }));
+    return new App(k, { regions, threads, quantumNs: s.quantum }, rng.fork(proc.name));
+  });
+  for (const app of apps) app.start(s.duration);
+  const movers = s.movers.map((m) => {
+    const pi = s.processes.findIndex((p) => p.name === m.process);
+    const app = apps[pi];
+    const region = app.regions[s.processes[pi].regions.findIndex((r) => r.name === m.region)];
+    const stats = newMoverStats();
+    const task = k.spawnProcess(m.cpu);
+    k.sim.spawn(
+      (function* () {
+        if (m.start > 0) yield m.start;
+        if (m.kind === "move_pages") {
+          yield* movePagesLoop(k, task, app, region, m.nodes, s.duration, stats, m.calls);
+        } else {
+          yield* cappedMover(k, task, app, region, m.node, m.bandwidth, m.tick, s.duration, stats);
+        }
+      })(),
+      `mover ${m.process}/${m.region}`,
+    );
+    return { m, stats };
+  });
+  const series = record(
+    k,
+    s,
+    apps,
+    movers.map((m) => m.stats),
+  );
+  const before = k.ctx.vmstat.snapshot();
+  k.sim.run();
+  series.processes.forEach((p, pi) => {
+    const ts = apps[pi].threads;
+    p.opsPerSec = series.timeNs.map(
+      (_, i) => ts.reduce((a, t) => a + (t.opsPerQuantum[i] ?? 0), 0) / (s.quantum / 1e9),
+    );
+  });
+  const after = k.ctx.vmstat.snapshot();
+  const seconds = s.duration / 1e9;
+  const threads: ThreadResult[] = apps.flatMap((app, pi) =>
+    app.threads.map((t) => {
+      const own = profile.nodeOfCpu(t.spec.cpu);
+      let all = 0;
+      let remote = 0;
+      for (const [nid, n] of t.accessesByNode) {
+        all += n;
+        if (nid !== own) remote += n;
+      }
+      return {
+        process: s.processes[pi].name,
+        cpu: t.spec.cpu,
+        region: s.processes[pi].regions[t.spec.region].name,
+        opsPerSec: t.ops / seconds,
+        stallNs: t.stallNs,
+        stalls: t.stalls,
+        remoteShare: all === 0 ? 0 : remote / all,
+        latency: [...t.latency],
+        opsPerSecSeries: t.opsPerQuantum.map((ops) => ops / (s.quantum / 1e9)),
+      };
+    }),
+  );
+  return {
+    profile: profile.name,
+    seed: s.seed,
+    durationNs: s.duration,
+    quantumNs: s.quantum,
+    engine: s.engine,
+    threads,
+    movers: movers.map(({ m, stats }) => ({
+      process: m.process,
+      region: m.region,
+      calls: stats.calls,
+      foliosMoved: stats.foliosMoved,
+      busyNs: stats.busyNs,
+      gbps: stats.busyNs === 0 ? 0 : stats.bytesMoved / stats.busyNs,
+    })),
+    series,
+    vmstat: {
+      pgmigrate_success: (after.pgmigrate_success ?? 0) - (before.pgmigrate_success ?? 0),
+      pgmigrate_fail: (after.pgmigrate_fail ?? 0) - (before.pgmigrate_fail ?? 0),
+    },
+  };
+}
+
+/** Start a recorder of memory by node and migration rate at each quantum's end. */
+function record(k: Kernel, s: Scenario, apps: App[], movers: MoverStats[]): ScenarioSeries {
+  const nodes = k.profile.topology.nodes.map((n) => n.id);
+  const series: ScenarioSeries = {
+    intervalNs: s.quantum,
+    timeNs: [],
+    processes: s.processes.map((p) => ({
+      name: p.name,
+      opsPerSec: [],
+      bytesByNode: Object.fromEntries(nodes.map((n) => [String(n), []])),
+    })),
+    migrationGBps: [],
+  };
+  const moved = () => movers.reduce((a, m) => a + m.bytesMoved, 0);
+  k.sim.spawn(
+    (function* () {
+      let last = moved();
+      for (let t = s.quantum; t <= s.duration; t += s.quantum) {
+        yield t - k.sim.now;
+        series.timeNs.push(t);
+        apps.forEach((app, pi) => {
+          for (const n of nodes) {
+            const bytes = app.regions.reduce((a, r) => a + (r.bytesByNode.get(n) ?? 0), 0);
+            series.processes[pi].bytesByNode[String(n)].push(bytes);
+          }
+        });
+        const now = moved();
+        series.migrationGBps.push((now - last) / s.quantum);
+        last = now;
+      }
+    })(),
+    "series recorder",
+  );
+  return series;
+}

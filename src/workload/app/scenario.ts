@@ -1,0 +1,225 @@
+/**
+ * Scenario files: a machine at work, in YAML (or JSON). A scenario names the profile, the
+ * processes (their regions with a folio size and a memory policy, their threads with a CPU, a
+ * region, an access pattern and compute time between accesses), the migration drivers, the copy
+ * engine and how long to run:
+ *
+ *   profile: zen3-2s-ptdma
+ *   duration: 100ms
+ *   processes:
+ *     - name: readers
+ *       regions: [{ name: buf, size: 2M, folioSize: 2M, policy: { mode: bind, nodes: [0] } }]
+ *       threads: [{ cpu: 1, region: buf, pattern: uniform, compute: 10ns }]
+ *   movers: [{ kind: move_pages, cpu: 3, process: readers, region: buf, nodes: [1, 0] }]
+ *   # or, paced as memtierd: { kind: capped, node: 0, bandwidth: 1G/s, tick: 10ms, ... }
+ *   engine: { migrator: dcbm, channels: 2 }
+ *
+ * Every problem is one UsageError naming the path of the bad field, found before anything runs.
+ */
+import { z } from "zod";
+import { parsedField, parseYamlDocument, validated } from "../../config/document.js";
+import { MIGRATORS } from "../../copy/engines.js";
+import { UsageError } from "../../errors.js";
+import type { LoadedProfile } from "../../machine/profile.js";
+import { formatSize } from "../../machine/units.js";
+import { checkPolicy, type Mempolicy, MPOL_DEFAULT, MPOL_MODE_NAMES } from "../../mm/mempolicy.js";
+import { type Parsed, parseBytes, parseDuration, parseFolioSize } from "../../tune/quantities.js";
+import type { PatternSpec } from "./patterns.js";
+
+/** A duration that may be zero (compute time between accesses). */
+function parseTime(text: string): Parsed<number> {
+  if (/^0+(\.0+)?\s*(ns|us|µs|ms|s)?$/.test(text.trim())) return { ok: true, value: 0 };
+  return parseDuration(text);
+}
+
+const MODES = Object.values(MPOL_MODE_NAMES) as [string, ...string[]];
+const modeNumber = (name: string) =>
+  Number(Object.entries(MPOL_MODE_NAMES).find(([, n]) => n === name)?.[0]);
+
+const policySchema = z
+  .strictObject({
+    mode: z.enum(MODES),
+    nodes: z.array(z.int().min(0)).default([]),
+    weights: z.array(z.int()).optional(),
+  })
+  .transform((p): Mempolicy => ({ mode: modeNumber(p.mode), nodes: p.nodes, weights: p.weights }));
+
+const fraction = (what: string) =>
+  z.number().min(0, `${what} must be in [0, 1]`).max(1, `${what} must be in [0, 1]`);
+
+const patternSchema = z.union(
+  [
+    z.enum(["uniform", "sequential"]).transform((kind): PatternSpec => ({ kind })),
+    z.strictObject({ kind: z.literal("uniform") }),
+    z.strictObject({ kind: z.literal("sequential") }),
+    z.strictObject({ kind: z.literal("zipf"), skew: z.number().positive() }),
+    z
+      .strictObject({
+        kind: z.literal("hotset"),
+        fraction: fraction("fraction").refine((f) => f > 0, "fraction must be above 0"),
+        probability: fraction("probability"),
+        period: parsedField(parseDuration),
+      })
+      .transform(
+        (h): PatternSpec => ({
+          kind: "hotset",
+          fraction: h.fraction,
+          probability: h.probability,
+          periodNs: h.period,
+        }),
+      ),
+  ],
+  { error: "expected uniform, sequential, or { kind: zipf | hotset, ... }" },
+);
+
+const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '_', '.' or '-'");
+
+const regionSchema = z.strictObject({
+  name,
+  size: parsedField(parseBytes),
+  folioSize: parsedField(parseFolioSize),
+  policy: policySchema.default({ mode: MPOL_DEFAULT, nodes: [] }),
+});
+
+const threadSchema = z.strictObject({
+  cpu: z.int().min(0),
+  region: name,
+  pattern: patternSchema.default({ kind: "uniform" }),
+  compute: parsedField(parseTime).default(0),
+  count: z.int().min(1).default(1).describe("this many threads, on consecutive CPUs"),
+});
+
+const processSchema = z.strictObject({
+  name,
+  regions: z.array(regionSchema).min(1),
+  threads: z.array(threadSchema).min(1),
+});
+
+/** `200M/s` (bytes per second, the size suffixes of --total) -> bytes per ns. */
+function parseBandwidth(text: string): Parsed<number> {
+  const m = /^(.*)\/s$/.exec(text.trim());
+  if (m === null)
+    return { ok: false, reason: `invalid bandwidth '${text}' (bytes per second, e.g. 200M/s)` };
+  const r = parseBytes(m[1]);
+  if (!r.ok) return r;
+  if (r.value === 0) return { ok: false, reason: "bandwidth must be greater than zero" };
+  return { ok: true, value: r.value / 1e9 };
+}
+
+const loopMoverSchema = z.strictObject({
+  kind: z.literal("move_pages"),
+  cpu: z.int().min(0),
+  process: name,
+  region: name,
+  nodes: z.array(z.int().min(0)).min(1),
+  start: parsedField(parseTime).default(0),
+  calls: z.int().min(1).optional().describe("stop after this many calls (default: until the end)"),
+});
+
+const cappedMoverSchema = z.strictObject({
+  kind: z.literal("capped"),
+  cpu: z.int().min(0),
+  process: name,
+  region: name,
+  node: z.int().min(0),
+  bandwidth: parsedField(parseBandwidth),
+  tick: parsedField(parseDuration).default(10_000_000),
+  start: parsedField(parseTime).default(0),
+});
+
+const moverSchema = z.discriminatedUnion("kind", [loopMoverSchema, cappedMoverSchema]);
+
+const engineSchema = z.strictObject({
+  migrator: z.enum(MIGRATORS).default("serial"),
+  threads: z.int().min(1).optional(),
+  channels: z.int().min(1).optional(),
+  placement: z.enum(["spread", "fill"]).default("spread"),
+  batchPages: z.int().min(1).optional(),
+});
+
+export const ScenarioSchema = z.strictObject({
+  description: z.string().optional(),
+  profile: z.string().default("zen3-2s-ptdma"),
+  seed: z.int().min(1).default(1),
+  duration: parsedField(parseDuration),
+  quantum: parsedField(parseDuration).default(100_000),
+  processes: z.array(processSchema).min(1),
+  movers: z.array(moverSchema).default([]),
+  engine: engineSchema.default({ migrator: "serial", placement: "spread" }),
+});
+
+export type Scenario = z.output<typeof ScenarioSchema>;
+
+/** A scenario document, checked field by field. */
+export function parseScenario(text: string, label: string): Scenario {
+  return parseYamlDocument(ScenarioSchema, text, label, "scenario");
+}
+
+/** A scenario value (already parsed YAML or JSON), checked field by field. */
+export function validateScenario(data: unknown, label: string): Scenario {
+  return validated(ScenarioSchema, data, label);
+}
+
+/** The checks that need the machine: CPUs, nodes, policies, names, sizes. */
+export function checkScenarioOnProfile(s: Scenario, p: LoadedProfile, label: string): void {
+  const fail = (path: string, msg: string): never => {
+    throw new UsageError(`${label}: ${path}: ${msg}`);
+  };
+  const cpu = (path: string, c: number) => {
+    if (c >= p.cpus) fail(path, `CPU ${c} does not exist (profile ${p.name} has ${p.cpus})`);
+  };
+  const node = (path: string, n: number) => {
+    if (!p.topology.nodes.some((x) => x.id === n))
+      fail(path, `node ${n} does not exist on profile ${p.name}`);
+  };
+  if (p.memory === undefined)
+    fail("profile", `profile ${p.name} has no memory section (applications need its latencies)`);
+  const names = new Set<string>();
+  s.processes.forEach((proc, i) => {
+    if (names.has(proc.name)) fail(`processes[${i}].name`, `duplicate process '${proc.name}'`);
+    names.add(proc.name);
+    const regions = new Set<string>();
+    proc.regions.forEach((r, j) => {
+      const at = `processes[${i}].regions[${j}]`;
+      if (regions.has(r.name)) fail(`${at}.name`, `duplicate region '${r.name}'`);
+      regions.add(r.name);
+      if (r.size % r.folioSize !== 0) {
+        fail(
+          `${at}.size`,
+          `${formatSize(r.size)} is not a multiple of the folio size ${formatSize(r.folioSize)}`,
+        );
+      }
+      const why = checkPolicy(p, r.policy);
+      if (why !== null) fail(`${at}.policy`, why);
+    });
+    proc.threads.forEach((t, j) => {
+      const at = `processes[${i}].threads[${j}]`;
+      const last = t.cpu + t.count - 1;
+      if (last >= p.cpus) {
+        const which = t.count === 1 ? `CPU ${t.cpu}` : `CPUs ${t.cpu}-${last} (count ${t.count})`;
+        fail(`${at}.cpu`, `${which}: profile ${p.name} has CPUs 0-${p.cpus - 1}`);
+      }
+      if (!regions.has(t.region))
+        fail(`${at}.region`, `no region '${t.region}' in process '${proc.name}'`);
+    });
+  });
+  s.movers.forEach((m, i) => {
+    const at = `movers[${i}]`;
+    cpu(`${at}.cpu`, m.cpu);
+    const proc = s.processes.find((x) => x.name === m.process);
+    if (proc === undefined) fail(`${at}.process`, `no process '${m.process}'`);
+    else if (!proc.regions.some((r) => r.name === m.region)) {
+      fail(`${at}.region`, `no region '${m.region}' in process '${m.process}'`);
+    }
+    if (m.kind === "move_pages") {
+      for (const [j, n] of m.nodes.entries()) node(`${at}.nodes[${j}]`, n);
+    } else node(`${at}.node`, m.node);
+    if (m.start >= s.duration) fail(`${at}.start`, "starts after the scenario ends");
+  });
+  if (s.engine.threads !== undefined && s.engine.migrator !== "mtcopy") {
+    fail("engine.threads", `threads are for mtcopy, not ${s.engine.migrator}`);
+  }
+  if (s.engine.channels !== undefined && !s.engine.migrator.startsWith("dcbm")) {
+    fail("engine.channels", `channels are for dcbm, not ${s.engine.migrator}`);
+  }
+}
