@@ -163,7 +163,13 @@ export class MtCopy implements Migrator {
     if (n === 0) return 0;
     const { k, exec } = run;
     if (this.wq === null || this.wq.sim !== k.sim) {
-      this.wq = new Workqueue(k.sim, this.cpuTime, k.timeline, k.cpuLoad);
+      this.wq = new Workqueue(
+        k.sim,
+        this.cpuTime,
+        k.timeline,
+        (cpu) => k.runnableOn(cpu),
+        () => k.cpuBusy,
+      );
     }
     const works = splitWork(n, this.threads);
     touchHostMemory(k, src);
@@ -221,9 +227,9 @@ function* copyWorker(
   let end = w.first;
   while (end < w.last && !chunkPoisoned(k.phys, src[end], w)) end++;
   const failed = end < w.last;
-  // On a busy machine the thread has 1/(cpuLoad + 1) of its CPU: its setup takes that much
-  // longer and it copies at that share of a core's rate (the links it crosses are not slower).
-  const slowdown = k.cpuLoad + 1;
+  // On a busy CPU the thread has 1/(runnable + 1) of it: its setup takes that much longer and
+  // it copies at that share of a core's rate (the links it crosses are not slower).
+  const slowdown = k.runnableOn(cpu) + 1;
   yield (end - w.first + (failed ? 1 : 0)) * chunkNs * slowdown;
   for (let i = w.first; i < end; ) {
     const srcNid = src[i].nid;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { BusyLog } from "../sim/busy-log.js";
 import { Simulator } from "../sim/simulator.js";
 import { Timeline } from "../sim/timeline.js";
 import { CpuTime, Workqueue } from "./workqueue.js";
@@ -42,11 +43,36 @@ describe("Workqueue", () => {
   it("on a busy machine charges the kworker its share of an item's running time", () => {
     const sim = new Simulator();
     const time = new CpuTime();
-    const wq = new Workqueue(sim, time, null, 3);
+    // Three other tasks runnable on CPU 2, none elsewhere.
+    const wq = new Workqueue(sim, time, null, (cpu) => (cpu === 2 ? 3 : 0));
     wq.queueWorkOn(2, busy(400, [], "a"));
+    wq.queueWorkOn(1, busy(400, [], "b"));
     sim.run();
     expect(sim.now).toBe(400);
     expect(time.cpuTimeNs(2)).toBe(100);
+    expect(time.cpuTimeNs(1)).toBe(400);
+  });
+
+  it("logs when each CPU ran a work item, for the threads that share it", () => {
+    const sim = new Simulator();
+    const log = new BusyLog();
+    const wq = new Workqueue(
+      sim,
+      new CpuTime(),
+      null,
+      () => 0,
+      () => log,
+    );
+    wq.queueWorkOn(2, busy(400, [], "a"));
+    wq.queueWorkOn(2, busy(100, [], "b"));
+    sim.run(200);
+    // Still running at 200: the open item counts up to the window's end.
+    expect(log.overlap(2, 0, 200, { at: 0 })).toBe(200);
+    sim.run();
+    const cursor = { at: 0 };
+    expect(log.overlap(2, 0, 1000, cursor)).toBe(500);
+    expect(log.overlap(2, 450, 1000, cursor)).toBe(50);
+    expect(log.overlap(1, 0, 1000, { at: 0 })).toBe(0);
   });
 
   it("starts an item at once when the CPU's previous item is done", () => {

@@ -7,9 +7,11 @@
  * when an item starts running to when it returns is charged to its CPU: a core stalled on
  * memory bandwidth in the middle of a copy is still busy. On a busy machine (the kernel's
  * cpuLoad) the kworker has only its fair share of that time; the work item itself slows down
- * accordingly (see mtcopy's copy thread). On a recording timeline, each CPU's
+ * accordingly (see mtcopy's copy thread). Application threads pinned to a CPU count as such
+ * tasks, and see when kworkers ran there (Kernel.cpuBusy). On a recording timeline, each CPU's
  * kworker is a track (`kworker/24`) with a slice per work item.
  */
+import type { BusyLog } from "../sim/busy-log.js";
 import type { Process, Simulator, Yieldable } from "../sim/simulator.js";
 import type { Timeline } from "../sim/timeline.js";
 
@@ -67,8 +69,10 @@ export class Workqueue {
     readonly cpuTime: CpuTime,
     /** Where work items are recorded when it is enabled. */
     private readonly timeline: Timeline | null = null,
-    /** Other tasks always runnable on each CPU: the kworker runs 1/(cpuLoad + 1) of the time. */
-    private readonly cpuLoad = 0,
+    /** Other tasks always runnable on a CPU: a kworker there runs 1/(that + 1) of the time. */
+    private readonly runnableOn: (cpu: number) => number = () => 0,
+    /** Where to log when each CPU ran kernel work, if anyone shares the CPUs. */
+    private readonly busy: () => BusyLog | null = () => null,
   ) {}
 
   /**
@@ -94,9 +98,12 @@ export class Workqueue {
   ): Generator<Yieldable, T, unknown> {
     if (prev !== undefined && !prev.done.triggered) yield prev;
     const start = this.sim.now;
+    const log = this.busy();
+    const handle = log?.open(cpu, start) ?? -1;
     const ret = yield* work;
     const end = this.sim.now;
-    this.cpuTime.charge(cpu, (end - start) / (this.cpuLoad + 1));
+    log?.close(cpu, handle, end);
+    this.cpuTime.charge(cpu, (end - start) / (this.runnableOn(cpu) + 1));
     const tl = this.timeline;
     if (tl?.enabled)
       tl.slice(tl.track("kworker", `kworker/${cpu}`, cpu), label.name, start, end, label.args);

@@ -14,6 +14,7 @@ import { Task } from "../mm/task.js";
 import { Tracer } from "../mm/trace.js";
 import { type MmContext, MmStruct } from "../mm/vm.js";
 import { Vmstat } from "../mm/vmstat.js";
+import type { BusyLog } from "../sim/busy-log.js";
 import { FlowNetwork, type Resource } from "../sim/flows.js";
 import { Simulator } from "../sim/simulator.js";
 import { Timeline } from "../sim/timeline.js";
@@ -59,6 +60,13 @@ export class Kernel {
   readonly tasks = new Map<number, Task>();
   /** Other tasks always runnable on each CPU (KernelOptions.cpuLoad). */
   readonly cpuLoad: number;
+  /** Application threads pinned to each CPU: always runnable, so kernel work there shares it. */
+  private readonly pinned: Int32Array;
+  /**
+   * When kernel work (copy threads, migrating tasks) ran on each CPU, for the application
+   * threads sharing those CPUs; null until an application asks for it.
+   */
+  cpuBusy: BusyLog | null = null;
   /** The copy-offload registry: the active migrator and its reason mask. */
   readonly offload = new MigrateOffload();
   private nextPid = 1;
@@ -106,6 +114,7 @@ export class Kernel {
         `Kernel: cpuLoad ${this.cpuLoad} is not an integer in 0..${MAX_CPU_LOAD}`,
       );
     }
+    this.pinned = new Int32Array(profile.cpus);
     // Start the copy workers now: they boot while the workload sets up, not inside a copy.
     this.copyPool;
   }
@@ -140,6 +149,25 @@ export class Kernel {
     if (c === null) return { bytes: 0, ns: 0 };
     const w = this.pool?.stats ?? { bytes: 0, busyNs: 0 };
     return { bytes: c.bytesCopied + w.bytes, ns: c.hostCopyNs + w.busyNs };
+  }
+
+  /**
+   * Tasks always runnable on `cpu` besides the one asking: the busy machine's load and the
+   * application threads pinned there. CFS gives each of them and the asker an equal share.
+   */
+  runnableOn(cpu: number): number {
+    return this.cpuLoad + (this.pinned[cpu] ?? 0);
+  }
+
+  /** An always-runnable application thread now runs on `cpu`. */
+  pin(cpu: number): void {
+    if (!(cpu >= 0 && cpu < this.pinned.length)) throw new RangeError(`Kernel.pin: no CPU ${cpu}`);
+    this.pinned[cpu]++;
+  }
+
+  /** Application threads pinned to `cpu`. */
+  pinnedOn(cpu: number): number {
+    return this.pinned[cpu] ?? 0;
   }
 
   /** A user process with its own address space, running on `cpu`. */

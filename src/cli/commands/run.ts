@@ -87,6 +87,7 @@ function totals(r: ScenarioResult) {
   return {
     mops: r.threads.reduce((a, t) => a + t.opsPerSec, 0) / 1e6,
     stalledMs: r.threads.reduce((a, t) => a + t.stallNs, 0) / 1e6,
+    cpuLostMs: r.threads.reduce((a, t) => a + t.cpuLostNs, 0) / 1e6,
     moverGBps: r.movers.length === 0 ? 0 : r.movers.reduce((a, m) => a + m.gbps, 0),
   };
 }
@@ -97,7 +98,16 @@ function formatSweep(runs: { settings: string[]; result: ScenarioResult }[]): st
   const diff = (x: number, base: number) =>
     base === 0 ? "-" : `${x >= base ? "+" : ""}${(((x - base) / base) * 100).toFixed(1)}%`;
   return `${formatTable(
-    ["RUN", "MOPS/s", "VS-FIRST", "STALLED-ms", "VS-FIRST", "MOVER-GB/s", "VS-FIRST"],
+    [
+      "RUN",
+      "MOPS/s",
+      "VS-FIRST",
+      "STALLED-ms",
+      "VS-FIRST",
+      "CPU-LOST-ms",
+      "MOVER-GB/s",
+      "VS-FIRST",
+    ],
     runs.map(({ settings, result }) => {
       const t = totals(result);
       return [
@@ -106,11 +116,12 @@ function formatSweep(runs: { settings: string[]; result: ScenarioResult }[]): st
         diff(t.mops, first.mops),
         fmt(t.stalledMs, 3),
         diff(t.stalledMs, first.stalledMs),
+        fmt(t.cpuLostMs, 3),
         fmt(t.moverGBps),
         diff(t.moverGBps, first.moverGBps),
       ];
     }),
-  )}\nMOPS/s and STALLED-ms are summed over every thread; MOVER-GB/s over the movers.\n`;
+  )}\nMOPS/s, STALLED-ms and CPU-LOST-ms (CPU time the threads lost to copy threads and movers sharing their CPUs) are summed over every thread; MOVER-GB/s over the movers.\n`;
 }
 
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
@@ -125,7 +136,17 @@ function formatRun(r: ScenarioResult): string {
     .join(" ");
   let out = `profile ${r.profile}, ${fmt(r.durationNs / 1e6, 1)} ms of virtual time, engine ${engine}, seed ${r.seed}\n\n`;
   out += `${formatTable(
-    ["PROCESS", "CPU", "REGION", "MOPS/s", "STALLED-ms", "STALLS", "US/STALL", "REMOTE"],
+    [
+      "PROCESS",
+      "CPU",
+      "REGION",
+      "MOPS/s",
+      "STALLED-ms",
+      "STALLS",
+      "US/STALL",
+      "CPU-LOST-ms",
+      "REMOTE",
+    ],
     r.threads.map((t) => [
       t.process,
       String(t.cpu),
@@ -134,6 +155,7 @@ function formatRun(r: ScenarioResult): string {
       fmt(t.stallNs / 1e6, 3),
       String(t.stalls),
       t.stalls === 0 ? "-" : fmt(t.stallNs / t.stalls / 1e3, 2),
+      fmt(t.cpuLostNs / 1e6, 3),
       `${(t.remoteShare * 100).toFixed(0)}%`,
     ]),
   )}`;

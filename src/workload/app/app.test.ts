@@ -179,3 +179,59 @@ describe("a capped mover (memtierd's pacing)", () => {
     });
   });
 });
+
+describe("CPUs shared by application threads and kernel work", () => {
+  const scenario = async (threads: object[], migrator = "serial") => {
+    const { validateScenario } = await import("./scenario.js");
+    const { runScenario } = await import("./run-scenario.js");
+    return runScenario(
+      validateScenario(
+        {
+          duration: "100ms",
+          quantum: "1ms",
+          processes: [
+            {
+              name: "app",
+              regions: [
+                {
+                  name: "heap",
+                  size: "256M",
+                  folioSize: "2M",
+                  policy: { mode: "bind", nodes: [1] },
+                },
+              ],
+              threads,
+            },
+          ],
+          movers: [
+            { kind: "move_pages", cpu: 100, process: "app", region: "heap", nodes: [0], calls: 1 },
+          ],
+          engine: { migrator },
+        },
+        "shared",
+      ),
+      profile,
+    );
+  };
+
+  it("two threads pinned to one CPU each get half of it", async () => {
+    const alone = await scenario([{ cpu: 1, region: "heap" }]);
+    const two = await scenario([
+      { cpu: 1, region: "heap" },
+      { cpu: 1, region: "heap" },
+    ]);
+    for (const t of two.threads)
+      expect(t.opsPerSec / alone.threads[0].opsPerSec).toBeCloseTo(0.5, 1);
+  });
+
+  it("an mtcopy copy thread on an application thread's CPU takes half of it while it copies, and copies at half speed", async () => {
+    // mtcopy's 4 spread threads: the first runs on CPU 0.
+    const apart = await scenario([{ cpu: 1, region: "heap" }], "mtcopy");
+    const shared = await scenario([{ cpu: 0, region: "heap" }], "mtcopy");
+    expect(apart.threads[0].cpuLostNs).toBe(0);
+    expect(shared.threads[0].cpuLostNs).toBeGreaterThan(0);
+    expect(shared.movers[0].gbps).toBeLessThan(apart.movers[0].gbps);
+    // The copy thread on CPU 0 was busy for part of the move; the app lost half of that.
+    expect(shared.threads[0].cpuLostNs).toBeLessThan(shared.movers[0].busyNs / 2);
+  });
+});

@@ -16,9 +16,14 @@
  * operation meanwhile. The migration reports unmaps and remaps through `watcher`, which the
  * migrating task's Exec carries (Exec.folioEvents), at the task's own times.
  *
+ * A thread is always runnable on its CPU. CFS shares a CPU equally among what is runnable on
+ * it: the threads pinned there and, while they run, kernel work (mtcopy's copy threads, a
+ * migrating task), which is slowed by the same share (Kernel.runnableOn). A thread counts the
+ * CPU time it lost that way.
+ *
  * Simplifications (docs/model.md): latency does not rise with load, and application traffic
- * takes no bandwidth from migration copies (no flows); a thread's CPU is its own (no
- * scheduler: it does not compete with the migrating task or copy threads); regions are faulted
+ * takes no bandwidth from migration copies (no flows); no scheduler beyond that equal share (no
+ * weights, wakeups or load balancing); regions are faulted
  * in whole when the application starts, by the first thread that uses them, under their
  * policy; no access sets accessed or dirty bits yet.
  */
@@ -30,6 +35,7 @@ import { type Folio, PAGE_SIZE } from "../../mm/folio.js";
 import { interleaveIndex, type Mempolicy, policyNodes } from "../../mm/mempolicy.js";
 import type { Task } from "../../mm/task.js";
 import { VM_READ, VM_WRITE, type Vma } from "../../mm/vm.js";
+import { BusyLog } from "../../sim/busy-log.js";
 import type { Rng } from "../../sim/rng.js";
 import type { Process } from "../../sim/simulator.js";
 import { type AccessPattern, makePattern, type PatternSpec } from "./patterns.js";
@@ -116,6 +122,9 @@ export class AppThread {
   /** Time in migration_entry_wait(), ns, and the waits. */
   stallNs = 0;
   stalls = 0;
+  /** CPU time the thread lost to kernel work on its CPU (copy threads, migrating tasks), ns. */
+  cpuLostNs = 0;
+  private readonly busyCursor = { at: 0 };
   /** Operations per quantum, in order: the thread's throughput over time. */
   readonly opsPerQuantum: number[] = [];
   /** log2 buckets of access latency, ns, counting operations (stalled accesses included). */
@@ -206,8 +215,15 @@ export class AppThread {
       }
       this.opNs = this.spec.computeNs + latSum / samples;
       yield len;
-      const running = len - this.stalledIn(t, t + len);
-      this.stallNs += len - running;
+      const stalled = this.stalledIn(t, t + len);
+      this.stallNs += stalled;
+      // CFS shares the CPU equally among what is runnable on it: the n threads pinned there,
+      // and kernel work while it runs (ov of the quantum).
+      const n = k.pinnedOn(this.spec.cpu);
+      const ov = Math.min(len, k.cpuBusy?.overlap(this.spec.cpu, t, t + len, this.busyCursor) ?? 0);
+      const cpu = (len - ov) / n + ov / (n + 1);
+      this.cpuLostNs += ov / n - ov / (n + 1);
+      const running = cpu * (1 - stalled / len);
       const ops = running / this.opNs;
       this.ops += ops;
       this.opsPerQuantum.push(ops);
@@ -237,7 +253,11 @@ export class App {
     this.task = k.spawnProcess(spec.threads[0].cpu);
     const mm = this.task.mm;
     if (mm === null) throw new Error("App: spawned without an mm");
-    for (const t of spec.threads) mm.cpuMask.add(t.cpu);
+    k.cpuBusy ??= new BusyLog();
+    for (const t of spec.threads) {
+      mm.cpuMask.add(t.cpu);
+      k.pin(t.cpu);
+    }
     this.regions = spec.regions.map((r, i) => {
       const vma = mm.mmap(r.bytes, VM_READ | VM_WRITE);
       const user = spec.threads.find((t) => t.region === i);

@@ -51,7 +51,7 @@ function* movePages(
   target: number,
   stats: MoverStats,
 ): MoverGen {
-  const exec = new Exec(mover, () => k.sim.now, k.cpuLoad);
+  const exec = new Exec(mover, () => k.sim.now, k.runnableOn(mover.cpu));
   exec.folioEvents = {
     unmapped: app.watcher.unmapped,
     remapped: (folio, ns) => {
@@ -61,6 +61,8 @@ function* movePages(
     },
   };
   const start = k.sim.now;
+  // The call keeps its CPU busy (threads pinned there share it) until it returns.
+  const busy = k.cpuBusy?.open(mover.cpu, start) ?? -1;
   const rc = yield* sysMovePages(k, exec, {
     pid: app.task.pid,
     count: pages.length,
@@ -70,6 +72,7 @@ function* movePages(
     flags: MPOL_MF_MOVE,
   });
   yield* exec.sync();
+  k.cpuBusy?.close(mover.cpu, busy, k.sim.now);
   if (rc < 0) throw new RunFailure(`move_pages to node ${target} returned ${rc}`);
   stats.calls++;
   stats.busyNs += k.sim.now - start;

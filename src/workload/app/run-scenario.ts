@@ -21,6 +21,8 @@ export interface ThreadResult {
   /** Time waiting in migration entries, and the waits. */
   stallNs: number;
   stalls: number;
+  /** CPU time lost to kernel work sharing the thread's CPU (copy threads, movers), ns. */
+  cpuLostNs: number;
   /** Share of sampled accesses that went to a node other than the thread's own. */
   remoteShare: number;
   /** log2 latency histogram, operations per bucket (bucket i: [2^i, 2^(i+1)) ns). */
@@ -149,6 +151,7 @@ export function runScenario(s: Scenario, profile: LoadedProfile): ScenarioResult
         opsPerSec: t.ops / seconds,
         stallNs: t.stallNs,
         stalls: t.stalls,
+        cpuLostNs: t.cpuLostNs,
         remoteShare: all === 0 ? 0 : remote / all,
         latency: [...t.latency],
         opsPerSecSeries: t.opsPerQuantum.map((ops) => ops / (s.quantum / 1e9)),
