@@ -128,6 +128,31 @@ export function copyPath<R>(
   return out;
 }
 
+/**
+ * The resources a core's reads from node `nid` cross (an application's memory traffic): the
+ * node's memory, the link to the core's socket when remote with the coherent cross-socket
+ * limits, and the core's CCD read link.
+ */
+export function readPath<R>(fabric: Fabric<R>, cpu: number, nid: number, out: R[] = []): R[] {
+  const p = fabric.profile;
+  const cpuSocket = p.socketOfCpu(cpu);
+  const memSocket = p.socketOfNode(nid);
+  const ccd = p.ccdOfCpu(cpu);
+  out.length = 0;
+  out.push(fabric.mem[nid]);
+  if (memSocket !== cpuSocket) {
+    out.push(
+      fabric.interSocket[memSocket * p.topology.sockets + cpuSocket] as R,
+      fabric.ccdRemote[ccd],
+      fabric.quadrantRemote[quadrantOfCcd(p, ccd)],
+      fabric.socketRemote[cpuSocket],
+      fabric.coherentRemote,
+    );
+  }
+  out.push(fabric.ccdRead[ccd]);
+  return out;
+}
+
 function quadrantsPerSocket(p: LoadedProfile): number {
   return Math.ceil(p.topology.ccdsPerSocket / p.fabric.ccdsPerQuadrant);
 }

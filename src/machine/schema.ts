@@ -114,6 +114,9 @@ const memorySchema = z
     socketHopNs: nonNegative(
       "Added to that latency when the CPU is on another socket (the cross-socket link and the remote coherence lookup), ns",
     ),
+    queueingNs: nonNegative(
+      "Loaded latency: at utilisation u of the memory (or cross-socket link) an access waits queueingNs * u / (1 - u) more, ns",
+    ),
   })
   .describe("Memory latency as applications feel it; applications need it, migration does not");
 

@@ -36,6 +36,22 @@ describe("FlowNetwork", () => {
     expect(link.busyNs).toBe(350);
   });
 
+  it("stops a flow midway: it delivered what it carried, and the others take its share", () => {
+    const { sim, net } = setup();
+    const link = net.addResource("link", 10);
+    const a = net.start(1000, [link]);
+    const b = net.start(1000, [link]);
+    sim.run(40);
+    expect(net.stop(a)).toBeCloseTo(200, 9);
+    expect(a.done.triggered).toBe(true);
+    expect(b.rate).toBe(10);
+    sim.run();
+    // b: 200 bytes by t = 40 at 5 GB/s, then 800 at 10.
+    expect(b.finishedAt).toBeCloseTo(120, 9);
+    expect(link.bytesCarried).toBeCloseTo(1200, 6);
+    expect(net.stop(b)).toBe(1000);
+  });
+
   it("shares one link equally between two flows", () => {
     const { sim, net } = setup();
     const link = net.addResource("link", 10);

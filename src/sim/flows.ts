@@ -204,6 +204,28 @@ export class FlowNetwork {
     return this.start(bytes, path, opts).done;
   }
 
+  /**
+   * End `f` now, delivered or not (an application's traffic for a quantum that is over), and
+   * share its bandwidth among the others. Returns the bytes it delivered. A finished flow
+   * delivered all of them.
+   */
+  stop(f: Flow): number {
+    if (!Number.isNaN(f.finishedAt)) return f.bytes;
+    this.advance();
+    const active = this.flows;
+    const i = active.indexOf(f);
+    if (i < 0) throw new RangeError(`FlowNetwork.stop: flow ${f.name} is not in this network`);
+    active.splice(i, 1);
+    this.sim.unschedule(f);
+    for (let j = 0; j < f.path.length; j++) f.path[j].crossings--;
+    const delivered = f.bytes - Math.max(0, f.left);
+    f.rate = 0;
+    f.finishedAt = this.sim.now;
+    this.allocate();
+    f.done.trigger();
+    return delivered;
+  }
+
   /** ns since the accounting was last brought up to date. */
   sinceUpdate(): number {
     return this.sim.now - this.lastUpdate;

@@ -126,6 +126,29 @@ function formatSweep(runs: { settings: string[]; result: ScenarioResult }[]): st
 
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
 
+/** Per process, why its threads did what they did: the time of one operation and what bound it. */
+function whySentences(r: ScenarioResult): string[] {
+  const names = [...new Set(r.threads.map((t) => t.process))];
+  return names.map((name) => {
+    const ts = r.threads.filter((t) => t.process === name);
+    const mean = (f: (t: (typeof ts)[number]) => number) =>
+      ts.reduce((a, t) => a + f(t), 0) / ts.length;
+    const access = mean((t) => t.meanAccessNs);
+    const compute = mean((t) => t.computeNs);
+    const mlp = mean((t) => t.mlp);
+    const stalled = mean((t) => t.stallNs) / r.durationNs;
+    const lost = mean((t) => t.cpuLostNs) / r.durationNs;
+    const bound = mean((t) => t.bandwidthBoundShare);
+    const parts = [
+      `${name}: ${fmt(mean((t) => t.opsPerSec) / 1e6, 3)} Mops/s per thread, each operation ${fmt(compute, 0)} ns of compute and a ${fmt(access, 0)} ns access${mlp > 1 ? ` / ${fmt(mlp, 0)} in flight` : ""} (mean over the run, loaded; ${(mean((t) => t.remoteShare) * 100).toFixed(0)}% of accesses to another node)`,
+      `${(stalled * 100).toFixed(1)}% of the time stalled in migration entries`,
+    ];
+    if (lost > 0) parts.push(`${(lost * 100).toFixed(1)}% of its CPU lost to kernel work`);
+    if (bound > 0) parts.push(`memory bandwidth bound it ${(bound * 100).toFixed(0)}% of the time`);
+    return `${parts.join("; ")}.`;
+  });
+}
+
 function formatRun(r: ScenarioResult): string {
   const engine = [
     r.engine.migrator,
@@ -172,6 +195,7 @@ function formatRun(r: ScenarioResult): string {
       ]),
     )}`;
   }
+  out += `\n${whySentences(r).join("\n")}\n`;
   out += `\nvmstat: pgmigrate_success ${r.vmstat.pgmigrate_success}, pgmigrate_fail ${r.vmstat.pgmigrate_fail}\n`;
   return out;
 }

@@ -21,6 +21,7 @@ function pingPong(folioSizeBytes: number, durationNs: number) {
         region: 0,
         pattern: { kind: "uniform" },
         computeNs: 10,
+        mlp: 1,
       })),
       quantumNs: 50_000,
     },
@@ -45,7 +46,7 @@ describe("an application on the machine", () => {
           regions: [
             { bytes: 64 << 20, folioSizeBytes: 4096, policy: { mode: MPOL_INTERLEAVE, nodes } },
           ],
-          threads: [{ cpu: 0, region: 0, pattern: { kind: "uniform" }, computeNs: 50 }],
+          threads: [{ cpu: 0, region: 0, pattern: { kind: "uniform" }, computeNs: 50, mlp: 1 }],
         },
         new Rng(3),
       );
@@ -233,5 +234,74 @@ describe("CPUs shared by application threads and kernel work", () => {
     expect(shared.movers[0].gbps).toBeLessThan(apart.movers[0].gbps);
     // The copy thread on CPU 0 was busy for part of the move; the app lost half of that.
     expect(shared.threads[0].cpuLostNs).toBeLessThan(shared.movers[0].busyNs / 2);
+  });
+});
+
+describe("applications and migration share the memory system", () => {
+  const run = async (doc: object) => {
+    const { validateScenario } = await import("./scenario.js");
+    const { runScenario } = await import("./run-scenario.js");
+    return runScenario(
+      validateScenario({ duration: "60ms", quantum: "1ms", ...doc }, "shared"),
+      profile,
+    );
+  };
+  const mover = (process: string) => ({
+    kind: "move_pages",
+    cpu: 100,
+    process,
+    region: "data",
+    nodes: [0],
+    calls: 1,
+  });
+  const data = { name: "data", size: "1G", folioSize: "2M", policy: { mode: "bind", nodes: [1] } };
+
+  it("a busy application slows a migration that crosses the same links", async () => {
+    // mtcopy's one copy thread runs on CPU 0, in CCD 0; its copy from node 1 crosses CCD 0's
+    // cross-socket limit (fabric.ccdRemoteGBps, 11.1 GB/s), as do the hog's remote reads from
+    // CPUs 1-7. (A serial copy is charged without a flow: it neither sees nor adds load.)
+    const app = { name: "app", regions: [data], threads: [{ cpu: 64, region: "data" }] };
+    const engine = { migrator: "mtcopy", threads: 1 };
+    const quiet = await run({ processes: [app], movers: [mover("app")], engine });
+    const hog = {
+      name: "hog",
+      regions: [
+        {
+          name: "heap",
+          size: "1G",
+          folioSize: "2M",
+          policy: { mode: "interleave", nodes: [0, 1] },
+        },
+      ],
+      threads: [{ cpu: 1, count: 7, region: "heap", mlp: 64 }],
+    };
+    const busy = await run({ processes: [app, hog], movers: [mover("app")], engine });
+    expect(busy.movers[0].gbps).toBeLessThan(0.8 * quiet.movers[0].gbps);
+    // And the hog is bound by that link part of the time.
+    const hogThread = busy.threads.find((t) => t.process === "hog");
+    expect(hogThread?.bandwidthBoundShare).toBeGreaterThan(0);
+  });
+
+  it("a big migration slows an application it does not touch: its accesses queue behind the copy", async () => {
+    const reader = {
+      name: "reader",
+      regions: [
+        { name: "heap", size: "64M", folioSize: "2M", policy: { mode: "bind", nodes: [0] } },
+      ],
+      threads: [{ cpu: 2, region: "heap" }],
+    };
+    const other = { name: "other", regions: [data], threads: [{ cpu: 64, region: "data" }] };
+    const alone = await run({ processes: [reader, other] });
+    // 16 DMA channels on batches of the whole region: ~60 GB/s through both memories.
+    const copying = await run({
+      processes: [reader, other],
+      movers: [mover("other")],
+      engine: { migrator: "dcbm", channels: 16, batchPages: 262144 },
+    });
+    const of = (r: typeof alone) => r.threads.find((t) => t.process === "reader");
+    expect(of(copying)?.meanAccessNs).toBeGreaterThan((of(alone)?.meanAccessNs ?? 0) + 5);
+    expect(of(copying)?.opsPerSec).toBeLessThan(of(alone)?.opsPerSec ?? 0);
+    // Alone, the reader's accesses are idle local ones.
+    expect(of(alone)?.meanAccessNs).toBeCloseTo(accessLatencyNs(profile, 2, 0), 0);
   });
 });

@@ -28,6 +28,7 @@
  * policy; no access sets accessed or dirty bits yet.
  */
 import { RunFailure } from "../../errors.js";
+import { readPath } from "../../machine/fabric.js";
 import type { LoadedProfile } from "../../machine/profile.js";
 import type { FolioEvents } from "../../migrate/exec.js";
 import type { Kernel } from "../../migrate/kernel.js";
@@ -36,6 +37,7 @@ import { interleaveIndex, type Mempolicy, policyNodes } from "../../mm/mempolicy
 import type { Task } from "../../mm/task.js";
 import { VM_READ, VM_WRITE, type Vma } from "../../mm/vm.js";
 import { BusyLog } from "../../sim/busy-log.js";
+import type { Flow, Resource } from "../../sim/flows.js";
 import type { Rng } from "../../sim/rng.js";
 import type { Process } from "../../sim/simulator.js";
 import { type AccessPattern, makePattern, type PatternSpec } from "./patterns.js";
@@ -53,6 +55,8 @@ export interface AppThreadSpec {
   pattern: PatternSpec;
   /** CPU time between two memory accesses, ns. */
   computeNs: number;
+  /** Memory-level parallelism: accesses the thread has in flight at once (1: each depends on the last). */
+  mlp: number;
 }
 
 export interface AppSpec {
@@ -83,6 +87,33 @@ export function accessLatencyNs(profile: LoadedProfile, cpu: number, nid: number
   if (base === undefined)
     throw new RunFailure(`profile ${profile.name}: no memory.cxlLatencyNs for CXL node ${nid}`);
   return base + (profile.socketOfCpu(cpu) === node.socket ? 0 : m.socketHopNs);
+}
+
+/** Bytes an access moves: one cache line (reads only; a write's line is read in first). */
+export const ACCESS_BYTES = 64;
+
+/** The busiest resource's utilisation on `path` (used over capacity), below 1. */
+function utilisation(path: readonly Resource[]): number {
+  let u = 0;
+  for (const r of path) u = Math.max(u, r.used / r.capacity);
+  return Math.min(u, MAX_UTILISATION);
+}
+
+/** Past this the queueing term would grow without bound; a saturated memory is held here. */
+const MAX_UTILISATION = 0.95;
+
+/**
+ * The latency of an access from `cpu` to `nid` at utilisation `u` of its path: the idle
+ * latency plus memory.queueingNs * u / (1 - u), the shape of a loaded-latency curve.
+ */
+export function loadedLatencyNs(
+  profile: LoadedProfile,
+  cpu: number,
+  nid: number,
+  u: number,
+): number {
+  const q = profile.memory?.queueingNs ?? 0;
+  return accessLatencyNs(profile, cpu, nid) + (q * u) / (1 - u);
 }
 
 export class AppRegion {
@@ -124,6 +155,10 @@ export class AppThread {
   stalls = 0;
   /** CPU time the thread lost to kernel work on its CPU (copy threads, migrating tasks), ns. */
   cpuLostNs = 0;
+  /** Time in quanta where the memory system, not the thread's time, bound its operations. */
+  bandwidthBoundNs = 0;
+  /** Sum of each quantum's mean access latency times its operations (for the mean). */
+  accessNsOps = 0;
   private readonly busyCursor = { at: 0 };
   /** Operations per quantum, in order: the thread's throughput over time. */
   readonly opsPerQuantum: number[] = [];
@@ -144,8 +179,8 @@ export class AppThread {
     readonly pattern: AccessPattern,
     readonly rng: Rng,
   ) {
-    this.opNs =
-      spec.computeNs + accessLatencyNs(app.k.profile, spec.cpu, app.k.profile.nodeOfCpu(spec.cpu));
+    const local = app.k.profile.nodeOfCpu(spec.cpu);
+    this.opNs = spec.computeNs + accessLatencyNs(app.k.profile, spec.cpu, local) / spec.mlp;
   }
 
   /** A migration unmapped `folio` at `ns`: draw when this thread would next touch it. */
@@ -200,21 +235,40 @@ export class AppThread {
     while (t < endNs) {
       const len = Math.min(q, endNs - t);
       // The node mix at the quantum's start; a page under migration counts at its source node.
-      let latSum = 0;
-      const lats: number[] = [];
+      const perNode = new Map<number, number>();
       for (let i = 0; i < samples; i++) {
         const page = this.pattern.next(this.rng, t);
         const e = mm.entryAt(this.region.vma.start + page * PAGE_SIZE);
         if (e.kind === "none")
           throw new Error(`AppThread: page ${page} of its region is not mapped`);
         const nid = k.phys.nidOf(e.pfn);
-        const lat = accessLatencyNs(k.profile, this.spec.cpu, nid);
+        perNode.set(nid, (perNode.get(nid) ?? 0) + 1);
         this.accessesByNode.set(nid, (this.accessesByNode.get(nid) ?? 0) + 1);
-        latSum += lat;
-        lats.push(lat);
       }
-      this.opNs = this.spec.computeNs + latSum / samples;
+      // Each node's latency as loaded now (by every flow on its path, migration copies too).
+      const lats: [number, number][] = [];
+      let latSum = 0;
+      for (const [nid, count] of perNode) {
+        const path = readPath(k.fabric, this.spec.cpu, nid);
+        const lat = loadedLatencyNs(k.profile, this.spec.cpu, nid, utilisation(path));
+        lats.push([lat, count]);
+        latSum += lat * count;
+      }
+      this.opNs = this.spec.computeNs + latSum / samples / this.spec.mlp;
+      // The quantum's traffic, a cache line per access, as flows it shares with everything else.
+      const wantBytes = (len / this.opNs) * ACCESS_BYTES;
+      const flows: Flow[] = [];
+      for (const [nid, count] of perNode) {
+        const share = count / samples;
+        flows.push(
+          k.net.start(wantBytes * share, readPath(k.fabric, this.spec.cpu, nid), {
+            maxRate: (wantBytes * share) / len,
+          }),
+        );
+      }
       yield len;
+      let delivered = 0;
+      for (const f of flows) delivered += k.net.stop(f);
       const stalled = this.stalledIn(t, t + len);
       this.stallNs += stalled;
       // CFS shares the CPU equally among what is runnable on it: the n threads pinned there,
@@ -224,10 +278,13 @@ export class AppThread {
       const cpu = (len - ov) / n + ov / (n + 1);
       this.cpuLostNs += ov / n - ov / (n + 1);
       const running = cpu * (1 - stalled / len);
-      const ops = running / this.opNs;
+      // Whichever binds: the time it ran, or the bytes the memory system delivered it.
+      const ops = Math.min(running / this.opNs, delivered / ACCESS_BYTES);
+      if (delivered / ACCESS_BYTES < running / this.opNs) this.bandwidthBoundNs += len;
+      this.accessNsOps += (latSum / samples) * ops;
       this.ops += ops;
       this.opsPerQuantum.push(ops);
-      for (const lat of lats) this.addLatency(lat, ops / samples);
+      for (const [lat, count] of lats) this.addLatency(lat, (ops * count) / samples);
       t += len;
     }
   }

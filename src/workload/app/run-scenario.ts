@@ -23,6 +23,13 @@ export interface ThreadResult {
   stalls: number;
   /** CPU time lost to kernel work sharing the thread's CPU (copy threads, movers), ns. */
   cpuLostNs: number;
+  /** Compute time between accesses and accesses in flight, as the scenario gives them. */
+  computeNs: number;
+  mlp: number;
+  /** Mean latency of an access, loaded, over the operations done, ns. */
+  meanAccessNs: number;
+  /** Share of the run in which memory bandwidth, not latency or CPU, bound the thread. */
+  bandwidthBoundShare: number;
   /** Share of sampled accesses that went to a node other than the thread's own. */
   remoteShare: number;
   /** log2 latency histogram, operations per bucket (bucket i: [2^i, 2^(i+1)) ns). */
@@ -90,6 +97,7 @@ export function runScenario(s: Scenario, profile: LoadedProfile): ScenarioResult
         region: proc.regions.findIndex((r) => r.name === t.region),
         pattern: t.pattern,
         computeNs: t.compute,
+        mlp: t.mlp,
       })),
     );
     const regions = proc.regions.map((r) => ({
@@ -152,6 +160,10 @@ export function runScenario(s: Scenario, profile: LoadedProfile): ScenarioResult
         stallNs: t.stallNs,
         stalls: t.stalls,
         cpuLostNs: t.cpuLostNs,
+        computeNs: t.spec.computeNs,
+        mlp: t.spec.mlp,
+        meanAccessNs: t.ops === 0 ? 0 : t.accessNsOps / t.ops,
+        bandwidthBoundShare: t.bandwidthBoundNs / s.duration,
         remoteShare: all === 0 ? 0 : remote / all,
         latency: [...t.latency],
         opsPerSecSeries: t.opsPerQuantum.map((ops) => ops / (s.quantum / 1e9)),

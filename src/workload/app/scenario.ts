@@ -86,6 +86,12 @@ const threadSchema = z.strictObject({
   region: name,
   pattern: patternSchema.default({ kind: "uniform" }),
   compute: parsedField(parseTime).default(0),
+  mlp: z
+    .int()
+    .min(1)
+    .max(64)
+    .default(1)
+    .describe("accesses in flight at once (1: dependent loads)"),
   count: z.int().min(1).default(1).describe("this many threads, on consecutive CPUs"),
 });
 
