@@ -11,7 +11,13 @@ import { splitFolio } from "../mm/rmap.js";
 import { tryToUnmapFlush } from "../mm/tlb.js";
 import type { Yieldable } from "../sim/simulator.js";
 import { PH_FLUSH, PH_UNMAP } from "./exec.js";
-import { finishSource, migrateFolioMove, migrateFolioUnmap, undoFolio } from "./folio-steps.js";
+import {
+  copyFolioAsFlow,
+  finishSource,
+  migrateFolioMove,
+  migrateFolioUnmap,
+  undoFolio,
+} from "./folio-steps.js";
 import {
   MIGRATE_ASYNC,
   MIGRATE_MODE_NAMES,
@@ -393,6 +399,7 @@ function* migratePagesBatch(
     for (let i = 0; i < unmapFolios.length; i++) {
       const src = unmapFolios[i];
       const dst = dstFolios[i];
+      if (k.copyFlows) yield* copyFolioAsFlow(run, dst, src);
       const rc = migrateFolioMove(run, dst, src, reason, ret);
       const isThp = src.isThp ? 1 : 0;
       if (rc === 0) {

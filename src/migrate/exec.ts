@@ -82,6 +82,16 @@ export class Exec {
   }
 
   /**
+   * `elapsedNs` of simulated time the task spent running `phase` (already passed, not pending):
+   * on a busy CPU its share of it is CPU time and the rest waiting for the CPU.
+   */
+  ran(phase: number, elapsedNs: number): void {
+    const cpu = elapsedNs / (this.runnable + 1);
+    this.phaseNs[phase] += cpu;
+    this.waitNs[phase] += elapsedNs - cpu;
+  }
+
+  /**
    * Charge a completion interrupt handled on the task's CPU while it runs `phase`. Interrupts
    * preempt whatever runs there, so they never wait for the CPU.
    */

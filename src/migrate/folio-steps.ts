@@ -2,6 +2,7 @@
  * The per-folio steps of migrate_pages_batch(): migrate_folio_unmap(), migrate_folio_move(),
  * move_to_new_folio() / __migrate_folio(), and the undo of an unmapped folio.
  */
+import { copyPath } from "../machine/fabric.js";
 import { EAGAIN, EBUSY, EHWPOISON, ENOMEM } from "../mm/errno.js";
 import {
   FOLIO_CONTENT_COPIED,
@@ -11,6 +12,7 @@ import {
   PG,
 } from "../mm/folio.js";
 import { removeMigrationPtes, tryToMigrate } from "../mm/rmap.js";
+import type { MigGen } from "./core.js";
 import { PH_COPY, PH_MOVE, PH_PUTBACK, PH_UNMAP } from "./exec.js";
 import {
   MIGRATE_ASYNC,
@@ -208,6 +210,26 @@ export function copyFolio(run: MigrationRun, dst: Folio, src: Folio): number {
   phys.contents?.copyPages(dst.pfn, src.pfn, src.nrPages);
   run.copiedBytes += src.sizeBytes;
   return 0;
+}
+
+/**
+ * The move phase's copy as a flow, ahead of move_to_new_folio(), when other traffic shares the
+ * machine's links (Kernel.copyFlows): the copy then feels their load and adds to it, at one
+ * core's rate (its share of a busy CPU) at most. The folio is marked copied, so the move phase
+ * does not copy it again; a poisoned source is left to the move phase's copy to report.
+ */
+export function* copyFolioAsFlow(run: MigrationRun, dst: Folio, src: Folio): MigGen<void> {
+  const { k, exec } = run;
+  if (dst.migrateInfo & FOLIO_CONTENT_COPIED || k.phys.hasHwPoisoned(src)) return;
+  yield* exec.sync();
+  const start = k.sim.now;
+  yield k.net.transfer(src.sizeBytes, copyPath(k.fabric, exec.task.cpu, src.nid, dst.nid), {
+    maxRate: k.profile.cpu.copyGBps / (exec.runnable + 1),
+  });
+  exec.ran(PH_COPY, k.sim.now - start);
+  k.phys.contents?.copyPages(dst.pfn, src.pfn, src.nrPages);
+  run.copiedBytes += src.sizeBytes;
+  dst.migrateInfo |= FOLIO_CONTENT_COPIED;
 }
 
 /** migrate_folio_undo_src/dst for a folio whose move retries ran out. */

@@ -67,6 +67,11 @@ export class Kernel {
    * threads sharing those CPUs; null until an application asks for it.
    */
   cpuBusy: BusyLog | null = null;
+  /**
+   * Other traffic shares the links (applications run): the move phase's CPU copies run as
+   * flows, to feel that load and add to it, rather than at their path's idle rate.
+   */
+  copyFlows = false;
   /** The copy-offload registry: the active migrator and its reason mask. */
   readonly offload = new MigrateOffload();
   private nextPid = 1;

@@ -311,6 +311,7 @@ export class App {
     const mm = this.task.mm;
     if (mm === null) throw new Error("App: spawned without an mm");
     k.cpuBusy ??= new BusyLog();
+    k.copyFlows = true;
     for (const t of spec.threads) {
       mm.cpuMask.add(t.cpu);
       k.pin(t.cpu);
