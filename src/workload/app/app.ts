@@ -40,6 +40,7 @@ import { BusyLog } from "../../sim/busy-log.js";
 import type { Flow, Resource } from "../../sim/flows.js";
 import type { Rng } from "../../sim/rng.js";
 import type { Process } from "../../sim/simulator.js";
+import { pageKey } from "../region.js";
 import { type AccessPattern, makePattern, type PatternSpec } from "./patterns.js";
 
 export interface AppRegionSpec {
@@ -164,6 +165,8 @@ export class AppThread {
   readonly opsPerQuantum: number[] = [];
   /** log2 buckets of access latency, ns, counting operations (stalled accesses included). */
   readonly latency = new Float64Array(LATENCY_BUCKETS);
+  /** Bytes mode: sampled accesses whose page bytes the thread checked. */
+  pagesRead = 0;
   /** Sampled accesses by node. */
   readonly accessesByNode = new Map<number, number>();
   /** Mean time of one operation in the last quantum, ns: sets the access rate for stalls. */
@@ -203,6 +206,23 @@ export class AppThread {
     this.addLatency(ns - s.startNs + this.opNs, 1);
   }
 
+  /**
+   * Bytes mode: the sampled access reads the page and finds its own bytes. A page that is
+   * mapped is never mid-copy (a migration maps the destination only once it is copied), so a
+   * wrong byte here is a migration bug, reported at once.
+   */
+  private read(addr: number, pfn: number): void {
+    const contents = this.app.k.phys.contents;
+    if (contents === null) return;
+    this.pagesRead++;
+    const mm = this.app.task.mm as NonNullable<Task["mm"]>;
+    if (!contents.checkPage(pfn, pageKey(this.app.seed, mm.id, addr / PAGE_SIZE))) {
+      throw new RunFailure(
+        `a thread on CPU ${this.spec.cpu} read page 0x${addr.toString(16)} (pfn ${pfn}) and found other bytes`,
+      );
+    }
+  }
+
   private addLatency(ns: number, weight: number): void {
     const b = Math.min(LATENCY_BUCKETS - 1, Math.max(0, Math.floor(Math.log2(Math.max(1, ns)))));
     this.latency[b] += weight;
@@ -238,10 +258,12 @@ export class AppThread {
       const perNode = new Map<number, number>();
       for (let i = 0; i < samples; i++) {
         const page = this.pattern.next(this.rng, t);
-        const e = mm.entryAt(this.region.vma.start + page * PAGE_SIZE);
+        const addr = this.region.vma.start + page * PAGE_SIZE;
+        const e = mm.entryAt(addr);
         if (e.kind === "none")
           throw new Error(`AppThread: page ${page} of its region is not mapped`);
         const nid = k.phys.nidOf(e.pfn);
+        if (e.kind === "present") this.read(addr, e.pfn);
         perNode.set(nid, (perNode.get(nid) ?? 0) + 1);
         this.accessesByNode.set(nid, (this.accessesByNode.get(nid) ?? 0) + 1);
       }
@@ -299,12 +321,16 @@ export class App {
   /** Give it to the migrating task's Exec (folioEvents) so the threads feel the migration. */
   readonly watcher: FolioEvents;
 
+  /** The seed of the pages' contents in bytes mode (pageKey). */
+  readonly seed: number;
+
   constructor(
     readonly k: Kernel,
     spec: AppSpec,
     rng: Rng,
   ) {
     if (spec.threads.length === 0) throw new RangeError("App: no threads");
+    this.seed = rng.fork("contents").int(2 ** 31);
     this.quantumNs = spec.quantumNs ?? DEFAULT_QUANTUM_NS;
     this.samples = spec.samplesPerQuantum ?? DEFAULT_SAMPLES;
     this.task = k.spawnProcess(spec.threads[0].cpu);
@@ -326,6 +352,7 @@ export class App {
         region,
         r.policy,
         k.profile.nodeOfCpu(user?.cpu ?? spec.threads[0].cpu),
+        this.seed,
       );
       return region;
     });
@@ -364,19 +391,51 @@ export class App {
     };
   }
 
+  /**
+   * Bytes mode, after the run: every page of every region mapped (no migration entry left),
+   * on the node its page table says, holding its own bytes. Returns the pages checked; throws
+   * RunFailure naming the first bad page.
+   */
+  verify(): number {
+    const contents = this.k.phys.contents;
+    const mm = this.task.mm;
+    if (contents === null || mm === null) throw new Error("App.verify needs bytes mode");
+    let pages = 0;
+    for (const region of this.regions) {
+      for (let addr = region.vma.start; addr < region.vma.end; addr += PAGE_SIZE) {
+        const e = mm.entryAt(addr);
+        if (e.kind !== "present")
+          throw new RunFailure(
+            `page at 0x${addr.toString(16)} is not mapped (${e.kind}) after the run`,
+          );
+        if (!contents.checkPage(e.pfn, pageKey(this.seed, mm.id, addr / PAGE_SIZE))) {
+          throw new RunFailure(
+            `page at 0x${addr.toString(16)} (pfn ${e.pfn}, node ${this.k.phys.nidOf(e.pfn)}) lost its contents`,
+          );
+        }
+        pages++;
+      }
+    }
+    return pages;
+  }
+
   /** Start every thread; they run until `endNs` of virtual time. */
   start(endNs: number): Process<void>[] {
     return this.threads.map((t, i) => this.k.sim.spawn(t.run(endNs), `app thread ${i}`));
   }
 }
 
-/** Fault in every folio of `region` under `policy`, as first touches from a CPU of `localNid`. */
+/**
+ * Fault in every folio of `region` under `policy`, as first touches from a CPU of `localNid`;
+ * in bytes mode each page gets the bytes of (seed, mm, virtual page).
+ */
 function faultIn(
   k: Kernel,
   task: Task,
   region: AppRegion,
   policy: Mempolicy,
   localNid: number,
+  seed: number,
 ): void {
   const mm = task.mm;
   if (mm === null) throw new Error("faultIn: no mm");
@@ -395,5 +454,12 @@ function faultIn(
     }
     mm.mapFolio(region.vma, addr, folio, { dirty: true });
     region.account(folio.nid, size);
+    // Bytes mode: every page holds bytes of its own, for the threads' reads and the final check.
+    const contents = k.phys.contents;
+    if (contents !== null) {
+      const vpn = addr / PAGE_SIZE;
+      for (let j = 0; j < folio.nrPages; j++)
+        contents.fillPage(folio.pfn + j, pageKey(seed, mm.id, vpn + j));
+    }
   }
 }

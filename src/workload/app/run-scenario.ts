@@ -5,6 +5,7 @@
 import { createMigrator } from "../../copy/engines.js";
 import { MTCOPY_DEFAULT_THREADS } from "../../copy/mtcopy.js";
 import { MIGRATE_OFFLOAD_REASONS_ALLOWED } from "../../copy/reason-mask.js";
+import { RunFailure } from "../../errors.js";
 import type { LoadedProfile } from "../../machine/profile.js";
 import { Kernel } from "../../migrate/kernel.js";
 import { Rng } from "../../sim/rng.js";
@@ -75,10 +76,18 @@ export interface ScenarioResult {
   /** /proc/vmstat migration counters over the run. */
   vmstat: Record<string, number>;
   series: ScenarioSeries;
+  /** Bytes mode: pages checked after the run, and pages the threads read and checked. */
+  pagesVerified?: number;
+  pagesRead?: number;
 }
 
 export function runScenario(s: Scenario, profile: LoadedProfile): ScenarioResult {
-  const k = new Kernel({ profile, seed: s.seed, nrMaxBatchedMigration: s.engine.batchPages });
+  const k = new Kernel({
+    profile,
+    seed: s.seed,
+    nrMaxBatchedMigration: s.engine.batchPages,
+    contents: s.verify,
+  });
   const migrator = createMigrator(k, s.engine.migrator, {
     // The defaults of `bench`: mtcopy's thread count, one DMA channel.
     workers:
@@ -90,6 +99,8 @@ export function runScenario(s: Scenario, profile: LoadedProfile): ScenarioResult
   });
   if (migrator !== null) k.offload.register(migrator, MIGRATE_OFFLOAD_REASONS_ALLOWED);
   const rng = new Rng(s.seed);
+  const nodes = profile.topology.nodes.map((n) => n.id);
+  const freeAtBoot = nodes.reduce((a, n) => a + k.phys.freePages(n), 0);
   const apps = s.processes.map((proc) => {
     const threads: AppThreadSpec[] = proc.threads.flatMap((t) =>
       Array.from({ length: t.count }, (_, i) => ({
@@ -142,6 +153,12 @@ export function runScenario(s: Scenario, profile: LoadedProfile): ScenarioResult
     );
   });
   const after = k.ctx.vmstat.snapshot();
+  const pagesVerified = s.verify ? apps.reduce((a, app) => a + app.verify(), 0) : 0;
+  if (s.verify) checkFrames(k, nodes, freeAtBoot, pagesVerified);
+  const pagesRead = apps.reduce(
+    (a, app) => a + app.threads.reduce((b, t) => b + t.pagesRead, 0),
+    0,
+  );
   const seconds = s.duration / 1e9;
   const threads: ThreadResult[] = apps.flatMap((app, pi) =>
     app.threads.map((t) => {
@@ -186,6 +203,7 @@ export function runScenario(s: Scenario, profile: LoadedProfile): ScenarioResult
       gbps: stats.busyNs === 0 ? 0 : stats.bytesMoved / stats.busyNs,
     })),
     series,
+    ...(s.verify ? { pagesVerified, pagesRead } : {}),
     vmstat: {
       pgmigrate_success: (after.pgmigrate_success ?? 0) - (before.pgmigrate_success ?? 0),
       pgmigrate_fail: (after.pgmigrate_fail ?? 0) - (before.pgmigrate_fail ?? 0),
@@ -227,4 +245,21 @@ function record(k: Kernel, s: Scenario, apps: App[], movers: MoverStats[]): Scen
     "series recorder",
   );
   return series;
+}
+
+/**
+ * Bytes mode: no frame leaked or used twice (the free pages and the regions' pages add up to
+ * what the machine booted with) and no folio left isolated.
+ */
+function checkFrames(k: Kernel, nodes: number[], freeAtBoot: number, regionPages: number): void {
+  const free = nodes.reduce((a, n) => a + k.phys.freePages(n), 0);
+  if (free + regionPages !== freeAtBoot) {
+    throw new RunFailure(
+      `frames: ${freeAtBoot} free at boot, ${free} free and ${regionPages} mapped after the run (${freeAtBoot - free - regionPages} leaked)`,
+    );
+  }
+  for (const n of nodes) {
+    const isolated = k.ctx.vmstat.nodeStat(n, "nr_isolated_anon");
+    if (isolated !== 0) throw new RunFailure(`node ${n}: ${isolated} pages left isolated`);
+  }
 }

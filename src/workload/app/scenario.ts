@@ -152,6 +152,10 @@ export const ScenarioSchema = z.strictObject({
   processes: z.array(processSchema).min(1),
   movers: z.array(moverSchema).default([]),
   engine: engineSchema.default({ migrator: "serial", placement: "spread" }),
+  verify: z
+    .boolean()
+    .default(false)
+    .describe("bytes mode: real page contents, read by the threads and checked after the run"),
 });
 
 export type Scenario = z.output<typeof ScenarioSchema>;
