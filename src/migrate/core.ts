@@ -70,15 +70,44 @@ function appendAll(dst: Folio[], src: readonly Folio[]): void {
  * migrate_pages(from, ...): `from` holds isolated folios; afterwards it holds exactly those
  * not migrated, which the caller must put back.
  */
-export function* migratePages(
+export function migratePages(
+  run: MigrationRun,
+  from: Folio[],
+  mode: number,
+  reason: number,
+): MigGen<MigratePagesResult> {
+  return asCurrent(run, migratePagesAsCurrent(run, from, mode, reason));
+}
+
+/**
+ * Run `gen` as the kernel's `current` task: set before every step it takes, and given back to
+ * whoever was current when it returns. Migrations of different tasks interleave at every
+ * yield, so setting it once on entry would let the last one to enter stamp the others'
+ * tracepoints with its own CPU and clock.
+ */
+function* asCurrent<T>(run: MigrationRun, gen: MigGen<T>): MigGen<T> {
+  const k = run.k;
+  const caller = k.current;
+  let input: unknown;
+  try {
+    for (;;) {
+      k.current = run.exec;
+      const r = gen.next(input);
+      if (r.done) return r.value;
+      input = yield r.value;
+    }
+  } finally {
+    k.current = caller;
+  }
+}
+
+function* migratePagesAsCurrent(
   run: MigrationRun,
   from: Folio[],
   mode: number,
   reason: number,
 ): MigGen<MigratePagesResult> {
   const k = run.k;
-  const caller = k.current;
-  k.current = run.exec;
   k.ctx.trace.emit("mm_migrate_pages_start", {
     mode: MIGRATE_MODE_NAMES[mode],
     reason: MIGRATE_REASON_NAMES[reason],
@@ -151,7 +180,6 @@ export function* migratePages(
     mode: MIGRATE_MODE_NAMES[mode],
     reason: MIGRATE_REASON_NAMES[reason],
   });
-  k.current = caller;
   return { rc: rcGather, nrSucceeded: stats.nrSucceeded, stats };
 }
 

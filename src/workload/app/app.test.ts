@@ -310,3 +310,38 @@ describe("applications and migration share the memory system", () => {
     expect(of(alone)?.meanAccessNs).toBeCloseTo(accessLatencyNs(profile, 2, 0), 0);
   });
 });
+
+describe("migrations in flight at once", () => {
+  it("each stamps its own tracepoints with its own CPU, however they interleave", () => {
+    const k = new Kernel({ profile, trace: true });
+    const region = {
+      bytes: 64 << 20,
+      folioSizeBytes: 2 << 20,
+      policy: { mode: MPOL_BIND, nodes: [0] },
+    };
+    const spec = (cpu: number) => ({
+      regions: [region],
+      threads: [{ cpu, region: 0, pattern: { kind: "uniform" as const }, computeNs: 10, mlp: 1 }],
+    });
+    const a = new App(k, spec(1), new Rng(1));
+    const b = new App(k, spec(2), new Rng(2));
+    const movers = [k.spawnProcess(10), k.spawnProcess(40)];
+    a.start(50 * MS);
+    b.start(50 * MS);
+    const stats = [newMoverStats(), newMoverStats()];
+    k.sim.spawn(movePagesLoop(k, movers[0], a, a.regions[0], [1, 0], 50 * MS, stats[0]));
+    k.sim.spawn(movePagesLoop(k, movers[1], b, b.regions[0], [1, 0], 50 * MS, stats[1]));
+    k.sim.run();
+    const starts = k.ctx.trace.events.filter((e) => e.name === "mm_migrate_pages_start");
+    expect(new Set(starts.map((e) => e.cpu))).toEqual(new Set([10, 40]));
+    const ends = k.ctx.trace.events.filter((e) => e.name === "mm_migrate_pages");
+    // Both ran many calls, overlapping; each call's end is on its own mover's CPU.
+    expect(stats[0].calls).toBeGreaterThan(5);
+    expect(ends.filter((e) => e.cpu === 10)).toHaveLength(stats[0].calls);
+    expect(ends.filter((e) => e.cpu === 40)).toHaveLength(stats[1].calls);
+    for (let i = 1; i < k.ctx.trace.events.length; i++) {
+      const [p, e] = [k.ctx.trace.events[i - 1], k.ctx.trace.events[i]];
+      if (p.cpu === e.cpu) expect(e.ts).toBeGreaterThanOrEqual(p.ts);
+    }
+  });
+});
