@@ -183,7 +183,7 @@ describe("a capped mover (memtierd's pacing)", () => {
 });
 
 describe("CPUs shared by application threads and kernel work", () => {
-  const scenario = async (threads: object[], migrator = "serial") => {
+  const scenario = async (threads: object[], migrator = "serial", cpuLoad = 0) => {
     const { validateScenario } = await import("./scenario.js");
     const { runScenario } = await import("./run-scenario.js");
     return runScenario(
@@ -205,10 +205,21 @@ describe("CPUs shared by application threads and kernel work", () => {
               threads,
             },
           ],
-          movers: [
-            { kind: "move_pages", cpu: 100, process: "app", region: "heap", nodes: [0], calls: 1 },
-          ],
+          movers:
+            cpuLoad > 0
+              ? []
+              : [
+                  {
+                    kind: "move_pages",
+                    cpu: 100,
+                    process: "app",
+                    region: "heap",
+                    nodes: [0],
+                    calls: 1,
+                  },
+                ],
           engine: { migrator },
+          cpuLoad,
         },
         "shared",
       ),
@@ -216,7 +227,7 @@ describe("CPUs shared by application threads and kernel work", () => {
     );
   };
 
-  it("two threads pinned to one CPU each get half of it", async () => {
+  it("two threads pinned to one CPU each get half of it, as a thread on a busy machine (cpuLoad 1)", async () => {
     const alone = await scenario([{ cpu: 1, region: "heap" }]);
     const two = await scenario([
       { cpu: 1, region: "heap" },
@@ -224,6 +235,12 @@ describe("CPUs shared by application threads and kernel work", () => {
     ]);
     for (const t of two.threads)
       expect(t.opsPerSec / alone.threads[0].opsPerSec).toBeCloseTo(0.5, 1);
+    // No mover when busy (the helper runs none): the region stays on node 1, remote, and a
+    // thread with no compute does one access per remote latency when it has the CPU.
+    const busy = await scenario([{ cpu: 1, region: "heap" }], "serial", 1);
+    expect(busy.movers).toHaveLength(0);
+    const remoteRate = 1 / accessLatencyNs(profile, 1, 1);
+    expect(busy.threads[0].opsPerSec / 1e9 / remoteRate).toBeCloseTo(0.5, 1);
   });
 
   it("an mtcopy copy thread on an application thread's CPU takes half of it while it copies, and copies at half speed", async () => {

@@ -293,9 +293,9 @@ export class AppThread {
       for (const f of flows) delivered += k.net.stop(f);
       const stalled = this.stalledIn(t, t + len);
       this.stallNs += stalled;
-      // CFS shares the CPU equally among what is runnable on it: the n threads pinned there,
-      // and kernel work while it runs (ov of the quantum).
-      const n = k.pinnedOn(this.spec.cpu);
+      // CFS shares the CPU equally among what is runnable on it: the threads pinned there, the
+      // busy machine's always-runnable tasks (cpuLoad), and kernel work while it runs (ov).
+      const n = k.pinnedOn(this.spec.cpu) + k.cpuLoad;
       const ov = Math.min(len, k.cpuBusy?.overlap(this.spec.cpu, t, t + len, this.busyCursor) ?? 0);
       const cpu = (len - ov) / n + ov / (n + 1);
       this.cpuLostNs += ov / n - ov / (n + 1);

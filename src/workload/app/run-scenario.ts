@@ -87,6 +87,7 @@ export function runScenario(s: Scenario, profile: LoadedProfile): ScenarioResult
     seed: s.seed,
     nrMaxBatchedMigration: s.engine.batchPages,
     contents: s.verify,
+    cpuLoad: s.cpuLoad,
   });
   const migrator = createMigrator(k, s.engine.migrator, {
     // The defaults of `bench`: mtcopy's thread count, one DMA channel.

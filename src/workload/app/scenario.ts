@@ -22,6 +22,7 @@ import { MIGRATORS } from "../../copy/engines.js";
 import { UsageError } from "../../errors.js";
 import type { LoadedProfile } from "../../machine/profile.js";
 import { formatSize } from "../../machine/units.js";
+import { MAX_CPU_LOAD } from "../../migrate/kernel.js";
 import { checkPolicy, type Mempolicy, MPOL_DEFAULT, MPOL_MODE_NAMES } from "../../mm/mempolicy.js";
 import { type Parsed, parseBytes, parseDuration, parseFolioSize } from "../../tune/quantities.js";
 import type { PatternSpec } from "./patterns.js";
@@ -152,6 +153,12 @@ export const ScenarioSchema = z.strictObject({
   processes: z.array(processSchema).min(1),
   movers: z.array(moverSchema).default([]),
   engine: engineSchema.default({ migrator: "serial", placement: "spread" }),
+  cpuLoad: z
+    .int()
+    .min(0)
+    .max(MAX_CPU_LOAD)
+    .default(0)
+    .describe("other tasks always runnable on every CPU, as bench's --cpu-load"),
   verify: z
     .boolean()
     .default(false)
