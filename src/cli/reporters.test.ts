@@ -18,12 +18,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { RunFailure } from "../errors.js";
-import type { Reporter, ReportInput } from "../report/index.js";
+import { REPORTERS, type Reporter, type ReportInput } from "../report/index.js";
 import { usageError } from "../test-support/usage-error.js";
 import { needsRecording, resolveReporters, writeReports } from "./reporters.js";
 
-const tty = { defaultReporter: "table", stdoutIsTTY: true };
-const pipe = { defaultReporter: "table", stdoutIsTTY: false };
+const tty = { reporters: REPORTERS, defaultReporter: "table", stdoutIsTTY: true };
+const pipe = { reporters: REPORTERS, defaultReporter: "table", stdoutIsTTY: false };
 const resolve = (reporter: string[], json = false) => resolveReporters({ reporter, json }, pipe);
 const input: ReportInput = { command: "test", profile: "p", cpus: 1, seed: 1, results: [] };
 

@@ -1,6 +1,7 @@
 /**
  * The reporter flags any command can take: `--reporter <name[=file]>` (repeatable) and its
- * alias `--json`. Every spec is checked before the command runs anything (exit 2 with one
+ * alias `--json`, each naming one of the command's reporters (`bench`'s REPORTERS, `run`'s
+ * RUN_REPORTERS). Every spec is checked before the command runs anything (exit 2 with one
  * line), and the reports are written only once every result is in, each file as
  * output-file.ts writes it, so a failed run leaves no partial output.
  */
@@ -14,7 +15,7 @@ import {
   ftraceReporter,
   MAX_BUFFER_SIZE_KB,
 } from "../report/ftrace.js";
-import { findReporter, REPORTERS, type Reporter, type ReportInput } from "../report/index.js";
+import { findReporter, type Reporter } from "../report/index.js";
 import { checkOutputFile, writeOutputFile } from "./output-file.js";
 
 export interface ReporterFlags {
@@ -25,46 +26,63 @@ export interface ReporterFlags {
   ftraceBufferKb?: string;
 }
 
-export interface ReportTarget {
-  reporter: Reporter;
+export interface ReportTarget<I> {
+  reporter: Reporter<I>;
   /** The spec as the user wrote it, for messages. */
   spec: string;
   /** Absolute path of the file; undefined for stdout. */
   file?: string;
 }
 
-export interface ResolveOptions {
+export interface ResolveOptions<I> {
+  /** The command's reporters, which `--reporter` names one of. */
+  reporters: readonly Reporter<I>[];
   /** Written to stdout when no reporter is named. */
   defaultReporter: string;
   /** Whether stdout is a terminal (binary reporters refuse it); process.stdout's by default. */
   stdoutIsTTY?: boolean;
 }
 
-/** Adds `--reporter` and `--json` to `cmd`, and the list of reporters to its help. */
-export function addReporterOptions(cmd: Command, defaultReporter: string): Command {
-  const width = Math.max(...REPORTERS.map((r) => r.name.length));
-  return cmd
+/** Whether `r` is the registry's ftrace reporter, the one `--ftrace-buffer-kb` configures. */
+const isFtrace = (r: Reporter<never>): boolean => r === defaultFtrace;
+
+/**
+ * Adds `--reporter` and `--json` to `cmd` (and `--ftrace-buffer-kb` where the command has the
+ * ftrace reporter), and the list of its reporters to its help.
+ */
+export function addReporterOptions<I>(
+  cmd: Command,
+  defaultReporter: string,
+  reporters: readonly Reporter<I>[],
+): Command {
+  const width = Math.max(...reporters.map((r) => r.name.length));
+  cmd
     .option(
       "--reporter <name[=file]>",
       `write a report to stdout or to a file; repeatable (default: ${defaultReporter} to stdout)`,
       (spec: string, previous: string[] | undefined) => [...(previous ?? []), spec],
     )
-    .option("--json", "the same as --reporter json")
-    .option(
+    .option("--json", "the same as --reporter json");
+  if (reporters.some(isFtrace)) {
+    cmd.option(
       "--ftrace-buffer-kb <n>",
       `ftrace reporter: KiB of events per CPU, the newest kept, as buffer_size_kb (default ${DEFAULT_BUFFER_SIZE_KB}, the kernel's)`,
-    )
-    .addHelpText(
-      "after",
-      `\nReporters:\n${REPORTERS.map((r) => `  ${r.name.padEnd(width)}  ${r.description}`).join("\n")}\n`,
     );
+  }
+  return cmd.addHelpText(
+    "after",
+    `\nReporters:\n${reporters.map((r) => `  ${r.name.padEnd(width)}  ${r.description}`).join("\n")}\n`,
+  );
 }
 
 /** The reporters and destinations of `flags`, every spec checked as far as it can be unrun. */
-export function resolveReporters(flags: ReporterFlags, o: ResolveOptions): ReportTarget[] {
+export function resolveReporters<I>(flags: ReporterFlags, o: ResolveOptions<I>): ReportTarget<I>[] {
   const specs = [...(flags.reporter ?? []), ...(flags.json ? ["json"] : [])];
   if (specs.length === 0) specs.push(o.defaultReporter);
-  const targets = withFtraceBuffer(specs.map(parseSpec), flags.ftraceBufferKb);
+  const targets = withFtraceBuffer(
+    specs.map((spec) => parseSpec(spec, o.reporters)),
+    flags.ftraceBufferKb,
+  );
 
   const toStdout = targets.filter((t) => t.file === undefined);
   if (toStdout.length > 1) {
@@ -92,12 +110,12 @@ export function resolveReporters(flags: ReporterFlags, o: ResolveOptions): Repor
   return targets;
 }
 
-function parseSpec(spec: string): ReportTarget {
+function parseSpec<I>(spec: string, reporters: readonly Reporter<I>[]): ReportTarget<I> {
   const eq = spec.indexOf("=");
   const name = eq < 0 ? spec : spec.slice(0, eq);
-  let reporter: Reporter;
+  let reporter: Reporter<I>;
   try {
-    reporter = findReporter(name);
+    reporter = findReporter(name, reporters);
   } catch (err) {
     if (err instanceof UsageError) throw new UsageError(`--reporter ${spec}: ${err.message}`);
     throw err;
@@ -109,21 +127,25 @@ function parseSpec(spec: string): ReportTarget {
 }
 
 /** The targets with `--ftrace-buffer-kb`'s buffer on the ftrace reporter, which must be one. */
-function withFtraceBuffer(targets: ReportTarget[], flag: string | undefined): ReportTarget[] {
+function withFtraceBuffer<I>(
+  targets: ReportTarget<I>[],
+  flag: string | undefined,
+): ReportTarget<I>[] {
   if (flag === undefined) return targets;
   const kb = parsePositiveInt(flag, "--ftrace-buffer-kb");
   if (kb > MAX_BUFFER_SIZE_KB) {
     throw new UsageError(`--ftrace-buffer-kb: at most ${MAX_BUFFER_SIZE_KB}, got ${kb}`);
   }
-  if (!targets.some((t) => t.reporter === defaultFtrace)) {
+  if (!targets.some((t) => isFtrace(t.reporter))) {
     throw new UsageError("--ftrace-buffer-kb: no --reporter ftrace given");
   }
-  const ftrace = ftraceReporter({ bufferSizeKb: kb });
-  return targets.map((t) => (t.reporter === defaultFtrace ? { ...t, reporter: ftrace } : t));
+  // Only bench has the ftrace reporter, so a target holding it renders bench's input, I.
+  const ftrace = ftraceReporter({ bufferSizeKb: kb }) as unknown as Reporter<I>;
+  return targets.map((t) => (isFtrace(t.reporter) ? { ...t, reporter: ftrace } : t));
 }
 
 /** Whether any target's reporter needs the runs recorded (tracepoints and timeline). */
-export function needsRecording(targets: readonly ReportTarget[]): boolean {
+export function needsRecording(targets: readonly ReportTarget<unknown>[]): boolean {
   return targets.some((t) => t.reporter.needsRecording);
 }
 
@@ -131,9 +153,9 @@ export function needsRecording(targets: readonly ReportTarget[]): boolean {
  * Renders every report, then writes them: files first, each replaced atomically, then stdout.
  * Nothing is written unless every reporter rendered.
  */
-export function writeReports(
-  targets: readonly ReportTarget[],
-  input: ReportInput,
+export function writeReports<I>(
+  targets: readonly ReportTarget<I>[],
+  input: I,
   stdout: (data: string | Uint8Array) => void,
 ): void {
   const rendered = targets.map((t) => t.reporter.render(input));

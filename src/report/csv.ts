@@ -6,7 +6,7 @@
  */
 import type { Reporter } from "./reporter.js";
 
-type Cell = string | number | boolean;
+export type Cell = string | number | boolean;
 
 /** Adds the leaves of `value` to `row`, keyed by their dotted path. */
 function flatten(path: string, value: unknown, row: Map<string, Cell>): void {

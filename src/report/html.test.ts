@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectSelfContained } from "../test-support/html.js";
 import type { MovePagesBenchResult } from "../workload/move-pages-bench.js";
 import {
   fixtureResult,
@@ -9,7 +10,7 @@ import {
 } from "./charts/fixtures.case.js";
 import { benchChartPlans } from "./charts/index.js";
 import { smallRunInput } from "./html.case.js";
-import { escapeHtml, renderHtml, reporter } from "./html.js";
+import { renderHtml, reporter } from "./html.js";
 import type { ReportInput } from "./reporter.js";
 
 const input = (results: MovePagesBenchResult[]): ReportInput => ({
@@ -19,19 +20,6 @@ const input = (results: MovePagesBenchResult[]): ReportInput => ({
   seed: 7,
   results,
 });
-
-/** What every report must be: one page, nothing fetched or run, ids unique. */
-function expectSelfContained(html: string): void {
-  expect(html.startsWith("<!doctype html>\n")).toBe(true);
-  expect(html).not.toMatch(/<script|<iframe|<img|<link|\son\w+=/i);
-  // The only URLs are XML namespaces, which are names, never fetched.
-  const urls = [...html.matchAll(/[a-z]+:\/\/[^\s"')]+/gi)].map((m) => m[0]);
-  for (const url of urls) {
-    expect(["http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"]).toContain(url);
-  }
-  const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
-  expect(new Set(ids).size).toBe(ids.length);
-}
 
 const figureIds = (html: string) => [...html.matchAll(/<figure id="([^"]+)"/g)].map((m) => m[1]);
 
@@ -122,13 +110,5 @@ describe("html reporter", () => {
     ]);
     // mtcopy's copy threads have tracks of their own.
     expect(html).toMatch(/<text[^>]*>kworker\//);
-  });
-});
-
-describe("escapeHtml", () => {
-  it("escapes the five characters that matter", () => {
-    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe(
-      "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;",
-    );
   });
 });

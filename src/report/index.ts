@@ -13,12 +13,12 @@ export type { Reporter, ReportInput } from "./reporter.js";
 
 export const REPORTERS: readonly Reporter[] = [table, json, csv, migspeed, perfetto, ftrace, html];
 
-/** The reporter called `name`; an unknown name is bad input that lists the known ones. */
-export function findReporter(name: string): Reporter {
-  const r = REPORTERS.find((x) => x.name === name);
+/** The reporter called `name` among a command's; an unknown name is bad input that lists them. */
+export function findReporter<I>(name: string, reporters: readonly Reporter<I>[]): Reporter<I> {
+  const r = reporters.find((x) => x.name === name);
   if (r === undefined) {
     throw new UsageError(
-      `unknown reporter '${name}' (known: ${REPORTERS.map((x) => x.name).join(", ")})`,
+      `unknown reporter '${name}' (known: ${reporters.map((x) => x.name).join(", ")})`,
     );
   }
   return r;

@@ -1,8 +1,8 @@
 /**
  * The reporter interface: one module per output format (report/<name>.ts or
- * report/<name>/index.ts), listed in report/index.ts. A reporter turns the results of one
- * command into the text or bytes of one file; the CLI writes it to stdout or to the file the
- * user named (`--reporter json=out.json`).
+ * report/<name>/index.ts), listed in report/index.ts for `bench` and report/run/index.ts for
+ * `run`. A reporter turns the results of one command into the text or bytes of one file; the
+ * CLI writes it to stdout or to the file the user named (`--reporter json=out.json`).
  */
 
 import type { MovePagesBenchResult } from "../workload/move-pages-bench.js";
@@ -19,7 +19,8 @@ export interface ReportInput {
   results: readonly MovePagesBenchResult[];
 }
 
-export interface Reporter {
+/** A format for one command's results, of type I (the benchmark's by default). */
+export interface Reporter<I = ReportInput> {
   name: string;
   /** One line for `--help`. */
   description: string;
@@ -27,5 +28,5 @@ export interface Reporter {
   needsRecording: boolean;
   /** Writes bytes rather than text (refuses stdout on a terminal). */
   binary: boolean;
-  render(input: ReportInput): string | Uint8Array;
+  render(input: I): string | Uint8Array;
 }

@@ -20,6 +20,7 @@ import {
   parseSize,
 } from "../../machine/units.js";
 import { MAX_CPU_LOAD } from "../../migrate/kernel.js";
+import { REPORTERS } from "../../report/index.js";
 import { type MovePagesBenchResult, runMovePagesBench } from "../../workload/move-pages-bench.js";
 import { print } from "../output.js";
 import {
@@ -241,10 +242,13 @@ export function register(program: Command): void {
       "0",
     )
     .option("--verify", "bytes mode: real page contents, every page checked after each run");
-  addReporterOptions(movePages, DEFAULT_REPORTER).action(
+  addReporterOptions(movePages, DEFAULT_REPORTER, REPORTERS).action(
     async (flags: BenchFlags, cmd: Command) => {
       const plan = planBench(flags);
-      const targets = resolveReporters(flags, { defaultReporter: DEFAULT_REPORTER });
+      const targets = resolveReporters(flags, {
+        reporters: REPORTERS,
+        defaultReporter: DEFAULT_REPORTER,
+      });
       const results = await runBenchPlan(plan, needsRecording(targets));
       writeReports(
         targets,

@@ -1,17 +1,22 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { packageRoot } from "../../machine/package-root.js";
+import type { RunDocument } from "../../report/run/json.js";
 import { runCaptured } from "../../test-support/cli.js";
 import { expectGolden } from "../../test-support/golden.js";
 import type { ScenarioResult } from "../../workload/app/run-scenario.js";
 
-const json = async (args: string[]) => {
+/** The JSON report of `pagemig run ARGS --json`. */
+const report = async (args: string[]): Promise<RunDocument> => {
   const r = await runCaptured(["run", ...args, "--json"]);
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout);
 };
+/** The result of a run without --sweep. */
+const json = async (args: string[]) => (await report(args)).runs[0].result;
 
 describe("pagemig run", () => {
   it("the selftest's ping-pong: readers stall once per move, a THP's stalls longer and fewer (golden)", async () => {
@@ -55,14 +60,14 @@ describe("pagemig run", () => {
     expect(rows[3]).toMatch(
       /^engine\.migrator=dcbm\s+[\d.]+\s+\+[\d.]+%\s+[\d.]+\s+-[\d.]+%\s+0\.000\s+[\d.]+\s+\+[\d.]+%/,
     );
-    const runs = await json([
+    const { runs } = await report([
       "scenarios/ping-pong-thp.yaml",
       "--set",
       "duration=20ms",
       "--sweep",
       "engine.migrator=serial,dcbm",
     ]);
-    expect(runs.map((x: { settings: string[] }) => x.settings)).toEqual([
+    expect(runs.map((x) => x.settings)).toEqual([
       ["engine.migrator=serial"],
       ["engine.migrator=dcbm"],
     ]);
@@ -117,5 +122,95 @@ describe("pagemig run", () => {
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
       expect(r.stderr, args.join(" ")).toMatch(message);
     }
+  });
+});
+
+describe("pagemig run --reporter", () => {
+  const THP_5MS = ["scenarios/ping-pong-thp.yaml", "--set", "duration=5ms"];
+  const golden = (name: string) =>
+    readFileSync(join(packageRoot(), "test", "golden", "run", name), "utf8");
+
+  it("writes each reporter to its file, nothing to stdout, as the reporters' goldens", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pagemig-run-"));
+    const files = {
+      table: "ping-pong-thp-5ms.txt",
+      json: "ping-pong-thp-5ms.json",
+      csv: "ping-pong-thp-5ms.csv",
+      numastat: "ping-pong-thp-5ms.numastat.txt",
+    };
+    const r = await runCaptured([
+      "run",
+      ...THP_5MS,
+      ...Object.entries(files).flatMap(([name, file]) => ["--reporter", `${name}=${dir}/${file}`]),
+      "--reporter",
+      `html=${dir}/run.html`,
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("");
+    for (const file of Object.values(files)) {
+      expect(readFileSync(join(dir, file), "utf8"), file).toBe(golden(file));
+    }
+    expect(readFileSync(join(dir, "run.html"), "utf8")).toMatch(/^<!doctype html>\n/);
+    expect(readdirSync(dir).sort()).toEqual([...Object.values(files), "run.html"].sort());
+  });
+
+  it("prints the table by default, and --json is --reporter json", async () => {
+    const table = await runCaptured(["run", ...THP_5MS]);
+    expect(table.stdout).toBe(golden("ping-pong-thp-5ms.txt"));
+    const flag = await runCaptured(["run", ...THP_5MS, "--json"]);
+    const named = await runCaptured(["run", ...THP_5MS, "--reporter", "json"]);
+    expect(flag.code).toBe(0);
+    expect(flag.stdout).toBe(named.stdout);
+    expect(flag.stdout).toBe(golden("ping-pong-thp-5ms.json"));
+  });
+
+  it("refuses a bad reporter spec with one line, exit 2, before running", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pagemig-run-"));
+    const cases: [string[], RegExp][] = [
+      [
+        ["--reporter", "perfetto"],
+        /^pagemig: --reporter perfetto: unknown reporter 'perfetto' \(known: table, json, csv, numastat, html\)\n$/,
+      ],
+      [["--reporter", "xml=out.xml"], /^pagemig: --reporter xml=out\.xml: unknown reporter 'xml'/],
+      [["--reporter", "json="], /--reporter json=: no file after '='/],
+      [["--reporter", "table", "--json"], /table and json would all write to stdout/],
+      [["--reporter", `csv=${dir}/none/x.csv`], /directory .*none does not exist/],
+      [["--ftrace-buffer-kb", "4"], /unknown option '--ftrace-buffer-kb'/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCaptured(["run", ...THP_5MS, ...args]);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1);
+      expect(r.stderr, args.join(" ")).toMatch(message);
+    }
+  });
+
+  it("leaves no file, and an earlier one whole, when the run cannot start", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pagemig-run-"));
+    const out = join(dir, "run.json");
+    const bad = await runCaptured([
+      "run",
+      ...THP_5MS,
+      "--set",
+      "seed=0",
+      "--reporter",
+      `json=${out}`,
+    ]);
+    expect(bad.code).toBe(2);
+    expect(readdirSync(dir)).toEqual([]);
+    writeFileSync(out, "earlier\n");
+    const r = await runCaptured([
+      "run",
+      ...THP_5MS,
+      "--reporter",
+      `json=${out}`,
+      "--reporter",
+      `csv=${dir}/none/x.csv`,
+    ]);
+    expect(r.code).toBe(2);
+    expect(readFileSync(out, "utf8")).toBe("earlier\n");
+    expect(readdirSync(dir)).toEqual(["run.json"]);
   });
 });

@@ -1,22 +1,30 @@
 /**
  * `pagemig run SCENARIO`: a machine at work. Applications run on the emulated machine while
- * movers migrate their memory; prints each thread's operations per second, its time stalled
- * in migration entries and where its accesses went, and each mover's calls and throughput.
+ * movers migrate their memory; the reporters of report/run/ write what each thread and mover
+ * did and the time series (a table by default; json, csv, numastat, html).
  */
 import type { Command } from "commander";
 import { parseAssignment, readUserFile, setPath, yamlValue } from "../../config/document.js";
 import { UsageError } from "../../errors.js";
 import { type LoadedProfile, loadProfile } from "../../machine/profile.js";
-import { runScenario, type ScenarioResult } from "../../workload/app/run-scenario.js";
+import { RUN_REPORTERS } from "../../report/run/index.js";
+import { runScenario } from "../../workload/app/run-scenario.js";
 import {
   checkScenarioOnProfile,
   type Scenario,
   validateScenario,
 } from "../../workload/app/scenario.js";
-import { formatTable, print } from "../output.js";
+import { print } from "../output.js";
+import {
+  addReporterOptions,
+  type ReporterFlags,
+  resolveReporters,
+  writeReports,
+} from "../reporters.js";
 
-interface RunFlags {
-  json?: boolean;
+const DEFAULT_REPORTER = "table";
+
+interface RunFlags extends ReporterFlags {
   set: string[];
   sweep: string[];
 }
@@ -83,125 +91,8 @@ function variants(file: string, flags: RunFlags): Variant[] {
   });
 }
 
-function totals(r: ScenarioResult) {
-  return {
-    mops: r.threads.reduce((a, t) => a + t.opsPerSec, 0) / 1e6,
-    stalledMs: r.threads.reduce((a, t) => a + t.stallNs, 0) / 1e6,
-    cpuLostMs: r.threads.reduce((a, t) => a + t.cpuLostNs, 0) / 1e6,
-    moverGBps: r.movers.length === 0 ? 0 : r.movers.reduce((a, m) => a + m.gbps, 0),
-  };
-}
-
-/** One row per run of a sweep, with each figure's difference to the first run's. */
-function formatSweep(runs: { settings: string[]; result: ScenarioResult }[]): string {
-  const first = totals(runs[0].result);
-  const diff = (x: number, base: number) =>
-    base === 0 ? "-" : `${x >= base ? "+" : ""}${(((x - base) / base) * 100).toFixed(1)}%`;
-  return `${formatTable(
-    [
-      "RUN",
-      "MOPS/s",
-      "VS-FIRST",
-      "STALLED-ms",
-      "VS-FIRST",
-      "CPU-LOST-ms",
-      "MOVER-GB/s",
-      "VS-FIRST",
-    ],
-    runs.map(({ settings, result }) => {
-      const t = totals(result);
-      return [
-        settings.join(" "),
-        fmt(t.mops, 3),
-        diff(t.mops, first.mops),
-        fmt(t.stalledMs, 3),
-        diff(t.stalledMs, first.stalledMs),
-        fmt(t.cpuLostMs, 3),
-        fmt(t.moverGBps),
-        diff(t.moverGBps, first.moverGBps),
-      ];
-    }),
-  )}\nMOPS/s, STALLED-ms and CPU-LOST-ms (CPU time the threads lost to copy threads and movers sharing their CPUs) are summed over every thread; MOVER-GB/s over the movers.\n`;
-}
-
-const fmt = (x: number, digits = 2) => x.toFixed(digits);
-
-/** Per process, why its threads did what they did: the time of one operation and what bound it. */
-function whySentences(r: ScenarioResult): string[] {
-  const names = [...new Set(r.threads.map((t) => t.process))];
-  return names.map((name) => {
-    const ts = r.threads.filter((t) => t.process === name);
-    const mean = (f: (t: (typeof ts)[number]) => number) =>
-      ts.reduce((a, t) => a + f(t), 0) / ts.length;
-    const access = mean((t) => t.meanAccessNs);
-    const compute = mean((t) => t.computeNs);
-    const mlp = mean((t) => t.mlp);
-    const stalled = mean((t) => t.stallNs) / r.durationNs;
-    const lost = mean((t) => t.cpuLostNs) / r.durationNs;
-    const bound = mean((t) => t.bandwidthBoundShare);
-    const parts = [
-      `${name}: ${fmt(mean((t) => t.opsPerSec) / 1e6, 3)} Mops/s per thread, each operation ${fmt(compute, 0)} ns of compute and a ${fmt(access, 0)} ns access${mlp > 1 ? ` / ${fmt(mlp, 0)} in flight` : ""} (mean over the run, loaded; ${(mean((t) => t.remoteShare) * 100).toFixed(0)}% of accesses to another node)`,
-      `${(stalled * 100).toFixed(1)}% of the time stalled in migration entries`,
-    ];
-    if (lost > 0) parts.push(`${(lost * 100).toFixed(1)}% of its CPU lost to kernel work`);
-    if (bound > 0) parts.push(`memory bandwidth bound it ${(bound * 100).toFixed(0)}% of the time`);
-    return `${parts.join("; ")}.`;
-  });
-}
-
-function formatRun(r: ScenarioResult): string {
-  const engine = [
-    r.engine.migrator,
-    r.engine.threads !== undefined ? `${r.engine.threads} threads` : "",
-    r.engine.channels !== undefined ? `${r.engine.channels} channels` : "",
-  ]
-    .filter((x) => x !== "")
-    .join(" ");
-  let out = `profile ${r.profile}, ${fmt(r.durationNs / 1e6, 1)} ms of virtual time, engine ${engine}, seed ${r.seed}\n\n`;
-  out += `${formatTable(
-    [
-      "PROCESS",
-      "CPU",
-      "REGION",
-      "MOPS/s",
-      "STALLED-ms",
-      "STALLS",
-      "US/STALL",
-      "CPU-LOST-ms",
-      "REMOTE",
-    ],
-    r.threads.map((t) => [
-      t.process,
-      String(t.cpu),
-      t.region,
-      fmt(t.opsPerSec / 1e6, 3),
-      fmt(t.stallNs / 1e6, 3),
-      String(t.stalls),
-      t.stalls === 0 ? "-" : fmt(t.stallNs / t.stalls / 1e3, 2),
-      fmt(t.cpuLostNs / 1e6, 3),
-      `${(t.remoteShare * 100).toFixed(0)}%`,
-    ]),
-  )}`;
-  if (r.movers.length > 0) {
-    out += `\n${formatTable(
-      ["MOVER", "REGION", "CALLS", "FOLIOS", "BUSY-ms", "GB/s"],
-      r.movers.map((m) => [
-        m.process,
-        m.region,
-        String(m.calls),
-        String(m.foliosMoved),
-        fmt(m.busyNs / 1e6, 3),
-        fmt(m.gbps),
-      ]),
-    )}`;
-  }
-  out += `\n${whySentences(r).join("\n")}\n`;
-  out += `\nvmstat: pgmigrate_success ${r.vmstat.pgmigrate_success}, pgmigrate_fail ${r.vmstat.pgmigrate_fail}\n`;
-  return out;
-}
-
 export function register(program: Command): void {
-  program
+  const run = program
     .command("run")
     .description(
       "run a scenario: applications on the machine while movers migrate their memory (scenarios/)",
@@ -218,23 +109,21 @@ export function register(program: Command): void {
       "run each value, e.g. engine.migrator=serial,mtcopy,dcbm (repeatable: the cross product)",
       collect,
       [],
-    )
-    .option("--json", "print the result as JSON")
-    .action((file: string, flags: RunFlags, cmd: Command) => {
-      const runs = variants(file, flags).map((v) => ({
+    );
+  addReporterOptions(run, DEFAULT_REPORTER, RUN_REPORTERS).action(
+    (file: string, flags: RunFlags, cmd: Command) => {
+      const planned = variants(file, flags);
+      const targets = resolveReporters(flags, {
+        reporters: RUN_REPORTERS,
+        defaultReporter: DEFAULT_REPORTER,
+      });
+      const runs = planned.map((v) => ({
         settings: v.settings,
         result: runScenario(v.scenario, v.profile),
       }));
-      if (flags.json) {
-        const doc = flags.sweep.length === 0 ? runs[0].result : runs;
-        print(cmd, `${JSON.stringify(doc, null, 2)}\n`);
-      } else if (flags.sweep.length === 0) {
-        print(cmd, formatRun(runs[0].result));
-      } else {
-        print(
-          cmd,
-          `${runs.map((r) => `${r.settings.join(" ")}\n${formatRun(r.result)}`).join("\n")}\n${formatSweep(runs)}`,
-        );
-      }
-    });
+      writeReports(targets, { scenario: file, set: flags.set, sweep: flags.sweep, runs }, (data) =>
+        print(cmd, data),
+      );
+    },
+  );
 }

@@ -1,0 +1,195 @@
+/**
+ * The time series of `pagemig run` as charts: operations per second of each process, its
+ * memory on each node, and the movers' migration rate, one line per run of a sweep (and per
+ * process where there are several). A chart with nothing to show (no interval ended, no mover)
+ * is left out.
+ *
+ * A run of many short intervals (the ping-pong's 2000 of 50 µs) has more points than the plot
+ * has pixels, and its lines would fill the plot solid; so consecutive intervals are merged, k
+ * at a time, until a line has at most MAX_POINTS points: a rate over a merged interval is the
+ * mean of its intervals' rates (the rate over the longer interval, exactly), memory is the
+ * level at its end.
+ */
+import type { ScenarioSeries } from "../../workload/app/run-scenario.js";
+import type { ChartPlan } from "../charts/render.js";
+import { CHART_WIDTH, legendHeight, seriesColor, uniqueLabels } from "../charts/series.js";
+import type { RunReportInput } from "./input.js";
+
+const PLOT_HEIGHT = 300;
+const MIB = 1024 * 1024;
+/** Points per line at most: about one per two pixels of the plot. */
+export const MAX_POINTS = 400;
+
+/** A series' intervals merged `k` at a time (the last group may be shorter). */
+export function mergeIntervals(series: ScenarioSeries) {
+  const n = series.timeNs.length;
+  const k = Math.max(1, Math.ceil(n / MAX_POINTS));
+  const groups: number[][] = [];
+  for (let i = 0; i < n; i += k) {
+    groups.push(Array.from({ length: Math.min(k, n - i) }, (_, j) => i + j));
+  }
+  return {
+    k,
+    /** The end of each merged interval, ms. */
+    ms: groups.map((g) => series.timeNs[g[g.length - 1]] / 1e6),
+    rate: (values: readonly number[]) =>
+      groups.map((g) => g.reduce((a, i) => a + values[i], 0) / g.length),
+    level: (values: readonly number[]) => groups.map((g) => values[g[g.length - 1]]),
+  };
+}
+
+/** The sentence a note adds where intervals were merged. */
+function mergedNote(input: RunReportInput): string {
+  const all = input.runs.map((r) => r.result.series);
+  if (all.every((s) => mergeIntervals(s).k === 1)) return "";
+  const spans = new Set(all.map((s) => `${(mergeIntervals(s).k * s.intervalNs) / 1e3} µs`));
+  return ` Each point covers ${[...spans].join(", ")}: the run's intervals merged so that a line has at most ${MAX_POINTS} points.`;
+}
+
+/** The colour channel: a legend under the plot only when there is more than one line. */
+function color(series: string[]) {
+  return series.length > 1 ? seriesColor(series) : { ...seriesColor(series), legend: null };
+}
+
+const heightFor = (series: string[]) =>
+  PLOT_HEIGHT + (series.length > 1 ? legendHeight(series.length) : 0);
+
+/** Names of a run's process in legends: the run's settings with a sweep, the process where several. */
+function namer(input: RunReportInput): (run: number, process: string) => string {
+  const runs = uniqueLabels(input.runs.map((r) => r.settings.join(" ")));
+  const names = new Set(input.runs.flatMap((r) => r.result.series.processes.map((p) => p.name)));
+  const sweep = input.sweep.length > 0;
+  const showProcess = names.size > 1 || !sweep;
+  return (run, process) =>
+    [sweep ? runs[run] : "", showProcess ? process : ""].filter((s) => s !== "").join(": ");
+}
+
+/** Time on the x axis, from 0 to the longest run's last interval. */
+function timeAxis(input: RunReportInput) {
+  const end = Math.max(...input.runs.map((r) => r.result.series.timeNs.at(-1) ?? 0)) / 1e6;
+  return {
+    field: "ms",
+    type: "quantitative" as const,
+    title: "virtual time (ms)",
+    scale: { domain: [0, end], nice: false },
+  };
+}
+
+function opsChart(input: RunReportInput, name: ReturnType<typeof namer>): ChartPlan {
+  const values = input.runs.flatMap(({ result: { series } }, run) => {
+    const merged = mergeIntervals(series);
+    return series.processes.flatMap((p) => {
+      const mops = merged.rate(p.opsPerSec);
+      return merged.ms.map((ms, i) => ({ series: name(run, p.name), ms, mops: mops[i] / 1e6 }));
+    });
+  });
+  const series = [...new Set(values.map((v) => v.series))];
+  return {
+    id: "ops",
+    title: "Operations per second over time",
+    note:
+      "Operations (accesses and the compute between them) per second of virtual time of all of a " +
+      "process's threads, over each interval. Stalls in migration entries, remote or loaded " +
+      `memory and CPU lost to kernel work all show as dips.${mergedNote(input)}`,
+    spec: {
+      data: { values },
+      mark: { type: "line", interpolate: "step-before" },
+      encoding: {
+        x: timeAxis(input),
+        y: { field: "mops", type: "quantitative", title: "operations per second (millions)" },
+        color: color(series),
+      },
+    },
+    size: { width: CHART_WIDTH, height: heightFor(series) },
+  };
+}
+
+function memoryChart(input: RunReportInput, name: ReturnType<typeof namer>): ChartPlan {
+  const values = input.runs.flatMap(({ result: { series } }, run) => {
+    const merged = mergeIntervals(series);
+    return series.processes.flatMap((p) =>
+      Object.entries(p.bytesByNode).flatMap(([node, bytes]) => {
+        const level = merged.level(bytes);
+        return merged.ms.map((ms, i) => ({
+          series: name(run, p.name),
+          node: `node ${node}`,
+          ms,
+          mib: level[i] / MIB,
+        }));
+      }),
+    );
+  });
+  const series = [...new Set(values.map((v) => v.series))];
+  const nodes = [...new Set(values.map((v) => v.node))];
+  const byNode = { field: "node", type: "nominal" as const, title: null, sort: nodes };
+  // One line per run and process in its colour, a dash per node; with one, a colour per node.
+  const lines =
+    series.length > 1
+      ? {
+          color: color(series),
+          strokeDash: {
+            ...byNode,
+            legend: { orient: "top" as const, direction: "horizontal" as const },
+          },
+        }
+      : {
+          color: {
+            ...byNode,
+            legend: { orient: "top" as const, direction: "horizontal" as const },
+          },
+        };
+  return {
+    id: "memory",
+    title: "Memory on each node over time",
+    note:
+      "Bytes of each process's regions on each node at the end of every interval, as numastat -p " +
+      "shows them. A migration moves a process's memory from one node's line to another's." +
+      mergedNote(input),
+    spec: {
+      data: { values },
+      mark: { type: "line" },
+      encoding: {
+        x: timeAxis(input),
+        y: { field: "mib", type: "quantitative", title: "memory (MiB)" },
+        ...lines,
+      },
+    },
+    size: { width: CHART_WIDTH, height: heightFor(series) + 30 },
+  };
+}
+
+function migrationChart(input: RunReportInput): ChartPlan {
+  const runs = uniqueLabels(input.runs.map((r) => r.settings.join(" ") || "all movers"));
+  const values = input.runs.flatMap(({ result: { series } }, run) => {
+    const merged = mergeIntervals(series);
+    const gbps = merged.rate(series.migrationGBps);
+    return merged.ms.map((ms, i) => ({ series: runs[run], ms, gbps: gbps[i] }));
+  });
+  return {
+    id: "migration",
+    title: "Migration rate over time",
+    note:
+      "Bytes of the folios the movers migrated (remapped at their destination) per second of " +
+      "virtual time over each interval, all movers together; a folio counts whole in the " +
+      `interval it is remapped in (GB/s is 10^9 bytes per second).${mergedNote(input)}`,
+    spec: {
+      data: { values },
+      mark: { type: "line", interpolate: "step-before" },
+      encoding: {
+        x: timeAxis(input),
+        y: { field: "gbps", type: "quantitative", title: "migration (GB/s)" },
+        color: color(runs),
+      },
+    },
+    size: { width: CHART_WIDTH, height: heightFor(runs) },
+  };
+}
+
+/** What to draw for these runs, in page order. */
+export function runChartPlans(input: RunReportInput): ChartPlan[] {
+  if (!input.runs.some((r) => r.result.series.timeNs.length > 0)) return [];
+  const name = namer(input);
+  const plans = [opsChart(input, name), memoryChart(input, name)];
+  if (input.runs.some((r) => r.result.movers.length > 0)) plans.push(migrationChart(input));
+  return plans;
+}
