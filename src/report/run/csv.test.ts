@@ -56,13 +56,18 @@ describe("run csv reporter", () => {
         {
           settings: ["movers[0].nodes=[0,1]"],
           result: seriesOnly([
-            { name: "a", opsPerSec: [1, 2], bytesByNode: { "0": [4096, 0], "1": [0, 4096] } },
+            {
+              name: "a",
+              pid: 1,
+              opsPerSec: [1, 2],
+              bytesByNode: { "0": [4096, 0], "1": [0, 4096] },
+            },
           ]),
         },
         {
           settings: ["processes[0].name=b"],
           result: seriesOnly([
-            { name: "b", opsPerSec: [3, 4], bytesByNode: { "0": [8192, 8192] } },
+            { name: "b", pid: 1, opsPerSec: [3, 4], bytesByNode: { "0": [8192, 8192] } },
           ]),
         },
       ],

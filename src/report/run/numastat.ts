@@ -11,8 +11,7 @@
  * N<node>=), is Private. Every region of the model is anonymous mmap memory, so Private holds
  * all of it, its THP-backed regions too, and the other rows are 0.
  *
- * PIDs: a scenario's results carry none, so a process is numbered by its place in the scenario,
- * from 1 (which is also the order the model's kernel spawns them in).
+ * PIDs are the processes' pids on the emulated machine (series.processes[].pid).
  */
 import type { Reporter } from "../reporter.js";
 import type { RunReportInput } from "./input.js";
@@ -83,9 +82,9 @@ function renderNumastat(input: RunReportInput): string {
       [last, "last"],
     ] as const) {
       const ms = (series.timeNs[i] / 1e6).toFixed(3);
-      const tables = series.processes.map((p, at) => {
+      const tables = series.processes.map((p) => {
         const bytes = new Map(Object.entries(p.bytesByNode).map(([n, b]) => [Number(n), b[i]]));
-        return processTable(at + 1, p.name, bytes);
+        return processTable(p.pid, p.name, bytes);
       });
       blocks.push(
         `# ${run}at ${ms} ms of virtual time (the end of the ${which} interval)\n${tables.join("")}`,

@@ -56,6 +56,8 @@ export interface ScenarioSeries {
   timeNs: number[];
   processes: {
     name: string;
+    /** The process's pid on the emulated machine (the model spawns them in scenario order). */
+    pid: number;
     /** Operations per second over each interval, all the process's threads. */
     opsPerSec: number[];
     /** Bytes of the process's regions on each node at each point (as `numastat -p`). */
@@ -218,8 +220,9 @@ function record(k: Kernel, s: Scenario, apps: App[], movers: MoverStats[]): Scen
   const series: ScenarioSeries = {
     intervalNs: s.quantum,
     timeNs: [],
-    processes: s.processes.map((p) => ({
+    processes: s.processes.map((p, pi) => ({
       name: p.name,
+      pid: apps[pi].task.pid,
       opsPerSec: [],
       bytesByNode: Object.fromEntries(nodes.map((n) => [String(n), []])),
     })),
