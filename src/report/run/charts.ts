@@ -75,6 +75,29 @@ function timeAxis(input: RunReportInput) {
   };
 }
 
+/** A rate over time as step lines, one per series (a process, or a run of a sweep). */
+function rateChart(
+  input: RunReportInput,
+  head: { id: string; title: string; note: string },
+  values: { series: string }[],
+  y: { field: string; title: string },
+): ChartPlan {
+  const series = [...new Set(values.map((v) => v.series))];
+  return {
+    ...head,
+    spec: {
+      data: { values },
+      mark: { type: "line", interpolate: "step-before" },
+      encoding: {
+        x: timeAxis(input),
+        y: { field: y.field, type: "quantitative", title: y.title },
+        color: color(series),
+      },
+    },
+    size: { width: CHART_WIDTH, height: heightFor(series) },
+  };
+}
+
 function opsChart(input: RunReportInput, name: ReturnType<typeof namer>): ChartPlan {
   const values = input.runs.flatMap(({ result: { series } }, run) => {
     const merged = mergeIntervals(series);
@@ -83,25 +106,14 @@ function opsChart(input: RunReportInput, name: ReturnType<typeof namer>): ChartP
       return merged.ms.map((ms, i) => ({ series: name(run, p.name), ms, mops: mops[i] / 1e6 }));
     });
   });
-  const series = [...new Set(values.map((v) => v.series))];
-  return {
-    id: "ops",
-    title: "Operations per second over time",
-    note:
-      "Operations (accesses and the compute between them) per second of virtual time of all of a " +
-      "process's threads, over each interval. Stalls in migration entries, remote or loaded " +
-      `memory and CPU lost to kernel work all show as dips.${mergedNote(input)}`,
-    spec: {
-      data: { values },
-      mark: { type: "line", interpolate: "step-before" },
-      encoding: {
-        x: timeAxis(input),
-        y: { field: "mops", type: "quantitative", title: "operations per second (millions)" },
-        color: color(series),
-      },
-    },
-    size: { width: CHART_WIDTH, height: heightFor(series) },
-  };
+  const note =
+    "Operations (accesses and the compute between them) per second of virtual time of all of a " +
+    "process's threads, over each interval. Stalls in migration entries, remote or loaded " +
+    `memory and CPU lost to kernel work all show as dips.${mergedNote(input)}`;
+  return rateChart(input, { id: "ops", title: "Operations per second over time", note }, values, {
+    field: "mops",
+    title: "operations per second (millions)",
+  });
 }
 
 function memoryChart(input: RunReportInput, name: ReturnType<typeof namer>): ChartPlan {
@@ -165,24 +177,14 @@ function migrationChart(input: RunReportInput): ChartPlan {
     const gbps = merged.rate(series.migrationGBps);
     return merged.ms.map((ms, i) => ({ series: runs[run], ms, gbps: gbps[i] }));
   });
-  return {
-    id: "migration",
-    title: "Migration rate over time",
-    note:
-      "Bytes of the folios the movers migrated (remapped at their destination) per second of " +
-      "virtual time over each interval, all movers together; a folio counts whole in the " +
-      `interval it is remapped in (GB/s is 10^9 bytes per second).${mergedNote(input)}`,
-    spec: {
-      data: { values },
-      mark: { type: "line", interpolate: "step-before" },
-      encoding: {
-        x: timeAxis(input),
-        y: { field: "gbps", type: "quantitative", title: "migration (GB/s)" },
-        color: color(runs),
-      },
-    },
-    size: { width: CHART_WIDTH, height: heightFor(runs) },
-  };
+  const note =
+    "Bytes of the folios the movers migrated (remapped at their destination) per second of " +
+    "virtual time over each interval, all movers together; a folio counts whole in the " +
+    `interval it is remapped in (GB/s is 10^9 bytes per second).${mergedNote(input)}`;
+  return rateChart(input, { id: "migration", title: "Migration rate over time", note }, values, {
+    field: "gbps",
+    title: "migration (GB/s)",
+  });
 }
 
 /** What to draw for these runs, in page order. */
