@@ -161,6 +161,8 @@ export class AppThread {
   /** Sum of each quantum's mean access latency times its operations (for the mean). */
   accessNsOps = 0;
   private readonly busyCursor = { at: 0 };
+  /** The thread's read path to each node, built once: its CPU does not change. */
+  private readonly paths = new Map<number, Resource[]>();
   /** Operations per quantum, in order: the thread's throughput over time. */
   readonly opsPerQuantum: number[] = [];
   /** log2 buckets of access latency, ns, counting operations (stalled accesses included). */
@@ -244,6 +246,15 @@ export class AppThread {
     return Math.min(ns, to - from);
   }
 
+  private pathTo(nid: number): Resource[] {
+    let path = this.paths.get(nid);
+    if (path === undefined) {
+      path = readPath(this.app.k.fabric, this.spec.cpu, nid);
+      this.paths.set(nid, path);
+    }
+    return path;
+  }
+
   /** The thread's life from now until `endNs`. */
   *run(endNs: number): Generator<number, void, unknown> {
     const k = this.app.k;
@@ -271,7 +282,7 @@ export class AppThread {
       const lats: [number, number][] = [];
       let latSum = 0;
       for (const [nid, count] of perNode) {
-        const path = readPath(k.fabric, this.spec.cpu, nid);
+        const path = this.pathTo(nid);
         const lat = loadedLatencyNs(k.profile, this.spec.cpu, nid, utilisation(path));
         lats.push([lat, count]);
         latSum += lat * count;
@@ -283,7 +294,7 @@ export class AppThread {
       for (const [nid, count] of perNode) {
         const share = count / samples;
         flows.push(
-          k.net.start(wantBytes * share, readPath(k.fabric, this.spec.cpu, nid), {
+          k.net.start(wantBytes * share, this.pathTo(nid), {
             maxRate: (wantBytes * share) / len,
           }),
         );
