@@ -65,8 +65,32 @@ export interface TuneResult {
   recommendation: Recommendation | null;
 }
 
-export async function tune(w: Workload, o: TuneOptions): Promise<TuneResult> {
-  const profile = loadProfile(o.profile);
+/**
+ * The search before any simulation: the engine settings, and every simulation the figures will
+ * be composed from (the search's, deduplicated by key, then the break-even batches'), so the
+ * same plan can run here, on a pool, or split into shards on several machines (shard.ts).
+ */
+export interface TunePlan {
+  /** Profile name or path, as the jobs name it. */
+  profileArg: string;
+  profile: LoadedProfile;
+  workload: Workload;
+  configs: EngineConfig[];
+  /** The search's simulations, one per key. */
+  searchJobs: SimJob[];
+  breakEven: BreakEvenPlan;
+}
+
+interface BreakEvenPlan {
+  engines: EngineConfig[];
+  /** Per folio size of the workload, the batch sizes in folios that fit on the nodes. */
+  sizes: { size: number; folios: number[] }[];
+  /** Vanilla's points, then each engine's, each per size and batch size in that order. */
+  jobs: SimJob[];
+}
+
+export function planTune(w: Workload, profileArg: string): TunePlan {
+  const profile = loadProfile(profileArg);
   for (const nid of [0, 1]) {
     if (nid >= profile.nodeCount || w.totalBytes > profile.nodeBytes(nid)) {
       throw new UsageError(
@@ -75,25 +99,49 @@ export async function tune(w: Workload, o: TuneOptions): Promise<TuneResult> {
     }
   }
   const configs = engineConfigs({ dma: hasDmaChannels(profile) });
-  const jobs: SimJob[] = [];
-  const jobIndex = new Map<string, number>();
-  const jobOf = (c: EngineConfig, size: number): SimJob => simJob(o.profile, c, size, w.totalBytes);
-  for (const c of configs) {
-    for (const f of w.folioMix) {
-      const j = jobOf(c, f.key);
-      const key = simKey(j);
-      if (!jobIndex.has(key)) {
-        jobIndex.set(key, jobs.length);
-        jobs.push(j);
-      }
-    }
-  }
+  const searchJobs = uniqueJobs(
+    configs.flatMap((c) => w.folioMix.map((f) => simJob(profileArg, c, f.key, w.totalBytes))),
+  );
+  return {
+    profileArg,
+    profile,
+    workload: w,
+    configs,
+    searchJobs,
+    breakEven: planBreakEvens(profileArg, profile, w),
+  };
+}
+
+/** The jobs with one per key, in the order of each key's first. */
+function uniqueJobs(jobs: readonly SimJob[]): SimJob[] {
+  const byKey = new Map<string, SimJob>();
+  for (const j of jobs) if (!byKey.has(simKey(j))) byKey.set(simKey(j), j);
+  return [...byKey.values()];
+}
+
+/** Every distinct simulation of the plan, the search's first. */
+export function planSimulations(plan: TunePlan): SimJob[] {
+  return uniqueJobs([...plan.searchJobs, ...plan.breakEven.jobs]);
+}
+
+export async function tune(w: Workload, o: TuneOptions): Promise<TuneResult> {
+  const plan = planTune(w, o.profile);
+  const jobs = planSimulations(plan);
   const outcomes = await runJobs(jobs, { threads: o.threads, onDone: o.onProgress });
+  const byKey = new Map(jobs.map((j, i) => [simKey(j), outcomes[i]]));
+  return composeTune(plan, (j) => {
+    const outcome = byKey.get(simKey(j));
+    if (outcome === undefined) throw new Error(`no simulation for ${simKey(j)}`);
+    return outcome;
+  });
+}
+
+/** The search's figures, front and recommendation from the outcome of each of the plan's jobs. */
+export function composeTune(plan: TunePlan, outcomeOf: (j: SimJob) => SimOutcome): TuneResult {
+  const { workload: w, configs } = plan;
   const callOutcome = (c: EngineConfig, size: number): SimOutcome => {
-    const j = jobOf(c, size);
-    const i = jobIndex.get(simKey(j));
-    if (i === undefined) throw new Error(`no simulation for ${simKey(j)}`);
-    return scaleToCall(j, outcomes[i], w.totalBytes);
+    const j = simJob(plan.profileArg, c, size, w.totalBytes);
+    return scaleToCall(j, outcomeOf(j), w.totalBytes);
   };
 
   const reasons = w.reasons.map((r) => r.key);
@@ -117,13 +165,13 @@ export async function tune(w: Workload, o: TuneOptions): Promise<TuneResult> {
   const feasible = candidates.filter((c) => c.exceeds.length === 0);
   const pool = feasible.length > 0 ? feasible : candidates;
   const front = paretoFront(pool.map((c) => c.metrics)).map((i) => pool[i]);
-  const { breakEvens, simulations } = await offloadBreakEvens(o, profile, w, jobs.length);
+  const breakEvens = composeBreakEvens(plan.breakEven, plan.breakEven.jobs.map(outcomeOf));
   const rec = choose(candidates);
   return {
-    profile: profile.name,
+    profile: plan.profile.name,
     workload: w,
-    simulations: jobs.length,
-    breakEvenSimulations: simulations,
+    simulations: plan.searchJobs.length,
+    breakEvenSimulations: plan.breakEven.jobs.length,
     candidates,
     vanilla,
     front,
@@ -143,39 +191,33 @@ export async function tune(w: Workload, o: TuneOptions): Promise<TuneResult> {
 
 /**
  * The break-even batch of every mtcopy (spread) and dcbm setting of the search, at each of
- * the workload's folio sizes: a second round of simulations, of one batch of 1, 2, 4, ...
- * folios.
+ * the workload's folio sizes: simulations of one batch of 1, 2, 4, ... folios.
  */
-async function offloadBreakEvens(
-  o: TuneOptions,
-  profile: LoadedProfile,
-  w: Workload,
-  jobsBefore: number,
-): Promise<{ breakEvens: BreakEven[]; simulations: number }> {
+function planBreakEvens(profileArg: string, profile: LoadedProfile, w: Workload): BreakEvenPlan {
   const engines = breakEvenEngines({ dma: hasDmaChannels(profile) });
   const room = Math.min(profile.nodeBytes(0), profile.nodeBytes(1));
-  const plan = w.folioMix.map((f) => ({
+  const sizes = w.folioMix.map((f) => ({
     size: f.key,
     folios: breakEvenFolios(f.key).filter((n) => n * f.key <= room),
   }));
   const jobs: SimJob[] = [];
   for (const c of [vanillaAt(BREAK_EVEN_BATCH_PAGES), ...engines]) {
-    for (const p of plan)
-      for (const n of p.folios) jobs.push(breakEvenJob(o.profile, c, p.size, n));
+    for (const p of sizes)
+      for (const n of p.folios) jobs.push(breakEvenJob(profileArg, c, p.size, n));
   }
-  const outcomes = await runJobs(jobs, {
-    threads: o.threads,
-    onDone: (done, total) => o.onProgress?.(jobsBefore + done, jobsBefore + total),
-  });
-  const perEngine = plan.reduce((a, p) => a + p.folios.length, 0);
+  return { engines, sizes, jobs };
+}
+
+function composeBreakEvens(plan: BreakEvenPlan, outcomes: readonly SimOutcome[]): BreakEven[] {
+  const perEngine = plan.sizes.reduce((a, p) => a + p.folios.length, 0);
   const out: BreakEven[] = [];
-  engines.forEach((c, e) => {
+  plan.engines.forEach((c, e) => {
     let at = 0;
-    for (const p of plan) {
+    for (const p of plan.sizes) {
       const slice = (base: number) => outcomes.slice(base + at, base + at + p.folios.length);
       out.push(breakEven(c, p.size, p.folios, slice((e + 1) * perEngine), slice(0)));
       at += p.folios.length;
     }
   });
-  return { breakEvens: out, simulations: jobs.length };
+  return out;
 }

@@ -3,6 +3,7 @@ import type { CommandModule } from "../program.js";
 import * as baseline from "./baseline.js";
 import * as bench from "./bench.js";
 import * as explain from "./explain.js";
+import * as merge from "./merge.js";
 import * as probe from "./probe.js";
 import * as profiles from "./profiles.js";
 import * as run from "./run.js";
@@ -22,4 +23,5 @@ export const commands: readonly CommandModule[] = [
   tune,
   probe,
   run,
+  merge,
 ];

@@ -8,6 +8,7 @@ import { parseAssignment, readUserFile, setPath, yamlValue } from "../../config/
 import { UsageError } from "../../errors.js";
 import { type LoadedProfile, loadProfile } from "../../machine/profile.js";
 import { RUN_REPORTERS } from "../../report/run/index.js";
+import { planRunShard } from "../../report/run/shard.js";
 import { runScenario } from "../../workload/app/run-scenario.js";
 import {
   checkScenarioOnProfile,
@@ -27,6 +28,7 @@ const DEFAULT_REPORTER = "table";
 interface RunFlags extends ReporterFlags {
   set: string[];
   sweep: string[];
+  shard?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -109,21 +111,32 @@ export function register(program: Command): void {
       "run each value, e.g. engine.migrator=serial,mtcopy,dcbm (repeatable: the cross product)",
       collect,
       [],
+    )
+    .option(
+      "--shard <i/n>",
+      "run shard I of N of the sweep: its runs at positions I, I+N, I+2N, ... of the cross product (from 1), as a json report for `pagemig merge`",
     );
   addReporterOptions(run, DEFAULT_REPORTER, RUN_REPORTERS).action(
     (file: string, flags: RunFlags, cmd: Command) => {
       const planned = variants(file, flags);
+      const sweep = { scenario: file, set: flags.set, sweep: flags.sweep };
+      const shard =
+        flags.shard === undefined ? undefined : planRunShard(flags.shard, sweep, planned);
       const targets = resolveReporters(flags, {
         reporters: RUN_REPORTERS,
-        defaultReporter: DEFAULT_REPORTER,
+        defaultReporter: shard === undefined ? DEFAULT_REPORTER : "json",
       });
-      const runs = planned.map((v) => ({
+      const other = targets.find((t) => t.reporter.name !== "json");
+      if (shard !== undefined && other !== undefined) {
+        throw new UsageError(
+          `--reporter ${other.spec}: a shard writes only its json report; pagemig merge writes the others`,
+        );
+      }
+      const runs = (shard?.runIndices.map((i) => planned[i]) ?? planned).map((v) => ({
         settings: v.settings,
         result: runScenario(v.scenario, v.profile),
       }));
-      writeReports(targets, { scenario: file, set: flags.set, sweep: flags.sweep, runs }, (data) =>
-        print(cmd, data),
-      );
+      writeReports(targets, { ...sweep, runs, shard }, (data) => print(cmd, data));
     },
   );
 }

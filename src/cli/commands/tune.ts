@@ -14,6 +14,7 @@ import { BREAK_EVEN_BATCH_PAGES } from "../../tune/break-even.js";
 import type { Candidate } from "../../tune/budgets.js";
 import { progressBar } from "../../tune/progress.js";
 import { describeCandidate } from "../../tune/recommend.js";
+import { runTuneShard } from "../../tune/shard.js";
 import { describeEngine } from "../../tune/space.js";
 import { type TuneResult, tune } from "../../tune/tune.js";
 import { cpuBudgetText, durationText, gbps, ms, us } from "../../tune/units.js";
@@ -26,6 +27,7 @@ interface TuneFlags extends WorkloadFlags {
   workers?: string;
   json?: boolean;
   progress: boolean;
+  shard?: string;
 }
 
 function share(weight: number): string {
@@ -103,7 +105,7 @@ function formatBreakEvens(r: TuneResult): string {
   return `Break-even batch in folios: the smallest batch from which the engine copies it faster than the CPU (one batch, batch limit ${BREAK_EVEN_BATCH_PAGES}; - : no batch up to ${most} folios):\n${formatTable(["ENGINE", ...sizes.map((s) => formatSize(s))], rows)}\n`;
 }
 
-function formatTuneText(r: TuneResult): string {
+export function formatTuneText(r: TuneResult): string {
   const lines = [
     `profile ${r.profile}: ${describeWorkload(r.workload)}`,
     `budgets: ${describeBudgets(r.workload)}`,
@@ -143,7 +145,7 @@ function candidateJson(c: Candidate) {
   };
 }
 
-function tuneJson(r: TuneResult): string {
+export function tuneJson(r: TuneResult): string {
   const rec = r.recommendation;
   const doc = {
     profile: r.profile,
@@ -235,21 +237,30 @@ export function register(program: Command): void {
     )
     .option("--json", "print JSON")
     .option("--no-progress", "no progress bar (it is drawn only when stderr is a terminal)")
+    .option(
+      "--shard <i/n>",
+      "run shard I of N of the search's simulations and print them as JSON for `pagemig merge`",
+    )
     .action(async (flags: TuneFlags, cmd: Command) => {
       const workload = workloadFromFlags(flags);
       const threads =
         flags.workers === undefined ? availableParallelism() : parseWorkers(flags.workers);
       const bar = flags.progress ? progressBar(process.stderr, "simulating") : null;
-      let result: TuneResult;
+      const options = {
+        profile: flags.profile,
+        threads,
+        onProgress:
+          bar === null ? undefined : (done: number, total: number) => bar.update(done, total),
+      };
+      let out: string;
       try {
-        result = await tune(workload, {
-          profile: flags.profile,
-          threads,
-          onProgress: bar === null ? undefined : (done, total) => bar.update(done, total),
-        });
+        out =
+          flags.shard === undefined
+            ? (flags.json ? tuneJson : formatTuneText)(await tune(workload, options))
+            : `${JSON.stringify(await runTuneShard(workload, options, flags.shard), null, 2)}\n`;
       } finally {
         bar?.end();
       }
-      print(cmd, flags.json ? tuneJson(result) : formatTuneText(result));
+      print(cmd, out);
     });
 }

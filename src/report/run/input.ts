@@ -3,6 +3,7 @@
  * run, with the sweep's settings that made it.
  */
 import type { ScenarioResult } from "../../workload/app/run-scenario.js";
+import type { RunShardHeader } from "./shard.js";
 
 export interface ScenarioRun {
   /** The sweep's `path=value` of this run, in the order given; empty without --sweep. */
@@ -19,6 +20,8 @@ export interface RunReportInput {
   sweep: string[];
   /** One per combination of the sweep's values, the first varying slowest; one without. */
   runs: ScenarioRun[];
+  /** With --shard: which shard of the sweep `runs` are (shard.ts). */
+  shard?: RunShardHeader;
 }
 
 /** Names of the runs for legends and tables: their settings, or "run" without a sweep. */

@@ -5,6 +5,7 @@
 import { packageVersion } from "../../machine/package-root.js";
 import type { Reporter } from "../reporter.js";
 import type { RunReportInput, ScenarioRun } from "./input.js";
+import type { RunShardHeader } from "./shard.js";
 
 export const RUN_SCHEMA = "pagemig-run";
 /** Raised when a field is removed, renamed or changes meaning or unit; adding one keeps it. */
@@ -22,6 +23,8 @@ export interface RunDocument {
   scenario: string;
   set: string[];
   sweep: string[];
+  /** A shard's report only (`--shard I/N`): which runs of the sweep it holds. */
+  shard?: RunShardHeader;
   runs: ScenarioRun[];
 }
 
@@ -38,6 +41,7 @@ function runDocument(input: RunReportInput): RunDocument {
     scenario: input.scenario,
     set: input.set,
     sweep: input.sweep,
+    ...(input.shard === undefined ? {} : { shard: input.shard }),
     runs: input.runs,
   };
 }
