@@ -239,7 +239,7 @@ export function register(program: Command): void {
     .option("--no-progress", "no progress bar (it is drawn only when stderr is a terminal)")
     .option(
       "--shard <i/n>",
-      "run shard I of N of the search's simulations and print them as JSON for `pagemig merge`",
+      "run shard I of N of the search: of its simulations, largest first, those at positions I, I+N, I+2N, ... (from 1), printed as JSON for `pagemig merge`",
     )
     .action(async (flags: TuneFlags, cmd: Command) => {
       const workload = workloadFromFlags(flags);
