@@ -39,6 +39,8 @@ function getNodes(bits: readonly number[] | null, maxnode: number): number[] | n
 export function* sysMigratePages(k: Kernel, exec: Exec, args: MigratePagesArgs): MigGen<number> {
   const caller = exec.task;
   exec.charge(PH_ISOLATE, k.costs.syscallNs);
+  // Folios freed by earlier calls are no longer held by anyone: their objects may be reused.
+  k.phys.recycleFreedFolios();
   const from = getNodes(args.oldNodes, args.maxnode);
   if (typeof from === "number") return from;
   const to = getNodes(args.newNodes, args.maxnode);

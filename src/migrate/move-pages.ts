@@ -68,6 +68,8 @@ export function* sysMovePages(k: Kernel, exec: Exec, args: MovePagesArgs): MigGe
   if (isolating !== null) {
     exec.track = k.timeline.track("cpu", `cpu${caller.cpu} move_pages`, caller.cpu);
   }
+  // Folios freed by earlier calls are no longer held by anyone: their objects may be reused.
+  k.phys.recycleFreedFolios();
   exec.charge(PH_ISOLATE, k.costs.syscallNs);
   if (args.flags & ~(MPOL_MF_MOVE | MPOL_MF_MOVE_ALL)) return -EINVAL;
   if (args.flags & MPOL_MF_MOVE_ALL && !caller.capSysNice) return -EPERM;

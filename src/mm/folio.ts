@@ -46,6 +46,10 @@ export interface AnonVmaRef {
   readonly id: number;
 }
 
+/**
+ * PhysMem reuses the objects of freed folios for later allocations (reinit() below), so that a
+ * folio moved allocates nothing: a field added here must be reset there too.
+ */
 export class Folio {
   /** Reference count, including the isolation reference and GUP pins. */
   refcount = 1;
@@ -70,6 +74,27 @@ export class Folio {
     readonly order: number,
     readonly nid: number,
   ) {}
+
+  /**
+   * Make this dead folio's object the folio now allocated at (pfn, order, nid), as the
+   * constructor would: PhysMem's reuse of freed folio objects.
+   */
+  reinit(pfn: number, order: number, nid: number): this {
+    const at = this as { pfn: number; order: number; nid: number };
+    at.pfn = pfn;
+    at.order = order;
+    at.nid = nid;
+    this.refcount = 1;
+    this.mapcount = 0;
+    this.pins = 0;
+    this.flags = 0;
+    this.mapping = null;
+    this.index = 0;
+    this.migrateInfo = 0;
+    this.migrateAnonVma = null;
+    this.live = true;
+    return this;
+  }
 
   get nrPages(): number {
     return 1 << this.order;

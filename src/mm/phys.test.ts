@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { profilesDir } from "../machine/profile.js";
 import { validateProfile } from "../machine/schema.js";
-import { type Folio, MAX_PAGE_ORDER, PG } from "./folio.js";
+import { Folio, MAX_PAGE_ORDER, PG } from "./folio.js";
 import { PhysMem } from "./phys.js";
 import { PAGES_PER_SECTION } from "./sections.js";
 
@@ -170,6 +170,33 @@ describe("folios", () => {
     const c = phys.allocFolio(0, 5) as Folio;
     release(phys, b);
     expect([...phys.liveFolios()]).toEqual([c, a]);
+  });
+
+  it("reuses a freed folio's object only once told, as a fresh folio at the new place", () => {
+    const phys = new PhysMem([
+      { nid: 0, bytes: 4 * MiB },
+      { nid: 1, bytes: 4 * MiB },
+    ]);
+    const old = phys.allocFolio(0, 3) as Folio;
+    old.flags = PG.dirty | PG.lru;
+    old.mapping = { id: 1 };
+    old.index = 77;
+    old.migrateInfo = 5;
+    old.pins = 2;
+    old.refcount = 0;
+    phys.freeFolio(old);
+    const before = phys.allocFolio(1, 0) as Folio;
+    expect(before).not.toBe(old);
+    expect(old.live).toBe(false);
+    phys.recycleFreedFolios();
+    const reused = phys.allocFolio(1, 9) as Folio;
+    expect(reused).toBe(old);
+    const fresh = new Folio(reused.pfn, 9, 1);
+    expect({ ...reused }).toEqual({ ...fresh });
+    expect(phys.folioOf(reused.pfn + 511)).toBe(reused);
+    expect(phys.allocFolio(1, 0)).not.toBe(old);
+    phys.checkNode(0);
+    phys.checkNode(1);
   });
 
   it("detects a folio that died without going back to the allocator", () => {

@@ -41,6 +41,13 @@ export class PhysMem {
   private readonly table: SectionTable;
   /** Indexed by nid; undefined for an id without a node. */
   private readonly zones: (BuddyZone | undefined)[] = [];
+  /**
+   * Objects of freed folios. They are reused for later allocations (a folio moved then costs
+   * no allocation and no garbage), but only once the caller says no reference to them is held
+   * any more (recycleFreedFolios): until then a freed folio stays dead to whoever kept it.
+   */
+  private freed: Folio[] = [];
+  private spare: Folio[] = [];
 
   constructor(nodes: readonly NodeSpec[], opts?: { contents?: boolean }) {
     if (nodes.length === 0) throw new Error("PhysMem: at least one node is required");
@@ -115,7 +122,7 @@ export class PhysMem {
     if (pfn < 0) return null;
     const sec = this.table.sections[pfn >>> SECTION_SHIFT] as MemSection;
     const idx = pfn & SECTION_MASK;
-    const folio = new Folio(pfn, order, nid);
+    const folio = this.spare.pop()?.reinit(pfn, order, nid) ?? new Folio(pfn, order, nid);
     sec.pageType[idx] = PT_HEAD | order;
     if (order > 0) sec.pageType.fill(PT_TAIL | order, idx + 1, idx + (1 << order));
     sec.folios[idx] = folio;
@@ -138,6 +145,7 @@ export class PhysMem {
     const n = folio.nrPages;
     const zone = this.zones[folio.nid] as BuddyZone;
     folio.live = false;
+    this.freed.push(folio);
     sec.folios[idx] = undefined;
     // Resetting the type also clears anon-exclusive. For one page a store beats a fill() call.
     if (n === 1) sec.pageType[idx] = PT_NONE;
@@ -155,6 +163,20 @@ export class PhysMem {
         zone.free(folio.pfn + i, 0);
       }
     }
+  }
+
+  /**
+   * Folios freed so far may have their objects reused by later allocations: call it where no
+   * reference to a freed folio can still be held (move_pages(2) and migrate_pages(2) do on
+   * entry, so a folio freed by one call stays dead to whoever held it until the next call).
+   */
+  recycleFreedFolios(): void {
+    if (this.spare.length === 0) {
+      [this.spare, this.freed] = [this.freed, this.spare];
+      return;
+    }
+    for (const f of this.freed) this.spare.push(f);
+    this.freed.length = 0;
   }
 
   /** The live folio that contains pfn (head or tail), or undefined. */
