@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { RunFailure, UsageError } from "../errors.js";
 import * as profiles from "./commands/profiles.js";
-import { type CommandModule, runCli } from "./program.js";
+import { type CommandModule, type LazyCommand, runCli } from "./program.js";
 
 async function run(argv: string[], env: Record<string, string> = {}, extra: CommandModule[] = []) {
   let stdout = "";
@@ -131,5 +131,42 @@ describe("errors thrown by commands", () => {
     expect(debug.code).toBe(1);
     expect(debug.stderr).toMatch(/^TypeError: x is undefined\n\s+at /);
     expect(debug.stderr).toMatch(/\npagemig: internal error: x is undefined\n$/);
+  });
+});
+
+describe("commands loaded on demand", () => {
+  /** Lazy commands `a` and `b`, each logging its import into `loaded`. */
+  function lazyCommands(loaded: string[]): LazyCommand[] {
+    return ["a", "b"].map((name) => ({
+      name,
+      load: async () => {
+        loaded.push(name);
+        return {
+          register: (program: Command) => {
+            program
+              .command(name)
+              .description(`command ${name}`)
+              .action(() => {});
+          },
+        };
+      },
+    }));
+  }
+
+  async function imports(argv: string[]): Promise<{ code: number; loaded: string[] }> {
+    const loaded: string[] = [];
+    const code = await runCli(argv, lazyCommands(loaded), {
+      stdout: { write: () => true },
+      stderr: { write: () => true },
+    });
+    return { code, loaded };
+  }
+
+  it("imports no command for --version, only the named one to run it, all for help", async () => {
+    expect(await imports(["--version"])).toEqual({ code: 0, loaded: [] });
+    expect(await imports(["b"])).toEqual({ code: 0, loaded: ["b"] });
+    expect(await imports(["--help"])).toEqual({ code: 0, loaded: ["a", "b"] });
+    expect(await imports(["help", "a"])).toEqual({ code: 0, loaded: ["a", "b"] });
+    expect(await imports(["c"])).toEqual({ code: 2, loaded: ["a", "b"] });
   });
 });

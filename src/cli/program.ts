@@ -13,6 +13,31 @@ export interface CommandModule {
   register(program: Command): void;
 }
 
+/**
+ * A command whose module is imported only when the command line names it, so that a command
+ * loads its own dependencies (charts, protobuf, schemas) and no other command's.
+ */
+export interface LazyCommand {
+  /** The command's name, the first argument that selects it. */
+  name: string;
+  load(): Promise<CommandModule>;
+}
+
+/**
+ * The command modules `argv` needs: none for `--version`, the named command's alone, and every
+ * one otherwise (help lists them all; an unknown name is reported against them all).
+ */
+async function modulesFor(
+  argv: readonly string[],
+  commands: readonly (CommandModule | LazyCommand)[],
+): Promise<CommandModule[]> {
+  const first = argv[0];
+  if (first === "-V" || first === "--version") return [];
+  const named = commands.find((c) => "load" in c && c.name === first);
+  const wanted = named === undefined ? commands : [named];
+  return Promise.all(wanted.map((c) => ("load" in c ? c.load() : c)));
+}
+
 export interface Writer {
   write(text: string): unknown;
 }
@@ -28,7 +53,7 @@ export interface CliIO {
 /** Runs `pagemig` with `commands` on `argv` (arguments after the program name). */
 export async function runCli(
   argv: readonly string[],
-  commands: readonly CommandModule[],
+  commands: readonly (CommandModule | LazyCommand)[],
   io: Partial<CliIO> = {},
 ): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
@@ -49,7 +74,7 @@ export async function runCli(
       outputError: () => {},
     });
   // Subcommands copy the output and exit settings when created, so register after configuring.
-  for (const m of commands) m.register(program);
+  for (const m of await modulesFor(argv, commands)) m.register(program);
 
   const fail = (code: number, message: string): number => {
     stderr.write(`pagemig: ${message.replace(/\s*\n\s*/g, " ")}\n`);

@@ -1,27 +1,20 @@
-/** Every CLI command module; add one line here to add a command. */
-import type { CommandModule } from "../program.js";
-import * as baseline from "./baseline.js";
-import * as bench from "./bench.js";
-import * as explain from "./explain.js";
-import * as merge from "./merge.js";
-import * as probe from "./probe.js";
-import * as profiles from "./profiles.js";
-import * as run from "./run.js";
-import * as selftest from "./selftest.js";
-import * as tune from "./tune.js";
-import * as validate from "./validate.js";
+/**
+ * Every CLI command, imported only when the command line names it; add one line here to add a
+ * command.
+ */
+import type { CommandModule, LazyCommand } from "../program.js";
 
 export type { CommandModule };
 
-export const commands: readonly CommandModule[] = [
-  profiles,
-  bench,
-  baseline,
-  selftest,
-  validate,
-  explain,
-  tune,
-  probe,
-  run,
-  merge,
+export const commands: readonly LazyCommand[] = [
+  { name: "profiles", load: () => import("./profiles.js") },
+  { name: "bench", load: () => import("./bench.js") },
+  { name: "baseline", load: () => import("./baseline.js") },
+  { name: "selftest", load: () => import("./selftest.js") },
+  { name: "validate", load: () => import("./validate.js") },
+  { name: "explain", load: () => import("./explain.js") },
+  { name: "tune", load: () => import("./tune.js") },
+  { name: "probe", load: () => import("./probe.js") },
+  { name: "run", load: () => import("./run.js") },
+  { name: "merge", load: () => import("./merge.js") },
 ];
