@@ -149,6 +149,11 @@ export function needsRecording(targets: readonly ReportTarget<unknown>[]): boole
   return targets.some((t) => t.reporter.needsRecording);
 }
 
+/** Imports what the targets' reporters need to render (Reporter.load); before writeReports. */
+export async function loadReporters(targets: readonly ReportTarget<unknown>[]): Promise<void> {
+  await Promise.all(targets.map((t) => t.reporter.load?.()));
+}
+
 /**
  * Renders every report, then writes them: files first, each replaced atomically, then stdout.
  * Nothing is written unless every reporter rendered.

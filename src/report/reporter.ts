@@ -29,4 +29,34 @@ export interface Reporter<I = ReportInput> {
   /** Writes bytes rather than text (refuses stdout on a terminal). */
   binary: boolean;
   render(input: I): string | Uint8Array;
+  /**
+   * Imports what `render` needs, for a reporter whose module is heavy (charts, protobuf); the
+   * CLI awaits it (loadReporters) before rendering. Absent: render is ready at once.
+   */
+  load?(): Promise<void>;
+}
+
+/** What a registry knows of a reporter before its module is imported. */
+export type ReporterInfo<I> = Omit<Reporter<I>, "render" | "load">;
+
+/**
+ * A reporter whose module loads only when a command will render with it, so that a command
+ * does not import vega or protobufjs unless asked for their format. `info` must be the
+ * module's own (report/index.test.ts checks).
+ */
+export function lazyReporter<I>(
+  info: ReporterInfo<I>,
+  importModule: () => Promise<{ reporter: Reporter<I> }>,
+): Reporter<I> {
+  let loaded: Reporter<I> | null = null;
+  return {
+    ...info,
+    async load() {
+      loaded ??= (await importModule()).reporter;
+    },
+    render(input) {
+      if (loaded === null) throw new Error(`reporter ${info.name}: render before load`);
+      return loaded.render(input);
+    },
+  };
 }

@@ -25,6 +25,7 @@ import { type MovePagesBenchResult, runMovePagesBench } from "../../workload/mov
 import { print } from "../output.js";
 import {
   addReporterOptions,
+  loadReporters,
   needsRecording,
   type ReporterFlags,
   resolveReporters,
@@ -249,6 +250,7 @@ export function register(program: Command): void {
         reporters: REPORTERS,
         defaultReporter: DEFAULT_REPORTER,
       });
+      await loadReporters(targets);
       const results = await runBenchPlan(plan, needsRecording(targets));
       writeReports(
         targets,

@@ -18,6 +18,7 @@ import type { TuneResult } from "../../tune/tune.js";
 import { print } from "../output.js";
 import {
   addReporterOptions,
+  loadReporters,
   type ReporterFlags,
   resolveReporters,
   writeReports,
@@ -77,13 +78,14 @@ function kindOf(files: readonly ShardFile[]): "run" | "tune" {
   return kinds[0];
 }
 
-function merge<I>(
+async function merge<I>(
   flags: ReporterFlags,
   reporters: readonly Reporter<I>[],
   input: () => I,
   cmd: Command,
-): void {
+): Promise<void> {
   const targets = resolveReporters(flags, { reporters, defaultReporter: DEFAULT_REPORTER });
+  await loadReporters(targets);
   writeReports(targets, input(), (data) => print(cmd, data));
 }
 
@@ -100,9 +102,10 @@ export function register(program: Command): void {
       "after",
       `Reporters of tune shards:\n${TUNE_REPORTERS.map((r) => `  ${r.name.padEnd(width)}  ${r.description}`).join("\n")}\n`,
     )
-    .action((files: string[], flags: ReporterFlags, c: Command) => {
+    .action(async (files: string[], flags: ReporterFlags, c: Command) => {
       const shards = files.map(readShard);
-      if (kindOf(shards) === "run") merge(flags, RUN_REPORTERS, () => mergeRunShards(shards), c);
-      else merge(flags, TUNE_REPORTERS, () => mergeTuneShards(shards), c);
+      if (kindOf(shards) === "run") {
+        await merge(flags, RUN_REPORTERS, () => mergeRunShards(shards), c);
+      } else await merge(flags, TUNE_REPORTERS, () => mergeTuneShards(shards), c);
     });
 }

@@ -18,6 +18,7 @@ import {
 import { print } from "../output.js";
 import {
   addReporterOptions,
+  loadReporters,
   type ReporterFlags,
   resolveReporters,
   writeReports,
@@ -117,7 +118,7 @@ export function register(program: Command): void {
       "run shard I of N of the sweep: its runs at positions I, I+N, I+2N, ... of the cross product (from 1), as a json report for `pagemig merge`",
     );
   addReporterOptions(run, DEFAULT_REPORTER, RUN_REPORTERS).action(
-    (file: string, flags: RunFlags, cmd: Command) => {
+    async (file: string, flags: RunFlags, cmd: Command) => {
       const planned = variants(file, flags);
       const sweep = { scenario: file, set: flags.set, sweep: flags.sweep };
       const shard =
@@ -132,6 +133,7 @@ export function register(program: Command): void {
           `--reporter ${other.spec}: a shard writes only its json report; pagemig merge writes the others`,
         );
       }
+      await loadReporters(targets);
       const runs = (shard?.runIndices.map((i) => planned[i]) ?? planned).map((v) => ({
         settings: v.settings,
         result: runScenario(v.scenario, v.profile),
