@@ -117,6 +117,9 @@ const memorySchema = z
     queueingNs: nonNegative(
       "Loaded latency: at utilisation u of the memory (or cross-socket link) an access waits queueingNs * u / (1 - u) more, ns",
     ),
+    hintFaultNs: nonNegative(
+      "A NUMA hint fault that migrates nothing: exception entry and exit, the page-table walk, do_numa_page()'s checks and restore, ns",
+    ).optional(),
   })
   .describe("Memory latency as applications feel it; applications need it, migration does not");
 

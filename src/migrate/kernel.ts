@@ -9,6 +9,7 @@ import { MigrateOffload } from "../copy/migrator.js";
 import { FaultInjector } from "../fault/inject.js";
 import { buildFabric, copyPath, type Fabric } from "../machine/fabric.js";
 import type { LoadedProfile } from "../machine/profile.js";
+import { type NumaHintFaultHandler, numaHintFaultRestore } from "../mm/numa-hint.js";
 import { PhysMem } from "../mm/phys.js";
 import { Task } from "../mm/task.js";
 import { Tracer } from "../mm/trace.js";
@@ -87,6 +88,11 @@ export class Kernel {
    * and CPU the tracepoints carry; null outside it. The model runs one migrating task at a time.
    */
   current: Exec | null = null;
+  /**
+   * What a NUMA hint fault runs (mm/numa-hint.ts): by default it counts the fault and makes
+   * the entries accessible again; a placement policy installs do_numa_page() here.
+   */
+  numaHintFault: NumaHintFaultHandler = (fault) => numaHintFaultRestore(fault, this.ctx);
   private pool: CopyWorkerPool | null = null;
   private readonly hostWorkers: boolean;
   /** One core's copy rate between two nodes (bytes per ns), by cpu, source and destination. */

@@ -10,6 +10,8 @@
  * - Only private anonymous memory: no file or shmem mappings, no VMA merging, no mlock counts.
  * Addresses are plain numbers up to 2^47: index arithmetic uses division, never 32-bit ops.
  */
+
+import type { MmAccessModel } from "./access.js";
 import {
   type AnonVmaRef,
   type Folio,
@@ -67,6 +69,11 @@ export const PTE_UFFD_WP = 1 << 5;
 export const PTE_MIGRATION = 1 << 6;
 export const PTE_MIG_READ_EXCLUSIVE = 1 << 7;
 export const PTE_MIG_WRITE = 1 << 8;
+/**
+ * x86's _PAGE_PROTNONE on a present entry: inaccessible for NUMA hinting (pte_protnone()).
+ * The entry still counts as present (pte_present() is true for it, as on x86).
+ */
+export const PTE_PROTNONE = 1 << 9;
 
 /** The `pte` value the tracepoints print: pfn in the high bits, the model's flag bits below. */
 export function pteValue(pfn: number, flags: number): number {
@@ -80,10 +87,17 @@ export class PteTable {
   readonly flags = new Uint16Array(PTRS_PER_PTE);
   /** Entries that are not none, so an empty table can be dropped. */
   used = 0;
+  /**
+   * When each entry's accessed and dirty bits were last brought up to date with the
+   * accesses made since (access.ts), ns; allocated when the mm's accesses are modelled.
+   */
+  accessNs: Float64Array | null = null;
 }
 
 /** A huge PMD entry: a PMD-mapped THP, or a PMD migration entry. Same flag bits as a PTE. */
 export class HugePmd {
+  /** As PteTable.accessNs, for the one entry. */
+  accessNs = 0;
   constructor(
     public pfn: number,
     public flags: number,
@@ -156,6 +170,8 @@ export class MmStruct {
   /** Sorted by start, non-overlapping. */
   private readonly vmaList: Vma[] = [];
   private anonVmaSeq = 0;
+  /** The accesses the mm's users make, for its accessed/dirty bits and hint faults (access.ts). */
+  access: MmAccessModel | null = null;
 
   constructor(
     readonly id: number,
@@ -237,7 +253,9 @@ export class MmStruct {
       if (slot !== undefined && (slot instanceof HugePmd || slot.used > 0)) {
         throw new Error(`mapFolio: ${hex(addr)} is already mapped`);
       }
-      this.pmds.set(idx, new HugePmd(folio.pfn, pte));
+      const huge = new HugePmd(folio.pfn, pte);
+      if (this.access !== null) huge.accessNs = this.access.now();
+      this.pmds.set(idx, huge);
       phys.setAnonExclusive(folio.pfn, true);
       folio.mapcount = 1;
     } else {
@@ -255,6 +273,7 @@ export class MmStruct {
         t.pfn[k] = folio.pfn + i;
         t.flags[k] = pte;
         t.used++;
+        if (this.access !== null) accessTimes(t)[k] = this.access.now();
         phys.setAnonExclusive(folio.pfn + i, true);
       }
       folio.mapcount = nr;
@@ -422,6 +441,7 @@ export class MmStruct {
     for (let k = 0; k < PTRS_PER_PTE; k++) t.pfn[k] = huge.pfn + k;
     t.flags.fill(huge.flags);
     t.used = PTRS_PER_PTE;
+    if (this.access !== null) accessTimes(t).fill(huge.accessNs);
     if (huge.flags & PTE_PRESENT) {
       const folio = this.folioAt(huge.pfn);
       folio.mapcount += PTRS_PER_PTE - 1;
@@ -562,6 +582,12 @@ export function walkFolioMappings(
       i = chunkEnd;
     }
   }
+}
+
+/** The table's access times (PteTable.accessNs), allocated on first use at 0. */
+export function accessTimes(t: PteTable): Float64Array {
+  t.accessNs ??= new Float64Array(PTRS_PER_PTE);
+  return t.accessNs;
 }
 
 /** Pages of the folio with at least one present mapping. */

@@ -163,3 +163,25 @@ export class Rng {
     return child;
   }
 }
+
+const hashF64 = new Float64Array(1);
+const hashWords = new Uint32Array(hashF64.buffer);
+
+/** Mix the 64 bits of the float `x` into the hash `h`. */
+function mixNumber(h: number, x: number): number {
+  hashF64[0] = x;
+  h = fmix32((h ^ hashWords[0]) + GOLDEN);
+  return fmix32((h ^ hashWords[1]) + GOLDEN);
+}
+
+/**
+ * A uniform number in [0, 1) that is a pure function of four numbers (their float64 bits):
+ * a draw keyed by what it is about (seed, address space, page, time), so it is the same
+ * whatever else the model has drawn before, and in whatever order such draws are made.
+ */
+export function hashUniform(a: number, b: number, c: number, d: number): number {
+  let h = mixNumber(mixNumber(mixNumber(mixNumber(0x243f6a88, a), b), c), d);
+  const hi = h >>> 5; // 27 bits
+  h = fmix32((h ^ 0x5be0cd19) + GOLDEN);
+  return (hi * 0x400_0000 + (h >>> 6)) / TWO_POW_53;
+}

@@ -25,7 +25,12 @@
  * takes no bandwidth from migration copies (no flows); no scheduler beyond that equal share (no
  * weights, wakeups or load balancing); regions are faulted
  * in whole when the application starts, by the first thread that uses them, under their
- * policy; no access sets accessed or dirty bits yet.
+ * policy.
+ *
+ * Accessed and dirty bits are not set per access either: the process's address space gets an
+ * access model (accesses.ts) from which mm/access.ts brings an entry's bits up to date when a
+ * scanner reads them, and change_prot_numa() hands it the folios whose first access is a hint
+ * fault (hint-faults.ts).
  */
 import { RunFailure } from "../../errors.js";
 import { readPath } from "../../machine/fabric.js";
@@ -41,7 +46,9 @@ import type { Flow, Resource } from "../../sim/flows.js";
 import type { Rng } from "../../sim/rng.js";
 import type { Process } from "../../sim/simulator.js";
 import { pageKey } from "../region.js";
+import { AppAccesses } from "./accesses.js";
 import { type AccessPattern, makePattern, type PatternSpec } from "./patterns.js";
+import { WaitLog } from "./wait-log.js";
 
 export interface AppRegionSpec {
   bytes: number;
@@ -58,6 +65,8 @@ export interface AppThreadSpec {
   computeNs: number;
   /** Memory-level parallelism: accesses the thread has in flight at once (1: each depends on the last). */
   mlp: number;
+  /** Share of the accesses that are writes (they set dirty bits); 0 by default. */
+  writes?: number;
 }
 
 export interface AppSpec {
@@ -143,11 +152,6 @@ export class AppRegion {
   }
 }
 
-/** A stall that began and has not ended: the folio is still unmapped. */
-interface OpenStall {
-  startNs: number;
-}
-
 export class AppThread {
   /** Operations done (fractional: a quantum's running time over its mean time per operation). */
   ops = 0;
@@ -173,9 +177,24 @@ export class AppThread {
   readonly accessesByNode = new Map<number, number>();
   /** Mean time of one operation in the last quantum, ns: sets the access rate for stalls. */
   opNs: number;
-  private readonly open = new Map<Folio, OpenStall>();
-  /** Ended stalls not yet counted against a quantum, as [start, end] pairs. */
-  private ended: number[] = [];
+  /** Share of the accesses that are writes. */
+  readonly writes: number;
+  /** NUMA hint faults the thread took, and the time they took (entry cost and handler), ns. */
+  hintFaults = 0;
+  hintFaultNs = 0;
+  /** Bytes mode: sampled writes, which rewrote the page's own bytes. */
+  pagesWritten = 0;
+  /** When the thread starts and stops running (App.start), ns. */
+  startNs = 0;
+  endNs = 0;
+  /** Operations done before each quantum: opsBefore[i] for quantum i, which starts at startNs + i * quantum. */
+  private readonly opsBefore: number[] = [0];
+  /** Waits in migration entries, by folio. */
+  private readonly stallLog = new WaitLog<Folio>();
+  /** Hint faults in progress. */
+  private readonly faultLog = new WaitLog<object>();
+  /** Decides which sampled accesses are writes (bytes mode), apart from the pattern's stream. */
+  private readonly writeRng: Rng;
 
   constructor(
     readonly app: App,
@@ -186,6 +205,75 @@ export class AppThread {
   ) {
     const local = app.k.profile.nodeOfCpu(spec.cpu);
     this.opNs = spec.computeNs + accessLatencyNs(app.k.profile, spec.cpu, local) / spec.mlp;
+    this.writes = spec.writes ?? 0;
+    this.writeRng = rng.fork("writes");
+  }
+
+  /**
+   * Operations per ns the thread runs at now: its last quantum's, or before it has finished
+   * one, one operation per opNs.
+   */
+  rateNow(): number {
+    const done = this.opsPerQuantum.length;
+    if (done === 0) return 1 / this.opNs;
+    const q = this.app.quantumNs;
+    const start = this.startNs + (done - 1) * q;
+    return this.opsPerQuantum[done - 1] / (Math.min(start + q, this.endNs) - start);
+  }
+
+  /**
+   * Operations done by time t: each finished quantum's spread evenly over it; the quantum
+   * running now at rateNow() (its own count is known only at its end).
+   */
+  private opsUntil(t: number): number {
+    if (t <= this.startNs) return 0;
+    const q = this.app.quantumNs;
+    const done = this.opsPerQuantum.length;
+    const i = Math.floor((t - this.startNs) / q);
+    if (i < done) {
+      const start = this.startNs + i * q;
+      const len = Math.min(start + q, this.endNs) - start;
+      return this.opsBefore[i] + (this.opsPerQuantum[i] * (t - start)) / len;
+    }
+    const start = this.startNs + done * q;
+    const elapsed = Math.min(t, this.endNs) - start;
+    return this.opsBefore[done] + (elapsed > 0 ? elapsed * this.rateNow() : 0);
+  }
+
+  /**
+   * Expected accesses of this thread to its region's pages [first, first + count) over
+   * (fromNs, toNs]: its operations then (one access each) times its pattern's share of those
+   * pages, integrated over the periods where a moving pattern's share is constant.
+   */
+  expectedAccesses(first: number, count: number, fromNs: number, toNs: number): number {
+    const period = this.pattern.periodNs;
+    const share = this.pattern;
+    if (period === undefined) {
+      return share.share(first, count, fromNs) * (this.opsUntil(toNs) - this.opsUntil(fromNs));
+    }
+    let m = 0;
+    for (let a = fromNs; a < toNs; ) {
+      let b = Math.min(toNs, (Math.floor(a / period) + 1) * period);
+      if (b <= a) b = Math.min(toNs, a + period);
+      m += share.share(first, count, a) * (this.opsUntil(b) - this.opsUntil(a));
+      a = b;
+    }
+    return m;
+  }
+
+  /** A hint fault on one of this thread's accesses begins at `ns`; returns its key for faultDone. */
+  faultBegins(ns: number): object {
+    const key = {};
+    this.faultLog.begin(key, ns);
+    return key;
+  }
+
+  /** The hint fault `key` is over at `ns`: the thread resumes, its access done. */
+  faultDone(key: object, ns: number): void {
+    const d = this.faultLog.end(key, ns);
+    this.hintFaults++;
+    this.hintFaultNs += d;
+    this.addLatency(d + this.opNs, 1);
   }
 
   /** A migration unmapped `folio` at `ns`: draw when this thread would next touch it. */
@@ -193,19 +281,16 @@ export class AppThread {
     const rate = this.pattern.share(first, folio.nrPages, ns) / this.opNs;
     if (!(rate > 0)) return;
     const wait = -Math.log(1 - this.rng.next()) / rate;
-    this.open.set(folio, { startNs: ns + wait });
+    this.stallLog.begin(folio, ns + wait);
   }
 
   /** `folio` was mapped again at `ns`: a stall that had begun by then ends. */
   remapped(folio: Folio, ns: number): void {
-    const s = this.open.get(folio);
-    if (s === undefined) return;
-    this.open.delete(folio);
-    if (s.startNs >= ns) return;
-    this.ended.push(s.startNs, ns);
+    const waited = this.stallLog.end(folio, ns);
+    if (waited === 0) return;
     this.stalls++;
     // The access that waited took the wait plus its own latency.
-    this.addLatency(ns - s.startNs + this.opNs, 1);
+    this.addLatency(waited + this.opNs, 1);
   }
 
   /**
@@ -225,25 +310,21 @@ export class AppThread {
     }
   }
 
+  /**
+   * Bytes mode: a sampled write stores the page's own bytes again, so the page stays
+   * verifiable while the write really goes to the frame the page table maps.
+   */
+  private write(addr: number, pfn: number): void {
+    const contents = this.app.k.phys.contents;
+    if (contents === null) return;
+    this.pagesWritten++;
+    const mm = this.app.task.mm as NonNullable<Task["mm"]>;
+    contents.fillPage(pfn, pageKey(this.app.seed, mm.id, addr / PAGE_SIZE));
+  }
+
   private addLatency(ns: number, weight: number): void {
     const b = Math.min(LATENCY_BUCKETS - 1, Math.max(0, Math.floor(Math.log2(Math.max(1, ns)))));
     this.latency[b] += weight;
-  }
-
-  /** Time of [from, to) spent stalled, from ended stalls and open ones that have begun. */
-  private stalledIn(from: number, to: number): number {
-    let ns = 0;
-    const keep: number[] = [];
-    for (let i = 0; i < this.ended.length; i += 2) {
-      const a = this.ended[i];
-      const b = this.ended[i + 1];
-      ns += Math.max(0, Math.min(b, to) - Math.max(a, from));
-      if (b > to) keep.push(a, b);
-    }
-    this.ended = keep;
-    // An open stall lasts at least until now: its folio is not mapped again yet.
-    for (const s of this.open.values()) ns += Math.max(0, to - Math.max(s.startNs, from));
-    return Math.min(ns, to - from);
   }
 
   private pathTo(nid: number): Resource[] {
@@ -274,7 +355,12 @@ export class AppThread {
         if (e.kind === "none")
           throw new Error(`AppThread: page ${page} of its region is not mapped`);
         const nid = k.phys.nidOf(e.pfn);
-        if (e.kind === "present") this.read(addr, e.pfn);
+        if (e.kind === "present") {
+          this.read(addr, e.pfn);
+          if (this.writes > 0 && k.phys.contents !== null && this.writeRng.bool(this.writes)) {
+            this.write(addr, e.pfn);
+          }
+        }
         perNode.set(nid, (perNode.get(nid) ?? 0) + 1);
         this.accessesByNode.set(nid, (this.accessesByNode.get(nid) ?? 0) + 1);
       }
@@ -302,21 +388,23 @@ export class AppThread {
       yield len;
       let delivered = 0;
       for (const f of flows) delivered += k.net.stop(f);
-      const stalled = this.stalledIn(t, t + len);
+      const stalled = this.stallLog.within(t, t + len);
       this.stallNs += stalled;
+      const faulted = this.faultLog.within(t, t + len);
       // CFS shares the CPU equally among what is runnable on it: the threads pinned there, the
       // busy machine's always-runnable tasks (cpuLoad), and kernel work while it runs (ov).
       const n = k.pinnedOn(this.spec.cpu) + k.cpuLoad;
       const ov = Math.min(len, k.cpuBusy?.overlap(this.spec.cpu, t, t + len, this.busyCursor) ?? 0);
       const cpu = (len - ov) / n + ov / (n + 1);
       this.cpuLostNs += ov / n - ov / (n + 1);
-      const running = cpu * (1 - stalled / len);
+      const running = cpu * (1 - Math.min(len, stalled + faulted) / len);
       // Whichever binds: the time it ran, or the bytes the memory system delivered it.
       const ops = Math.min(running / this.opNs, delivered / ACCESS_BYTES);
       if (delivered / ACCESS_BYTES < running / this.opNs) this.bandwidthBoundNs += len;
       this.accessNsOps += (latSum / samples) * ops;
       this.ops += ops;
       this.opsPerQuantum.push(ops);
+      this.opsBefore.push(this.ops);
       for (const [lat, count] of lats) this.addLatency(lat, (ops * count) / samples);
       t += len;
     }
@@ -332,8 +420,9 @@ export class App {
   /** Give it to the migrating task's Exec (folioEvents) so the threads feel the migration. */
   readonly watcher: FolioEvents;
 
-  /** The seed of the pages' contents in bytes mode (pageKey). */
+  /** The seed of the pages' contents in bytes mode (pageKey), and of the access bits' draws. */
   readonly seed: number;
+  private readonly byRegion = new Map<AppRegion, AppThread[]>();
 
   constructor(
     readonly k: Kernel,
@@ -381,7 +470,7 @@ export class App {
     });
     const regionOf = (folio: Folio): AppRegion | undefined =>
       this.regions.find((r) => r.pageOf(folio) >= 0);
-    const threadsOf = (region: AppRegion) => this.threads.filter((t) => t.region === region);
+    const threadsOf = (region: AppRegion) => this.threadsOf(region);
     this.watcher = {
       unmapped: (folio, ns) => {
         const region = regionOf(folio);
@@ -400,6 +489,18 @@ export class App {
         for (const t of threadsOf(region)) t.remapped(folio, ns);
       },
     };
+    // The threads' accesses set the accessed and dirty bits, and fault on PROT_NONE entries.
+    mm.access = new AppAccesses(this);
+  }
+
+  /** The threads that use `region`. */
+  threadsOf(region: AppRegion): AppThread[] {
+    let ts = this.byRegion.get(region);
+    if (ts === undefined) {
+      ts = this.threads.filter((t) => t.region === region);
+      this.byRegion.set(region, ts);
+    }
+    return ts;
   }
 
   /**
@@ -432,6 +533,10 @@ export class App {
 
   /** Start every thread; they run until `endNs` of virtual time. */
   start(endNs: number): Process<void>[] {
+    for (const t of this.threads) {
+      t.startNs = this.k.sim.now;
+      t.endNs = endNs;
+    }
     return this.threads.map((t, i) => this.k.sim.spawn(t.run(endNs), `app thread ${i}`));
   }
 }

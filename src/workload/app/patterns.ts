@@ -23,6 +23,11 @@ export interface AccessPattern {
    * count / pages.
    */
   share(first: number, count: number, nowNs: number): number;
+  /**
+   * A pattern whose shares move over time keeps each constant over periods of this length
+   * ([j * periodNs, (j + 1) * periodNs)); absent, the shares never change.
+   */
+  readonly periodNs?: number;
 }
 
 export type PatternSpec =
@@ -162,6 +167,7 @@ function hotsetPattern(
   const size = Math.max(1, Math.round(fraction * n));
   const windowStart = (nowNs: number) => (Math.floor(nowNs / periodNs) * size) % n;
   return {
+    periodNs,
     next: (rng, nowNs) => {
       if (!rng.bool(probability)) return rng.int(n);
       return (windowStart(nowNs) + rng.int(size)) % n;

@@ -112,6 +112,7 @@ export function runScenario(s: Scenario, profile: LoadedProfile): ScenarioResult
         pattern: t.pattern,
         computeNs: t.compute,
         mlp: t.mlp,
+        writes: t.writes,
       })),
     );
     const regions = proc.regions.map((r) => ({

@@ -94,6 +94,9 @@ const threadSchema = z.strictObject({
     .default(1)
     .describe("accesses in flight at once (1: dependent loads)"),
   count: z.int().min(1).default(1).describe("this many threads, on consecutive CPUs"),
+  writes: fraction("writes")
+    .default(0)
+    .describe("share of the accesses that are writes (they set dirty bits); 0: all reads"),
 });
 
 const processSchema = z.strictObject({

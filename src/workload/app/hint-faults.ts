@@ -1,0 +1,85 @@
+/**
+ * Hint faults in aggregate, as the migration stalls are: when change_prot_numa() makes a
+ * folio's entries PROT_NONE, the first access to them is drawn at once. Each thread of the
+ * region touches the folio as a Poisson process at its rate now (its pattern's share of the
+ * folio times its operations per ns), so the first access comes after an exponential time at
+ * the sum of the rates, and it is a given thread's with probability its rate over the sum. At
+ * that time the thread takes the fault: it waits the profile's memory.hintFaultNs and then
+ * whatever the kernel's handler takes (Kernel.numaHintFault), runs no operation meanwhile,
+ * and counts the fault and its time. The draw uses the rates at the time the folio was made
+ * PROT_NONE (a hot set that moves before the access is not followed), and a fault whose
+ * entries something else restored first (a migration, munmap) does not happen.
+ */
+import { RunFailure } from "../../errors.js";
+import { type Folio, PAGE_SIZE } from "../../mm/folio.js";
+import { hintFaultPending, type NumaHintFault } from "../../mm/numa-hint.js";
+import type { Vma } from "../../mm/vm.js";
+import { hashUniform } from "../../sim/rng.js";
+import type { AppAccesses } from "./accesses.js";
+import type { App, AppThread } from "./app.js";
+
+/** Salts that keep the three draws of a fault apart from each other and from the bits'. */
+const WHEN = 0x68696e74;
+const WHO = 0x77686f00;
+const WRITE = 0x77726974;
+
+export class HintFaults {
+  constructor(
+    private readonly app: App,
+    private readonly accesses: AppAccesses,
+  ) {}
+
+  /** `folio`'s entries at [addr, +nrPages) became PROT_NONE now: draw the access that faults. */
+  arm(vma: Vma, addr: number, folio: Folio, nrPages: number, pmd: boolean): void {
+    const at = this.accesses.regionAt(addr);
+    if (at === null) return;
+    const k = this.app.k;
+    const now = k.sim.now;
+    const first = (addr - at.region.vma.start) / PAGE_SIZE;
+    const count = Math.min(nrPages, at.region.pages - first);
+    const rates = at.threads.map((t) => t.pattern.share(first, count, now) * t.rateNow());
+    const total = rates.reduce((a, r) => a + r, 0);
+    if (!(total > 0)) return;
+    const seed = this.accesses.seed;
+    const mmId = vma.mm.id;
+    const vpn = addr / PAGE_SIZE;
+    const when = now - Math.log1p(-hashUniform(seed ^ WHEN, mmId, vpn, now)) / total;
+    let pick = hashUniform(seed ^ WHO, mmId, vpn, now) * total;
+    let i = 0;
+    while (i < rates.length - 1 && pick >= rates[i]) pick -= rates[i++];
+    const thread = at.threads[i];
+    if (when >= thread.endNs) return;
+    const fault: NumaHintFault = {
+      task: this.app.task,
+      cpu: thread.spec.cpu,
+      nid: k.profile.nodeOfCpu(thread.spec.cpu),
+      vma,
+      addr,
+      folio,
+      nrPages,
+      pmd,
+      write: hashUniform(seed ^ WRITE, mmId, vpn, now) < thread.writes,
+    };
+    k.sim.at(when, () => this.fire(thread, fault));
+  }
+
+  private fire(thread: AppThread, fault: NumaHintFault): void {
+    if (!hintFaultPending(fault)) return;
+    const k = this.app.k;
+    const cost = k.profile.memory?.hintFaultNs;
+    if (cost === undefined) {
+      throw new RunFailure(
+        `profile ${k.profile.name} has no memory.hintFaultNs: NUMA hint faults need their cost`,
+      );
+    }
+    const key = thread.faultBegins(k.sim.now);
+    k.sim.spawn(
+      (function* () {
+        yield cost;
+        yield* k.numaHintFault(fault);
+        thread.faultDone(key, k.sim.now);
+      })(),
+      `hint fault cpu ${thread.spec.cpu}`,
+    );
+  }
+}
