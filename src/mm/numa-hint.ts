@@ -46,10 +46,12 @@ export interface NumaHintFault {
 }
 
 /**
- * What a hint fault runs after its entry cost (memory.hintFaultNs): a simulator process body,
- * run in the faulting thread's time (the thread waits until it ends).
+ * What a hint fault runs after its entry cost (memory.hintFaultNs), in the faulting thread's
+ * time: work done at once, or a simulator process body (a migration) the thread waits for.
  */
-export type NumaHintFaultHandler = (fault: NumaHintFault) => Generator<Yieldable, void, unknown>;
+export type NumaHintFaultHandler = (
+  fault: NumaHintFault,
+) => Generator<Yieldable, void, unknown> | undefined;
 
 /**
  * change_prot_numa(vma, start, end): make the present entries of [start, end) in vma PROT_NONE
@@ -214,10 +216,7 @@ export function hintFaultPending(fault: NumaHintFault): boolean {
  * The hint-fault handler without a placement policy (numa_balancing off for this fault):
  * count it and restore the folio's entries, as do_numa_page() does when it does not migrate.
  */
-export function* numaHintFaultRestore(
-  fault: NumaHintFault,
-  ctx: MmContext,
-): Generator<Yieldable, void, unknown> {
+export function numaHintFaultRestore(fault: NumaHintFault, ctx: MmContext): undefined {
   countNumaHintFault(ctx, fault.folio.nid, fault.nid);
   numaRebuildMapping(fault);
 }

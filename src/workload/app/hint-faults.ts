@@ -76,7 +76,8 @@ export class HintFaults {
     k.sim.spawn(
       (function* () {
         yield cost;
-        yield* k.numaHintFault(fault);
+        const handler = k.numaHintFault(fault);
+        if (handler !== undefined) yield* handler;
         thread.faultDone(key, k.sim.now);
       })(),
       `hint fault cpu ${thread.spec.cpu}`,
