@@ -51,6 +51,12 @@ import { Vmstat } from "./vmstat.js";
 
 const RW = VM_READ | VM_WRITE;
 
+/** The raw bits of the entry at addr (0 for none). */
+function entryFlags(mm: MmStruct, addr: number): number {
+  const e = mm.entryAt(addr);
+  return e.kind === "none" ? 0 : e.flags;
+}
+
 /**
  * Every page of the mm is accessed at `rate` per ns, a `writeShare` of them writes: the
  * simplest access model, whose bits have a closed form (1 - e^-(rate * window)).
@@ -286,7 +292,7 @@ describe("migration keeps the accessed and dirty bits", () => {
           }
           const dst = migrate(env, src);
           const got = want.map(
-            (_, i) => mm.entryAt(vma.start + i * PAGE_SIZE).flags & (PTE_YOUNG | PTE_DIRTY),
+            (_, i) => entryFlags(mm, vma.start + i * PAGE_SIZE) & (PTE_YOUNG | PTE_DIRTY),
           );
           expect(got).toEqual(want);
           expect(mm.entryAt(vma.start).kind === "present" && dst.nid).toBe(1);

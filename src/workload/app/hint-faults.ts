@@ -6,7 +6,8 @@
  * the sum of the rates, and it is a given thread's with probability its rate over the sum. At
  * that time the thread takes the fault: it waits the profile's memory.hintFaultNs and then
  * whatever the kernel's handler takes (Kernel.numaHintFault), runs no operation meanwhile,
- * and counts the fault and its time. The draw uses the rates at the time the folio was made
+ * and counts the fault and its time; a fault that comes while the thread is in another waits
+ * for it to end (the thread makes no access meanwhile). The draw uses the rates at the time the folio was made
  * PROT_NONE (a hot set that moves before the access is not followed), and a fault whose
  * entries something else restored first (a migration, munmap) does not happen.
  */
@@ -24,6 +25,9 @@ const WHO = 0x77686f00;
 const WRITE = 0x77726974;
 
 export class HintFaults {
+  /** The faults of each thread that is in one now, the next first. */
+  private readonly queued = new Map<AppThread, NumaHintFault[]>();
+
   constructor(
     private readonly app: App,
     private readonly accesses: AppAccesses,
@@ -63,7 +67,16 @@ export class HintFaults {
     k.sim.at(when, () => this.fire(thread, fault));
   }
 
+  /**
+   * The access faults now, unless something restored its entries first. A thread already in a
+   * fault makes no access until it is over: the fault waits for it (the thread's queue).
+   */
   private fire(thread: AppThread, fault: NumaHintFault): void {
+    let queue = this.queued.get(thread);
+    if (queue !== undefined) {
+      queue.push(fault);
+      return;
+    }
     if (!hintFaultPending(fault)) return;
     const k = this.app.k;
     const cost = k.profile.memory?.hintFaultNs;
@@ -72,15 +85,22 @@ export class HintFaults {
         `profile ${k.profile.name} has no memory.hintFaultNs: NUMA hint faults need their cost`,
       );
     }
-    const key = thread.faultBegins(k.sim.now);
+    queue = [fault];
+    this.queued.set(thread, queue);
+    const queued = this.queued;
     k.sim.spawn(
       (function* () {
-        yield cost;
-        const handler = k.numaHintFault(fault);
-        if (handler !== undefined) yield* handler;
-        thread.faultDone(key, k.sim.now);
+        for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+          if (!hintFaultPending(f)) continue;
+          const key = thread.faultBegins(k.sim.now);
+          yield cost;
+          const handler = k.numaHintFault(f);
+          if (handler !== undefined) yield* handler;
+          thread.faultDone(key, k.sim.now);
+        }
+        queued.delete(thread);
       })(),
-      `hint fault cpu ${thread.spec.cpu}`,
+      `hint faults cpu ${thread.spec.cpu}`,
     );
   }
 }

@@ -59,6 +59,7 @@ const scenario = fc
         cpu: fc.integer({ min: 0, max: 127 }),
         pattern,
         mlp: fc.integer({ min: 1, max: 8 }),
+        writes: fc.constantFrom(0, 0.5, 1),
       }),
       { minLength: 1, maxLength: 3 },
     ),

@@ -1,0 +1,228 @@
+import { describe, expect, it } from "vitest";
+import { loadProfile } from "../../machine/profile.js";
+import { Kernel } from "../../migrate/kernel.js";
+import { folioMkclean, ptepGet, ptepTestAndClearYoung } from "../../mm/access.js";
+import { PAGE_SIZE } from "../../mm/folio.js";
+import { MPOL_BIND } from "../../mm/mempolicy.js";
+import { changeProtNuma, type NumaHintFault, numaHintFaultRestore } from "../../mm/numa-hint.js";
+import { pteDirty } from "../../mm/pgtable.js";
+import { Rng } from "../../sim/rng.js";
+import { App, type AppThreadSpec } from "./app.js";
+import type { PatternSpec } from "./patterns.js";
+
+const profile = loadProfile("zen3-2s-ptdma");
+const US = 1e3;
+const MS = 1e6;
+
+function boot(
+  regions: { mib: number; nid: number }[],
+  threads: { region: number; pattern: PatternSpec; writes?: number }[],
+) {
+  const k = new Kernel({ profile });
+  const specs: AppThreadSpec[] = threads.map((t, i) => ({
+    cpu: i,
+    region: t.region,
+    pattern: t.pattern,
+    computeNs: 50,
+    mlp: 1,
+    writes: t.writes,
+  }));
+  const app = new App(
+    k,
+    {
+      regions: regions.map((r) => ({
+        bytes: r.mib << 20,
+        folioSizeBytes: PAGE_SIZE,
+        policy: { mode: MPOL_BIND, nodes: [r.nid] },
+      })),
+      threads: specs,
+    },
+    new Rng(5),
+  );
+  return { k, app };
+}
+
+/** Every `periodNs` until `endNs`, call `fn` (a scanner on the machine's clock). */
+function every(k: Kernel, periodNs: number, endNs: number, fn: () => void): void {
+  k.sim.spawn(
+    (function* () {
+      for (let t = periodNs; t <= endNs; t += periodNs) {
+        yield t - k.sim.now;
+        fn();
+      }
+    })(),
+    "scanner",
+  );
+}
+
+describe("accessed bits from a thread's accesses", () => {
+  it("a zipf thread's pages, scanned every 200 us, are young as often as 1 - e^-(its accesses x the page's share)", () => {
+    const { k, app } = boot(
+      [{ mib: 4, nid: 0 }],
+      [{ region: 0, pattern: { kind: "zipf", skew: 1 } }],
+    );
+    const region = app.regions[0];
+    const thread = app.threads[0];
+    const pages = region.pages;
+    const young = new Float64Array(pages);
+    const W = 200 * US;
+    const end = 40 * MS;
+    const scan = () => {
+      for (let i = 0; i < pages; i++) {
+        if (ptepTestAndClearYoung(region.vma, region.vma.start + i * PAGE_SIZE)) young[i]++;
+      }
+    };
+    scan(); // every page young from its fault: start from old bits
+    young.fill(0);
+    every(k, W, end, scan);
+    app.start(end);
+    k.sim.run();
+    const scans = end / W;
+    const perWindow = (thread.ops / end) * W;
+    // Pages by rank (hottest first), in buckets; each bucket's mean frequency against the model's.
+    const byRank = Array.from({ length: pages }, (_, i) => i).sort(
+      (a, b) => thread.pattern.share(b, 1, 0) - thread.pattern.share(a, 1, 0),
+    );
+    const rows: string[] = [];
+    for (const [lo, hi] of [
+      [0, 1],
+      [1, 8],
+      [8, 64],
+      [64, 256],
+      [256, pages],
+    ]) {
+      let seen = 0;
+      let want = 0;
+      let variance = 0;
+      for (let r = lo; r < hi; r++) {
+        const p = -Math.expm1(-perWindow * thread.pattern.share(byRank[r], 1, 0));
+        seen += young[byRank[r]] / scans;
+        want += p;
+        variance += (p * (1 - p)) / scans;
+      }
+      const n = hi - lo;
+      rows.push(
+        `ranks ${lo + 1}-${hi}: young ${(seen / n).toFixed(4)}, model ${(want / n).toFixed(4)}`,
+      );
+      expect(Math.abs(seen - want)).toBeLessThan(5 * Math.sqrt(variance) + 0.01 * n);
+    }
+    console.info(
+      `zipf(1) over ${pages} pages, ${perWindow.toFixed(0)} accesses per 200 us window:\n  ${rows.join("\n  ")}`,
+    );
+  });
+});
+
+describe("dirty bits from a thread's writes", () => {
+  it("after folio_mkclean, only the written region's pages become dirty, as often as its write share says", () => {
+    const { k, app } = boot(
+      [
+        { mib: 64, nid: 0 },
+        { mib: 64, nid: 0 },
+      ],
+      [
+        { region: 0, pattern: { kind: "uniform" }, writes: 0.3 },
+        { region: 1, pattern: { kind: "uniform" } },
+      ],
+    );
+    const mm = app.task.mm as NonNullable<typeof app.task.mm>;
+    // Faulted in by writes, as anonymous memory is; clean every page first.
+    mm.forEachFolio((_vma, _addr, folio) => folioMkclean(folio));
+    const end = 5 * MS;
+    app.start(end);
+    k.sim.run();
+    const dirtyShare = (r: number) => {
+      const region = app.regions[r];
+      let dirty = 0;
+      for (let i = 0; i < region.pages; i++) {
+        if (pteDirty(ptepGet(mm, region.vma.start + i * PAGE_SIZE))) dirty++;
+      }
+      return dirty / region.pages;
+    };
+    const written = app.threads[0];
+    const want = -Math.expm1((-0.3 * written.ops) / app.regions[0].pages);
+    const got = dirtyShare(0);
+    console.info(
+      `writes 0.3: ${got.toFixed(4)} of the pages dirty (model ${want.toFixed(4)}); reads only: ${dirtyShare(1)}`,
+    );
+    expect(dirtyShare(1)).toBe(0);
+    expect(got).toBeCloseTo(want, 2);
+  });
+});
+
+describe("NUMA hint faults", () => {
+  const scanned = (opts: { nid: number; handler?: (k: Kernel) => Kernel["numaHintFault"] }) => {
+    const { k, app } = boot(
+      [{ mib: 8, nid: opts.nid }],
+      [{ region: 0, pattern: { kind: "zipf", skew: 0.8 } }],
+    );
+    if (opts.handler) k.numaHintFault = opts.handler(k);
+    const region = app.regions[0];
+    const end = 20 * MS;
+    let updated = 0;
+    // change_prot_numa() over the region every 5 ms, as task_numa_work() would.
+    every(k, 5 * MS, end - 1, () => {
+      updated += changeProtNuma(region.vma, region.vma.start, region.vma.end, app.task, k.ctx);
+    });
+    app.start(end);
+    k.sim.run();
+    return { k, app, updated, thread: app.threads[0] };
+  };
+
+  it("counts a fault per first access to a PROT_NONE folio, charges its cost to the thread, and calls the handler", () => {
+    const base = (() => {
+      const { k, app } = boot(
+        [{ mib: 8, nid: 0 }],
+        [{ region: 0, pattern: { kind: "zipf", skew: 0.8 } }],
+      );
+      app.start(20 * MS);
+      k.sim.run();
+      return app.threads[0];
+    })();
+    const local = scanned({ nid: 0 });
+    const ev = local.k.ctx.vmstat.events;
+    const t = local.thread;
+    expect(ev.numa_pte_updates).toBe(local.updated);
+    expect(t.hintFaults).toBeGreaterThan(100);
+    expect(ev.numa_hint_faults).toBe(t.hintFaults);
+    expect(ev.numa_hint_faults_local).toBe(t.hintFaults);
+    // The default handler takes no time: each fault costs the profile's hintFaultNs.
+    expect(t.hintFaultNs).toBeCloseTo(t.hintFaults * 2000, 3);
+    // The thread ran no operation while faulting.
+    const lost = (base.ops - t.ops) * base.opNs;
+    expect(lost / t.hintFaultNs).toBeCloseTo(1, 1);
+    console.info(
+      `local: ${ev.numa_pte_updates} numa_pte_updates, ${ev.numa_hint_faults} numa_hint_faults (${ev.numa_hint_faults_local} local), ${(t.hintFaultNs / 1e3).toFixed(0)} us faulting, ops ${base.ops.toFixed(0)} -> ${t.ops.toFixed(0)}`,
+    );
+
+    const remote = scanned({ nid: 1 });
+    expect(remote.k.ctx.vmstat.events.numa_hint_faults).toBe(remote.thread.hintFaults);
+    expect(remote.k.ctx.vmstat.events.numa_hint_faults_local).toBe(0);
+
+    const seen: NumaHintFault[] = [];
+    const slow = scanned({
+      nid: 0,
+      handler: (k) =>
+        function* (f) {
+          seen.push(f);
+          yield 10_000; // a handler that takes time, as a migration would
+          numaHintFaultRestore(f, k.ctx);
+        },
+    });
+    expect(seen).toHaveLength(slow.thread.hintFaults);
+    expect(seen.every((f) => f.cpu === 0 && f.nid === 0 && !f.pmd)).toBe(true);
+    expect(slow.thread.hintFaultNs).toBeCloseTo(slow.thread.hintFaults * 12_000, 3);
+  });
+
+  it("faults on as many folios as are expected to be touched before the next scan", () => {
+    const { thread, k, app } = scanned({ nid: 0 });
+    // Its rate while it runs without faulting: the first 5 ms, before the first scan.
+    const first = thread.opsPerQuantum.slice(0, (5 * MS) / app.quantumNs);
+    const rate = first.reduce((x, y) => x + y, 0) / (5 * MS);
+    let want = 0;
+    for (let i = 0; i < app.regions[0].pages; i++) {
+      want += -Math.expm1(-rate * thread.pattern.share(i, 1, 0) * 5 * MS);
+    }
+    // Four scans at 5, 10, 15 and 20 ms (the last has no time left to fault); three windows.
+    expect(k.ctx.vmstat.events.numa_hint_faults / (3 * want)).toBeCloseTo(1, 1);
+  });
+});
