@@ -8,6 +8,7 @@ import { changeProtNuma, type NumaHintFault, numaHintFaultRestore } from "../../
 import { pteDirty } from "../../mm/pgtable.js";
 import { Rng } from "../../sim/rng.js";
 import { App, type AppThreadSpec } from "./app.js";
+import { movePagesLoop, newMoverStats } from "./movers.js";
 import type { PatternSpec } from "./patterns.js";
 
 const profile = loadProfile("zen3-2s-ptdma");
@@ -146,6 +147,42 @@ describe("dirty bits from a thread's writes", () => {
     );
     expect(dirtyShare(1)).toBe(0);
     expect(got).toBeCloseTo(want, 2);
+  });
+});
+
+describe("writes in bytes mode", () => {
+  it("rewrite the page's own bytes in the frame its page table maps, while a mover moves the region", () => {
+    const k = new Kernel({ profile, contents: true });
+    const app = new App(
+      k,
+      {
+        regions: [
+          { bytes: 256 << 10, folioSizeBytes: 16 << 10, policy: { mode: MPOL_BIND, nodes: [0] } },
+        ],
+        threads: [1, 2].map((cpu) => ({
+          cpu,
+          region: 0,
+          pattern: { kind: "uniform" } as const,
+          computeNs: 10,
+          mlp: 1,
+          writes: 0.5,
+        })),
+        quantumNs: 20_000,
+      },
+      new Rng(2),
+    );
+    const stats = newMoverStats();
+    app.start(4 * MS);
+    k.sim.spawn(
+      movePagesLoop(k, k.spawnProcess(3), app, app.regions[0], [1, 0], 4 * MS, stats),
+      "mover",
+    );
+    k.sim.run();
+    expect(stats.foliosMoved).toBeGreaterThan(0);
+    const written = app.threads.reduce((a, t) => a + t.pagesWritten, 0);
+    const read = app.threads.reduce((a, t) => a + t.pagesRead, 0);
+    expect(written / read).toBeCloseTo(0.5, 1);
+    expect(app.verify()).toBe(64);
   });
 });
 
