@@ -27,12 +27,9 @@ import {
   pteProtnone,
   pteYoung,
 } from "./pgtable.js";
-import { PhysMem } from "./phys.js";
 import { removeMigrationPtes, tryToMigrate } from "./rmap.js";
-import { Task } from "./task.js";
-import { Tracer } from "./trace.js";
+import { entryFlags, mmFixture } from "./test-fixture.js";
 import {
-  type MmContext,
   MmStruct,
   PTE_DIRTY,
   PTE_PRESENT,
@@ -47,15 +44,8 @@ import {
   VM_WRITE,
   type Vma,
 } from "./vm.js";
-import { Vmstat } from "./vmstat.js";
 
-const RW = VM_READ | VM_WRITE;
-
-/** The raw bits of the entry at addr (0 for none). */
-function entryFlags(mm: MmStruct, addr: number): number {
-  const e = mm.entryAt(addr);
-  return e.kind === "none" ? 0 : e.flags;
-}
+const _RW = VM_READ | VM_WRITE;
 
 /**
  * Every page of the mm is accessed at `rate` per ns, a `writeShare` of them writes: the
@@ -81,20 +71,7 @@ class SteadyAccesses implements MmAccessModel {
   }
 }
 
-function setup(nodes = 2) {
-  const phys = new PhysMem(Array.from({ length: nodes }, (_, nid) => ({ nid, bytes: 64 << 20 })));
-  const ctx: MmContext = { phys, trace: new Tracer(), vmstat: new Vmstat() };
-  const mm = new MmStruct(1, phys);
-  mm.cpuMask.add(0);
-  const task = new Task(1, 0, mm);
-  const vma = mm.mmap(4 * HPAGE_PMD_SIZE, RW);
-  const fault = (addr: number, order: number, dirty = true, nid = 0) => {
-    const folio = phys.allocFolio(nid, order) as Folio;
-    mm.mapFolio(vma, addr, folio, { dirty });
-    return folio;
-  };
-  return { phys, ctx, mm, task, vma, fault };
-}
+const setup = mmFixture;
 
 describe("page-table bit operations (pgtable.ts)", () => {
   it("set and clear young, dirty and PROT_NONE, the PMD twins alike", () => {

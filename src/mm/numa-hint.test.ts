@@ -9,40 +9,16 @@ import {
   numaRebuildMapping,
 } from "./numa-hint.js";
 import { pteDirty, pteProtnone, pteYoung } from "./pgtable.js";
-import { PhysMem } from "./phys.js";
 import { removeMigrationPtes, tryToMigrate } from "./rmap.js";
 import { Task } from "./task.js";
-import { Tracer } from "./trace.js";
-import {
-  HugePmd,
-  type MmContext,
-  MmStruct,
-  PTE_PROTNONE,
-  pmdIndex,
-  shareRange,
-  VM_READ,
-  VM_WRITE,
-  type Vma,
-} from "./vm.js";
-import { Vmstat } from "./vmstat.js";
-
-/** The raw bits of the entry at addr (0 for none). */
-function entryFlags(mm: MmStruct, addr: number): number {
-  const e = mm.entryAt(addr);
-  return e.kind === "none" ? 0 : e.flags;
-}
+import { entryFlags, mmFixture } from "./test-fixture.js";
+import { HugePmd, MmStruct, PTE_PROTNONE, pmdIndex, shareRange, type Vma } from "./vm.js";
 
 /** An mm whose accesses are not modelled, recording the folios handed over for hint faults. */
 function setup() {
-  const phys = new PhysMem([
-    { nid: 0, bytes: 64 << 20 },
-    { nid: 1, bytes: 64 << 20 },
-  ]);
-  const ctx: MmContext = { phys, trace: new Tracer(), vmstat: new Vmstat() };
-  const mm = new MmStruct(1, phys);
-  mm.cpuMask.add(0).add(1);
-  const task = new Task(1, 0, mm);
-  const vma = mm.mmap(4 * HPAGE_PMD_SIZE, VM_READ | VM_WRITE);
+  const base = mmFixture();
+  const { phys, ctx, mm, task, vma } = base;
+  mm.cpuMask.add(1);
   const armed: { addr: number; folio: Folio; nrPages: number; pmd: boolean }[] = [];
   const access: MmAccessModel = {
     seed: 1,
@@ -55,11 +31,7 @@ function setup() {
       armed.push({ addr, folio, nrPages, pmd }),
   };
   mm.access = access;
-  const fault = (addr: number, order: number, nid = 0) => {
-    const folio = phys.allocFolio(nid, order) as Folio;
-    mm.mapFolio(vma, addr, folio, { dirty: false });
-    return folio;
-  };
+  const fault = (addr: number, order: number, nid = 0) => base.fault(addr, order, false, nid);
   return { phys, ctx, mm, task, vma, armed, fault };
 }
 
