@@ -113,6 +113,41 @@ describe("accessed bits from a thread's accesses", () => {
   });
 });
 
+describe("a thread's expected accesses", () => {
+  it("add up to its operations over any interval, for every pattern (a hot set's share moving period by period)", () => {
+    const patterns: PatternSpec[] = [
+      { kind: "uniform" },
+      { kind: "zipf", skew: 1.2 },
+      { kind: "hotset", fraction: 0.1, probability: 0.9, periodNs: 0.33 * MS },
+    ];
+    for (const pattern of patterns) {
+      const { k, app } = boot([{ mib: 1, nid: 0 }], [{ region: 0, pattern }]);
+      const end = 3 * MS;
+      app.start(end);
+      k.sim.run();
+      const t = app.threads[0];
+      const sum = (from: number, to: number) => {
+        let m = 0;
+        for (let i = 0; i < app.regions[0].pages; i++) m += t.expectedAccesses(i, 1, from, to);
+        return m;
+      };
+      expect(sum(0, end) / t.ops).toBeCloseTo(1, 9);
+      const mid = 1.2345 * MS;
+      expect((sum(0, mid) + sum(mid, end)) / t.ops).toBeCloseTo(1, 9);
+      // The quanta's operations spread evenly: the first half of the run has about half of them.
+      expect(sum(0, end / 2) / t.ops).toBeCloseTo(0.5, 1);
+      if (pattern.kind === "hotset") {
+        // Page 0 is in the hot window for the first period only.
+        const n = app.regions[0].pages;
+        const P = pattern.periodNs;
+        const hot = pattern.probability / Math.round(pattern.fraction * n) + 0.1 / n;
+        const want = sum(0, P) * hot + sum(P, 2 * P) * (0.1 / n);
+        expect(t.expectedAccesses(0, 1, 0, 2 * P) / want).toBeCloseTo(1, 9);
+      }
+    }
+  });
+});
+
 describe("dirty bits from a thread's writes", () => {
   it("after folio_mkclean, only the written region's pages become dirty, as often as its write share says", () => {
     const { k, app } = boot(
