@@ -246,16 +246,16 @@ export class AppThread {
    * pages, integrated over the periods where a moving pattern's share is constant.
    */
   expectedAccesses(first: number, count: number, fromNs: number, toNs: number): number {
-    const period = this.pattern.periodNs;
-    const share = this.pattern;
+    const pattern = this.pattern;
+    const period = pattern.periodNs;
     if (period === undefined) {
-      return share.share(first, count, fromNs) * (this.opsUntil(toNs) - this.opsUntil(fromNs));
+      return pattern.share(first, count, fromNs) * (this.opsUntil(toNs) - this.opsUntil(fromNs));
     }
     let m = 0;
     for (let a = fromNs; a < toNs; ) {
       let b = Math.min(toNs, (Math.floor(a / period) + 1) * period);
       if (b <= a) b = Math.min(toNs, a + period);
-      m += share.share(first, count, a) * (this.opsUntil(b) - this.opsUntil(a));
+      m += pattern.share(first, count, a) * (this.opsUntil(b) - this.opsUntil(a));
       a = b;
     }
     return m;
