@@ -23,6 +23,16 @@
 import { hashUniform } from "../sim/rng.js";
 import { type Folio, PAGE_SIZE, PG } from "./folio.js";
 import {
+  pmdDirty,
+  pmdMkclean,
+  pmdMkold,
+  pmdYoung,
+  pteDirty,
+  pteMkclean,
+  pteMkold,
+  pteYoung,
+} from "./pgtable.js";
+import {
   accessTimes,
   HugePmd,
   type MmStruct,
@@ -144,8 +154,8 @@ export function ptepTestAndClearYoung(vma: Vma, addr: number): boolean {
   const k = pteIndex(addr);
   const f = refreshPte(vma.mm, t, k, addr);
   if (!(f & PTE_PRESENT)) return false;
-  t.flags[k] = f & ~PTE_YOUNG;
-  return (f & PTE_YOUNG) !== 0;
+  t.flags[k] = pteMkold(f);
+  return pteYoung(f);
 }
 
 /** pmdp_test_and_clear_young() of the huge PMD mapping addr. */
@@ -153,8 +163,8 @@ export function pmdpTestAndClearYoung(vma: Vma, addr: number): boolean {
   const huge = hugePmdAt(vma.mm, addr);
   const f = refreshPmd(vma.mm, huge, addr);
   if (!(f & PTE_PRESENT)) return false;
-  huge.flags = f & ~PTE_YOUNG;
-  return (f & PTE_YOUNG) !== 0;
+  huge.flags = pmdMkold(f);
+  return pmdYoung(f);
 }
 
 /**
@@ -239,13 +249,13 @@ export function folioMkclean(folio: Folio): number {
     const mm = vma.mm;
     if (pmd) {
       const huge = hugePmdAt(mm, addr);
-      if (refreshPmd(mm, huge, addr) & PTE_DIRTY) cleaned++;
-      huge.flags &= ~PTE_DIRTY;
+      if (pmdDirty(refreshPmd(mm, huge, addr))) cleaned++;
+      huge.flags = pmdMkclean(huge.flags);
     } else {
       const t = pteTableAt(mm, addr);
       const k = pteIndex(addr);
-      if (refreshPte(mm, t, k, addr) & PTE_DIRTY) cleaned++;
-      t.flags[k] &= ~PTE_DIRTY;
+      if (pteDirty(refreshPte(mm, t, k, addr))) cleaned++;
+      t.flags[k] = pteMkclean(t.flags[k]);
     }
   });
   return cleaned;

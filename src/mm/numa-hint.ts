@@ -13,6 +13,14 @@
 import type { Yieldable } from "../sim/simulator.js";
 import { refreshEntry, touchEntry } from "./access.js";
 import { type Folio, HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE } from "./folio.js";
+import {
+  pmdMkprotnone,
+  pmdProtnone,
+  pteMkaccessible,
+  pteMkprotnone,
+  pteMkyoung,
+  pteProtnone,
+} from "./pgtable.js";
 import type { Task } from "./task.js";
 import { flushTlbBatchedPending, flushTlbRange } from "./tlb.js";
 import {
@@ -21,8 +29,6 @@ import {
   type MmContext,
   PTE_DIRTY,
   PTE_PRESENT,
-  PTE_PROTNONE,
-  PTE_YOUNG,
   pmdIndex,
   pteIndex,
   type Vma,
@@ -87,11 +93,11 @@ export function changeProtNuma(
     let slot = mm.pmds.get(idx);
     if (slot instanceof HugePmd) {
       if (a === pmdStart && next === pmdStart + HPAGE_PMD_SIZE) {
-        if ((slot.flags & (PTE_PRESENT | PTE_PROTNONE)) === PTE_PRESENT) {
+        if (slot.flags & PTE_PRESENT && !pmdProtnone(slot.flags)) {
           const folio = mm.folioAt(slot.pfn);
           if (!skipped(folio)) {
             refreshEntry(mm, a);
-            slot.flags |= PTE_PROTNONE;
+            slot.flags = pmdMkprotnone(slot.flags);
             pages += HPAGE_PMD_NR;
             huge++;
             mm.access?.armHintFault(vma, a, folio, HPAGE_PMD_NR, true);
@@ -114,7 +120,7 @@ export function changeProtNuma(
       };
       for (let k = pteIndex(a), x = a; x < next; k++, x += PAGE_SIZE) {
         const f = slot.flags[k];
-        if ((f & (PTE_PRESENT | PTE_PROTNONE)) !== PTE_PRESENT) {
+        if (!(f & PTE_PRESENT) || pteProtnone(f)) {
           arm();
           continue;
         }
@@ -128,7 +134,7 @@ export function changeProtNuma(
           continue;
         }
         refreshEntry(mm, x);
-        slot.flags[k] |= PTE_PROTNONE;
+        slot.flags[k] = pteMkprotnone(slot.flags[k]);
         pages++;
         if (run === folio && x === runAddr + runPages * PAGE_SIZE) {
           runPages++;
@@ -168,14 +174,15 @@ export function countNumaHintFault(ctx: MmContext, folioNid: number, cpuNid: num
  */
 export function numaRebuildMapping(fault: NumaHintFault): number {
   const mm = fault.vma.mm;
-  const set = PTE_YOUNG | (fault.write ? PTE_DIRTY : 0);
+  // The faulting access sets the accessed bit, and the dirty bit if it writes.
+  const restore = (pte: number) => pteMkyoung(pteMkaccessible(pte)) | (fault.write ? PTE_DIRTY : 0);
   let restored = 0;
   for (let i = 0; i < fault.nrPages; i++) {
     const addr = fault.addr + i * PAGE_SIZE;
     const slot = mm.pmds.get(pmdIndex(addr));
     if (slot instanceof HugePmd) {
       if (fault.pmd && isProtnoneOf(slot.flags, slot.pfn, fault.folio)) {
-        slot.flags = (slot.flags & ~PTE_PROTNONE) | set;
+        slot.flags = restore(slot.flags);
         touchEntry(mm, addr);
         restored++;
       }
@@ -184,7 +191,7 @@ export function numaRebuildMapping(fault: NumaHintFault): number {
     if (slot === undefined) continue;
     const k = pteIndex(addr);
     if (isProtnoneOf(slot.flags[k], slot.pfn[k], fault.folio)) {
-      slot.flags[k] = (slot.flags[k] & ~PTE_PROTNONE) | set;
+      slot.flags[k] = restore(slot.flags[k]);
       touchEntry(mm, addr);
       restored++;
     }
@@ -194,12 +201,7 @@ export function numaRebuildMapping(fault: NumaHintFault): number {
 
 /** A PROT_NONE entry mapping a page of `folio`. */
 function isProtnoneOf(flags: number, pfn: number, folio: Folio): boolean {
-  return (
-    (flags & (PTE_PRESENT | PTE_PROTNONE)) === (PTE_PRESENT | PTE_PROTNONE) &&
-    folio.live &&
-    pfn >= folio.pfn &&
-    pfn < folio.pfn + folio.nrPages
-  );
+  return pteProtnone(flags) && folio.live && pfn >= folio.pfn && pfn < folio.pfn + folio.nrPages;
 }
 
 /** Whether the fault's entries are still PROT_NONE mappings of its folio (else it is spurious). */

@@ -5,14 +5,7 @@
  * set since they were last read goes through access.ts (ptep_get, the test-and-clear
  * operations); these functions only transform a value.
  */
-import {
-  PTE_DIRTY,
-  PTE_MIGRATION,
-  PTE_PRESENT,
-  PTE_PROTNONE,
-  PTE_SOFT_DIRTY,
-  PTE_YOUNG,
-} from "./vm.js";
+import { PTE_DIRTY, PTE_PRESENT, PTE_PROTNONE, PTE_SOFT_DIRTY, PTE_YOUNG } from "./vm.js";
 
 /** pte_present(): a mapped page, PROT_NONE ones included (as on x86). */
 export const ptePresent = (pte: number): boolean => (pte & PTE_PRESENT) !== 0;
@@ -32,14 +25,12 @@ export const pteProtnone = (pte: number): boolean =>
 export const pteMkprotnone = (pte: number): number => pte | PTE_PROTNONE;
 /** pte_modify(pte, vma->vm_page_prot): the entry accessible again. */
 export const pteMkaccessible = (pte: number): number => pte & ~PTE_PROTNONE;
-/** is_migration_entry(). */
-export const isMigrationEntry = (pte: number): boolean => (pte & PTE_MIGRATION) !== 0;
 
-export const pmdPresent = ptePresent;
 export const pmdYoung = pteYoung;
 export const pmdMkyoung = pteMkyoung;
 export const pmdMkold = pteMkold;
 export const pmdDirty = pteDirty;
-export const pmdMkdirty = pteMkdirty;
 export const pmdMkclean = pteMkclean;
 export const pmdProtnone = pteProtnone;
+export const pmdMkprotnone = pteMkprotnone;
+export const pmdMkaccessible = pteMkaccessible;
