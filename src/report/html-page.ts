@@ -5,6 +5,7 @@
  * state, so the same results give the same bytes.
  */
 import type { Chart } from "./charts/index.js";
+import { CHART_WIDTH } from "./charts/series.js";
 
 const ESCAPES: Record<string, string> = {
   "&": "&amp;",
@@ -19,9 +20,11 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
+// The content (inside main's padding) is as wide as a chart; on a narrower window the charts
+// shrink with it, keeping their aspect ratio through their viewBox.
 const STYLE = `
 body { margin: 0; background: #f6f6f4; color: #1d1d1f; font: 14px/1.45 system-ui, sans-serif; }
-main { max-width: 1000px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
+main { max-width: ${CHART_WIDTH}px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
 h1 { font-size: 22px; margin: 0 0 12px; }
 h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 h3 { font-size: 15px; margin: 0 0 6px; }
@@ -36,7 +39,7 @@ td { white-space: nowrap; }
 th { text-align: left; font-weight: 600; background: #fafafa; vertical-align: bottom; }
 td.n, th.n { text-align: right; }
 figure { margin: 24px 0 0; }
-figure svg { display: block; max-width: 100%; height: auto; }
+figure svg { display: block; width: 100%; max-width: ${CHART_WIDTH}px; height: auto; }
 figcaption { color: #444; font-size: 13px; margin-top: 4px; }
 `;
 

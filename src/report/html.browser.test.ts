@@ -38,6 +38,16 @@ describe("html report in Chromium", () => {
           );
         expect(marks, id).toBeGreaterThan(0);
       }
+      // Every chart as wide as the page's content, at a narrow window and a wide one (the screenshot).
+      for (const width of [700, 1400]) {
+        await page.setViewportSize({ width, height: 900 });
+        // main's padding is 28px a side (html-page.ts).
+        const content = await page.locator("main").evaluate((m) => m.clientWidth - 2 * 28);
+        const widths = await page
+          .locator("figure > svg")
+          .evaluateAll((svgs) => svgs.map((s) => s.getBoundingClientRect().width));
+        for (const w of widths) expect(Math.abs(w - content), `${width}px`).toBeLessThan(1);
+      }
     });
   });
 });

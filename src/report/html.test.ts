@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectGolden } from "../test-support/golden.js";
 import { expectSelfContained } from "../test-support/html.js";
 import type { MovePagesBenchResult } from "../workload/move-pages-bench.js";
 import {
@@ -42,6 +44,12 @@ describe("html reporter", () => {
     expect(figureIds(html)).toEqual(benchChartPlans(results).map((p) => p.id));
     expect(html.match(/<svg /g)).toHaveLength(figureIds(html).length);
     expect(renderHtml(input(results))).toBe(html);
+  });
+
+  it("writes the same bytes for the same results: its hash is golden", () => {
+    const html = renderHtml(input([...sweepFixture(), recordedFixture()]));
+    const sha256 = createHash("sha256").update(html).digest("hex");
+    expectGolden("bench-report.html.sha256", `${sha256}\n`);
   });
 
   it("says so when there is nothing to show", () => {

@@ -27,12 +27,13 @@ describe("benchCharts", () => {
 
   it("leaves out what the results have nothing to show for", () => {
     expect(ids([])).toEqual([]);
-    // One folio size, one batch size, no recording: where the time went, nothing else.
+    // One folio size, one batch size, no recording: where the time went and when folios were
+    // back, nothing else.
     const one = fixtureResult({ migrator: "serial", folioSizeBytes: 4096, gbps: 3 });
-    expect(ids([one])).toEqual(["phases-wall", "phases-cpu"]);
+    expect(ids([one])).toEqual(["phases-wall", "phases-cpu", "latency"]);
     // Two folio sizes but each engine at one only: no line to draw.
     const other = fixtureResult({ migrator: "mtcopy", workers: 2, folioSizeBytes: 65536, gbps: 5 });
-    expect(ids([one, other])).toEqual(["phases-wall", "phases-cpu"]);
+    expect(ids([one, other])).toEqual(["phases-wall", "phases-cpu", "latency"]);
     // Two batch sizes of one engine.
     const batch = fixtureResult({
       migrator: "serial",
@@ -44,12 +45,17 @@ describe("benchCharts", () => {
     expect(ids([one, recorded])).toEqual([
       "phases-wall",
       "phases-cpu",
+      "latency",
       "timeline-2-gantt",
       "timeline-2-in-flight",
     ]);
     // A recording of a call that took no time has no timeline.
     const empty = { ...recordingFixture(), endNs: recordingFixture().startNs };
-    expect(ids([{ ...recorded, recording: empty }])).toEqual(["phases-wall", "phases-cpu"]);
+    expect(ids([{ ...recorded, recording: empty }])).toEqual([
+      "phases-wall",
+      "phases-cpu",
+      "latency",
+    ]);
   });
 
   it("names results by what tells them apart", () => {

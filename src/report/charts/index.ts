@@ -5,7 +5,7 @@
  */
 
 import type { MovePagesBenchResult } from "../../workload/move-pages-bench.js";
-import { batchTradeoffCharts } from "./latency.js";
+import { callTimeChart, latencyChart } from "./latency.js";
 import { phaseChart } from "./phases.js";
 import { type Chart, type ChartPlan, renderChart } from "./render.js";
 import { labelDims, resultLabel } from "./series.js";
@@ -21,7 +21,8 @@ export function benchChartPlans(results: readonly MovePagesBenchResult[]): Chart
     throughputChart(results),
     phaseChart(results, "wallUs"),
     phaseChart(results, "cpuUs"),
-    ...batchTradeoffCharts(results),
+    latencyChart(results),
+    callTimeChart(results),
   ].filter((c): c is ChartPlan => c !== null);
   results.forEach((r, i) => {
     if (r.recording !== undefined) {

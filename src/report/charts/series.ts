@@ -74,8 +74,11 @@ export const BYTES_LABEL_EXPR =
   "datum.value >= 1048576 ? format(datum.value / 1048576, 'd') + 'M'" +
   " : datum.value >= 1024 ? format(datum.value / 1024, 'd') + 'K' : format(datum.value, 'd')";
 
-/** Total width of every chart, px. */
-export const CHART_WIDTH = 760;
+/**
+ * Total width of every chart, px: the width of the page's content (html-page.ts), so a chart
+ * fills it at its natural size and shrinks with it on a narrower window.
+ */
+export const CHART_WIDTH = 1200;
 
 /** The colour channel of a chart's series, listed under the plot in two columns. */
 export function seriesColor(series: string[]) {
@@ -122,4 +125,56 @@ export function nameColors(names: readonly string[]): string[] {
     const phase = (PHASES as readonly string[]).indexOf(n);
     return phase >= 0 ? PALETTE[phase] : others[next++ % others.length];
   });
+}
+
+/** Point shapes and line dashes, so that series of near colours or on top of each other differ. */
+const SHAPES = [
+  "circle",
+  "square",
+  "triangle-up",
+  "diamond",
+  "triangle-down",
+  "cross",
+  "triangle-right",
+];
+const DASHES = [
+  [1, 0],
+  [6, 3],
+  [2, 2],
+  [8, 3, 2, 3],
+  [12, 4],
+  [3, 5],
+  [8, 2, 2, 2, 2, 2],
+];
+
+/**
+ * A line per series through its points, each series in its own colour, line dash and point
+ * shape by its place in `series` (no two of the first ten share a colour; neighbours differ in
+ * dash and shape too), with one legend of colours and shapes under the plot.
+ */
+export function seriesLayers<X extends object, Y extends object>(
+  series: readonly string[],
+  x: X,
+  y: Y,
+) {
+  // The channels share a legend; its symbols are filled, without the dashed outline.
+  const channel = <T>(range: readonly T[]) => ({
+    field: "series",
+    type: "nominal" as const,
+    title: null,
+    sort: [...series],
+    scale: { domain: [...series], range: series.map((_, i) => range[i % range.length]) },
+    legend: { orient: "bottom" as const, columns: 2, symbolStrokeWidth: 0 },
+  });
+  const color = channel(PALETTE.slice(0, 10));
+  return [
+    {
+      mark: { type: "line" as const, strokeWidth: 1.5 },
+      encoding: { x, y, color, strokeDash: channel(DASHES) },
+    },
+    {
+      mark: { type: "point" as const, filled: true, size: 60, opacity: 1 },
+      encoding: { x, y, color, shape: channel(SHAPES) },
+    },
+  ];
 }
