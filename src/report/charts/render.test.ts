@@ -2,7 +2,7 @@ import * as vega from "vega";
 import { describe, expect, it } from "vitest";
 import { recordedFixture, sweepFixture } from "./fixtures.case.js";
 import { benchChartPlans } from "./index.js";
-import { type ChartPlan, renderChart, scopeIds, vegaSpec } from "./render.js";
+import { type ChartPlan, renderChart, roundPaths, scopeIds, vegaSpec } from "./render.js";
 
 const PLANS = benchChartPlans([...sweepFixture(), recordedFixture()]);
 
@@ -19,7 +19,7 @@ describe("renderChart", () => {
     ]);
     for (const plan of PLANS) {
       const view = new vega.View(vega.parse(vegaSpec(plan)), { renderer: "none" });
-      const expected = scopeIds(plan.id, await view.toSVG());
+      const expected = roundPaths(scopeIds(plan.id, await view.toSVG()));
       view.finalize();
       expect(renderChart(plan).svg, plan.id).toBe(expected);
     }
@@ -55,6 +55,18 @@ describe("renderChart", () => {
       size: { width: 200, height: 100 },
     };
     expect(() => renderChart(plan)).toThrow(/^chart bad: .*band/);
+  });
+});
+
+describe("roundPaths", () => {
+  it("rounds path coordinates to hundredths, and nothing else", () => {
+    const svg =
+      '<path d="M163.69359485358748,22.5h0.9826530612244824v14.999999999999998h-1e-7Z" ' +
+      'aria-label="at 49483.6108148"/><text x="1.23456">0.123456</text>';
+    expect(roundPaths(svg)).toBe(
+      '<path d="M163.69,22.5h0.98v15h-1e-7Z" aria-label="at 49483.6108148"/>' +
+        '<text x="1.23456">0.123456</text>',
+    );
   });
 });
 

@@ -281,8 +281,9 @@ export function timelineCharts(rec: Recording, id: string, label: string): Chart
         "as stripes in proportion to their time.",
       spec: {
         data: { values: bars },
-        // Clipped: a bar widened to a pixel may reach past the end of the call.
-        mark: { type: "bar", clip: true },
+        // Clipped: a bar widened to a pixel may reach past the end of the call. No ARIA label
+        // per bar: a pixel-wide bar of a binned column means nothing read out alone.
+        mark: { type: "bar", clip: true, aria: false },
         encoding: {
           y: { field: "row", type: "nominal", title: "track", sort: rows, axis: yAxis },
           yOffset: { field: "depth", type: "ordinal" },
@@ -312,7 +313,7 @@ export function timelineCharts(rec: Recording, id: string, label: string): Chart
         encoding: { x: { ...x, field: "us" } },
         layer: [
           {
-            mark: { type: "area", interpolate: "step-after" },
+            mark: { type: "area", interpolate: "step-after", aria: false },
             encoding: {
               y: { field: "min", type: "quantitative", title: "folios in flight", axis: yAxis },
               y2: { field: "max" },
@@ -320,7 +321,7 @@ export function timelineCharts(rec: Recording, id: string, label: string): Chart
             },
           },
           {
-            mark: { type: "line", interpolate: "step-after", strokeWidth: 1.5 },
+            mark: { type: "line", interpolate: "step-after", strokeWidth: 1.5, aria: false },
             encoding: {
               y: { field: "mean", type: "quantitative" },
               color: { datum: IN_FLIGHT_KEYS[1] },
