@@ -180,6 +180,18 @@ describe("move_pages(2) query mode (§15.3)", () => {
     });
   });
 
+  it("-EFAULT for the read-only zero page (§15.3: a zero folio is no page of the task's)", () => {
+    const k = boot();
+    const { task, addrs } = spawnWithRegion(k, 0, 1);
+    const mm = task.mm as MmStruct;
+    const vma = mm.mmap(PAGE_SIZE, VM_READ | VM_WRITE);
+    mm.mapZeroPage(vma, vma.start);
+    expect(movePages(k, task, { pages: [vma.start, addrs[0]], nodes: null })).toEqual({
+      rc: 0,
+      status: [-EFAULT, 0],
+    });
+  });
+
   it("works in chunks of 16: a short pages array faults at its chunk, earlier chunks stay written", () => {
     const k = boot();
     const { task, addrs } = spawnWithRegion(k, 0, 20);
@@ -302,6 +314,21 @@ describe("move_pages(2) move mode: per-page statuses (§15.4 step 3, §15.7)", (
       rc: 0,
       status: [-ENOENT, 1],
     });
+  });
+
+  it("-EFAULT for the read-only zero page, which is never isolated (§15.4 row 3)", () => {
+    const k = boot();
+    const { task, addrs } = spawnWithRegion(k, 0, 1);
+    const mm = task.mm as MmStruct;
+    const vma = mm.mmap(PAGE_SIZE, VM_READ | VM_WRITE);
+    mm.mapZeroPage(vma, vma.start);
+    expect(movePages(k, task, { pages: [vma.start, addrs[0]], nodes: [1, 1] })).toEqual({
+      rc: 0,
+      status: [-EFAULT, 1],
+    });
+    expect(mm.zeroPageAt(vma.start)).toBe(true);
+    mm.munmap(vma.start, PAGE_SIZE);
+    expect(mm.lookup(vma.start)).toEqual({ kind: "novma" });
   });
 
   it("a page already on the target node gets that node, without being isolated or migrated", () => {

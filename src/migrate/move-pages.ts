@@ -107,7 +107,8 @@ function doPagesStat(k: Kernel, exec: Exec, mm: MmStruct, args: MovePagesArgs): 
 
 function pageStatus(mm: MmStruct, addr: number): number {
   const l = mm.lookup(addr);
-  if (l.kind === "novma") return -EFAULT;
+  // The zero page is no memory of the task's: -EFAULT, as for an address without a VMA.
+  if (l.kind === "novma" || l.kind === "zero") return -EFAULT;
   if (l.kind === "present") return l.folio.nid;
   return -ENOENT;
 }
@@ -183,7 +184,7 @@ function addFolioForMigration(
   const vma = mm.findVma(addr);
   if (vma === undefined || !vmaMigratable(vma)) return -EFAULT;
   const folio = mm.presentFolioAt(addr);
-  if (folio === null) return -ENOENT;
+  if (folio === null) return mm.zeroPageAt(addr) ? -EFAULT : -ENOENT;
   if (folio.nid === node) return 0;
   if (!migrateAll && folioMaybeMappedShared(folio)) return -EACCES;
   if (!folioIsolateLru(folio, k.ctx)) return -EBUSY;

@@ -74,6 +74,12 @@ export const PTE_MIG_WRITE = 1 << 8;
  * The entry still counts as present (pte_present() is true for it, as on x86).
  */
 export const PTE_PROTNONE = 1 << 9;
+/**
+ * The shared zero page, mapped read-only by a read fault of never-written anonymous memory.
+ * It is no folio of the model's memory, so the entry is not PTE_PRESENT to the code that
+ * follows frames (rmap, the page walks): only lookup() reports it.
+ */
+export const PTE_ZERO = 1 << 10;
 
 /** The `pte` value the tracepoints print: pfn in the high bits, the model's flag bits below. */
 export function pteValue(pfn: number, flags: number): number {
@@ -136,6 +142,7 @@ export type Lookup =
   | { kind: "novma" }
   | { kind: "none"; vma: Vma }
   | { kind: "migration"; vma: Vma; pfn: number }
+  | { kind: "zero"; vma: Vma }
   | { kind: "present"; vma: Vma; folio: Folio; pfn: number; pmd: boolean };
 
 export type EntryInfo =
@@ -321,7 +328,31 @@ export class MmStruct {
       return { kind: "present", vma, folio: this.folioAt(pfn), pfn, pmd: slot instanceof HugePmd };
     }
     if (flags & PTE_MIGRATION) return { kind: "migration", vma, pfn };
+    if (flags & PTE_ZERO) return { kind: "zero", vma };
     return { kind: "none", vma };
+  }
+
+  /** A read fault at addr where nothing is mapped: the zero page, read-only (do_anonymous_page). */
+  mapZeroPage(vma: Vma, addr: number): void {
+    const idx = pmdIndex(addr);
+    if (this.pmds.get(idx) instanceof HugePmd || addr < vma.start || addr >= vma.end) {
+      throw new Error(`mapZeroPage: ${hex(addr)} is not a free page slot of the VMA`);
+    }
+    const t = this.pteTable(idx);
+    const k = pteIndex(addr);
+    if (t.flags[k] !== 0) throw new Error(`mapZeroPage: ${hex(addr)} is already mapped`);
+    t.flags[k] = PTE_ZERO;
+    t.used++;
+  }
+
+  /** Whether addr maps the zero page (the slow path of a lookup that found no folio). */
+  zeroPageAt(addr: number): boolean {
+    const slot = this.pmds.get(pmdIndex(addr));
+    return (
+      slot !== undefined &&
+      !(slot instanceof HugePmd) &&
+      (slot.flags[pteIndex(addr)] & PTE_ZERO) !== 0
+    );
   }
 
   /**

@@ -15,6 +15,7 @@ export const commands: readonly LazyCommand[] = [
   { name: "explain", load: () => import("./explain.js") },
   { name: "tune", load: () => import("./tune.js") },
   { name: "probe", load: () => import("./probe.js") },
+  { name: "host", load: () => import("./host.js") },
   { name: "run", load: () => import("./run.js") },
   { name: "merge", load: () => import("./merge.js") },
 ];
