@@ -31,22 +31,30 @@ export function toCsv(header: readonly string[], rows: readonly Map<string, Cell
   return lines.map((cells) => `${cells.join(",")}\r\n`).join("");
 }
 
+/** Results of any shape (the model's, a host's) as CSV rows after `profile` and `seed`. */
+export function resultsCsv(profile: string, seed: number, results: readonly object[]): string {
+  const columns = new Set<string>(["profile", "seed"]);
+  const rows = results.map((result) => {
+    const row = new Map<string, Cell>([
+      ["profile", profile],
+      ["seed", seed],
+    ]);
+    flatten("", result, row);
+    for (const k of row.keys()) columns.add(k);
+    return row;
+  });
+  return toCsv([...columns], rows);
+}
+
 export const reporter: Reporter = {
   name: "csv",
   description: "one CSV row per result, every field a column (phases.copy.wallUs, ...)",
   needsRecording: false,
   binary: false,
-  render: (input) => {
-    const columns = new Set<string>(["profile", "seed"]);
-    const rows = input.results.map(({ recording: _, ...result }) => {
-      const row = new Map<string, Cell>([
-        ["profile", input.profile],
-        ["seed", input.seed],
-      ]);
-      flatten("", result, row);
-      for (const k of row.keys()) columns.add(k);
-      return row;
-    });
-    return toCsv([...columns], rows);
-  },
+  render: (input) =>
+    resultsCsv(
+      input.profile,
+      input.seed,
+      input.results.map(({ recording: _, ...result }) => result),
+    ),
 };

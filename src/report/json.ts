@@ -24,15 +24,24 @@ export interface ReportDocument {
   results: ReportedResult[];
 }
 
-function reportDocument(input: ReportInput): ReportDocument {
+export type ReportHeader = Omit<ReportDocument, "results">;
+
+/** The header every pagemig-report document starts with (a host's report too). */
+export function reportHeader(command: string, profile: string, seed: number): ReportHeader {
   return {
     schema: REPORT_SCHEMA,
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: "pagemig",
     version: packageVersion(),
-    command: input.command,
-    profile: input.profile,
-    seed: input.seed,
+    command,
+    profile,
+    seed,
+  };
+}
+
+function reportDocument(input: ReportInput): ReportDocument {
+  return {
+    ...reportHeader(input.command, input.profile, input.seed),
     results: input.results.map(({ recording: _, ...result }) => result),
   };
 }
