@@ -16,6 +16,8 @@ export const commands: readonly LazyCommand[] = [
   { name: "tune", load: () => import("./tune.js") },
   { name: "probe", load: () => import("./probe.js") },
   { name: "host", load: () => import("./host.js") },
+  { name: "calibrate", load: () => import("./calibrate.js") },
+  { name: "published", load: () => import("./published.js") },
   { name: "run", load: () => import("./run.js") },
   { name: "merge", load: () => import("./merge.js") },
 ];
