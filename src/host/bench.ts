@@ -12,7 +12,7 @@ import { RunFailure, UsageError } from "../errors.js";
 import { formatSize } from "../machine/units.js";
 import { errnoName } from "../mm/errno.js";
 import { HPAGE_PMD_NR, PAGE_SIZE } from "../mm/folio.js";
-import { type MeanSd, meanSd } from "../workload/move-pages-bench.js";
+import { type MovePagesBenchResult, meanSd } from "../workload/move-pages-bench.js";
 import type { HostContext } from "./host-context.js";
 import { type Libc, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MPOL_BIND, MPOL_MF_MOVE } from "./libc.js";
 import { anonHugeBytes, largeFoliosAt, readVmstat, vmstatDelta } from "./procfs.js";
@@ -31,30 +31,34 @@ export interface HostBenchOptions {
   to: number;
 }
 
-/** One configuration measured on the host (docs/report-json.md, "A host's result"). */
-export interface HostBenchResult {
-  migrator: string;
-  workers: number;
-  folioSizeBytes: number;
-  folioCount: number;
-  /** NR_MAX_BATCHED_MIGRATION of a mainline kernel: HPAGE_PMD_NR from hpage_pmd_size. */
-  batchPages: number;
-  cpuLoad: number;
-  runs: number;
-  /** Bytes migrated (pgmigrate_success pages) / wall time of each timed call. */
-  throughputGBps: MeanSd;
+/**
+ * One configuration measured on the host (docs/report-json.md, "A host's report"): the
+ * model's result fields a host can measure, with the same names and units except that times
+ * are wall-clock (throughput: bytes pgmigrate_success counted over a call's wall time;
+ * cpuTimeUs: this process's user + system time; vmstat: whole-machine deltas), and what the
+ * host gave for the folios asked.
+ */
+export type HostBenchResult = Pick<
+  MovePagesBenchResult,
+  | "migrator"
+  | "workers"
+  | "folioSizeBytes"
+  | "folioCount"
+  | "batchPages"
+  | "cpuLoad"
+  | "runs"
+  | "throughputGBps"
+  | "callTimeUs"
+  | "cpuTimeUs"
+  | "vmstat"
+> & {
   /** Wall time of each timed call, µs, in order. */
   callsUs: number[];
-  callTimeUs: number;
-  /** This process's CPU time (user + system) during a call, µs. */
-  cpuTimeUs: number;
-  /** /proc/vmstat deltas per call (mean), whole machine. */
-  vmstat: Record<string, number>;
-  /** What the host gave for the folios asked: large folios of the size (or THP) found. */
+  /** Large folios of the size asked (THP for 2M) the host gave; null where unreadable. */
   foliosObtained: number | null;
   /** AnonHugePages of the region, bytes. */
   anonHugeBytes: number;
-}
+};
 
 /** Checks the host can run the benchmark at all; one line naming what it lacks otherwise. */
 export function checkHostCanBench(ctx: HostContext, from: number, to: number): void {
