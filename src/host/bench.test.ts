@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as hostCommand from "../cli/commands/host.js";
 import { runCli } from "../cli/program.js";
+import { RunFailure } from "../errors.js";
 import { HPAGE_PMD_NR, PAGE_SIZE } from "../mm/folio.js";
 import { checkFolioSize, runHostBench } from "./bench.js";
 import { readHost } from "./host-context.js";
@@ -97,6 +99,31 @@ describe.skipIf(!thp)("the host bench's mapping on this kernel", () => {
       profile: HOST_PROFILE,
     });
     expect(doc.host.source).toBe("host");
+  });
+});
+
+describe.skipIf(!linux)("an interrupted host bench", () => {
+  it("unmaps its region: the process's anonymous memory is back where it was", async () => {
+    const libc = await loadLibc();
+    const rssAnon = () =>
+      Number(/^RssAnon:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1]) * 1024;
+    const before = rssAnon();
+    const bytes = 64 << 20;
+    const run = runHostBench(
+      libc,
+      {
+        migrator: "serial",
+        folioSizeBytes: PAGE_SIZE,
+        folioCount: bytes / PAGE_SIZE,
+        runs: 3,
+        from: nodes[0],
+        to: nodes[0],
+      },
+      () => rssAnon() - before > bytes / 2, // interrupted once the region is written
+    );
+    await expect(run).rejects.toThrow(RunFailure);
+    await expect(run).rejects.toThrow("interrupted");
+    expect(rssAnon() - before).toBeLessThan(bytes / 4);
   });
 });
 

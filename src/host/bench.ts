@@ -120,14 +120,6 @@ export function checkMovePagesAllowed(libc: Libc): void {
   }
 }
 
-/** Regions mapped and not yet unmapped, released by `releaseAll` on an interrupt. */
-const live = new Map<number, number>();
-
-export function releaseAll(libc: Libc): void {
-  for (const [addr, len] of live) libc.munmap(addr, len);
-  live.clear();
-}
-
 export async function runHostBench(
   libc: Libc,
   o: HostBenchOptions,
@@ -138,7 +130,7 @@ export async function runHostBench(
   // Room to align the region to its folio size, which a large folio needs.
   const len = bytes + size;
   const raw = libc.mmapAnon(len);
-  live.set(raw, len);
+  // Every way out, an interrupt too (the caller's SIGINT handler sets `interrupted`), unmaps.
   try {
     const addr = Math.ceil(raw / size) * size;
     const advice = size === PAGE_SIZE ? MADV_NOHUGEPAGE : MADV_HUGEPAGE;
@@ -211,7 +203,6 @@ export async function runHostBench(
     };
   } finally {
     libc.munmap(raw, len);
-    live.delete(raw);
   }
 }
 

@@ -190,8 +190,9 @@ function address(base: number, p: PageRef): number {
 
 function onHost(libc: Libc, c: CheckCase, s: Setting): CallOutcome {
   const here = s.hostNodes.here;
-  if (c.unprivileged) {
-    // Only the caller's own written page: what these cases ask is whether the call is allowed.
+  if (c.unprivileged && process.getuid?.() === 0) {
+    // Root sheds CAP_SYS_NICE in a child; a user without it calls as it is (below). Only the
+    // caller's own written page: what these cases ask is whether the call is allowed.
     return callAsNobody({
       flags: c.flags,
       node: c.nodes === null ? null : here,

@@ -11,7 +11,6 @@ import {
   checkMovePagesAllowed,
   type HostBenchResult,
   hostMigrator,
-  releaseAll,
   runHostBench,
 } from "../../host/bench.js";
 import { type CaseResult, formatOutcome, runHostCheck } from "../../host/check.js";
@@ -111,7 +110,6 @@ export function register(program: Command): void {
       let interrupted = false;
       const onSigint = () => {
         interrupted = true;
-        releaseAll(libc);
       };
       process.once("SIGINT", onSigint);
       const results: HostBenchResult[] = [];
@@ -131,7 +129,6 @@ export function register(program: Command): void {
         }
       } finally {
         process.removeListener("SIGINT", onSigint);
-        releaseAll(libc);
       }
       const host = {
         source: "host" as const,
