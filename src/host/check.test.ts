@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runHostCheck } from "./check.js";
+import { formatOutcome, runHostCheck, UNWRITTEN } from "./check.js";
 import { CHECK_CASES } from "./check-cases.js";
 import { draftProfile, readHost } from "./host-context.js";
 import { loadLibc } from "./libc.js";
@@ -28,4 +28,20 @@ describe.skipIf(process.platform !== "linux")("host check on this kernel", () =>
       ).toBe(true);
     }
   }, 60_000);
+});
+
+describe("formatOutcome", () => {
+  it("names errnos, marks unwritten entries and runs, and tallies long lists", () => {
+    expect(formatOutcome({ rc: -22, status: [UNWRITTEN] })).toEqual({
+      rc: "-EINVAL",
+      status: "[-]",
+    });
+    expect(formatOutcome({ rc: 0, status: [0, 0, -2, 1] })).toEqual({
+      rc: "0",
+      status: "[0×2 -ENOENT 1]",
+    });
+    expect(formatOutcome({ rc: -14, status: null })).toEqual({ rc: "-EFAULT", status: "(NULL)" });
+    const long = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? 0 : -14));
+    expect(formatOutcome({ rc: 0, status: long }).status).toBe("40: 0×20 -EFAULT×20");
+  });
 });

@@ -269,6 +269,8 @@ function modelRegion(k: Kernel, task: Task, s: Setting): number {
   return vma.start;
 }
 
+const MAX_STATUS_TEXT = 40;
+
 /** `-ENOENT`, `0`; statuses run-length encoded (`0 ×3`), `-` where unwritten. */
 export function formatOutcome(o: CallOutcome | undefined): { rc: string; status: string } {
   if (o === undefined) return { rc: "", status: "" };
@@ -281,5 +283,11 @@ export function formatOutcome(o: CallOutcome | undefined): { rc: string; status:
     runs.push(j - i > 1 ? `${value(o.status[i])}×${j - i}` : value(o.status[i]));
     i = j;
   }
-  return { rc: value(o.rc), status: `[${runs.join(" ")}]` };
+  const text = `[${runs.join(" ")}]`;
+  if (text.length <= MAX_STATUS_TEXT) return { rc: value(o.rc), status: text };
+  // Long lists (the chunk cases) as how many of each value, so the table stays readable.
+  const counts = new Map<number, number>();
+  for (const v of o.status) counts.set(v, (counts.get(v) ?? 0) + 1);
+  const tally = [...counts].map(([v, n]) => `${value(v)}×${n}`).join(" ");
+  return { rc: value(o.rc), status: `${o.status.length}: ${tally}` };
 }
