@@ -162,6 +162,8 @@ export function migrateFolioMove(
   dst.refcount--;
   src.clear(PG.locked);
   exec.noteRemap(src);
+  k.migratedFolios[reason]++;
+  k.migratedBytes[reason] += src.sizeBytes;
   finishSource(run, src, reason);
   return 0;
 }

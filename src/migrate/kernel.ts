@@ -20,7 +20,7 @@ import { FlowNetwork, type Resource } from "../sim/flows.js";
 import { Simulator } from "../sim/simulator.js";
 import { Timeline } from "../sim/timeline.js";
 import type { Exec } from "./exec.js";
-import { MAX_NUMNODES } from "./modes.js";
+import { MAX_NUMNODES, MIGRATE_REASON_ENUM } from "./modes.js";
 
 export interface KernelOptions {
   profile: LoadedProfile;
@@ -73,6 +73,15 @@ export class Kernel {
    * flows, to feel that load and add to it, rather than at their path's idle rate.
    */
   copyFlows = false;
+  /**
+   * Folios migrate_pages() moved to their destination, and their bytes, by enum
+   * migrate_reason: a tally of the migrate:mm_migrate_pages tracepoint's `succeeded` per
+   * `reason`, kept as each folio moves so that it can be read at any time, not only when a call
+   * returns. A folio found freed under the migration counts in pgmigrate_success but moves
+   * nothing, so not here.
+   */
+  readonly migratedFolios = new Float64Array(MIGRATE_REASON_ENUM.length);
+  readonly migratedBytes = new Float64Array(MIGRATE_REASON_ENUM.length);
   /** The copy-offload registry: the active migrator and its reason mask. */
   readonly offload = new MigrateOffload();
   private nextPid = 1;

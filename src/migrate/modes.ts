@@ -31,6 +31,20 @@ export const MIGRATE_REASON_NAMES = [
   "damon",
 ] as const;
 
+/** The names of enum migrate_reason, indexed by value (include/linux/migrate_mode.h). */
+export const MIGRATE_REASON_ENUM = [
+  "MR_COMPACTION",
+  "MR_MEMORY_FAILURE",
+  "MR_MEMORY_HOTPLUG",
+  "MR_SYSCALL",
+  "MR_MEMPOLICY_MBIND",
+  "MR_NUMA_MISPLACED",
+  "MR_CONTIG_RANGE",
+  "MR_LONGTERM_PIN",
+  "MR_DEMOTION",
+  "MR_DAMON",
+] as const;
+
 export const NR_MAX_MIGRATE_PAGES_RETRY = 10;
 export const NR_MAX_MIGRATE_ASYNC_RETRY = 3;
 export const NR_MAX_MIGRATE_SYNC_RETRY = NR_MAX_MIGRATE_PAGES_RETRY - NR_MAX_MIGRATE_ASYNC_RETRY;

@@ -1,20 +1,21 @@
 /**
  * A recording of who did what when, in virtual time: tracks (a CPU's syscall task, a copy
- * thread, a DMA channel) holding slices (a phase, a batch, a descriptor run). Reporters turn
+ * thread, a DMA channel, an application thread) holding slices (a phase, a batch, a descriptor
+ * run, a wait in a migration entry). Reporters turn
  * it into Perfetto tracks and the HTML timeline.
  *
  * Off by default, like the tracepoints: recorders test `enabled` before building anything.
  * Slices on one track either nest or do not overlap, as Perfetto requires of a thread track.
  */
 
-export type TrackKind = "cpu" | "kworker" | "dma";
+export type TrackKind = "cpu" | "kworker" | "dma" | "app";
 
 export interface Track {
   id: number;
   kind: TrackKind;
-  /** e.g. "cpu0 move_pages", "kworker/u64:3 (cpu24)", "ptdma0 chan1" */
+  /** e.g. "cpu0 move_pages", "kworker/u64:3 (cpu24)", "ptdma0 chan1", "app thread 0 (cpu0)" */
   name: string;
-  /** The CPU a cpu or kworker track runs on. */
+  /** The CPU a cpu, kworker or app track runs on. */
   cpu?: number;
 }
 

@@ -21,7 +21,7 @@ const MIB = 1024 * 1024;
 export const MAX_POINTS = 400;
 
 /** A series' intervals merged `k` at a time (the last group may be shorter). */
-export function mergeIntervals(series: ScenarioSeries) {
+export function mergeIntervals(series: Pick<ScenarioSeries, "timeNs">) {
   const n = series.timeNs.length;
   const k = Math.max(1, Math.ceil(n / MAX_POINTS));
   const groups: number[][] = [];

@@ -72,10 +72,11 @@ describe("numastat reporter", () => {
 
   it("says so when no interval ended", () => {
     const input = pingPongInput();
-    const empty = {
-      ...input.runs[0].result,
-      series: { intervalNs: 50_000, timeNs: [], processes: [], migrationGBps: [] },
-    } as ScenarioResult;
+    const result = input.runs[0].result;
+    const empty: ScenarioResult = {
+      ...result,
+      series: { ...result.series, timeNs: [], processes: [] },
+    };
     expect(reporter.render({ ...input, runs: [{ settings: [], result: empty }] })).toBe(
       "# no interval ended: the run is shorter than one (50000 ns)\n",
     );

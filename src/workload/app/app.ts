@@ -70,6 +70,8 @@ export interface AppThreadSpec {
 }
 
 export interface AppSpec {
+  /** The process's name, for its threads' tracks on a timeline. */
+  name?: string;
   regions: AppRegionSpec[];
   threads: AppThreadSpec[];
   /** Length of a thread's accounting step, ns. */
@@ -160,6 +162,8 @@ export class AppThread {
   stalls = 0;
   /** CPU time the thread lost to kernel work on its CPU (copy threads, migrating tasks), ns. */
   cpuLostNs = 0;
+  /** CPU time the thread ran: its share of its CPU less the time it was stalled, ns. */
+  cpuNs = 0;
   /** Time in quanta where the memory system, not the thread's time, bound its operations. */
   bandwidthBoundNs = 0;
   /** Sum of each quantum's mean access latency times its operations (for the mean). */
@@ -195,6 +199,10 @@ export class AppThread {
   private readonly faultLog = new WaitLog<object>();
   /** Decides which sampled accesses are writes (bytes mode), apart from the pattern's stream. */
   private readonly writeRng: Rng;
+  /** The thread's track on the kernel's timeline, where its stalls go when it records. */
+  readonly track: number;
+  /** The end of the last stall drawn on the track. */
+  private drawnUntil = 0;
 
   constructor(
     readonly app: App,
@@ -202,8 +210,12 @@ export class AppThread {
     readonly region: AppRegion,
     readonly pattern: AccessPattern,
     readonly rng: Rng,
+    /** What the timeline calls it: its process and its place there. */
+    name: string,
   ) {
     const local = app.k.profile.nodeOfCpu(spec.cpu);
+    const tl = app.k.timeline;
+    this.track = tl.enabled ? tl.track("app", `${name} (cpu${spec.cpu})`, spec.cpu) : -1;
     this.opNs = spec.computeNs + accessLatencyNs(app.k.profile, spec.cpu, local) / spec.mlp;
     this.writes = spec.writes ?? 0;
     this.writeRng = rng.fork("writes");
@@ -289,6 +301,16 @@ export class AppThread {
     const waited = this.stallLog.end(folio, ns);
     if (waited === 0) return;
     this.stalls++;
+    // A timeline track's slices must not overlap: a wait that began while one already drawn
+    // went on is drawn from where that one ends (the thread was stalled either way).
+    const from = Math.max(ns - waited, this.drawnUntil);
+    if (this.track >= 0 && from < ns) {
+      this.app.k.timeline.slice(this.track, "migration_entry_wait", from, ns, {
+        pfn: folio.pfn,
+        pages: folio.nrPages,
+      });
+      this.drawnUntil = ns;
+    }
     // The access that waited took the wait plus its own latency.
     this.addLatency(waited + this.opNs, 1);
   }
@@ -398,6 +420,7 @@ export class AppThread {
       const cpu = (len - ov) / n + ov / (n + 1);
       this.cpuLostNs += ov / n - ov / (n + 1);
       const running = cpu * (1 - Math.min(len, stalled + faulted) / len);
+      this.cpuNs += running;
       // Whichever binds: the time it ran, or the bytes the memory system delivered it.
       const ops = Math.min(running / this.opNs, delivered / ACCESS_BYTES);
       if (delivered / ACCESS_BYTES < running / this.opNs) this.bandwidthBoundNs += len;
@@ -412,6 +435,8 @@ export class AppThread {
 }
 
 export class App {
+  /** The process's name (AppSpec.name). */
+  readonly name: string;
   readonly task: Task;
   readonly regions: AppRegion[];
   readonly threads: AppThread[];
@@ -430,6 +455,7 @@ export class App {
     rng: Rng,
   ) {
     if (spec.threads.length === 0) throw new RangeError("App: no threads");
+    this.name = spec.name ?? "app";
     this.seed = rng.fork("contents").int(2 ** 31);
     this.quantumNs = spec.quantumNs ?? DEFAULT_QUANTUM_NS;
     this.samples = spec.samplesPerQuantum ?? DEFAULT_SAMPLES;
@@ -466,6 +492,7 @@ export class App {
         region,
         makePattern(t.pattern, region.pages),
         rng.fork(`thread${i}`),
+        `${this.name} thread ${i}`,
       );
     });
     const regionOf = (folio: Folio): AppRegion | undefined =>

@@ -28,10 +28,30 @@ export interface MoverStats {
   bytesMoved: number;
   /** Virtual time inside move_pages(2), ns. */
   busyNs: number;
+  /** CPU time of the calls that returned, ns: the task's own (without interrupts), and interrupts'. */
+  taskCpuNs: number;
+  irqNs: number;
+  /** The call in progress, whose CPU time is still growing; null between calls. */
+  inCall: Exec | null;
 }
 
 export function newMoverStats(): MoverStats {
-  return { calls: 0, foliosMoved: 0, bytesMoved: 0, busyNs: 0 };
+  return {
+    calls: 0,
+    foliosMoved: 0,
+    bytesMoved: 0,
+    busyNs: 0,
+    taskCpuNs: 0,
+    irqNs: 0,
+    inCall: null,
+  };
+}
+
+/** A mover's CPU time so far, calls in progress included: its task's own and interrupts', ns. */
+export function moverCpuNs(stats: MoverStats): { task: number; irq: number } {
+  const e = stats.inCall;
+  const irq = stats.irqNs + (e?.irqNs ?? 0);
+  return { task: stats.taskCpuNs + (e === null ? 0 : e.cpuTimeNs() - e.irqNs), irq };
 }
 
 type MoverGen = Generator<Yieldable, void, unknown>;
@@ -61,6 +81,7 @@ function* movePages(
     },
   };
   const start = k.sim.now;
+  stats.inCall = exec;
   // The call keeps its CPU busy (threads pinned there share it) until it returns.
   const busy = k.cpuBusy?.open(mover.cpu, start) ?? -1;
   const rc = yield* sysMovePages(k, exec, {
@@ -73,6 +94,9 @@ function* movePages(
   });
   yield* exec.sync();
   k.cpuBusy?.close(mover.cpu, busy, k.sim.now);
+  stats.inCall = null;
+  stats.taskCpuNs += exec.cpuTimeNs() - exec.irqNs;
+  stats.irqNs += exec.irqNs;
   if (rc < 0) throw new RunFailure(`move_pages to node ${target} returned ${rc}`);
   stats.calls++;
   stats.busyNs += k.sim.now - start;

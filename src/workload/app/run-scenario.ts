@@ -9,9 +9,13 @@ import { RunFailure } from "../../errors.js";
 import type { LoadedProfile } from "../../machine/profile.js";
 import { Kernel } from "../../migrate/kernel.js";
 import { Rng } from "../../sim/rng.js";
+import type { Slice, Track } from "../../sim/timeline.js";
 import { App, type AppThreadSpec } from "./app.js";
-import { cappedMover, type MoverStats, movePagesLoop, newMoverStats } from "./movers.js";
+import { cappedMover, movePagesLoop, newMoverStats } from "./movers.js";
 import type { Scenario } from "./scenario.js";
+import { recordSeries, type ScenarioSeries } from "./series.js";
+
+export type { ScenarioSeries } from "./series.js";
 
 export interface ThreadResult {
   process: string;
@@ -49,24 +53,6 @@ export interface MoverResult {
   busyNs: number;
 }
 
-/** What the machine did over time, one point per quantum (at its end). */
-export interface ScenarioSeries {
-  intervalNs: number;
-  /** End of each interval, ns. */
-  timeNs: number[];
-  processes: {
-    name: string;
-    /** The process's pid on the emulated machine (the model spawns them in scenario order). */
-    pid: number;
-    /** Operations per second over each interval, all the process's threads. */
-    opsPerSec: number[];
-    /** Bytes of the process's regions on each node at each point (as `numastat -p`). */
-    bytesByNode: Record<string, number[]>;
-  }[];
-  /** GB/s the movers migrated over each interval. */
-  migrationGBps: number[];
-}
-
 export interface ScenarioResult {
   profile: string;
   seed: number;
@@ -81,9 +67,26 @@ export interface ScenarioResult {
   /** Bytes mode: pages checked after the run, and pages the threads read and checked. */
   pagesVerified?: number;
   pagesRead?: number;
+  /** The whole run's timeline, when asked for (not part of the JSON report). */
+  recording?: ScenarioRecording;
 }
 
-export function runScenario(s: Scenario, profile: LoadedProfile): ScenarioResult {
+/** Who did what when over the whole run: the kernel's timeline tracks and slices. */
+export interface ScenarioRecording {
+  tracks: Track[];
+  slices: Slice[];
+}
+
+export interface RunOptions {
+  /** Record the timeline (migrating tasks, copy threads, DMA channels, threads' stalls). */
+  record?: boolean;
+}
+
+export function runScenario(
+  s: Scenario,
+  profile: LoadedProfile,
+  opts: RunOptions = {},
+): ScenarioResult {
   const k = new Kernel({
     profile,
     seed: s.seed,
@@ -101,6 +104,7 @@ export function runScenario(s: Scenario, profile: LoadedProfile): ScenarioResult
     minBatchFolios: 0,
   });
   if (migrator !== null) k.offload.register(migrator, MIGRATE_OFFLOAD_REASONS_ALLOWED);
+  k.timeline.enabled = opts.record ?? false;
   const rng = new Rng(s.seed);
   const nodes = profile.topology.nodes.map((n) => n.id);
   const freeAtBoot = nodes.reduce((a, n) => a + k.phys.freePages(n), 0);
@@ -120,7 +124,11 @@ export function runScenario(s: Scenario, profile: LoadedProfile): ScenarioResult
       folioSizeBytes: r.folioSize,
       policy: r.policy,
     }));
-    return new App(k, { regions, threads, quantumNs: s.quantum }, rng.fork(proc.name));
+    return new App(
+      k,
+      { name: proc.name, regions, threads, quantumNs: s.quantum },
+      rng.fork(proc.name),
+    );
   });
   for (const app of apps) app.start(s.duration);
   const movers = s.movers.map((m) => {
@@ -142,20 +150,14 @@ export function runScenario(s: Scenario, profile: LoadedProfile): ScenarioResult
     );
     return { m, stats };
   });
-  const series = record(
-    k,
-    s,
+  const series = recordSeries(k, s.quantum, s.duration, {
     apps,
-    movers.map((m) => m.stats),
-  );
+    movers: movers.map((m) => m.stats),
+    copyThreads: migrator?.cpuTime,
+  });
   const before = k.ctx.vmstat.snapshot();
   k.sim.run();
-  series.processes.forEach((p, pi) => {
-    const ts = apps[pi].threads;
-    p.opsPerSec = series.timeNs.map(
-      (_, i) => ts.reduce((a, t) => a + (t.opsPerQuantum[i] ?? 0), 0) / (s.quantum / 1e9),
-    );
-  });
+  k.timeline.enabled = false;
   const after = k.ctx.vmstat.snapshot();
   const pagesVerified = s.verify ? apps.reduce((a, app) => a + app.verify(), 0) : 0;
   if (s.verify) checkFrames(k, nodes, freeAtBoot, pagesVerified);
@@ -206,50 +208,14 @@ export function runScenario(s: Scenario, profile: LoadedProfile): ScenarioResult
       busyNs: stats.busyNs,
       gbps: stats.busyNs === 0 ? 0 : stats.bytesMoved / stats.busyNs,
     })),
-    series,
+    series: series(),
     ...(s.verify ? { pagesVerified, pagesRead } : {}),
     vmstat: {
       pgmigrate_success: (after.pgmigrate_success ?? 0) - (before.pgmigrate_success ?? 0),
       pgmigrate_fail: (after.pgmigrate_fail ?? 0) - (before.pgmigrate_fail ?? 0),
     },
+    ...(opts.record ? { recording: { tracks: k.timeline.tracks, slices: k.timeline.slices } } : {}),
   };
-}
-
-/** Start a recorder of memory by node and migration rate at each quantum's end. */
-function record(k: Kernel, s: Scenario, apps: App[], movers: MoverStats[]): ScenarioSeries {
-  const nodes = k.profile.topology.nodes.map((n) => n.id);
-  const series: ScenarioSeries = {
-    intervalNs: s.quantum,
-    timeNs: [],
-    processes: s.processes.map((p, pi) => ({
-      name: p.name,
-      pid: apps[pi].task.pid,
-      opsPerSec: [],
-      bytesByNode: Object.fromEntries(nodes.map((n) => [String(n), []])),
-    })),
-    migrationGBps: [],
-  };
-  const moved = () => movers.reduce((a, m) => a + m.bytesMoved, 0);
-  k.sim.spawn(
-    (function* () {
-      let last = moved();
-      for (let t = s.quantum; t <= s.duration; t += s.quantum) {
-        yield t - k.sim.now;
-        series.timeNs.push(t);
-        apps.forEach((app, pi) => {
-          for (const n of nodes) {
-            const bytes = app.regions.reduce((a, r) => a + (r.bytesByNode.get(n) ?? 0), 0);
-            series.processes[pi].bytesByNode[String(n)].push(bytes);
-          }
-        });
-        const now = moved();
-        series.migrationGBps.push((now - last) / s.quantum);
-        last = now;
-      }
-    })(),
-    "series recorder",
-  );
-  return series;
 }
 
 /**

@@ -1,0 +1,200 @@
+/**
+ * The time series of a run: one point per interval (the scenario's quantum), taken at the
+ * interval's end by a process of its own. Each interval costs one pass over the processes'
+ * regions, the vmstat counters, the migrate reasons and the flow model's resources, whatever
+ * happened in it; the values go into typed arrays sized for the run up front.
+ *
+ * At an interval's end the application threads have already accounted their quantum (they
+ * were started before the recorder, and the simulator runs processes due at the same time in
+ * the order they were scheduled).
+ */
+import type { CpuTime } from "../../copy/workqueue.js";
+import type { Kernel } from "../../migrate/kernel.js";
+import { MIGRATE_REASON_ENUM } from "../../migrate/modes.js";
+import type { App } from "./app.js";
+import { CPU_KINDS, type CpuByKind, cpuLanes, cpuTimeByKind, spreadCpu } from "./cpu-kinds.js";
+import type { MoverStats } from "./movers.js";
+
+/** A migrate reason's rate over each interval. */
+export interface ReasonSeries {
+  /** Folios migrated (moved to their destination) per second. */
+  foliosPerSec: number[];
+  /** Their bytes per ns (GB/s). */
+  gbps: number[];
+}
+
+/** What the machine did over time, one point per interval (at its end). */
+export interface ScenarioSeries {
+  intervalNs: number;
+  /** End of each interval, ns. */
+  timeNs: number[];
+  processes: {
+    name: string;
+    /** The process's pid on the emulated machine (the model spawns them in scenario order). */
+    pid: number;
+    /** Operations per second over each interval, all the process's threads. */
+    opsPerSec: number[];
+    /** Bytes of the process's regions on each node at each point (as `numastat -p`). */
+    bytesByNode: Record<string, number[]>;
+  }[];
+  /** GB/s the movers migrated over each interval. */
+  migrationGBps: number[];
+  /** /proc/vmstat counters that moved during the run, by name: their change over each interval. */
+  vmstat: Record<string, number[]>;
+  /** Migrations by enum migrate_reason name (`MR_SYSCALL`), for the reasons that migrated any. */
+  migrations: Record<string, ReasonSeries>;
+  /**
+   * CPU time of each kind within each interval, ns (cpu-kinds.ts): what the model charged, no
+   * more than the kind's CPUs could run in the interval (the rest counts in the next).
+   */
+  cpuNs: Record<keyof CpuByKind, number[]>;
+  /**
+   * Utilisation of each resource of the flow model (memory controllers, links, DMA engines) that
+   * carried anything during the run: bytes it carried within each interval over what its
+   * capacity could carry in it, 0..1.
+   */
+  utilisation: Record<string, number[]>;
+}
+
+/** The interval ends of a run: quantum, 2 quanta, ... up to the duration. */
+function intervalEnds(quantumNs: number, durationNs: number): number[] {
+  const ends: number[] = [];
+  for (let t = quantumNs; t <= durationNs; t += quantumNs) ends.push(t);
+  return ends;
+}
+
+/** Keeps the named arrays with a non-zero value, as plain arrays, in the given order. */
+function moved(named: Iterable<[string, Float64Array]>): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const [name, values] of named) if (values.some((v) => v !== 0)) out[name] = [...values];
+  return out;
+}
+
+export interface SeriesSources {
+  apps: readonly App[];
+  movers: readonly MoverStats[];
+  /** The migrator's copy threads' CPU time, if it has threads. */
+  copyThreads: CpuTime | undefined;
+}
+
+/**
+ * Start recording the series of `k`'s run from now until `durationNs`, an interval of
+ * `quantumNs`; call the returned function after the run for the series.
+ */
+export function recordSeries(
+  k: Kernel,
+  quantumNs: number,
+  durationNs: number,
+  src: SeriesSources,
+): () => ScenarioSeries {
+  const timeNs = intervalEnds(quantumNs, durationNs);
+  const n = timeNs.length;
+  const nodes = k.profile.topology.nodes.map((nd) => nd.id);
+  const bytes = src.apps.map(() => nodes.map(() => new Float64Array(n)));
+  const migration = new Float64Array(n);
+  const vmNames = Object.keys(k.ctx.vmstat.snapshot());
+  const vm = vmNames.map(() => new Float64Array(n));
+  const reasonFolios = MIGRATE_REASON_ENUM.map(() => new Float64Array(n));
+  const reasonBytes = MIGRATE_REASON_ENUM.map(() => new Float64Array(n));
+  const cpu = CPU_KINDS.map(() => new Float64Array(n));
+  /** Per resource id, created as resources appear (DMA engines on first use). */
+  const carried: Float64Array[] = [];
+
+  const moverBytes = () => src.movers.reduce((a, m) => a + m.bytesMoved, 0);
+  const cpuNow = () => cpuTimeByKind(src.apps, src.movers, src.copyThreads);
+  k.sim.spawn(
+    (function* () {
+      let lastMoved = moverBytes();
+      let lastVm = k.ctx.vmstat.snapshot();
+      const lastFolios = Float64Array.from(k.migratedFolios);
+      const lastBytes = Float64Array.from(k.migratedBytes);
+      let lastCpu = cpuNow();
+      const carry: CpuByKind = { application: 0, migratingTasks: 0, copyThreads: 0, irq: 0 };
+      const lastCarried = k.net.resources.map((r) => r.bytesCarried);
+      for (let i = 0; i < n; i++) {
+        yield timeNs[i] - k.sim.now;
+        src.apps.forEach((app, pi) => {
+          nodes.forEach((nid, ni) => {
+            let b = 0;
+            for (const r of app.regions) b += r.bytesByNode.get(nid) ?? 0;
+            bytes[pi][ni][i] = b;
+          });
+        });
+        const nowMoved = moverBytes();
+        migration[i] = (nowMoved - lastMoved) / quantumNs;
+        lastMoved = nowMoved;
+        const nowVm = k.ctx.vmstat.snapshot();
+        vmNames.forEach((name, j) => {
+          vm[j][i] = nowVm[name] - lastVm[name];
+        });
+        lastVm = nowVm;
+        for (let r = 0; r < MIGRATE_REASON_ENUM.length; r++) {
+          reasonFolios[r][i] = k.migratedFolios[r] - lastFolios[r];
+          reasonBytes[r][i] = k.migratedBytes[r] - lastBytes[r];
+          lastFolios[r] = k.migratedFolios[r];
+          lastBytes[r] = k.migratedBytes[r];
+        }
+        const nowCpu = cpuNow();
+        const charged = { ...nowCpu };
+        for (const kind of CPU_KINDS) charged[kind] -= lastCpu[kind];
+        const lanes = cpuLanes(src.apps, src.movers, src.copyThreads);
+        const ran = spreadCpu(charged, lanes, quantumNs, carry);
+        CPU_KINDS.forEach((kind, j) => {
+          cpu[j][i] = ran[kind];
+        });
+        lastCpu = nowCpu;
+        for (const r of k.net.resources) {
+          carried[r.id] ??= new Float64Array(n);
+          const now = r.bytesCarried;
+          carried[r.id][i] = now - (lastCarried[r.id] ?? 0);
+          lastCarried[r.id] = now;
+        }
+      }
+    })(),
+    "series recorder",
+  );
+
+  return () => {
+    const seconds = quantumNs / 1e9;
+    const resources = k.net.resources;
+    return {
+      intervalNs: quantumNs,
+      timeNs,
+      processes: src.apps.map((app, pi) => ({
+        name: app.name,
+        pid: app.task.pid,
+        opsPerSec: timeNs.map(
+          (_, i) => app.threads.reduce((a, t) => a + (t.opsPerQuantum[i] ?? 0), 0) / seconds,
+        ),
+        bytesByNode: Object.fromEntries(nodes.map((nid, ni) => [String(nid), [...bytes[pi][ni]]])),
+      })),
+      migrationGBps: [...migration],
+      vmstat: moved(vmNames.map((name, j) => [name, vm[j]])),
+      migrations: Object.fromEntries(
+        MIGRATE_REASON_ENUM.flatMap((name, r) =>
+          reasonFolios[r].some((v) => v !== 0)
+            ? [
+                [
+                  name,
+                  {
+                    foliosPerSec: [...reasonFolios[r]].map((f) => f / seconds),
+                    gbps: [...reasonBytes[r]].map((b) => b / quantumNs),
+                  },
+                ],
+              ]
+            : [],
+        ),
+      ),
+      cpuNs: Object.fromEntries(CPU_KINDS.map((kind, j) => [kind, [...cpu[j]]])) as Record<
+        keyof CpuByKind,
+        number[]
+      >,
+      utilisation: moved(
+        resources.map((r): [string, Float64Array] => [
+          r.name,
+          (carried[r.id] ?? new Float64Array(n)).map((b) => b / (r.capacity * quantumNs)),
+        ]),
+      ),
+    };
+  };
+}
