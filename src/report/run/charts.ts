@@ -1,8 +1,9 @@
 /**
  * The time series of `pagemig run` as charts: operations per second of each process, its
- * memory on each node, and the movers' migration rate, one line per run of a sweep (and per
- * process where there are several). A chart with nothing to show (no interval ended, no mover)
- * is left out.
+ * memory on each node, the migration rate by reason, one line per run of a sweep (and per
+ * process or reason where there are several); CPU time by kind and the utilisation of the
+ * busiest links, a colour per kind or link and a dash per run. A chart with nothing to show
+ * (no interval ended, no migration) is left out.
  *
  * A run of many short intervals (the ping-pong's 2000 of 50 µs) has more points than the plot
  * has pixels, and its lines would fill the plot solid; so consecutive intervals are merged, k
@@ -170,21 +171,147 @@ function memoryChart(input: RunReportInput, name: ReturnType<typeof namer>): Cha
   };
 }
 
+/** The runs' names for legends: their settings, or `fallback` without a sweep. */
+const runLabels = (input: RunReportInput, fallback: string) =>
+  uniqueLabels(input.runs.map((r) => r.settings.join(" ") || fallback));
+
 function migrationChart(input: RunReportInput): ChartPlan {
-  const runs = uniqueLabels(input.runs.map((r) => r.settings.join(" ") || "all movers"));
+  const runs = runLabels(input, "");
   const values = input.runs.flatMap(({ result: { series } }, run) => {
     const merged = mergeIntervals(series);
-    const gbps = merged.rate(series.migrationGBps);
-    return merged.ms.map((ms, i) => ({ series: runs[run], ms, gbps: gbps[i] }));
+    return Object.entries(series.migrations).flatMap(([reason, r]) => {
+      const gbps = merged.rate(r.gbps);
+      const label = [runs[run], reason].filter((t) => t !== "").join(": ");
+      return merged.ms.map((ms, i) => ({ series: label, ms, gbps: gbps[i] }));
+    });
   });
   const note =
-    "Bytes of the folios the movers migrated (remapped at their destination) per second of " +
-    "virtual time over each interval, all movers together; a folio counts whole in the " +
-    `interval it is remapped in (GB/s is 10^9 bytes per second).${mergedNote(input)}`;
-  return rateChart(input, { id: "migration", title: "Migration rate over time", note }, values, {
-    field: "gbps",
-    title: "migration (GB/s)",
+    "Bytes of the folios migrate_pages() moved to their destination per second of virtual " +
+    "time over each interval, by the reason of the migration (enum migrate_reason: MR_SYSCALL " +
+    "for move_pages(2) and migrate_pages(2)); a folio counts whole in the interval it is " +
+    `remapped in (GB/s is 10^9 bytes per second). Folios per second are in the JSON and CSV reports.${mergedNote(input)}`;
+  return rateChart(
+    input,
+    { id: "migration", title: "Migration rate by reason over time", note },
+    values,
+    { field: "gbps", title: "migration (GB/s)" },
+  );
+}
+
+/**
+ * Lines of one quantity over time: a colour per `line` (a kind of CPU work, a resource) and,
+ * with a sweep, a dash per run.
+ */
+function dashedLines(
+  input: RunReportInput,
+  head: { id: string; title: string; note: string },
+  values: { line: string; run: string; ms: number }[],
+  y: { field: string; title: string },
+): ChartPlan {
+  const lines = [...new Set(values.map((v) => v.line))];
+  const runs = [...new Set(values.map((v) => v.run))];
+  const top = { orient: "top" as const, direction: "horizontal" as const };
+  const dash =
+    input.sweep.length > 0
+      ? {
+          strokeDash: {
+            field: "run",
+            type: "nominal" as const,
+            title: null,
+            sort: runs,
+            legend: top,
+          },
+        }
+      : {};
+  return {
+    ...head,
+    spec: {
+      data: { values },
+      mark: { type: "line", interpolate: "step-before" },
+      encoding: {
+        x: timeAxis(input),
+        y: { field: y.field, type: "quantitative", title: y.title },
+        color: { ...seriesColor(lines), field: "line" },
+        ...dash,
+      },
+    },
+    size: { width: CHART_WIDTH, height: PLOT_HEIGHT + legendHeight(lines.length) + 30 },
+  };
+}
+
+const CPU_KIND_NAMES: Record<string, string> = {
+  application: "application threads",
+  migratingTasks: "migrating tasks",
+  copyThreads: "copy threads (kworkers)",
+  irq: "interrupts",
+};
+
+function cpuChart(input: RunReportInput): ChartPlan {
+  const runs = runLabels(input, "run");
+  // A kind no run used is left out of the legend.
+  const used = new Set(
+    input.runs.flatMap(({ result: { series } }) =>
+      Object.entries(series.cpuNs)
+        .filter(([, ns]) => ns.some((v) => v > 0))
+        .map(([kind]) => kind),
+    ),
+  );
+  const values = input.runs.flatMap(({ result: { series } }, run) => {
+    const merged = mergeIntervals(series);
+    return Object.entries(series.cpuNs)
+      .filter(([kind]) => used.has(kind))
+      .flatMap(([kind, ns]) => {
+        const cpus = merged.rate(ns.map((v) => v / series.intervalNs));
+        const line = CPU_KIND_NAMES[kind] ?? kind;
+        return merged.ms.map((ms, i) => ({ line, run: runs[run], ms, cpus: cpus[i] }));
+      });
   });
+  const note =
+    "CPU time of each kind of work over each interval, as CPUs busy on average: the " +
+    "applications' threads (less the time they were stalled), the tasks in a migration " +
+    "system call, mtcopy's copy threads and DMA completion interrupts. A migrating task's " +
+    "work is charged a batch at a time; what exceeds its CPU in one interval counts in the " +
+    `next.${mergedNote(input)}`;
+  return dashedLines(input, { id: "cpu", title: "CPU time by kind over time", note }, values, {
+    field: "cpus",
+    title: "CPUs busy",
+  });
+}
+
+/** Resources drawn in the utilisation chart at most: the busiest at their peak. */
+export const MAX_LINKS = 6;
+
+function linksChart(input: RunReportInput): ChartPlan {
+  const runs = runLabels(input, "run");
+  const peak = new Map<string, number>();
+  for (const { result } of input.runs) {
+    for (const [name, u] of Object.entries(result.series.utilisation)) {
+      peak.set(name, Math.max(peak.get(name) ?? 0, ...u));
+    }
+  }
+  const busiest = [...peak.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, MAX_LINKS)
+    .map(([name]) => name);
+  const values = input.runs.flatMap(({ result: { series } }, run) => {
+    const merged = mergeIntervals(series);
+    return busiest.flatMap((line) => {
+      const u = merged.rate(series.utilisation[line] ?? series.timeNs.map(() => 0));
+      return merged.ms.map((ms, i) => ({ line, run: runs[run], ms, percent: u[i] * 100 }));
+    });
+  });
+  const left = peak.size - busiest.length;
+  const note =
+    "The share of each resource's capacity that the flows crossing it used over each interval " +
+    "(a time average): memory controllers (memN), CCD read and write links (ccdN.rd, ccdN.wr), " +
+    "the coherent cross-socket limits (.remote), the socket links (xgmiA->B) and DMA engines. " +
+    `Application traffic and migration copies share them.${left > 0 ? ` The ${MAX_LINKS} busiest at their peak are drawn; ${left} more that carried less are in the JSON and CSV reports.` : ""}${mergedNote(input)}`;
+  return dashedLines(
+    input,
+    { id: "links", title: "Link and memory utilisation over time", note },
+    values,
+    { field: "percent", title: "utilisation (%)" },
+  );
 }
 
 /** What to draw for these runs, in page order. */
@@ -192,6 +319,12 @@ export function runChartPlans(input: RunReportInput): ChartPlan[] {
   if (!input.runs.some((r) => r.result.series.timeNs.length > 0)) return [];
   const name = namer(input);
   const plans = [opsChart(input, name), memoryChart(input, name)];
-  if (input.runs.some((r) => r.result.movers.length > 0)) plans.push(migrationChart(input));
+  if (input.runs.some((r) => Object.keys(r.result.series.migrations).length > 0)) {
+    plans.push(migrationChart(input));
+  }
+  plans.push(cpuChart(input));
+  if (input.runs.some((r) => Object.keys(r.result.series.utilisation).length > 0)) {
+    plans.push(linksChart(input));
+  }
   return plans;
 }

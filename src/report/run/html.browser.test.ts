@@ -10,6 +10,8 @@ import { runChartPlans } from "./charts.js";
 import { renderRunHtml } from "./html.js";
 import { remoteHalfSweepInput } from "./run.case.js";
 
+type LinkPoint = { line: string; run: string; percent: number };
+
 /** Where the screenshot goes, for a person to look at (outside the repository). */
 const SCREENSHOT = join(tmpdir(), "pagemig-run-report.png");
 
@@ -17,13 +19,20 @@ describe("run html report in Chromium", () => {
   it("draws a line per run in every chart, with no errors, fetching nothing", async () => {
     const input = remoteHalfSweepInput();
     const ids = runChartPlans(input).map((p) => p.id);
-    expect(ids).toEqual(["ops", "memory", "migration"]);
+    expect(ids).toEqual(["ops", "memory", "migration", "cpu", "links"]);
     await inChromium(renderRunHtml(input), SCREENSHOT, async (page) => {
       expect(await page.title()).toBe("pagemig run scenarios/remote-half.yaml (zen3-2s-ptdma)");
       expect(await page.locator("tbody tr").count()).toBe(3);
       expect(await page.locator("figure").evaluateAll((fs) => fs.map((f) => f.id))).toEqual(ids);
-      // Lines drawn with extent on screen: one per run, two (one per node) in the memory chart.
-      const lines = { ops: 3, memory: 6, migration: 3 };
+      // Lines drawn with extent on screen: one per run, two (one per node) in the memory chart;
+      // CPU: application threads and migrating tasks in every run, copy threads in mtcopy's,
+      // interrupts in dcbm's; links: the busiest six in the runs where they carried anything.
+      const links = runChartPlans(input)[ids.indexOf("links")];
+      const linkValues = (links.spec as { data: { values: LinkPoint[] } }).data.values;
+      const carrying = new Set(
+        linkValues.filter((v) => v.percent > 0).map((v) => `${v.line} ${v.run}`),
+      );
+      const lines = { ops: 3, memory: 6, migration: 3, cpu: 8, links: carrying.size };
       for (const id of ids) {
         const svg = page.locator(`figure#${id} > svg`);
         const box = await svg.boundingBox();

@@ -26,8 +26,8 @@ describe("run html reporter", () => {
     expect(html).toContain("<tr><td>engine.migrator=dcbm</td><td>dcbm</td>");
     expect(html).toMatch(/<li>engine\.migrator=serial: selftest: [\d.]+ Mops\/s per thread/);
     expect(figureIds(html)).toEqual(runChartPlans(input).map((p) => p.id));
-    expect(figureIds(html)).toEqual(["ops", "memory", "migration"]);
-    expect(html.match(/<svg /g)).toHaveLength(3);
+    expect(figureIds(html)).toEqual(["ops", "memory", "migration", "cpu", "links"]);
+    expect(html.match(/<svg /g)).toHaveLength(5);
     expect(renderRunHtml(input)).toBe(html);
   });
 
