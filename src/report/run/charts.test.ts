@@ -108,7 +108,7 @@ describe("run charts", () => {
 describe("run charts of CPU and links", () => {
   it("draws CPU as CPUs busy per kind that ran, and the busiest resources' utilisation in percent", () => {
     const input = pingPongSweepInput();
-    const cpu = values(input, "cpu") as unknown as { line: string; run: string; cpus: number }[];
+    const cpu = values(input, "cpu") as unknown as { line: string; ms: number; cpus: number }[];
     // No copy threads and, for serial, no interrupts: only the kinds that ran are drawn.
     expect([...new Set(cpu.map((v) => v.line))]).toEqual([
       "application threads",
