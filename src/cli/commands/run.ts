@@ -1,7 +1,7 @@
 /**
  * `pagemig run SCENARIO`: a machine at work. Applications run on the emulated machine while
  * movers migrate their memory; the reporters of report/run/ write what each thread and mover
- * did and the time series (a table by default; json, csv, numastat, html).
+ * did and the time series (a table by default; json, csv, numastat, html, perfetto).
  */
 import type { Command } from "commander";
 import { parseAssignment, readUserFile, setPath, yamlValue } from "../../config/document.js";
@@ -19,6 +19,7 @@ import { print } from "../output.js";
 import {
   addReporterOptions,
   loadReporters,
+  needsRecording,
   type ReporterFlags,
   resolveReporters,
   writeReports,
@@ -136,7 +137,7 @@ export function register(program: Command): void {
       await loadReporters(targets);
       const runs = (shard?.runIndices.map((i) => planned[i]) ?? planned).map((v) => ({
         settings: v.settings,
-        result: runScenario(v.scenario, v.profile),
+        result: runScenario(v.scenario, v.profile, { record: needsRecording(targets) }),
       }));
       writeReports(targets, { ...sweep, runs, shard }, (data) => print(cmd, data));
     },

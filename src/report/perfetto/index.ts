@@ -10,11 +10,11 @@
 
 import { RunFailure } from "../../errors.js";
 import { formatSize } from "../../machine/units.js";
-import type { Slice } from "../../sim/timeline.js";
 import type { Recording } from "../../workload/measurements.js";
 import type { MovePagesBenchResult } from "../../workload/move-pages-bench.js";
 import type { Reporter, ReportInput } from "../reporter.js";
 import { foliosInFlight, remapThroughput } from "./counters.js";
+import { slicesByTrack } from "./slices.js";
 import { TraceWriter } from "./writer.js";
 
 /** Buckets of the GB/s counter over one call. */
@@ -35,12 +35,7 @@ function renderPerfetto(input: ReportInput): Uint8Array {
     const pid = index + 1;
     const rel = (ns: number): number => relativeNs(rec, ns);
     const processUuid = trace.process(pid, processName(r));
-    const byTrack = new Map<number, Slice[]>();
-    for (const s of rec.slices) {
-      const list = byTrack.get(s.track);
-      if (list === undefined) byTrack.set(s.track, [s]);
-      else list.push(s);
-    }
+    const byTrack = slicesByTrack(rec.slices);
     for (const track of rec.tracks) {
       trace.thread(pid, track.name, track.kind, byTrack.get(track.id) ?? [], rel);
     }

@@ -38,3 +38,14 @@ export function sliceEdges(slices: readonly Slice[], trackName: string): SliceEd
   for (let i = open.length - 1; i >= 0; i--) edges.push({ ns: open[i].endNs, slice: null });
   return edges;
 }
+
+/** Slices grouped by their track id, each group in recording order. */
+export function slicesByTrack(slices: readonly Slice[]): Map<number, Slice[]> {
+  const byTrack = new Map<number, Slice[]>();
+  for (const s of slices) {
+    const list = byTrack.get(s.track);
+    if (list === undefined) byTrack.set(s.track, [s]);
+    else list.push(s);
+  }
+  return byTrack;
+}

@@ -4,6 +4,7 @@ import { reporter as csv } from "./csv.js";
 import type { RunReportInput } from "./input.js";
 import { reporter as json } from "./json.js";
 import { reporter as numastat } from "./numastat.js";
+import { reporter as perfetto } from "./perfetto.js";
 import { reporter as table } from "./table.js";
 
 /** Vega loads only when the HTML page is asked for. */
@@ -23,4 +24,5 @@ export const RUN_REPORTERS: readonly Reporter<RunReportInput>[] = [
   csv,
   numastat,
   html,
+  perfetto,
 ];

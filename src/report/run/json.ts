@@ -25,7 +25,8 @@ export interface RunDocument {
   sweep: string[];
   /** A shard's report only (`--shard I/N`): which runs of the sweep it holds. */
   shard?: RunShardHeader;
-  runs: ScenarioRun[];
+  /** Each run as `pagemig run` has it, without its recording (the perfetto reporter's). */
+  runs: (Omit<ScenarioRun, "result"> & { result: Omit<ScenarioRun["result"], "recording"> })[];
 }
 
 function runDocument(input: RunReportInput): RunDocument {
@@ -42,7 +43,8 @@ function runDocument(input: RunReportInput): RunDocument {
     set: input.set,
     sweep: input.sweep,
     ...(input.shard === undefined ? {} : { shard: input.shard }),
-    runs: input.runs,
+    // Recordings are the perfetto reporter's, not the document's.
+    runs: input.runs.map(({ result: { recording: _, ...result }, ...run }) => ({ ...run, result })),
   };
 }
 

@@ -20,26 +20,31 @@ function load(file: string, duration: number): Scenario {
 
 const scenario = () => load(SCENARIO, 5_000_000);
 
-const run = (s: Scenario) => runScenario(s, loadProfile(s.profile));
+const run = (s: Scenario, record = false) => runScenario(s, loadProfile(s.profile), { record });
 
-/** `pagemig run scenarios/ping-pong-thp.yaml --set duration=5ms`. */
-export function pingPongInput(): RunReportInput {
+/** `pagemig run scenarios/ping-pong-thp.yaml --set duration=5ms` (recorded: as perfetto has it). */
+export function pingPongInput(record = false): RunReportInput {
   return {
     scenario: SCENARIO,
     set: ["duration=5ms"],
     sweep: [],
-    runs: [{ settings: [], result: run(scenario()) }],
+    runs: [{ settings: [], result: run(scenario(), record) }],
   };
 }
 
-function engineSweep(file: string, s: Scenario, migrators: Scenario["engine"]["migrator"][]) {
+function engineSweep(
+  file: string,
+  s: Scenario,
+  migrators: Scenario["engine"]["migrator"][],
+  record = false,
+) {
   return {
     scenario: file,
     set: [`duration=${s.duration / 1e6}ms`],
     sweep: [`engine.migrator=${migrators.join(",")}`],
     runs: migrators.map((migrator) => ({
       settings: [`engine.migrator=${migrator}`],
-      result: run({ ...s, engine: { ...s.engine, migrator } }),
+      result: run({ ...s, engine: { ...s.engine, migrator } }, record),
     })),
   };
 }
@@ -47,6 +52,14 @@ function engineSweep(file: string, s: Scenario, migrators: Scenario["engine"]["m
 /** The same with `--sweep engine.migrator=serial,dcbm`. */
 export function pingPongSweepInput(): RunReportInput {
   return engineSweep(SCENARIO, scenario(), ["serial", "dcbm"]);
+}
+
+/**
+ * `--sweep engine.migrator=serial,mtcopy,dcbm --reporter perfetto`: every engine's tracks (the
+ * task's, copy threads', DMA channels'), each run recorded.
+ */
+export function pingPongRecordedInput(): RunReportInput {
+  return engineSweep(SCENARIO, scenario(), ["serial", "mtcopy", "dcbm"], true);
 }
 
 /**
