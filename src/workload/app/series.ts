@@ -2,7 +2,8 @@
  * The time series of a run: one point per interval (the scenario's quantum), taken at the
  * interval's end by a process of its own. Each interval costs one pass over the processes'
  * regions, the vmstat counters, the migrate reasons and the flow model's resources, whatever
- * happened in it; the values go into typed arrays sized for the run up front.
+ * happened in it; the values go into typed arrays sized for the run, made for a counter,
+ * reason or resource when it first moves.
  *
  * At an interval's end the application threads have already accounted their quantum (they
  * were started before the recorder, and the simulator runs processes due at the same time in
@@ -63,10 +64,20 @@ function intervalEnds(quantumNs: number, durationNs: number): number[] {
   return ends;
 }
 
-/** Keeps the named arrays with a non-zero value, as plain arrays, in the given order. */
-function moved(named: Iterable<[string, Float64Array]>): Record<string, number[]> {
+/** Sets interval `i` of arrays[j] (of `n` intervals), making the array on its first value. */
+function put(arrays: (Float64Array | undefined)[], j: number, n: number, i: number, v: number) {
+  let a = arrays[j];
+  if (a === undefined) {
+    a = new Float64Array(n);
+    arrays[j] = a;
+  }
+  a[i] = v;
+}
+
+/** The named arrays that were made (something moved), as plain arrays, in the given order. */
+function moved(named: Iterable<[string, Float64Array | undefined]>): Record<string, number[]> {
   const out: Record<string, number[]> = {};
-  for (const [name, values] of named) if (values.some((v) => v !== 0)) out[name] = [...values];
+  for (const [name, values] of named) if (values !== undefined) out[name] = [...values];
   return out;
 }
 
@@ -93,12 +104,14 @@ export function recordSeries(
   const bytes = src.apps.map(() => nodes.map(() => new Float64Array(n)));
   const migration = new Float64Array(n);
   const vmNames = Object.keys(k.ctx.vmstat.snapshot());
-  const vm = vmNames.map(() => new Float64Array(n));
-  const reasonFolios = MIGRATE_REASON_ENUM.map(() => new Float64Array(n));
-  const reasonBytes = MIGRATE_REASON_ENUM.map(() => new Float64Array(n));
+  // Counters, reasons and resources get their arrays when they first move: memory grows with
+  // what happened, not with what the model could count.
+  const vm: (Float64Array | undefined)[] = vmNames.map(() => undefined);
+  const reasonFolios: (Float64Array | undefined)[] = MIGRATE_REASON_ENUM.map(() => undefined);
+  const reasonBytes: (Float64Array | undefined)[] = MIGRATE_REASON_ENUM.map(() => undefined);
   const cpu = CPU_KINDS.map(() => new Float64Array(n));
-  /** Per resource id, created as resources appear (DMA engines on first use). */
-  const carried: Float64Array[] = [];
+  /** Per resource id (resources appear during the run: DMA engines on first use). */
+  const carried: (Float64Array | undefined)[] = [];
 
   const moverBytes = () => src.movers.reduce((a, m) => a + m.bytesMoved, 0);
   const cpuNow = () => cpuTimeByKind(src.apps, src.movers, src.copyThreads);
@@ -125,12 +138,15 @@ export function recordSeries(
         lastMoved = nowMoved;
         const nowVm = k.ctx.vmstat.snapshot();
         vmNames.forEach((name, j) => {
-          vm[j][i] = nowVm[name] - lastVm[name];
+          const d = nowVm[name] - lastVm[name];
+          if (d !== 0) put(vm, j, n, i, d);
         });
         lastVm = nowVm;
         for (let r = 0; r < MIGRATE_REASON_ENUM.length; r++) {
-          reasonFolios[r][i] = k.migratedFolios[r] - lastFolios[r];
-          reasonBytes[r][i] = k.migratedBytes[r] - lastBytes[r];
+          const folios = k.migratedFolios[r] - lastFolios[r];
+          if (folios === 0) continue;
+          put(reasonFolios, r, n, i, folios);
+          put(reasonBytes, r, n, i, k.migratedBytes[r] - lastBytes[r]);
           lastFolios[r] = k.migratedFolios[r];
           lastBytes[r] = k.migratedBytes[r];
         }
@@ -144,9 +160,9 @@ export function recordSeries(
         });
         lastCpu = nowCpu;
         for (const r of k.net.resources) {
-          carried[r.id] ??= new Float64Array(n);
           const now = r.bytesCarried;
-          carried[r.id][i] = now - (lastCarried[r.id] ?? 0);
+          const b = now - (lastCarried[r.id] ?? 0);
+          if (b !== 0) put(carried, r.id, n, i, b);
           lastCarried[r.id] = now;
         }
       }
@@ -171,28 +187,22 @@ export function recordSeries(
       migrationGBps: [...migration],
       vmstat: moved(vmNames.map((name, j) => [name, vm[j]])),
       migrations: Object.fromEntries(
-        MIGRATE_REASON_ENUM.flatMap((name, r) =>
-          reasonFolios[r].some((v) => v !== 0)
-            ? [
-                [
-                  name,
-                  {
-                    foliosPerSec: [...reasonFolios[r]].map((f) => f / seconds),
-                    gbps: [...reasonBytes[r]].map((b) => b / quantumNs),
-                  },
-                ],
-              ]
-            : [],
-        ),
+        MIGRATE_REASON_ENUM.flatMap((name, r) => {
+          const folios = reasonFolios[r];
+          const bytes = reasonBytes[r];
+          if (folios === undefined || bytes === undefined) return [];
+          const foliosPerSec = [...folios].map((f) => f / seconds);
+          return [[name, { foliosPerSec, gbps: [...bytes].map((b) => b / quantumNs) }]];
+        }),
       ),
       cpuNs: Object.fromEntries(CPU_KINDS.map((kind, j) => [kind, [...cpu[j]]])) as Record<
         keyof CpuByKind,
         number[]
       >,
       utilisation: moved(
-        resources.map((r): [string, Float64Array] => [
+        resources.map((r): [string, Float64Array | undefined] => [
           r.name,
-          (carried[r.id] ?? new Float64Array(n)).map((b) => b / (r.capacity * quantumNs)),
+          carried[r.id]?.map((b) => b / (r.capacity * quantumNs)),
         ]),
       ),
     };
