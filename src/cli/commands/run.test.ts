@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { packageRoot } from "../../machine/package-root.js";
+import { decode } from "../../report/perfetto/decoded.case.js";
 import type { RunDocument } from "../../report/run/json.js";
 import { runCaptured } from "../../test-support/cli.js";
 import { expectGolden } from "../../test-support/golden.js";
@@ -144,15 +145,24 @@ describe("pagemig run --reporter", () => {
       ...Object.entries(files).flatMap(([name, file]) => ["--reporter", `${name}=${dir}/${file}`]),
       "--reporter",
       `html=${dir}/run.html`,
+      "--reporter",
+      `perfetto=${dir}/run.pftrace`,
     ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("");
+    // The perfetto reporter has the run recorded; the other reports are the same as without.
     for (const file of Object.values(files)) {
       expect(readFileSync(join(dir, file), "utf8"), file).toBe(golden(file));
     }
     expect(readFileSync(join(dir, "run.html"), "utf8")).toMatch(/^<!doctype html>\n/);
-    expect(readdirSync(dir).sort()).toEqual([...Object.values(files), "run.html"].sort());
+    const trace = decode(readFileSync(join(dir, "run.pftrace")));
+    expect(`${trace.map((p) => JSON.stringify(p)).join("\n")}\n`).toBe(
+      golden("ping-pong-thp-5ms.perfetto.jsonl"),
+    );
+    expect(readdirSync(dir).sort()).toEqual(
+      [...Object.values(files), "run.html", "run.pftrace"].sort(),
+    );
   });
 
   it("prints the table by default, and --json is --reporter json", async () => {
@@ -169,8 +179,8 @@ describe("pagemig run --reporter", () => {
     const dir = mkdtempSync(join(tmpdir(), "pagemig-run-"));
     const cases: [string[], RegExp][] = [
       [
-        ["--reporter", "perfetto"],
-        /^pagemig: --reporter perfetto: unknown reporter 'perfetto' \(known: table, json, csv, numastat, html\)\n$/,
+        ["--reporter", "ftrace"],
+        /^pagemig: --reporter ftrace: unknown reporter 'ftrace' \(known: table, json, csv, numastat, html, perfetto\)\n$/,
       ],
       [["--reporter", "xml=out.xml"], /^pagemig: --reporter xml=out\.xml: unknown reporter 'xml'/],
       [["--reporter", "json="], /--reporter json=: no file after '='/],

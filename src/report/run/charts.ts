@@ -11,12 +11,15 @@
  * mean of its intervals' rates (the rate over the longer interval, exactly), memory is the
  * level at its end.
  */
+
+import type { Encoding } from "vega-lite/types_unstable/encoding.js";
 import type { ScenarioSeries } from "../../workload/app/run-scenario.js";
 import type { ChartPlan } from "../charts/render.js";
 import { CHART_WIDTH, legendHeight, seriesColor, uniqueLabels } from "../charts/series.js";
 import type { RunReportInput } from "./input.js";
 
 const PLOT_HEIGHT = 300;
+type LineEncoding = Encoding<string>;
 const MIB = 1024 * 1024;
 /** Points per line at most: about one per two pixels of the plot. */
 export const MAX_POINTS = 400;
@@ -84,6 +87,18 @@ function rateChart(
   y: { field: string; title: string },
 ): ChartPlan {
   const series = [...new Set(values.map((v) => v.series))];
+  return stepLines(input, head, values, y, { color: color(series) }, heightFor(series));
+}
+
+/** Step lines over time of `values`, drawn apart by `channels` (a colour, a dash). */
+function stepLines(
+  input: RunReportInput,
+  head: { id: string; title: string; note: string },
+  values: object[],
+  y: { field: string; title: string },
+  channels: Partial<Pick<LineEncoding, "color" | "strokeDash">>,
+  height: number,
+): ChartPlan {
   return {
     ...head,
     spec: {
@@ -92,10 +107,10 @@ function rateChart(
       encoding: {
         x: timeAxis(input),
         y: { field: y.field, type: "quantitative", title: y.title },
-        color: color(series),
+        ...channels,
       },
     },
-    size: { width: CHART_WIDTH, height: heightFor(series) },
+    size: { width: CHART_WIDTH, height },
   };
 }
 
@@ -223,20 +238,8 @@ function dashedLines(
           },
         }
       : {};
-  return {
-    ...head,
-    spec: {
-      data: { values },
-      mark: { type: "line", interpolate: "step-before" },
-      encoding: {
-        x: timeAxis(input),
-        y: { field: y.field, type: "quantitative", title: y.title },
-        color: { ...seriesColor(lines), field: "line" },
-        ...dash,
-      },
-    },
-    size: { width: CHART_WIDTH, height: PLOT_HEIGHT + legendHeight(lines.length) + 30 },
-  };
+  const channels = { color: { ...seriesColor(lines), field: "line" }, ...dash };
+  return stepLines(input, head, values, y, channels, PLOT_HEIGHT + legendHeight(lines.length) + 30);
 }
 
 const CPU_KIND_NAMES: Record<string, string> = {
