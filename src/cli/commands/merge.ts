@@ -45,6 +45,12 @@ const TUNE_REPORTERS: readonly Reporter<TuneResult>[] = [
   },
 ];
 
+/**
+ * What merged run shards can be written as: run's reporters but perfetto, whose recording of
+ * each run a json report does not hold (run the sweep unsharded for a trace).
+ */
+const MERGED_RUN_REPORTERS = RUN_REPORTERS.filter((r) => !r.needsRecording);
+
 const KINDS: Record<string, "run" | "tune"> = { [RUN_SCHEMA]: "run", [TUNE_SHARD_SCHEMA]: "tune" };
 
 function readShard(file: string): ShardFile {
@@ -97,7 +103,7 @@ export function register(program: Command): void {
     )
     .argument("<files...>", "every shard's output (run: its json report), in any order");
   const width = Math.max(...TUNE_REPORTERS.map((r) => r.name.length));
-  addReporterOptions(cmd, DEFAULT_REPORTER, RUN_REPORTERS)
+  addReporterOptions(cmd, DEFAULT_REPORTER, MERGED_RUN_REPORTERS)
     .addHelpText(
       "after",
       `Reporters of tune shards:\n${TUNE_REPORTERS.map((r) => `  ${r.name.padEnd(width)}  ${r.description}`).join("\n")}\n`,
@@ -105,7 +111,7 @@ export function register(program: Command): void {
     .action(async (files: string[], flags: ReporterFlags, c: Command) => {
       const shards = files.map(readShard);
       if (kindOf(shards) === "run") {
-        await merge(flags, RUN_REPORTERS, () => mergeRunShards(shards), c);
+        await merge(flags, MERGED_RUN_REPORTERS, () => mergeRunShards(shards), c);
       } else await merge(flags, TUNE_REPORTERS, () => mergeTuneShards(shards), c);
     });
 }
