@@ -424,7 +424,7 @@ export function migratorConformance(label: string, create: MigratorFactory): voi
       const m = create(k);
       const count = 16;
       const { task, region, addrs } = spawnWithRegion(k, 2, count, 0);
-      const run = new MigrationRun(k, new Exec(task, () => k.sim.now, k.cpuLoad), nodeTarget(k, 1));
+      const run = new MigrationRun(k, k.newExec(task), nodeTarget(k, 1));
       const ret: Folio[] = [];
       // migrate_pages_batch() by hand: unmap all, batch copy, move all, retry what failed.
       const src = addrs.map((a) => folioAt(task, a));

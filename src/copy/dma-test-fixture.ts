@@ -54,7 +54,7 @@ export function runCopy(
   dst: readonly Folio[],
   src: readonly Folio[],
 ): CopyResult {
-  const exec = new Exec(k.spawnProcess(0), () => k.sim.now, k.cpuLoad);
+  const exec = k.newExec(k.spawnProcess(0));
   const run = new MigrationRun(k, exec, { alloc: () => null, free: () => {} });
   const t0 = k.sim.now;
   const p = k.sim.spawn(

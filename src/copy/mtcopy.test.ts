@@ -48,7 +48,7 @@ function copyBatch(
     src.push(k.phys.allocFolio(o.srcNid ?? 0, o.order) as Folio);
     dst.push(k.phys.allocFolio(o.dstNid ?? 1, o.order) as Folio);
   }
-  const exec = new Exec(k.spawnProcess(0), () => k.sim.now, k.cpuLoad);
+  const exec = k.newExec(k.spawnProcess(0));
   const run = new MigrationRun(k, exec, { alloc: () => null, free: () => {} });
   const t0 = k.sim.now;
   const rc = k.sim.runUntilDone(k.sim.spawn(mig.offloadCopy(run, dst, src)));
@@ -280,7 +280,7 @@ describe("bytes mode", () => {
     if (contents === null) throw new Error("bytes mode expected");
     for (const f of src)
       for (let p = 0; p < f.nrPages; p++) contents.fillPage(f.pfn + p, f.pfn + p);
-    const exec = new Exec(k.spawnProcess(0), () => k.sim.now, k.cpuLoad);
+    const exec = k.newExec(k.spawnProcess(0));
     const run = new MigrationRun(k, exec, { alloc: () => null, free: () => {} });
     expect(k.sim.runUntilDone(k.sim.spawn(mig.offloadCopy(run, dst, src)))).toBe(0);
     for (let i = 0; i < count; i++) {
@@ -309,7 +309,7 @@ describe("copy errors", () => {
     for (let i = 0; i < 10; i++) src.push(k.phys.allocFolio(0, 2) as Folio);
     k.phys.setHwPoison(src[5].pfn + 3, true);
     const dst = src.map(() => k.phys.allocFolio(1, 2) as Folio);
-    const exec = new Exec(k.spawnProcess(0), () => k.sim.now, k.cpuLoad);
+    const exec = k.newExec(k.spawnProcess(0));
     const run = new MigrationRun(k, exec, { alloc: () => null, free: () => {} });
     expect(k.sim.runUntilDone(k.sim.spawn(mig.offloadCopy(run, dst, src)))).toBe(-EAGAIN);
     expect(dst.every((f) => (f.migrateInfo & FOLIO_CONTENT_COPIED) === 0)).toBe(true);

@@ -162,14 +162,8 @@ export class MtCopy implements Migrator {
     const n = src.length;
     if (n === 0) return 0;
     const { k, exec } = run;
-    if (this.wq === null || this.wq.sim !== k.sim) {
-      this.wq = new Workqueue(
-        k.sim,
-        this.cpuTime,
-        k.timeline,
-        (cpu) => k.runnableOn(cpu),
-        () => k.cpuBusy,
-      );
+    if (this.wq === null || this.wq.sched !== k.sched) {
+      this.wq = new Workqueue(k.sched, this.cpuTime, k.timeline);
     }
     const works = splitWork(n, this.threads);
     touchHostMemory(k, src);
@@ -227,10 +221,13 @@ function* copyWorker(
   let end = w.first;
   while (end < w.last && !chunkPoisoned(k.phys, src[end], w)) end++;
   const failed = end < w.last;
-  // On a busy CPU the thread has 1/(runnable + 1) of it: its setup takes that much longer and
-  // it copies at that share of a core's rate (the links it crosses are not slower).
-  const slowdown = k.runnableOn(cpu) + 1;
-  yield (end - w.first + (failed ? 1 : 0)) * chunkNs * slowdown;
+  // The kworker runs on a CPU it may share: its setup is CPU work at its share, and it copies
+  // at that share of a core's rate, following it as it changes (the links are not slower).
+  const coreRate = k.profile.cpu.copyGBps;
+  const kworker = k.sched.kthread("kworker", cpu);
+  const setupNs = (end - w.first + (failed ? 1 : 0)) * chunkNs;
+  yield k.sched.runFor(kworker, setupNs);
+  k.sched.workDone(kworker);
   for (let i = w.first; i < end; ) {
     const srcNid = src[i].nid;
     const dstNid = dst[i].nid;
@@ -242,9 +239,12 @@ function* copyWorker(
     }
     // Bytes mode: a worker copies the chunks while the model moves their bytes.
     const job = startHostCopy(k, thread, chunkRanges(w, dst, src, i, j));
-    yield k.net.transfer(bytes, copyPath(k.fabric, cpu, srcNid, dstNid), {
-      maxRate: k.profile.cpu.copyGBps / slowdown,
+    const flow = k.net.start(bytes, copyPath(k.fabric, cpu, srcNid, dstNid), {
+      maxRate: coreRate / k.sched.stretch(kworker),
     });
+    k.sched.listenShare(kworker, (s) => k.net.setMaxRate(flow, coreRate / s));
+    yield flow.done;
+    k.sched.listenShare(kworker, null);
     if (!finishHostCopy(k, job)) return false;
     i = j;
   }

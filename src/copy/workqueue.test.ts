@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { BusyLog } from "../sim/busy-log.js";
+import { Scheduler } from "../sched/scheduler.js";
 import { Simulator } from "../sim/simulator.js";
 import { Timeline } from "../sim/timeline.js";
 import { CpuTime, Workqueue } from "./workqueue.js";
+
+/** A scheduler of 8 CPUs on a new simulator. */
+function machine() {
+  const sim = new Simulator();
+  return { sim, sched: new Scheduler(sim, 8) };
+}
 
 function* busy(ns: number, log: string[], name: string) {
   log.push(`${name} start`);
@@ -13,8 +19,8 @@ function* busy(ns: number, log: string[], name: string) {
 
 describe("Workqueue", () => {
   it("runs items on one CPU one after another and items on different CPUs together", () => {
-    const sim = new Simulator();
-    const wq = new Workqueue(sim, new CpuTime());
+    const { sim, sched } = machine();
+    const wq = new Workqueue(sched, new CpuTime());
     const log: string[] = [];
     const a = wq.queueWorkOn(3, busy(100, log, "a"));
     const b = wq.queueWorkOn(3, busy(50, log, "b"));
@@ -26,9 +32,9 @@ describe("Workqueue", () => {
   });
 
   it("charges each item's running time, not its wait, to its CPU", () => {
-    const sim = new Simulator();
+    const { sim, sched } = machine();
     const time = new CpuTime();
-    const wq = new Workqueue(sim, time);
+    const wq = new Workqueue(sched, time);
     wq.queueWorkOn(3, busy(100, [], "a"));
     wq.queueWorkOn(3, busy(50, [], "b"));
     wq.queueWorkOn(5, busy(70, [], "c"));
@@ -40,11 +46,12 @@ describe("Workqueue", () => {
     expect(time.busyCpus()).toEqual([3, 5]);
   });
 
-  it("on a busy machine charges the kworker its share of an item's running time", () => {
-    const sim = new Simulator();
+  it("on a busy CPU charges the kworker its share of an item's running time", () => {
+    const { sim, sched } = machine();
     const time = new CpuTime();
-    // Three other tasks runnable on CPU 2, none elsewhere.
-    const wq = new Workqueue(sim, time, null, (cpu) => (cpu === 2 ? 3 : 0));
+    // Three nice-0 tasks always runnable on CPU 2, none elsewhere.
+    sched.wake(sched.addTask({ name: "load", kind: "load", cpu: 2, weight: 3 * 1024 }));
+    const wq = new Workqueue(sched, time);
     wq.queueWorkOn(2, busy(400, [], "a"));
     wq.queueWorkOn(1, busy(400, [], "b"));
     sim.run();
@@ -53,31 +60,21 @@ describe("Workqueue", () => {
     expect(time.cpuTimeNs(1)).toBe(400);
   });
 
-  it("logs when each CPU ran a work item, for the threads that share it", () => {
-    const sim = new Simulator();
-    const log = new BusyLog();
-    const wq = new Workqueue(
-      sim,
-      new CpuTime(),
-      null,
-      () => 0,
-      () => log,
-    );
+  it("keeps the CPU's kworker runnable while an item runs, and only then", () => {
+    const { sim, sched } = machine();
+    const wq = new Workqueue(sched, new CpuTime());
     wq.queueWorkOn(2, busy(400, [], "a"));
     wq.queueWorkOn(2, busy(100, [], "b"));
     sim.run(200);
-    // Still running at 200: the open item counts up to the window's end.
-    expect(log.overlap(2, 0, 200, { at: 0 })).toBe(200);
+    const kworker = sched.kthread("kworker", 2);
+    expect([kworker.name, kworker.runnable, sched.kernelCpuNs(2)]).toEqual(["kworker/2", true, 200]);
     sim.run();
-    const cursor = { at: 0 };
-    expect(log.overlap(2, 0, 1000, cursor)).toBe(500);
-    expect(log.overlap(2, 450, 1000, cursor)).toBe(50);
-    expect(log.overlap(1, 0, 1000, { at: 0 })).toBe(0);
+    expect([kworker.runnable, sched.cpuTimeNs(kworker), sched.kernelCpuNs(1)]).toEqual([false, 500, 0]);
   });
 
   it("starts an item at once when the CPU's previous item is done", () => {
-    const sim = new Simulator();
-    const wq = new Workqueue(sim, new CpuTime());
+    const { sim, sched } = machine();
+    const wq = new Workqueue(sched, new CpuTime());
     wq.queueWorkOn(0, busy(10, [], "a"));
     sim.run();
     sim.run(100);
@@ -100,10 +97,10 @@ describe("CpuTime", () => {
 
 describe("Workqueue on a timeline", () => {
   it("records each work item on its CPU's kworker track, from its start to its end", () => {
-    const sim = new Simulator();
+    const { sim, sched } = machine();
     const tl = new Timeline();
     tl.enabled = true;
-    const wq = new Workqueue(sim, new CpuTime(), tl);
+    const wq = new Workqueue(sched, new CpuTime(), tl);
     wq.queueWorkOn(3, busy(100, [], "a"), { name: "copy", args: { folios: 2 } });
     wq.queueWorkOn(3, busy(50, [], "b"));
     wq.queueWorkOn(5, busy(70, [], "c"), { name: "copy" });
@@ -120,9 +117,9 @@ describe("Workqueue on a timeline", () => {
   });
 
   it("records nothing while the timeline is off", () => {
-    const sim = new Simulator();
+    const { sim, sched } = machine();
     const tl = new Timeline();
-    const wq = new Workqueue(sim, new CpuTime(), tl);
+    const wq = new Workqueue(sched, new CpuTime(), tl);
     wq.queueWorkOn(0, busy(10, [], "a"));
     sim.run();
     expect([tl.tracks.length, tl.slices.length]).toEqual([0, 0]);

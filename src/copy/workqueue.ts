@@ -2,17 +2,16 @@
  * Kernel worker threads for work a migrating task hands off (queue_work_on() / flush_work()),
  * and the CPU time they spend.
  *
- * Work items queued on one CPU run one after another, in queue order: a copy worker never
- * sleeps, so a CPU runs one of them at a time however many are queued there. The time from
- * when an item starts running to when it returns is charged to its CPU: a core stalled on
- * memory bandwidth in the middle of a copy is still busy. On a busy machine (the kernel's
- * cpuLoad) the kworker has only its fair share of that time; the work item itself slows down
- * accordingly (see mtcopy's copy thread). Application threads pinned to a CPU count as such
- * tasks, and see when kworkers ran there (Kernel.cpuBusy). On a recording timeline, each CPU's
- * kworker is a track (`kworker/24`) with a slice per work item.
+ * Work items queued on one CPU run one after another, in queue order, on that CPU's kworker (a
+ * kthread of the scheduler, `kworker/24`): a copy worker never sleeps, so a CPU runs one of
+ * them at a time however many are queued there. The kworker is runnable from when an item
+ * starts to when it returns (a core stalled on memory bandwidth in the middle of a copy is
+ * still busy), sharing the CPU with whatever else is runnable there; the CPU time the
+ * scheduler gives it is charged to its CPU. On a recording timeline, each CPU's kworker is a
+ * track with a slice per work item.
  */
-import type { BusyLog } from "../sim/busy-log.js";
-import type { Process, Simulator, Yieldable } from "../sim/simulator.js";
+import type { Scheduler } from "../sched/scheduler.js";
+import type { Process, Yieldable } from "../sim/simulator.js";
 import type { Timeline } from "../sim/timeline.js";
 
 /** CPU time per CPU of work that is not a task's own (kworkers); a task's is in its Exec. */
@@ -65,14 +64,11 @@ export class Workqueue {
   private readonly tails: (Process<unknown> | undefined)[] = [];
 
   constructor(
-    readonly sim: Simulator,
+    /** Whose kworkers run the items. */
+    readonly sched: Scheduler,
     readonly cpuTime: CpuTime,
     /** Where work items are recorded when it is enabled. */
     private readonly timeline: Timeline | null = null,
-    /** Other tasks always runnable on a CPU: a kworker there runs 1/(that + 1) of the time. */
-    private readonly runnableOn: (cpu: number) => number = () => 0,
-    /** Where to log when each CPU ran kernel work, if anyone shares the CPUs. */
-    private readonly busy: () => BusyLog | null = () => null,
   ) {}
 
   /**
@@ -85,7 +81,7 @@ export class Workqueue {
     label: WorkLabel = WORK,
   ): Process<T> {
     const prev = this.tails[cpu];
-    const p = this.sim.spawn(this.runOn(cpu, prev?.done.triggered ? undefined : prev, work, label));
+    const p = this.sched.sim.spawn(this.runOn(cpu, prev?.done.triggered ? undefined : prev, work, label));
     this.tails[cpu] = p;
     return p;
   }
@@ -97,13 +93,15 @@ export class Workqueue {
     label: WorkLabel,
   ): Generator<Yieldable, T, unknown> {
     if (prev !== undefined && !prev.done.triggered) yield prev;
-    const start = this.sim.now;
-    const log = this.busy();
-    const handle = log?.open(cpu, start) ?? -1;
+    const sched = this.sched;
+    const kworker = sched.kthread("kworker", cpu);
+    const start = sched.sim.now;
+    sched.wake(kworker);
+    const cpuBefore = sched.cpuTimeNs(kworker);
     const ret = yield* work;
-    const end = this.sim.now;
-    log?.close(cpu, handle, end);
-    this.cpuTime.charge(cpu, (end - start) / (this.runnableOn(cpu) + 1));
+    const end = sched.sim.now;
+    sched.block(kworker);
+    this.cpuTime.charge(cpu, sched.cpuTimeNs(kworker) - cpuBefore);
     const tl = this.timeline;
     if (tl?.enabled)
       tl.slice(tl.track("kworker", `kworker/${cpu}`, cpu), label.name, start, end, label.args);

@@ -1,5 +1,6 @@
 import type { Folio } from "../mm/folio.js";
 import type { Task } from "../mm/task.js";
+import type { SchedTask, Scheduler } from "../sched/scheduler.js";
 
 /** The phases of a migration, in the order a folio goes through them. */
 export const PHASES = ["isolate", "unmap", "flush", "copy", "move", "putback"] as const;
@@ -21,12 +22,14 @@ export interface FolioEvents {
 
 /**
  * One task running a kernel path on its CPU: the CPU time it spends, by phase, the time it
- * sleeps, by phase, and on a busy CPU the time it waits to run.
+ * sleeps, by phase, and the time it is runnable but waits for its CPU (the scheduler's share).
  *
  * Work that only burns the task's own CPU is charged lazily (`charge`) and turned into
- * simulated time at the next `sync`, so a serial migration of a million folios costs a few
- * events rather than millions. Anything another process could observe (a shared flow, a
- * wait) must `sync` first, which is what keeps the lazy charging exact.
+ * simulated time at the next `sync`, where the task runs it through the scheduler, so a serial
+ * migration of a million folios costs a few events rather than millions. Anything another
+ * process could observe (a shared flow, a wait) must `sync` first, which is what keeps the
+ * lazy charging exact. Between syncs the task does not hold a place on its runqueue: it is
+ * either running its charged work (inside `sync`), copying (`running` .. `ran`) or asleep.
  *
  * The task's virtual time is its CPU time plus its sleeps and waits: the elapsed time of a
  * call is the sum of `phaseNs`, `sleepNs` and `waitNs`.
@@ -37,15 +40,20 @@ export class Exec {
   /** Time the task slept by phase (ns): waiting for copy threads or DMA interrupts. */
   readonly sleepNs = new Float64Array(PHASES.length);
   /**
-   * Time the task was runnable but another task had its CPU, by phase (ns): with `runnable`
-   * other tasks of equal weight always ready there, CFS gives it 1/(runnable + 1) of the CPU,
-   * so each ns of its work takes runnable + 1 ns.
+   * Time the task was runnable but other tasks had its CPU, by phase (ns): CFS gave it its
+   * weight's share of the CPU, so each ns of its work took longer.
    */
   readonly waitNs = new Float64Array(PHASES.length);
   /** CPU time of completion interrupts, which the model runs on this task's CPU and time. */
   irqNs = 0;
   /** CPU time charged but not yet turned into simulated time. */
   pending = 0;
+  /** Interrupt time charged but not yet run. */
+  private pendingIrq = 0;
+  /** `pending` by phase, to share out the wait for the CPU. */
+  private readonly pendingPhase = new Float64Array(PHASES.length);
+  /** The task's CPU time when it started running a copy (`running`). */
+  private runMark = 0;
   /** TLB shootdown IPIs sent, and TLB flushes done (local or remote). */
   ipis = 0;
   tlbFlushes = 0;
@@ -63,32 +71,40 @@ export class Exec {
 
   constructor(
     readonly task: Task,
-    /** The simulated time the task's CPU has reached, before `pending`. */
-    private readonly clock: () => number,
-    /** Other tasks always runnable on the task's CPU: the kernel's cpuLoad (0 when idle). */
-    readonly runnable: number,
+    /** The machine's scheduler, through which the task gets its CPU. */
+    readonly sched: Scheduler,
+    /** The task's schedulable entity (on the CPU the task runs on). */
+    readonly se: SchedTask,
   ) {}
 
   charge(phase: number, ns: number): void {
+    // The hot path of every simulated folio.
     this.phaseNs[phase] += ns;
-    // The hot path of every simulated folio: an idle CPU touches nothing more.
-    if (this.runnable === 0) {
-      this.pending += ns;
-      return;
-    }
-    const waited = ns * this.runnable;
-    this.pending += ns + waited;
-    this.waitNs[phase] += waited;
+    this.pendingPhase[phase] += ns;
+    this.pending += ns;
   }
 
   /**
-   * `elapsedNs` of simulated time the task spent running `phase` (already passed, not pending):
-   * on a busy CPU its share of it is CPU time and the rest waiting for the CPU.
+   * The task starts running on its CPU for something that is not charged work (a copy it does
+   * as a flow); `ran` ends it. Returns the elapsed ns per ns of CPU at its share now;
+   * `onShare`, if given, hears the new value whenever the share changes until then.
+   */
+  running(onShare: ((stretch: number) => void) | null = null): number {
+    this.sched.wake(this.se);
+    this.runMark = this.sched.cpuTimeNs(this.se);
+    this.sched.listenShare(this.se, onShare);
+    return this.sched.stretch(this.se);
+  }
+
+  /**
+   * The task ran `phase` for `elapsedNs` since `running`: its CPU time from the scheduler, the
+   * rest of the elapsed time waiting for the CPU.
    */
   ran(phase: number, elapsedNs: number): void {
-    const cpu = elapsedNs / (this.runnable + 1);
+    this.sched.block(this.se);
+    const cpu = this.sched.cpuTimeNs(this.se) - this.runMark;
     this.phaseNs[phase] += cpu;
-    this.waitNs[phase] += elapsedNs - cpu;
+    this.waitNs[phase] += Math.max(0, elapsedNs - cpu);
   }
 
   /**
@@ -96,7 +112,7 @@ export class Exec {
    * preempt whatever runs there, so they never wait for the CPU.
    */
   chargeIrq(phase: number, ns: number): void {
-    this.pending += ns;
+    this.pendingIrq += ns;
     this.phaseNs[phase] += ns;
     this.irqNs += ns;
   }
@@ -106,9 +122,13 @@ export class Exec {
     this.sleepNs[phase] += ns;
   }
 
-  /** The task's own notion of now: simulated time plus what it has charged since. */
+  /**
+   * The task's own notion of now: simulated time plus what it has charged since, at its
+   * present share of its CPU.
+   */
   now(): number {
-    return this.clock() + this.pending;
+    const now = this.sched.sim.now + this.pendingIrq;
+    return this.pending === 0 ? now : now + this.pending * this.sched.stretch(this.se);
   }
 
   /** The task unmapped `folio` (it is no longer accessible) at the current time. */
@@ -131,13 +151,30 @@ export class Exec {
     this.folioEvents?.remapped(folio, t);
   }
 
-  /** Yield the pending CPU time to the simulator (use as `yield* exec.sync()`). */
+  /**
+   * Run the pending CPU time through the scheduler (use as `yield* exec.sync()`): the task is
+   * runnable until it has had that much CPU, after the pending interrupts.
+   */
   *sync(): Generator<number, void, unknown> {
-    if (this.pending > 0) {
-      const ns = this.pending;
-      this.pending = 0;
-      yield ns;
+    const cpu = this.pending;
+    const irq = this.pendingIrq;
+    if (cpu === 0 && irq === 0) return;
+    this.pending = 0;
+    this.pendingIrq = 0;
+    const { sched, se } = this;
+    if (irq > 0) sched.irq(se.cpu, irq);
+    const start = sched.sim.now;
+    sched.wake(se);
+    yield sched.runFor(se, cpu);
+    sched.block(se);
+    const pp = this.pendingPhase;
+    const waited = sched.sim.now - start - irq - cpu;
+    // Waits go to the phases in proportion to the work each charged.
+    if (se.contended && waited > 0 && cpu > 0) {
+      const perNs = waited / cpu;
+      for (let p = 0; p < pp.length; p++) this.waitNs[p] += pp[p] * perNs;
     }
+    pp.fill(0);
   }
 
   cpuTimeNs(): number {

@@ -12,6 +12,7 @@ import {
   PG,
 } from "../mm/folio.js";
 import { removeMigrationPtes, tryToMigrate } from "../mm/rmap.js";
+import type { Flow } from "../sim/flows.js";
 import type { MigGen } from "./core.js";
 import { PH_COPY, PH_MOVE, PH_PUTBACK, PH_UNMAP } from "./exec.js";
 import {
@@ -225,9 +226,17 @@ export function* copyFolioAsFlow(run: MigrationRun, dst: Folio, src: Folio): Mig
   if (dst.migrateInfo & FOLIO_CONTENT_COPIED || k.phys.hasHwPoisoned(src)) return;
   yield* exec.sync();
   const start = k.sim.now;
-  yield k.net.transfer(src.sizeBytes, copyPath(k.fabric, exec.task.cpu, src.nid, dst.nid), {
-    maxRate: k.profile.cpu.copyGBps / (exec.runnable + 1),
+  // A core stalled on memory in a copy is still busy: the task holds its CPU share throughout,
+  // and copies at most at that share of a core's rate, following the share as it changes.
+  const coreRate = k.profile.cpu.copyGBps;
+  let flow: Flow | null = null;
+  const stretch = exec.running((s) => {
+    if (flow !== null) k.net.setMaxRate(flow, coreRate / s);
   });
+  flow = k.net.start(src.sizeBytes, copyPath(k.fabric, exec.task.cpu, src.nid, dst.nid), {
+    maxRate: coreRate / stretch,
+  });
+  yield flow.done;
   exec.ran(PH_COPY, k.sim.now - start);
   k.phys.contents?.copyPages(dst.pfn, src.pfn, src.nrPages);
   run.copiedBytes += src.sizeBytes;

@@ -15,11 +15,12 @@ import { Task } from "../mm/task.js";
 import { Tracer } from "../mm/trace.js";
 import { type MmContext, MmStruct } from "../mm/vm.js";
 import { Vmstat } from "../mm/vmstat.js";
-import type { BusyLog } from "../sim/busy-log.js";
 import { FlowNetwork, type Resource } from "../sim/flows.js";
 import { Simulator } from "../sim/simulator.js";
 import { Timeline } from "../sim/timeline.js";
-import type { Exec } from "./exec.js";
+import { type SchedTask, Scheduler } from "../sched/scheduler.js";
+import { NICE_0_LOAD } from "../sched/weights.js";
+import { Exec } from "./exec.js";
 import { MAX_NUMNODES, MIGRATE_REASON_ENUM } from "./modes.js";
 
 export interface KernelOptions {
@@ -39,9 +40,9 @@ export interface KernelOptions {
    */
   hostWorkers?: boolean;
   /**
-   * A busy machine: other tasks always runnable on every CPU, of the same weight as the
-   * migrating task and the copy threads, which CFS then gives 1/(cpuLoad + 1) of a CPU. 0 (an
-   * idle machine, as in the published runs) by default.
+   * A busy machine: other nice-0 tasks always runnable on every CPU, sharing it with the
+   * migrating task and the copy threads (a lone nice-0 task then gets 1/(cpuLoad + 1) of a
+   * CPU). 0 (an idle machine, as in the published runs) by default.
    */
   cpuLoad?: number;
 }
@@ -61,13 +62,10 @@ export class Kernel {
   readonly tasks = new Map<number, Task>();
   /** Other tasks always runnable on each CPU (KernelOptions.cpuLoad). */
   readonly cpuLoad: number;
-  /** Application threads pinned to each CPU: always runnable, so kernel work there shares it. */
-  private readonly pinned: Int32Array;
-  /**
-   * When kernel work (copy threads, migrating tasks) ran on each CPU, for the application
-   * threads sharing those CPUs; null until an application asks for it.
-   */
-  cpuBusy: BusyLog | null = null;
+  /** Every CPU's runqueue: whatever uses a CPU gets it through here. */
+  readonly sched: Scheduler;
+  /** Each task's schedulable entity, made when it first runs kernel work. */
+  private readonly entities = new Map<Task, SchedTask>();
   /**
    * Other traffic shares the links (applications run): the move phase's CPU copies run as
    * flows, to feel that load and add to it, rather than at their path's idle rate.
@@ -93,8 +91,9 @@ export class Kernel {
   /** Who did what when, in virtual time; recorders test `timeline.enabled` first. */
   readonly timeline = new Timeline();
   /**
-   * The migrating task on its CPU (the kernel's `current` in migrate_pages()), whose clock
-   * and CPU the tracepoints carry; null outside it. The model runs one migrating task at a time.
+   * The task whose migration step is executing (the kernel's `current` in migrate_pages()),
+   * whose clock and CPU the tracepoints carry; null outside one. Several migrations may be in
+   * flight, each on its own task and CPU: core.ts sets this before every step a migration takes.
    */
   current: Exec | null = null;
   /**
@@ -134,7 +133,19 @@ export class Kernel {
         `Kernel: cpuLoad ${this.cpuLoad} is not an integer in 0..${MAX_CPU_LOAD}`,
       );
     }
-    this.pinned = new Int32Array(profile.cpus);
+    this.sched = new Scheduler(this.sim, profile.cpus, (cpu) => profile.ccdOfCpu(cpu));
+    // The busy machine's N tasks on a CPU share it as one task of N times the weight would.
+    if (this.cpuLoad > 0) {
+      for (let cpu = 0; cpu < profile.cpus; cpu++) {
+        const load = this.sched.addTask({
+          name: `load/${cpu}`,
+          kind: "load",
+          cpu,
+          weight: this.cpuLoad * NICE_0_LOAD,
+        });
+        this.sched.wake(load);
+      }
+    }
     // Start the copy workers now: they boot while the workload sets up, not inside a copy.
     this.copyPool;
   }
@@ -171,23 +182,27 @@ export class Kernel {
     return { bytes: c.bytesCopied + w.bytes, ns: c.hostCopyNs + w.busyNs };
   }
 
-  /**
-   * Tasks always runnable on `cpu` besides the one asking: the busy machine's load and the
-   * application threads pinned there. CFS gives each of them and the asker an equal share.
-   */
-  runnableOn(cpu: number): number {
-    return this.cpuLoad + (this.pinned[cpu] ?? 0);
+  /** `task`'s schedulable entity (a migrating task of the root cgroup unless made before). */
+  schedEntity(task: Task): SchedTask {
+    let se = this.entities.get(task);
+    if (se === undefined) {
+      se = this.sched.addTask({ name: `pid ${task.pid}`, kind: "migrate", cpu: task.cpu });
+      this.entities.set(task, se);
+    }
+    return se;
   }
 
-  /** An always-runnable application thread now runs on `cpu`. */
-  pin(cpu: number): void {
-    if (!(cpu >= 0 && cpu < this.pinned.length)) throw new RangeError(`Kernel.pin: no CPU ${cpu}`);
-    this.pinned[cpu]++;
+  /** Give `task` its own entity: a nice level and a cgroup, before it first runs. */
+  setSchedEntity(task: Task, opts: { nice?: number; cgroup?: string }): SchedTask {
+    if (this.entities.has(task)) throw new Error(`Kernel: pid ${task.pid} already has an entity`);
+    const se = this.sched.addTask({ name: `pid ${task.pid}`, kind: "migrate", cpu: task.cpu, ...opts });
+    this.entities.set(task, se);
+    return se;
   }
 
-  /** Application threads pinned to `cpu`. */
-  pinnedOn(cpu: number): number {
-    return this.pinned[cpu] ?? 0;
+  /** A CPU meter for a kernel path `task` runs now (a syscall, a migration). */
+  newExec(task: Task): Exec {
+    return new Exec(task, this.sched, this.schedEntity(task));
   }
 
   /** A user process with its own address space, running on `cpu`. */

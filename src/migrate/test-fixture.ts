@@ -47,7 +47,7 @@ export function spawnWithRegion(k: Kernel, order: number, count: number, nid = 0
 
 /** Run a kernel path as `task` on the simulator until it returns. */
 export function runAs<T>(k: Kernel, task: Task, body: (exec: Exec) => MigGen<T>): T {
-  const exec = new Exec(task, () => k.sim.now, k.cpuLoad);
+  const exec = k.newExec(task);
   const p = k.sim.spawn(
     (function* () {
       const rc = yield* body(exec);

@@ -107,8 +107,8 @@ export class Flow extends Scheduled {
     readonly bytes: number,
     /** The caller's array, not a copy: leave it unchanged while the flow runs. */
     readonly path: readonly Resource[],
-    /** bytes/ns; +Infinity when uncapped. */
-    readonly maxRate: number,
+    /** bytes/ns; +Infinity when uncapped. Change it through FlowNetwork.setMaxRate. */
+    public maxRate: number,
   ) {
     super();
     this.left = bytes;
@@ -224,6 +224,18 @@ export class FlowNetwork {
     this.allocate();
     f.done.trigger();
     return delivered;
+  }
+
+  /**
+   * Change a running flow's cap (a copying core whose share of its CPU changed) and share the
+   * bandwidth anew. A finished flow is left alone.
+   */
+  setMaxRate(f: Flow, maxRate: number): void {
+    if (!(maxRate > 0)) throw new RangeError(`FlowNetwork: flow ${f.name}: invalid maxRate ${maxRate}`);
+    if (!Number.isNaN(f.finishedAt) || f.maxRate === maxRate) return;
+    this.advance();
+    f.maxRate = maxRate;
+    this.allocate();
   }
 
   /** ns since the accounting was last brought up to date. */

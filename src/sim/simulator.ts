@@ -152,6 +152,15 @@ export class Process<T = unknown> extends Scheduled {
   fire(): void {
     const v = this.resumeValue;
     this.resumeValue = undefined;
+    this.sim.active = this;
+    try {
+      this.step(v);
+    } finally {
+      this.sim.active = null;
+    }
+  }
+
+  private step(v: unknown): void {
     let r = this.gen.next(v);
     // Loops only when a bad yield is thrown back into the generator and it carries on.
     for (;;) {
@@ -182,6 +191,8 @@ export class Process<T = unknown> extends Scheduled {
 
 export class Simulator {
   readonly rng: Rng;
+  /** The process whose step is running (null between steps and in timers). */
+  active: Process<unknown> | null = null;
   private clock = 0;
   private readonly queue = new IndexedHeap<Scheduled>();
   private running = false;

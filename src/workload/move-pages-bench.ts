@@ -168,7 +168,7 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
       // Only injected faults leave folios behind, so only then is the region not all on the
       // other node before a call.
       const leftBefore = k.faults.enabled ? foliosNotOn(task, region, target) : o.folioCount;
-      const exec = new Exec(task, () => k.sim.now, k.runnableOn(task.cpu));
+      const exec = k.newExec(task);
       recorder?.begin(exec, task.mm as MmStruct, pages);
       if (timed) sums.begin(exec);
       const host0 = k.hostCopied();

@@ -16,14 +16,14 @@
  * operation meanwhile. The migration reports unmaps and remaps through `watcher`, which the
  * migrating task's Exec carries (Exec.folioEvents), at the task's own times.
  *
- * A thread is always runnable on its CPU. CFS shares a CPU equally among what is runnable on
- * it: the threads pinned there and, while they run, kernel work (mtcopy's copy threads, a
- * migrating task), which is slowed by the same share (Kernel.runnableOn). A thread counts the
- * CPU time it lost that way.
+ * A thread is a task of the scheduler (sched/), always runnable on its CPU (pinned, or placed
+ * among its allowed CPUs by select_idle_sibling() when the application starts), at its nice
+ * level, in its process's cgroup. A quantum's running time is the CPU time the scheduler gave
+ * it; kernel work on its CPU (mtcopy's kworkers, a migrating task) takes a share while it
+ * runs, and the thread counts the CPU time it lost to it.
  *
- * Simplifications (docs/model.md): latency does not rise with load, and application traffic
- * takes no bandwidth from migration copies (no flows); no scheduler beyond that equal share (no
- * weights, wakeups or load balancing); regions are faulted
+ * Simplifications (docs/model.md): a thread waiting in migration_entry_wait() keeps its place
+ * on the runqueue (its stalls are drawn in expectation, after the fact); regions are faulted
  * in whole when the application starts, by the first thread that uses them, under their
  * policy.
  *
@@ -41,8 +41,8 @@ import { type Folio, PAGE_SIZE } from "../../mm/folio.js";
 import { interleaveIndex, type Mempolicy, policyNodes } from "../../mm/mempolicy.js";
 import type { Task } from "../../mm/task.js";
 import { VM_READ, VM_WRITE, type Vma } from "../../mm/vm.js";
-import { BusyLog } from "../../sim/busy-log.js";
 import type { Flow, Resource } from "../../sim/flows.js";
+import type { SchedTask } from "../../sched/scheduler.js";
 import type { Rng } from "../../sim/rng.js";
 import type { Process } from "../../sim/simulator.js";
 import { pageKey } from "../region.js";
@@ -57,7 +57,12 @@ export interface AppRegionSpec {
 }
 
 export interface AppThreadSpec {
+  /** The CPU it is pinned to; with `cpus`, the CPU placement starts from. */
   cpu: number;
+  /** CPUs the thread may run on (its affinity), placed among them at start; pinned if absent. */
+  cpus?: readonly number[];
+  /** -20..19 (0 by default). */
+  nice?: number;
   /** Index into AppSpec.regions. */
   region: number;
   pattern: PatternSpec;
@@ -73,6 +78,8 @@ export interface AppSpec {
   /** The process's name, for its threads' tracks on a timeline. */
   name?: string;
   regions: AppRegionSpec[];
+  /** The process's cgroup (the root by default). */
+  cgroup?: string;
   threads: AppThreadSpec[];
   /** Length of a thread's accounting step, ns. */
   quantumNs?: number;
@@ -160,6 +167,8 @@ export class AppThread {
   /** Time in migration_entry_wait(), ns, and the waits. */
   stallNs = 0;
   stalls = 0;
+  /** CPU time the scheduler gave the thread (stalled or not), ns. */
+  schedCpuNs = 0;
   /** CPU time the thread lost to kernel work on its CPU (copy threads, migrating tasks), ns. */
   cpuLostNs = 0;
   /** CPU time the thread ran: its share of its CPU less the time it was stalled, ns. */
@@ -168,7 +177,6 @@ export class AppThread {
   bandwidthBoundNs = 0;
   /** Sum of each quantum's mean access latency times its operations (for the mean). */
   accessNsOps = 0;
-  private readonly busyCursor = { at: 0 };
   /** The thread's read path to each node, built once: its CPU does not change. */
   private readonly paths = new Map<number, Resource[]>();
   /** Operations per quantum, in order: the thread's throughput over time. */
@@ -204,19 +212,25 @@ export class AppThread {
   /** The end of the last stall drawn on the track. */
   private drawnUntil = 0;
 
+  /** The CPU the thread runs on. */
+  readonly cpu: number;
+
   constructor(
     readonly app: App,
     readonly spec: AppThreadSpec,
+    /** The thread's task on the scheduler, runnable from the application's start. */
+    readonly se: SchedTask,
     readonly region: AppRegion,
     readonly pattern: AccessPattern,
     readonly rng: Rng,
     /** What the timeline calls it: its process and its place there. */
     name: string,
   ) {
-    const local = app.k.profile.nodeOfCpu(spec.cpu);
+    this.cpu = se.cpu;
+    const local = app.k.profile.nodeOfCpu(this.cpu);
     const tl = app.k.timeline;
-    this.track = tl.enabled ? tl.track("app", `${name} (cpu${spec.cpu})`, spec.cpu) : -1;
-    this.opNs = spec.computeNs + accessLatencyNs(app.k.profile, spec.cpu, local) / spec.mlp;
+    this.track = tl.enabled ? tl.track("app", `${name} (cpu${this.cpu})`, this.cpu) : -1;
+    this.opNs = spec.computeNs + accessLatencyNs(app.k.profile, this.cpu, local) / spec.mlp;
     this.writes = spec.writes ?? 0;
     this.writeRng = rng.fork("writes");
   }
@@ -327,7 +341,7 @@ export class AppThread {
     const mm = this.app.task.mm as NonNullable<Task["mm"]>;
     if (!contents.checkPage(pfn, pageKey(this.app.seed, mm.id, addr / PAGE_SIZE))) {
       throw new RunFailure(
-        `a thread on CPU ${this.spec.cpu} read page 0x${addr.toString(16)} (pfn ${pfn}) and found other bytes`,
+        `a thread on CPU ${this.cpu} read page 0x${addr.toString(16)} (pfn ${pfn}) and found other bytes`,
       );
     }
   }
@@ -352,7 +366,7 @@ export class AppThread {
   private pathTo(nid: number): Resource[] {
     let path = this.paths.get(nid);
     if (path === undefined) {
-      path = readPath(this.app.k.fabric, this.spec.cpu, nid);
+      path = readPath(this.app.k.fabric, this.cpu, nid);
       this.paths.set(nid, path);
     }
     return path;
@@ -365,6 +379,9 @@ export class AppThread {
     const samples = this.app.samples;
     const mm = this.app.task.mm;
     if (mm === null) throw new Error("AppThread: the process has no mm");
+    const sched = k.sched;
+    let cpuBefore = sched.cpuTimeNs(this.se);
+    let kernelBefore = sched.kernelCpuNs(this.cpu);
     let t = k.sim.now;
     while (t < endNs) {
       const len = Math.min(q, endNs - t);
@@ -391,7 +408,7 @@ export class AppThread {
       let latSum = 0;
       for (const [nid, count] of perNode) {
         const path = this.pathTo(nid);
-        const lat = loadedLatencyNs(k.profile, this.spec.cpu, nid, utilisation(path));
+        const lat = loadedLatencyNs(k.profile, this.cpu, nid, utilisation(path));
         lats.push([lat, count]);
         latSum += lat * count;
       }
@@ -413,12 +430,15 @@ export class AppThread {
       const stalled = this.stallLog.within(t, t + len);
       this.stallNs += stalled;
       const faulted = this.faultLog.within(t, t + len);
-      // CFS shares the CPU equally among what is runnable on it: the threads pinned there, the
-      // busy machine's always-runnable tasks (cpuLoad), and kernel work while it runs (ov).
-      const n = k.pinnedOn(this.spec.cpu) + k.cpuLoad;
-      const ov = Math.min(len, k.cpuBusy?.overlap(this.spec.cpu, t, t + len, this.busyCursor) ?? 0);
-      const cpu = (len - ov) / n + ov / (n + 1);
-      this.cpuLostNs += ov / n - ov / (n + 1);
+      // The CPU time the scheduler gave the thread, and its weight's share of what kernel work
+      // took from the CPU's steady tasks (application threads and the busy machine's load).
+      const cpuNow = sched.cpuTimeNs(this.se);
+      const kernelNow = sched.kernelCpuNs(this.cpu);
+      const cpu = cpuNow - cpuBefore;
+      this.schedCpuNs += cpu;
+      this.cpuLostNs += ((kernelNow - kernelBefore) * this.se.weight) / sched.userLoad(this.cpu);
+      cpuBefore = cpuNow;
+      kernelBefore = kernelNow;
       const running = cpu * (1 - Math.min(len, stalled + faulted) / len);
       this.cpuNs += running;
       // Whichever binds: the time it ran, or the bytes the memory system delivered it.
@@ -431,6 +451,7 @@ export class AppThread {
       for (const [lat, count] of lats) this.addLatency(lat, (ops * count) / samples);
       t += len;
     }
+    sched.block(this.se);
   }
 }
 
@@ -462,12 +483,21 @@ export class App {
     this.task = k.spawnProcess(spec.threads[0].cpu);
     const mm = this.task.mm;
     if (mm === null) throw new Error("App: spawned without an mm");
-    k.cpuBusy ??= new BusyLog();
     k.copyFlows = true;
-    for (const t of spec.threads) {
-      mm.cpuMask.add(t.cpu);
-      k.pin(t.cpu);
-    }
+    // Each thread's task wakes on its CPU now, so the next one's placement sees it busy.
+    const tasks = spec.threads.map((t, i) => {
+      const cpu = t.cpus === undefined ? t.cpu : k.sched.selectIdleSibling(t.cpus, t.cpu);
+      const se = k.sched.addTask({
+        name: `pid ${this.task.pid} thread ${i}`,
+        kind: "app",
+        cpu,
+        nice: t.nice,
+        cgroup: spec.cgroup,
+      });
+      k.sched.wake(se);
+      mm.cpuMask.add(cpu);
+      return se;
+    });
     this.regions = spec.regions.map((r, i) => {
       const vma = mm.mmap(r.bytes, VM_READ | VM_WRITE);
       const user = spec.threads.find((t) => t.region === i);
@@ -477,7 +507,7 @@ export class App {
         this.task,
         region,
         r.policy,
-        k.profile.nodeOfCpu(user?.cpu ?? spec.threads[0].cpu),
+        k.profile.nodeOfCpu(tasks[user === undefined ? 0 : spec.threads.indexOf(user)].cpu),
         this.seed,
       );
       return region;
@@ -489,6 +519,7 @@ export class App {
       return new AppThread(
         this,
         t,
+        tasks[i],
         region,
         makePattern(t.pattern, region.pages),
         rng.fork(`thread${i}`),

@@ -55,8 +55,8 @@ export class HintFaults {
     if (when >= thread.endNs) return;
     const fault: NumaHintFault = {
       task: this.app.task,
-      cpu: thread.spec.cpu,
-      nid: k.profile.nodeOfCpu(thread.spec.cpu),
+      cpu: thread.cpu,
+      nid: k.profile.nodeOfCpu(thread.cpu),
       vma,
       addr,
       folio,
@@ -100,7 +100,7 @@ export class HintFaults {
         }
         queued.delete(thread);
       })(),
-      `hint faults cpu ${thread.spec.cpu}`,
+      `hint faults cpu ${thread.cpu}`,
     );
   }
 }

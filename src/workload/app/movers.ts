@@ -71,7 +71,7 @@ function* movePages(
   target: number,
   stats: MoverStats,
 ): MoverGen {
-  const exec = new Exec(mover, () => k.sim.now, k.runnableOn(mover.cpu));
+  const exec = k.newExec(mover);
   exec.folioEvents = {
     unmapped: app.watcher.unmapped,
     remapped: (folio, ns) => {
@@ -82,8 +82,6 @@ function* movePages(
   };
   const start = k.sim.now;
   stats.inCall = exec;
-  // The call keeps its CPU busy (threads pinned there share it) until it returns.
-  const busy = k.cpuBusy?.open(mover.cpu, start) ?? -1;
   const rc = yield* sysMovePages(k, exec, {
     pid: app.task.pid,
     count: pages.length,
@@ -93,7 +91,6 @@ function* movePages(
     flags: MPOL_MF_MOVE,
   });
   yield* exec.sync();
-  k.cpuBusy?.close(mover.cpu, busy, k.sim.now);
   stats.inCall = null;
   stats.taskCpuNs += exec.cpuTimeNs() - exec.irqNs;
   stats.irqNs += exec.irqNs;

@@ -64,7 +64,7 @@ export function movePagesArrays(world: World, call: MovePagesCallSpec): MovePage
 /** Run the call as its caller on the simulator until it returns. */
 export function runCall(world: World, call: CallSpec): CallResult {
   const k = world.k;
-  const exec = new Exec(world.tasks[call.caller], () => k.sim.now, k.cpuLoad);
+  const exec = k.newExec(world.tasks[call.caller]);
   const pid = pidArg(world, call.caller, call.pid);
   let arrays: MovePagesArrays | null = null;
   let body: MigGen<number>;
