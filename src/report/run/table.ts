@@ -15,8 +15,15 @@ export function totals(r: ScenarioResult) {
     mops: r.threads.reduce((a, t) => a + t.opsPerSec, 0) / 1e6,
     stalledMs: r.threads.reduce((a, t) => a + t.stallNs, 0) / 1e6,
     cpuLostMs: r.threads.reduce((a, t) => a + t.cpuLostNs, 0) / 1e6,
+    kernelCpuMs: kernelCpuNs(r) / 1e6,
     moverGBps: r.movers.length === 0 ? 0 : r.movers.reduce((a, m) => a + m.gbps, 0),
   };
+}
+
+/** CPU time of kernel work (migrating tasks, kworkers, interrupts) over the run, ns. */
+function kernelCpuNs(r: ScenarioResult): number {
+  const k = r.cpu.byKind;
+  return (k.migrate ?? 0) + (k.kworker ?? 0) + (k.irq ?? 0);
 }
 
 /** One row per run of a sweep, with each figure's difference to the first run's. */
@@ -32,6 +39,7 @@ function formatSweep(runs: readonly ScenarioRun[]): string {
       "STALLED-ms",
       "VS-FIRST",
       "CPU-LOST-ms",
+      "KERNEL-CPU-ms",
       "MOVER-GB/s",
       "VS-FIRST",
     ],
@@ -44,11 +52,12 @@ function formatSweep(runs: readonly ScenarioRun[]): string {
         fmt(t.stalledMs, 3),
         diff(t.stalledMs, first.stalledMs),
         fmt(t.cpuLostMs, 3),
+        fmt(t.kernelCpuMs, 3),
         fmt(t.moverGBps),
         diff(t.moverGBps, first.moverGBps),
       ];
     }),
-  )}\nMOPS/s, STALLED-ms and CPU-LOST-ms (CPU time the threads lost to copy threads and movers sharing their CPUs) are summed over every thread; MOVER-GB/s over the movers.\n`;
+  )}\nMOPS/s, STALLED-ms and CPU-LOST-ms (CPU time the threads lost to copy threads and movers sharing their CPUs) are summed over every thread; KERNEL-CPU-ms is the CPU time of migrating tasks, kworkers and interrupts; MOVER-GB/s over the movers.\n`;
 }
 
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
@@ -74,6 +83,16 @@ export function whySentences(r: ScenarioResult): string[] {
     if (bound > 0) parts.push(`memory bandwidth bound it ${(bound * 100).toFixed(0)}% of the time`);
     return `${parts.join("; ")}.`;
   });
+}
+
+/** The run's CPU time by task kind and by cgroup, in ms, leaving out kinds that used none. */
+export function cpuUseLine(r: ScenarioResult): string {
+  const list = (rec: Record<string, number>) =>
+    Object.entries(rec)
+      .filter(([, ns]) => ns > 0)
+      .map(([name, ns]) => `${name} ${fmt(ns / 1e6, 3)}`)
+      .join(", ");
+  return `CPU time, ms: ${list(r.cpu.byKind)}; by cgroup: ${list(r.cpu.byCgroup)}`;
 }
 
 /** "serial", "mtcopy 8 threads", "dcbm 2 channels": the copy engine as the scenario sets it. */
@@ -127,6 +146,7 @@ function formatRun(r: ScenarioResult): string {
     )}`;
   }
   out += `\n${whySentences(r).join("\n")}\n`;
+  out += `\n${cpuUseLine(r)}\n`;
   out += `\nvmstat: pgmigrate_success ${r.vmstat.pgmigrate_success}, pgmigrate_fail ${r.vmstat.pgmigrate_fail}\n`;
   return out;
 }

@@ -26,6 +26,10 @@ export interface ThreadResult {
   /** Time waiting in migration entries, and the waits. */
   stallNs: number;
   stalls: number;
+  /** The thread's nice level. */
+  nice: number;
+  /** CPU time the scheduler gave the thread, ns. */
+  cpuNs: number;
   /** CPU time lost to kernel work sharing the thread's CPU (copy threads, movers), ns. */
   cpuLostNs: number;
   /** Compute time between accesses and accesses in flight, as the scenario gives them. */
@@ -53,6 +57,12 @@ export interface MoverResult {
   busyNs: number;
 }
 
+/** CPU time by who used it, ns (Scheduler.cpuTimeByKind and cpuTimeByCgroup). */
+export interface CpuUse {
+  byKind: Record<string, number>;
+  byCgroup: Record<string, number>;
+}
+
 export interface ScenarioResult {
   profile: string;
   seed: number;
@@ -64,6 +74,8 @@ export interface ScenarioResult {
   /** /proc/vmstat migration counters over the run. */
   vmstat: Record<string, number>;
   series: ScenarioSeries;
+  /** CPU time over the run by task kind (app, load, migrate, kworker, irq) and by cgroup, ns. */
+  cpu: CpuUse;
   /** Bytes mode: pages checked after the run, and pages the threads read and checked. */
   pagesVerified?: number;
   pagesRead?: number;
@@ -111,7 +123,10 @@ export function runScenario(
   const apps = s.processes.map((proc) => {
     const threads: AppThreadSpec[] = proc.threads.flatMap((t) =>
       Array.from({ length: t.count }, (_, i) => ({
-        cpu: t.cpu + i,
+        // Pinned threads take consecutive CPUs; placed ones start from their first allowed CPU.
+        cpu: t.cpu === undefined ? (t.cpus as number[])[0] : t.cpu + i,
+        cpus: t.cpus,
+        nice: t.nice,
         region: proc.regions.findIndex((r) => r.name === t.region),
         pattern: t.pattern,
         computeNs: t.compute,
@@ -126,7 +141,7 @@ export function runScenario(
     }));
     return new App(
       k,
-      { name: proc.name, regions, threads, quantumNs: s.quantum },
+      { name: proc.name, regions, threads, cgroup: proc.cgroup, quantumNs: s.quantum },
       rng.fork(proc.name),
     );
   });
@@ -137,6 +152,7 @@ export function runScenario(
     const region = app.regions[s.processes[pi].regions.findIndex((r) => r.name === m.region)];
     const stats = newMoverStats();
     const task = k.spawnProcess(m.cpu);
+    k.setSchedEntity(task, { nice: m.nice, cgroup: m.cgroup });
     k.sim.spawn(
       (function* () {
         if (m.start > 0) yield m.start;
@@ -168,7 +184,7 @@ export function runScenario(
   const seconds = s.duration / 1e9;
   const threads: ThreadResult[] = apps.flatMap((app, pi) =>
     app.threads.map((t) => {
-      const own = profile.nodeOfCpu(t.spec.cpu);
+      const own = profile.nodeOfCpu(t.cpu);
       let all = 0;
       let remote = 0;
       for (const [nid, n] of t.accessesByNode) {
@@ -177,11 +193,13 @@ export function runScenario(
       }
       return {
         process: s.processes[pi].name,
-        cpu: t.spec.cpu,
+        cpu: t.cpu,
         region: s.processes[pi].regions[t.spec.region].name,
         opsPerSec: t.ops / seconds,
         stallNs: t.stallNs,
         stalls: t.stalls,
+        nice: t.se.nice,
+        cpuNs: t.schedCpuNs,
         cpuLostNs: t.cpuLostNs,
         computeNs: t.spec.computeNs,
         mlp: t.spec.mlp,
@@ -209,6 +227,7 @@ export function runScenario(
       gbps: stats.busyNs === 0 ? 0 : stats.bytesMoved / stats.busyNs,
     })),
     series: series(),
+    cpu: { byKind: k.sched.cpuTimeByKind(), byCgroup: k.sched.cpuTimeByCgroup() },
     ...(s.verify ? { pagesVerified, pagesRead } : {}),
     vmstat: {
       pgmigrate_success: (after.pgmigrate_success ?? 0) - (before.pgmigrate_success ?? 0),

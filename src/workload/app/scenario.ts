@@ -10,6 +10,8 @@
  *     - name: readers
  *       regions: [{ name: buf, size: 2M, folioSize: 2M, policy: { mode: bind, nodes: [0] } }]
  *       threads: [{ cpu: 1, region: buf, pattern: uniform, compute: 10ns }]
+ *       # or placed among CPUs at a nice level: { cpus: [0, 1, 2, 3], nice: -5, ... }; a
+ *       # process may name its cgroup (cgroup: batch), which its CPU time is charged to
  *   movers: [{ kind: move_pages, cpu: 3, process: readers, region: buf, nodes: [1, 0] }]
  *   # or, paced as memtierd: { kind: capped, node: 0, bandwidth: 1G/s, tick: 10ms, ... }
  *   engine: { migrator: dcbm, channels: 2 }
@@ -24,6 +26,7 @@ import type { LoadedProfile } from "../../machine/profile.js";
 import { formatSize } from "../../machine/units.js";
 import { MAX_CPU_LOAD } from "../../migrate/kernel.js";
 import { checkPolicy, type Mempolicy, MPOL_DEFAULT, MPOL_MODE_NAMES } from "../../mm/mempolicy.js";
+import { MAX_NICE, MIN_NICE } from "../../sched/weights.js";
 import { type Parsed, parseBytes, parseDuration, parseFolioSize } from "../../tune/quantities.js";
 import type { PatternSpec } from "./patterns.js";
 
@@ -82,8 +85,29 @@ const regionSchema = z.strictObject({
   policy: policySchema.default({ mode: MPOL_DEFAULT, nodes: [] }),
 });
 
+const nice = z
+  .int()
+  .min(MIN_NICE)
+  .max(MAX_NICE)
+  .optional()
+  .describe(`nice level, ${MIN_NICE}..${MAX_NICE} (0 by default): its CPU share against others`);
+
+/** A cgroup path, kept with its leading '/' (`batch` is `/batch`). */
+const cgroup = z
+  .string()
+  .regex(/^\/?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, "a cgroup path such as batch or /jobs/copy")
+  .transform((c) => (c.startsWith("/") ? c : `/${c}`))
+  .optional()
+  .describe("cgroup its CPU time is charged to (the root / by default)");
+
 const threadSchema = z.strictObject({
-  cpu: z.int().min(0),
+  cpu: z.int().min(0).optional().describe("pinned to this CPU (with count, consecutive CPUs)"),
+  cpus: z
+    .array(z.int().min(0))
+    .min(1)
+    .optional()
+    .describe("instead of cpu: the CPUs it may run on, placed at start on an idle one"),
+  nice,
   region: name,
   pattern: patternSchema.default({ kind: "uniform" }),
   compute: parsedField(parseTime).default(0),
@@ -101,6 +125,7 @@ const threadSchema = z.strictObject({
 
 const processSchema = z.strictObject({
   name,
+  cgroup,
   regions: z.array(regionSchema).min(1),
   threads: z.array(threadSchema).min(1),
 });
@@ -119,6 +144,8 @@ function parseBandwidth(text: string): Parsed<number> {
 const loopMoverSchema = z.strictObject({
   kind: z.literal("move_pages"),
   cpu: z.int().min(0),
+  nice,
+  cgroup,
   process: name,
   region: name,
   nodes: z.array(z.int().min(0)).min(1),
@@ -129,6 +156,8 @@ const loopMoverSchema = z.strictObject({
 const cappedMoverSchema = z.strictObject({
   kind: z.literal("capped"),
   cpu: z.int().min(0),
+  nice,
+  cgroup,
   process: name,
   region: name,
   node: z.int().min(0),
@@ -214,11 +243,16 @@ export function checkScenarioOnProfile(s: Scenario, p: LoadedProfile, label: str
     });
     proc.threads.forEach((t, j) => {
       const at = `processes[${i}].threads[${j}]`;
-      const last = t.cpu + t.count - 1;
-      if (last >= p.cpus) {
-        const which = t.count === 1 ? `CPU ${t.cpu}` : `CPUs ${t.cpu}-${last} (count ${t.count})`;
-        fail(`${at}.cpu`, `${which}: profile ${p.name} has CPUs 0-${p.cpus - 1}`);
+      if ((t.cpu === undefined) === (t.cpus === undefined))
+        fail(`${at}.cpu`, "give either cpu (pinned) or cpus (placed among them)");
+      if (t.cpu !== undefined) {
+        const last = t.cpu + t.count - 1;
+        if (last >= p.cpus) {
+          const which = t.count === 1 ? `CPU ${t.cpu}` : `CPUs ${t.cpu}-${last} (count ${t.count})`;
+          fail(`${at}.cpu`, `${which}: profile ${p.name} has CPUs 0-${p.cpus - 1}`);
+        }
       }
+      t.cpus?.forEach((c, n) => cpu(`${at}.cpus[${n}]`, c));
       if (!regions.has(t.region))
         fail(`${at}.region`, `no region '${t.region}' in process '${proc.name}'`);
     });
