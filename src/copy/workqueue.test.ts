@@ -67,9 +67,17 @@ describe("Workqueue", () => {
     wq.queueWorkOn(2, busy(100, [], "b"));
     sim.run(200);
     const kworker = sched.kthread("kworker", 2);
-    expect([kworker.name, kworker.runnable, sched.kernelCpuNs(2)]).toEqual(["kworker/2", true, 200]);
+    expect([kworker.name, kworker.runnable, sched.kernelCpuNs(2)]).toEqual([
+      "kworker/2",
+      true,
+      200,
+    ]);
     sim.run();
-    expect([kworker.runnable, sched.cpuTimeNs(kworker), sched.kernelCpuNs(1)]).toEqual([false, 500, 0]);
+    expect([kworker.runnable, sched.cpuTimeNs(kworker), sched.kernelCpuNs(1)]).toEqual([
+      false,
+      500,
+      0,
+    ]);
   });
 
   it("starts an item at once when the CPU's previous item is done", () => {

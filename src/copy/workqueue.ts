@@ -81,7 +81,9 @@ export class Workqueue {
     label: WorkLabel = WORK,
   ): Process<T> {
     const prev = this.tails[cpu];
-    const p = this.sched.sim.spawn(this.runOn(cpu, prev?.done.triggered ? undefined : prev, work, label));
+    const p = this.sched.sim.spawn(
+      this.runOn(cpu, prev?.done.triggered ? undefined : prev, work, label),
+    );
     this.tails[cpu] = p;
     return p;
   }

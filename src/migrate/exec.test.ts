@@ -9,7 +9,8 @@ import { Exec, PH_COPY, PH_UNMAP } from "./exec.js";
 function setup(load = 0) {
   const sim = new Simulator();
   const sched = new Scheduler(sim, 2);
-  if (load > 0) sched.wake(sched.addTask({ name: "load", kind: "load", cpu: 0, weight: load * 1024 }));
+  if (load > 0)
+    sched.wake(sched.addTask({ name: "load", kind: "load", cpu: 0, weight: load * 1024 }));
   const task = new Task(1, 0, null);
   const exec = new Exec(task, sched, sched.addTask({ name: "t", kind: "migrate", cpu: 0 }));
   return { sim, sched, exec };

@@ -15,11 +15,11 @@ import { Task } from "../mm/task.js";
 import { Tracer } from "../mm/trace.js";
 import { type MmContext, MmStruct } from "../mm/vm.js";
 import { Vmstat } from "../mm/vmstat.js";
+import { type SchedTask, Scheduler } from "../sched/scheduler.js";
+import { NICE_0_LOAD } from "../sched/weights.js";
 import { FlowNetwork, type Resource } from "../sim/flows.js";
 import { Simulator } from "../sim/simulator.js";
 import { Timeline } from "../sim/timeline.js";
-import { type SchedTask, Scheduler } from "../sched/scheduler.js";
-import { NICE_0_LOAD } from "../sched/weights.js";
 import { Exec } from "./exec.js";
 import { MAX_NUMNODES, MIGRATE_REASON_ENUM } from "./modes.js";
 
@@ -195,7 +195,12 @@ export class Kernel {
   /** Give `task` its own entity: a nice level and a cgroup, before it first runs. */
   setSchedEntity(task: Task, opts: { nice?: number; cgroup?: string }): SchedTask {
     if (this.entities.has(task)) throw new Error(`Kernel: pid ${task.pid} already has an entity`);
-    const se = this.sched.addTask({ name: `pid ${task.pid}`, kind: "migrate", cpu: task.cpu, ...opts });
+    const se = this.sched.addTask({
+      name: `pid ${task.pid}`,
+      kind: "migrate",
+      cpu: task.cpu,
+      ...opts,
+    });
     this.entities.set(task, se);
     return se;
   }

@@ -231,7 +231,8 @@ export class FlowNetwork {
    * bandwidth anew. A finished flow is left alone.
    */
   setMaxRate(f: Flow, maxRate: number): void {
-    if (!(maxRate > 0)) throw new RangeError(`FlowNetwork: flow ${f.name}: invalid maxRate ${maxRate}`);
+    if (!(maxRate > 0))
+      throw new RangeError(`FlowNetwork: flow ${f.name}: invalid maxRate ${maxRate}`);
     if (!Number.isNaN(f.finishedAt) || f.maxRate === maxRate) return;
     this.advance();
     f.maxRate = maxRate;

@@ -255,6 +255,68 @@ describe("CPUs shared by application threads and kernel work", () => {
   });
 });
 
+describe("the scheduler places and weighs application threads", () => {
+  const scenario = async (threads: object[], extra: object = {}) => {
+    const { validateScenario } = await import("./scenario.js");
+    const { runScenario } = await import("./run-scenario.js");
+    return runScenario(
+      validateScenario(
+        {
+          duration: "40ms",
+          quantum: "1ms",
+          processes: [
+            {
+              name: "app",
+              cgroup: "db",
+              regions: [
+                {
+                  name: "heap",
+                  size: "256M",
+                  folioSize: "2M",
+                  policy: { mode: "bind", nodes: [1] },
+                },
+              ],
+              threads,
+            },
+          ],
+          movers: [
+            { kind: "move_pages", cpu: 100, process: "app", region: "heap", nodes: [0], calls: 1 },
+          ],
+          engine: { migrator: "mtcopy" },
+          ...extra,
+        },
+        "sched",
+      ),
+      profile,
+    );
+  };
+
+  it("a thread at nice -5 takes more of its CPU while an mtcopy kworker copies there, so the copy takes longer, not less CPU", async () => {
+    const plain = await scenario([{ cpu: 0, region: "heap" }]);
+    const niced = await scenario([{ cpu: 0, region: "heap", nice: -5 }]);
+    const [p, n] = [plain.threads[0], niced.threads[0]];
+    expect(n.nice).toBe(-5);
+    // The kworker copies at its share of a core's rate, so it needs the same CPU time either
+    // way, and the thread loses as much; but it gets 1024/4145 of the CPU instead of 1/2 ...
+    expect(n.cpuLostNs / p.cpuLostNs).toBeCloseTo(1, 2);
+    // ... and the copy thread on CPU 0 bounds the move, which takes about twice as long.
+    expect(niced.movers[0].gbps / plain.movers[0].gbps).toBeLessThan(0.6);
+    expect(n.stallNs).toBeGreaterThan(p.stallNs);
+  });
+
+  it("places threads among their allowed CPUs on idle ones, and charges CPU time to their cgroup", async () => {
+    const r = await scenario([{ cpus: [0, 1, 2, 3], count: 3, region: "heap" }]);
+    expect(r.threads.map((t) => t.cpu)).toEqual([0, 1, 2]);
+    const threadsNs = r.threads.reduce((a, t) => a + t.cpuNs, 0);
+    expect(r.cpu.byCgroup["/db"]).toBeCloseTo(threadsNs, 3);
+    // kworkers and the mover (no cgroup) are in the root, with any interrupts.
+    expect(r.cpu.byCgroup["/"]).toBeCloseTo(
+      r.cpu.byKind.kworker + r.cpu.byKind.migrate + r.cpu.byKind.irq,
+      3,
+    );
+  });
+});
+
 describe("applications and migration share the memory system", () => {
   const run = async (doc: object) => {
     const { validateScenario } = await import("./scenario.js");
@@ -360,5 +422,54 @@ describe("migrations in flight at once", () => {
       const [p, e] = [k.ctx.trace.events[i - 1], k.ctx.trace.events[i]];
       if (p.cpu === e.cpu) expect(e.ts).toBeGreaterThanOrEqual(p.ts);
     }
+  });
+
+  it("two movers on one mm, moving its region in opposite directions at once, leave every page whole and in place", async () => {
+    const { validateScenario } = await import("./scenario.js");
+    const { runScenario } = await import("./run-scenario.js");
+    const mover = (cpu: number, nodes: number[]) => ({
+      kind: "move_pages",
+      cpu,
+      process: "app",
+      region: "heap",
+      nodes,
+    });
+    // Bytes mode: runScenario checks every page's bytes and node, and every frame, afterwards.
+    const r = runScenario(
+      validateScenario(
+        {
+          duration: "20ms",
+          quantum: "1ms",
+          verify: true,
+          processes: [
+            {
+              name: "app",
+              regions: [
+                {
+                  name: "heap",
+                  size: "16M",
+                  folioSize: "2M",
+                  policy: { mode: "bind", nodes: [0] },
+                },
+              ],
+              threads: [{ cpu: 1, count: 2, region: "heap" }],
+            },
+          ],
+          movers: [mover(10, [1, 0]), mover(40, [0, 1])],
+        },
+        "two movers",
+      ),
+      profile,
+    );
+    const [a, b] = r.movers;
+    expect(a.calls).toBeGreaterThan(3);
+    expect(b.calls).toBeGreaterThan(3);
+    expect(a.foliosMoved + b.foliosMoved).toBeGreaterThan(0);
+    // Both were inside move_pages(2) most of the run: their calls overlapped.
+    expect(a.busyNs + b.busyNs).toBeGreaterThan(r.durationNs);
+    expect(r.pagesVerified).toBe(4096);
+    expect(r.vmstat.pgmigrate_success).toBeGreaterThan(0);
+    // Each mover's CPU time is its own task's, on its own CPU.
+    expect(r.cpu.byKind.migrate).toBeGreaterThan(0);
   });
 });
