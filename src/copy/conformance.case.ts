@@ -28,7 +28,6 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FAULT_KINDS } from "../fault/inject.js";
 import type { MigGen } from "../migrate/core.js";
-import { Exec } from "../migrate/exec.js";
 import { migrateFolioMove, migrateFolioUnmap } from "../migrate/folio-steps.js";
 import { folioIsolateLru } from "../migrate/isolate.js";
 import { Kernel } from "../migrate/kernel.js";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { loadProfile, profilesDir } from "../machine/profile.js";
 import { validateProfile } from "../machine/schema.js";
-import { Exec } from "../migrate/exec.js";
+import type { Exec } from "../migrate/exec.js";
 import { Kernel } from "../migrate/kernel.js";
 import { MigrationRun } from "../migrate/run.js";
 import { FOLIO_CONTENT_COPIED, type Folio } from "../mm/folio.js";

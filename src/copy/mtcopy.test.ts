@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { UsageError } from "../errors.js";
 import { copyPath } from "../machine/fabric.js";
 import { loadProfile } from "../machine/profile.js";
-import { Exec, PH_COPY } from "../migrate/exec.js";
+import { type Exec, PH_COPY } from "../migrate/exec.js";
 import { Kernel } from "../migrate/kernel.js";
 import { MigrationRun } from "../migrate/run.js";
 import { movePages, spawnWithRegion } from "../migrate/test-fixture.js";

@@ -9,7 +9,7 @@ import { type Folio, MAX_PAGE_ORDER, PAGE_SIZE } from "../mm/folio.js";
 import type { Task } from "../mm/task.js";
 import { pageKey, populateRegion, type Region } from "../workload/region.js";
 import type { MigGen } from "./core.js";
-import { Exec } from "./exec.js";
+import type { Exec } from "./exec.js";
 import { Kernel } from "./kernel.js";
 import { type MigratePagesArgs, sysMigratePages } from "./migrate-pages-syscall.js";
 import { MPOL_MF_MOVE } from "./modes.js";

@@ -14,7 +14,6 @@ import { MIGRATE_OFFLOAD_REASONS_ALLOWED } from "../copy/reason-mask.js";
 import { RunFailure, UsageError } from "../errors.js";
 import type { LoadedProfile } from "../machine/profile.js";
 import { isFolioSize } from "../machine/units.js";
-import { Exec } from "../migrate/exec.js";
 import { Kernel } from "../migrate/kernel.js";
 import { MPOL_MF_MOVE } from "../migrate/modes.js";
 import { sysMovePages } from "../migrate/move-pages.js";

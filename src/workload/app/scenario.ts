@@ -252,7 +252,7 @@ export function checkScenarioOnProfile(s: Scenario, p: LoadedProfile, label: str
           fail(`${at}.cpu`, `${which}: profile ${p.name} has CPUs 0-${p.cpus - 1}`);
         }
       }
-      t.cpus?.forEach((c, n) => cpu(`${at}.cpus[${n}]`, c));
+      for (const [n, c] of (t.cpus ?? []).entries()) cpu(`${at}.cpus[${n}]`, c);
       if (!regions.has(t.region))
         fail(`${at}.region`, `no region '${t.region}' in process '${proc.name}'`);
     });

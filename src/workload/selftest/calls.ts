@@ -1,7 +1,6 @@
 /** Runs one call of a selftest case: builds the user arrays and runs the syscall to completion. */
 
 import type { MigGen } from "../../migrate/core.js";
-import { Exec } from "../../migrate/exec.js";
 import { sysMigratePages } from "../../migrate/migrate-pages-syscall.js";
 import { sysMovePages } from "../../migrate/move-pages.js";
 import { PAGE_SIZE } from "../../mm/folio.js";
