@@ -113,6 +113,22 @@ describe("pagemig run", () => {
         ["scenarios/ping-pong.yaml", "--set", "engine.channels=2"],
         /engine\.channels: channels are for dcbm, not serial/,
       ],
+      [
+        ["scenarios/ping-pong.yaml", "--set", "processes[0].threads[0].nice=-21"],
+        /threads\[0\]\.nice: Too small/,
+      ],
+      [
+        ["scenarios/ping-pong.yaml", "--set", "processes[0].threads[0].cpus=[1, 2]"],
+        /threads\[0\]\.cpu: give either cpu \(pinned\) or cpus \(placed among them\)/,
+      ],
+      [
+        ["scenarios/nice-vs-kworkers.yaml", "--set", "processes[0].threads[0].cpus=[0, 300]"],
+        /threads\[0\]\.cpus\[1\]: CPU 300 does not exist/,
+      ],
+      [
+        ["scenarios/ping-pong.yaml", "--set", "processes[0].cgroup=a//b"],
+        /processes\[0\]\.cgroup: a cgroup path/,
+      ],
       [[bad], /processes: Too small/],
       [[join(dir, "none.yaml")], /none\.yaml: no such file/],
     ];
