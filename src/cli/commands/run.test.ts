@@ -57,9 +57,10 @@ describe("pagemig run", () => {
     expect(rows).toHaveLength(4);
     expect(rows[2]).toMatch(/^engine\.migrator=serial\s+[\d.]+\s+\+0\.0%/);
     // dcbm moves the THP faster (12.6 against 10.8 GB/s), so each stall is shorter.
-    // RUN, MOPS/s, VS-FIRST, STALLED-ms, VS-FIRST, CPU-LOST-ms, MOVER-GB/s, VS-FIRST.
+    // RUN, MOPS/s, VS-FIRST, STALLED-ms, VS-FIRST, CPU-LOST-ms, KERNEL-CPU-ms, MOVER-GB/s,
+    // VS-FIRST.
     expect(rows[3]).toMatch(
-      /^engine\.migrator=dcbm\s+[\d.]+\s+\+[\d.]+%\s+[\d.]+\s+-[\d.]+%\s+0\.000\s+[\d.]+\s+\+[\d.]+%/,
+      /^engine\.migrator=dcbm\s+[\d.]+\s+\+[\d.]+%\s+[\d.]+\s+-[\d.]+%\s+0\.000\s+[\d.]+\s+[\d.]+\s+\+[\d.]+%/,
     );
     const { runs } = await report([
       "scenarios/ping-pong-thp.yaml",
