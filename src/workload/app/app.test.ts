@@ -182,50 +182,50 @@ describe("a capped mover (memtierd's pacing)", () => {
   });
 });
 
-describe("CPUs shared by application threads and kernel work", () => {
-  const scenario = async (threads: object[], migrator = "serial", cpuLoad = 0) => {
-    const { validateScenario } = await import("./scenario.js");
-    const { runScenario } = await import("./run-scenario.js");
-    return runScenario(
-      validateScenario(
-        {
-          duration: "100ms",
-          quantum: "1ms",
-          processes: [
-            {
-              name: "app",
-              regions: [
-                {
-                  name: "heap",
-                  size: "256M",
-                  folioSize: "2M",
-                  policy: { mode: "bind", nodes: [1] },
-                },
-              ],
-              threads,
-            },
-          ],
-          movers:
-            cpuLoad > 0
-              ? []
-              : [
-                  {
-                    kind: "move_pages",
-                    cpu: 100,
-                    process: "app",
-                    region: "heap",
-                    nodes: [0],
-                    calls: 1,
-                  },
-                ],
-          engine: { migrator },
-          cpuLoad,
-        },
-        "shared",
-      ),
-      profile,
-    );
+/**
+ * An application with 256 MiB on node 1 and the given threads; a mover brings it to node 0
+ * once with `migrator`, unless the machine is busy (cpuLoad above 0).
+ */
+async function heapScenario(
+  threads: object[],
+  opts: { migrator?: string; cpuLoad?: number; duration?: string; cgroup?: string } = {},
+) {
+  const { validateScenario } = await import("./scenario.js");
+  const { runScenario } = await import("./run-scenario.js");
+  const cpuLoad = opts.cpuLoad ?? 0;
+  const heap = {
+    name: "heap",
+    size: "256M",
+    folioSize: "2M",
+    policy: { mode: "bind", nodes: [1] },
   };
+  const mover = {
+    kind: "move_pages",
+    cpu: 100,
+    process: "app",
+    region: "heap",
+    nodes: [0],
+    calls: 1,
+  };
+  return runScenario(
+    validateScenario(
+      {
+        duration: opts.duration ?? "100ms",
+        quantum: "1ms",
+        processes: [{ name: "app", cgroup: opts.cgroup, regions: [heap], threads }],
+        movers: cpuLoad > 0 ? [] : [mover],
+        engine: { migrator: opts.migrator ?? "serial" },
+        cpuLoad,
+      },
+      "heap",
+    ),
+    profile,
+  );
+}
+
+describe("CPUs shared by application threads and kernel work", () => {
+  const scenario = (threads: object[], migrator = "serial", cpuLoad = 0) =>
+    heapScenario(threads, { migrator, cpuLoad });
 
   it("two threads pinned to one CPU each get half of it, as a thread on a busy machine (cpuLoad 1)", async () => {
     const alone = await scenario([{ cpu: 1, region: "heap" }]);
@@ -256,40 +256,8 @@ describe("CPUs shared by application threads and kernel work", () => {
 });
 
 describe("the scheduler places and weighs application threads", () => {
-  const scenario = async (threads: object[], extra: object = {}) => {
-    const { validateScenario } = await import("./scenario.js");
-    const { runScenario } = await import("./run-scenario.js");
-    return runScenario(
-      validateScenario(
-        {
-          duration: "40ms",
-          quantum: "1ms",
-          processes: [
-            {
-              name: "app",
-              cgroup: "db",
-              regions: [
-                {
-                  name: "heap",
-                  size: "256M",
-                  folioSize: "2M",
-                  policy: { mode: "bind", nodes: [1] },
-                },
-              ],
-              threads,
-            },
-          ],
-          movers: [
-            { kind: "move_pages", cpu: 100, process: "app", region: "heap", nodes: [0], calls: 1 },
-          ],
-          engine: { migrator: "mtcopy" },
-          ...extra,
-        },
-        "sched",
-      ),
-      profile,
-    );
-  };
+  const scenario = (threads: object[]) =>
+    heapScenario(threads, { migrator: "mtcopy", duration: "40ms", cgroup: "db" });
 
   it("a thread at nice -5 takes more of its CPU while an mtcopy kworker copies there, so the copy takes longer, not less CPU", async () => {
     const plain = await scenario([{ cpu: 0, region: "heap" }]);
