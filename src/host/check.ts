@@ -6,7 +6,6 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
 import type { LoadedProfile } from "../machine/profile.js";
-import { Exec } from "../migrate/exec.js";
 import { Kernel } from "../migrate/kernel.js";
 import { sysMovePages } from "../migrate/move-pages.js";
 import { errnoName } from "../mm/errno.js";
@@ -234,7 +233,7 @@ function onModel(k: Kernel, c: CheckCase, s: Setting): CallOutcome {
   const count = c.count ?? c.pages?.length ?? 0;
   const status = new Int32Array(c.nullStatus ? 0 : count).fill(UNWRITTEN);
   const pages = c.pages?.map((p) => address(base, p)) ?? [];
-  const exec = new Exec(task, () => k.sim.now, k.cpuLoad);
+  const exec = k.newExec(task);
   const proc = k.sim.spawn(
     (function* () {
       const rc = yield* sysMovePages(k, exec, {
