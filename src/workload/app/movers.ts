@@ -13,6 +13,7 @@
  * ptrace check passes for root); every unmap and remap is reported to the application.
  */
 import { RunFailure } from "../../errors.js";
+import type { Exec } from "../../migrate/exec.js";
 import type { Kernel } from "../../migrate/kernel.js";
 import { MPOL_MF_MOVE } from "../../migrate/modes.js";
 import { sysMovePages } from "../../migrate/move-pages.js";
