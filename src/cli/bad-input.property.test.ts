@@ -67,7 +67,8 @@ const VALID: Record<string, readonly string[]> = {
   "--migrator": ["serial", "batch-cpu", "mtcopy", "dcbm", "dcbm-v2", "serial,dcbm"],
   "--threads": ["1", "3", "16", "1,2"],
   "--channels": ["1", "2", "16", "17"],
-  "--workers": ["1", "2", "16"],
+  "--from": ["0", "1", "2"],
+  "--to": ["0", "1", "2", "3"],
   "--placement": ["spread", "fill", "spread,fill"],
   "--min-batch": ["0", "1", "512"],
   "--inject": [
@@ -125,6 +126,8 @@ const BENCH_FLAGS = [
   "--seed",
   "--batch-pages",
   "--cpu-load",
+  "--from",
+  "--to",
   "--reporter",
 ];
 
@@ -139,6 +142,11 @@ const EXPLAIN_FLAGS = [
   "--count",
   "--batch-pages",
   "--seed",
+  "--min-batch",
+  "--inject",
+  "--cpu-load",
+  "--from",
+  "--to",
 ];
 
 describe("any flags and values", () => {
@@ -183,7 +191,7 @@ describe("any flags and values", () => {
   it("selftest keeps the exit and error contract", async () => {
     await fc.assert(
       fc.asyncProperty(
-        flags(["--seed", "--migrator", "--workers", "--inject", "--path"]),
+        flags(["--seed", "--migrator", "--threads", "--channels", "--inject", "--path"], ["--json"]),
         async (fuzzed) => {
           await holdsContract(["selftest", "--cases", "2", ...fuzzed]);
         },

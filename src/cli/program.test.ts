@@ -1,7 +1,10 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { RunFailure, UsageError } from "../errors.js";
+import { packageRoot } from "../machine/package-root.js";
 import * as profiles from "./commands/profiles.js";
 import { type CommandModule, type LazyCommand, runCli } from "./program.js";
 
@@ -57,6 +60,27 @@ describe("pagemig profiles", () => {
     expect(parseYaml(r.stdout).costs.pteNs).toBe(200);
   });
 
+  it("shows a shipped profile as its file, with the comments that give each value's source", async () => {
+    const r = await run(["profiles", "show", "zen5-2s-cxl"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(readFileSync(join(packageRoot(), "profiles", "zen5-2s-cxl.yaml"), "utf8"));
+    expect(r.stdout).toContain("# published (dual-socket EPYC 9655)");
+  });
+
+  it("lists the profiles as a versioned JSON document", async () => {
+    const r = await run(["profiles", "--json"]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ schema: "pagemig-profiles", schemaVersion: 1, tool: "pagemig" });
+    expect(doc.profiles.map((p: { name: string }) => p.name)).toEqual([
+      "small-2node",
+      "tiered-1t",
+      "zen3-2s-ptdma",
+      "zen5-2s-cxl",
+    ]);
+    expect(doc.profiles[3]).toMatchObject({ nodes: 3, memoryBytes: 2 ** 40, cpus: 384 });
+  });
+
   it("rejects an unknown profile with exit 2 and one line", async () => {
     const r = await run(["profiles", "show", "nope"]);
     expectOneLineError(r, 2);
@@ -69,7 +93,7 @@ describe("pagemig profiles", () => {
 describe("usage errors from commander", () => {
   it.each([
     [["--bogus"], "pagemig: unknown option '--bogus'\n"],
-    [["profiles", "--json"], "pagemig: unknown option '--json'\n"],
+    [["profiles", "--yaml"], "pagemig: unknown option '--yaml'\n"],
     [["profiles", "show"], "pagemig: missing required argument 'name'\n"],
     [["profile"], "pagemig: unknown command 'profile' (Did you mean profiles?)\n"],
     [["profiles", "extra"], expect.stringMatching(/^pagemig: too many arguments for 'profiles'/)],

@@ -1,18 +1,17 @@
 /** The probe's output: a numactl --hardware-like text report, or a versioned JSON document. */
+import { type DocumentHeader, documentHeader } from "../report/header.js";
 import { formatIdList } from "./cpulist.js";
 import type { HostFacts } from "./types.js";
 
 const MiB = 1 << 20;
 
-export interface ProbeDocument {
-  schema: "pagemig-probe";
-  schemaVersion: 1;
+export interface ProbeDocument extends DocumentHeader<"pagemig-probe"> {
   facts: HostFacts;
   notes: string[];
 }
 
 export function probeDocument(facts: HostFacts, notes: readonly string[]): ProbeDocument {
-  return { schema: "pagemig-probe", schemaVersion: 1, facts, notes: [...notes] };
+  return { ...documentHeader("pagemig-probe", "probe"), facts, notes: [...notes] };
 }
 
 /** numactl --hardware's distance table, with `indent` before each row; null when any row is unknown. */

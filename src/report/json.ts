@@ -3,22 +3,17 @@
  * keep the fields and places of the unversioned `{ results }` output it replaces; recordings
  * are left out (the perfetto, ftrace and html reporters are their formats).
  */
-import { packageVersion } from "../machine/package-root.js";
 import type { MovePagesBenchResult } from "../workload/move-pages-bench.js";
+import { DOCUMENT_SCHEMAS, type DocumentHeader, documentHeader } from "./header.js";
 import type { Reporter, ReportInput } from "./reporter.js";
 
 export const REPORT_SCHEMA = "pagemig-report";
 /** Raised when a field is removed, renamed or changes meaning or unit; adding one keeps it. */
-export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_SCHEMA_VERSION = DOCUMENT_SCHEMAS[REPORT_SCHEMA];
 
 export type ReportedResult = Omit<MovePagesBenchResult, "recording">;
 
-export interface ReportDocument {
-  schema: typeof REPORT_SCHEMA;
-  schemaVersion: typeof REPORT_SCHEMA_VERSION;
-  tool: "pagemig";
-  version: string;
-  command: string;
+export interface ReportDocument extends DocumentHeader<typeof REPORT_SCHEMA> {
   profile: string;
   seed: number;
   results: ReportedResult[];
@@ -29,11 +24,7 @@ export type ReportHeader = Omit<ReportDocument, "results">;
 /** The header every pagemig-report document starts with (a host's report too). */
 export function reportHeader(command: string, profile: string, seed: number): ReportHeader {
   return {
-    schema: REPORT_SCHEMA,
-    schemaVersion: REPORT_SCHEMA_VERSION,
-    tool: "pagemig",
-    version: packageVersion(),
-    command,
+    ...documentHeader(REPORT_SCHEMA, command),
     profile,
     seed,
   };

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { T1 } from "../../calibration/published.js";
 import { loadProfile } from "../../machine/profile.js";
 import { parsePositiveInt, parseSize, signedPercent } from "../../machine/units.js";
+import { jsonDocument } from "../../report/header.js";
 import { runMovePagesBench } from "../../workload/move-pages-bench.js";
 import { formatTable, print } from "../output.js";
 import { DEFAULT_PROFILE } from "./bench.js";
@@ -70,7 +71,15 @@ export function register(program: Command): void {
         parsePositiveInt(flags.seed, "--seed"),
       );
       if (flags.json) {
-        print(cmd, `${JSON.stringify({ table: T1.id, source: T1.source, rows }, null, 2)}\n`);
+        print(
+          cmd,
+          jsonDocument("pagemig-baseline", "baseline", {
+            profile: flags.profile,
+            table: T1.id,
+            source: T1.source,
+            rows,
+          }),
+        );
         return;
       }
       const table = formatTable(

@@ -9,6 +9,7 @@ import { MTCOPY_DEFAULT_THREADS } from "../../copy/mtcopy.js";
 import { UsageError } from "../../errors.js";
 import { type Explanation, explain } from "../../explain/explain.js";
 import { formatExplanation } from "../../explain/format.js";
+import { jsonDocument } from "../../report/header.js";
 import { print } from "../output.js";
 import { type BenchPlan, DEFAULT_PROFILE, planBench, runBenchPlan } from "./bench.js";
 
@@ -97,6 +98,6 @@ export function register(program: Command): void {
     .option("--json", "print the explanation as JSON")
     .action(async (flags: ExplainFlags, cmd: Command) => {
       const e = await runExplain(planExplain(flags));
-      print(cmd, flags.json ? `${JSON.stringify(e, null, 2)}\n` : formatExplanation(e));
+      print(cmd, flags.json ? jsonDocument("pagemig-explain", "explain", e) : formatExplanation(e));
     });
 }

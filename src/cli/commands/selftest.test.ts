@@ -20,9 +20,27 @@ describe("pagemig selftest", () => {
     expect(r).toEqual({ code: 0, stdout: "30 passed, 0 failed\n", stderr: "" });
   });
 
-  it("takes --workers for the engines that have threads or channels", async () => {
-    const r = await run(["selftest", "--cases", "5", "--migrator", "mtcopy", "--workers", "16"]);
+  it("takes --threads and --channels, as bench does, for the engines that have them", async () => {
+    const r = await run(["selftest", "--cases", "5", "--migrator", "mtcopy", "--threads", "16"]);
     expect(r).toEqual({ code: 0, stdout: "5 passed, 0 failed\n", stderr: "" });
+    const d = await run(["selftest", "--cases", "5", "--migrator", "dcbm", "--channels", "4"]);
+    expect(d).toEqual({ code: 0, stdout: "5 passed, 0 failed\n", stderr: "" });
+  });
+
+  it("prints a versioned JSON document with --json", async () => {
+    const r = await run(["selftest", "--cases", "4", "--migrator", "dcbm", "--channels", "2", "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      schema: "pagemig-selftest",
+      schemaVersion: 1,
+      command: "selftest",
+      migrator: "dcbm",
+      workers: 2,
+      ran: 4,
+      passed: 4,
+      failed: 0,
+      failure: null,
+    });
   });
 
   it.each([
@@ -31,18 +49,24 @@ describe("pagemig selftest", () => {
       "pagemig: --migrator: unknown migrator 'dma' (available: serial, batch-cpu, mtcopy, dcbm, dcbm-v2)\n",
     ],
     [
-      ["--migrator", "dcbm", "--workers", "0"],
-      "pagemig: --workers: expected a positive integer, got '0'\n",
+      ["--migrator", "dcbm", "--channels", "0"],
+      "pagemig: --channels: expected a positive integer, got '0'\n",
     ],
     [
-      ["--migrator", "batch-cpu", "--workers", "2"],
-      "pagemig: --workers: migrator 'batch-cpu' has no threads or channels\n",
+      ["--migrator", "batch-cpu", "--threads", "2"],
+      "pagemig: --threads: migrator 'batch-cpu' has no threads\n",
     ],
-    [["--workers", "2"], "pagemig: --workers: migrator 'serial' has no threads or channels\n"],
+    [["--channels", "2"], "pagemig: --channels: migrator 'serial' has no channels\n"],
     [
-      ["--migrator", "mtcopy", "--workers", "65"],
-      "pagemig: --workers: mtcopy takes at most 64 threads\n",
+      ["--migrator", "dcbm", "--threads", "2"],
+      "pagemig: --threads: migrator 'dcbm' has no threads\n",
     ],
+    [
+      ["--migrator", "mtcopy", "--threads", "65"],
+      "pagemig: --threads: mtcopy takes at most 64 threads\n",
+    ],
+    [["--workers", "2"], "pagemig: unknown option '--workers'\n"],
+    [["--json", "--verbose"], "pagemig: --verbose: not with --json\n"],
     [
       ["--inject", "dma-stall"],
       "pagemig: --inject: unknown fault 'dma-stall' (kinds: dma-desc-error, dma-timeout, dma-map-error, worker-crash, partial-batch, alloc-fail, pin-during-migration, all)\n",

@@ -1,6 +1,6 @@
 /**
- * `pagemig selftest [--cases N] [--seed S] [--path P] [--migrator NAME [--workers N]]
- * [--inject SPEC] [--verbose]`: random move_pages(2) and migrate_pages(2) cases in bytes mode
+ * `pagemig selftest [--cases N] [--seed S] [--path P] [--migrator NAME [--threads N |
+ * --channels N]] [--inject SPEC] [--verbose | --json]`: random move_pages(2) and migrate_pages(2) cases in bytes mode
  * with every invariant checked after every call, like the kernel's selftests, optionally with
  * a copy engine registered for every migrate reason and faults injected. Ends with
  * `N passed, F failed`; on a violation it first prints the smallest failing case and how to
@@ -14,6 +14,7 @@ import { FaultInjector } from "../../fault/inject.js";
 import { parseCount, parsePositiveInt } from "../../machine/units.js";
 import { describeFailure, formatCase, runSelftest } from "../../workload/selftest/runner.js";
 import type { MigratorSpec } from "../../workload/selftest/world.js";
+import { jsonDocument } from "../../report/header.js";
 import { print } from "../output.js";
 
 interface SelftestFlags {
@@ -21,29 +22,38 @@ interface SelftestFlags {
   seed: string;
   path?: string;
   migrator: string;
-  workers?: string;
+  threads?: string;
+  channels?: string;
   inject?: string;
   verbose?: boolean;
+  json?: boolean;
 }
 
 const MAX_SEED = 2 ** 31 - 1;
 
-/** The engine of --migrator and --workers; workers default as in bench (4 threads, 1 channel). */
+/**
+ * The engine of --migrator with --threads (mtcopy) or --channels (dcbm), the flags bench
+ * takes; they default as in bench (4 threads, 1 channel).
+ */
 function migratorSpec(f: SelftestFlags): MigratorSpec {
   const name = parseMigratorName(f.migrator, "--migrator");
   const kind = workerKind(name);
-  if (kind === null) {
-    if (f.workers !== undefined) {
-      throw new UsageError(`--workers: migrator '${name}' has no threads or channels`);
+  for (const [flag, value, flagKind] of [
+    ["--threads", f.threads, "threads"],
+    ["--channels", f.channels, "channels"],
+  ] as const) {
+    if (value !== undefined && kind !== flagKind) {
+      throw new UsageError(`${flag}: migrator '${name}' has no ${flagKind}`);
     }
-    return { name, workers: 1 };
   }
-  if (f.workers === undefined) {
+  if (kind === null) return { name, workers: 1 };
+  const given = kind === "threads" ? f.threads : f.channels;
+  if (given === undefined) {
     return { name, workers: kind === "threads" ? MTCOPY_DEFAULT_THREADS : 1 };
   }
-  const workers = parsePositiveInt(f.workers, "--workers");
+  const workers = parsePositiveInt(given, `--${kind}`);
   if (kind === "threads" && workers > MAX_NUM_COPY_THREADS) {
-    throw new UsageError(`--workers: mtcopy takes at most ${MAX_NUM_COPY_THREADS} threads`);
+    throw new UsageError(`--threads: mtcopy takes at most ${MAX_NUM_COPY_THREADS} threads`);
   }
   return { name, workers };
 }
@@ -52,7 +62,8 @@ function migratorSpec(f: SelftestFlags): MigratorSpec {
 function replayFlags(f: SelftestFlags, seed: number, m: MigratorSpec): string {
   let out = `--seed ${seed}`;
   if (m.name !== "serial") out += ` --migrator ${m.name}`;
-  if (workerKind(m.name) !== null) out += ` --workers ${m.workers}`;
+  const kind = workerKind(m.name);
+  if (kind !== null) out += ` --${kind} ${m.workers}`;
   if (f.inject !== undefined) out += ` --inject ${f.inject}`;
   return out;
 }
@@ -93,14 +104,17 @@ export function register(program: Command): void {
     .option("--seed <s>", "seed of the case generator", "1")
     .option("--path <p>", "replay the failing case at this path (printed with a failure)")
     .option("--migrator <name>", `copy engine for every reason: ${MIGRATORS.join("|")}`, "serial")
-    .option("--workers <n>", "mtcopy threads or dcbm channels (default 4 threads, 1 channel)")
+    .option("--threads <n>", `mtcopy copy threads (default ${MTCOPY_DEFAULT_THREADS})`)
+    .option("--channels <n>", "dcbm DMA channels, nr_dma_chan (default 1)")
     .option("--inject <spec>", "fault injection, e.g. dma-timeout=0.1,worker-crash@2 or all")
     .option("--verbose", "print a line per case")
+    .option("--json", "print a versioned JSON document of the run")
     .action((flags: SelftestFlags, cmd: Command) => {
       const cases = parsePositiveInt(flags.cases, "--cases");
       const seed = parseCount(flags.seed, "--seed");
       if (seed > MAX_SEED) throw new UsageError(`--seed: at most ${MAX_SEED}, got '${flags.seed}'`);
       if (flags.path !== undefined) checkPath(flags.path, cases);
+      if (flags.json && flags.verbose) throw new UsageError("--verbose: not with --json");
       const migrator = migratorSpec(flags);
       // Parsed now so a bad spec is a usage error, not a failure of every case.
       if (flags.inject !== undefined) new FaultInjector(1, flags.inject);
@@ -116,15 +130,42 @@ export function register(program: Command): void {
         }),
       );
       const f = summary.failure;
-      if (f !== null) {
-        print(cmd, `${describeFailure(f.detail, f.case.calls.length)}\n`);
-        print(cmd, `smallest failing case (${f.shrinks} shrinks):\n${formatCase(f.case)}\n`);
+      const replay =
+        f === null
+          ? null
+          : `pagemig selftest ${replayFlags(flags, seed, migrator)} --path ${f.path}`;
+      if (flags.json) {
         print(
           cmd,
-          `replay: pagemig selftest ${replayFlags(flags, seed, migrator)} --path ${f.path}\n`,
+          jsonDocument("pagemig-selftest", "selftest", {
+            seed,
+            cases,
+            migrator: migrator.name,
+            workers: migrator.workers,
+            inject: flags.inject ?? null,
+            ran: summary.ran,
+            passed: summary.passed,
+            failed: summary.failed,
+            failure:
+              f === null
+                ? null
+                : {
+                    violation: describeFailure(f.detail, f.case.calls.length),
+                    shrinks: f.shrinks,
+                    case: formatCase(f.case),
+                    path: f.path,
+                    replay,
+                  },
+          }),
         );
+      } else {
+        if (f !== null) {
+          print(cmd, `${describeFailure(f.detail, f.case.calls.length)}\n`);
+          print(cmd, `smallest failing case (${f.shrinks} shrinks):\n${formatCase(f.case)}\n`);
+          print(cmd, `replay: ${replay}\n`);
+        }
+        print(cmd, `${summary.passed} passed, ${summary.failed} failed\n`);
       }
-      print(cmd, `${summary.passed} passed, ${summary.failed} failed\n`);
       if (f !== null) {
         throw new RunFailure(`selftest: an invariant was violated (case above; seed ${seed})`);
       }

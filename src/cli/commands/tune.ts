@@ -19,6 +19,7 @@ import { describeEngine } from "../../tune/space.js";
 import { type TuneResult, tune } from "../../tune/tune.js";
 import { cpuBudgetText, durationText, gbps, ms, us } from "../../tune/units.js";
 import { type Workload, type WorkloadFlags, workloadFromFlags } from "../../tune/workload.js";
+import { jsonDocument } from "../../report/header.js";
 import { formatTable, print } from "../output.js";
 import { DEFAULT_PROFILE } from "./bench.js";
 
@@ -191,7 +192,7 @@ export function tuneJson(r: TuneResult): string {
             bench: rec.settings.bench,
           },
   };
-  return `${JSON.stringify(doc, null, 2)}\n`;
+  return jsonDocument("pagemig-tune", "tune", doc);
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 } from "../../calibration/validate.js";
 import { RunFailure } from "../../errors.js";
 import { formatSize, signedPercent } from "../../machine/units.js";
+import { jsonDocument } from "../../report/header.js";
 import { formatTable, print } from "../output.js";
 
 interface ValidateFlags {
@@ -53,7 +54,10 @@ export function register(program: Command): void {
         quick: flags.quick ?? false,
         tables,
       });
-      print(cmd, flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatValidation(report));
+      print(
+        cmd,
+        flags.json ? jsonDocument("pagemig-validate", "validate", report) : formatValidation(report),
+      );
       if (!report.pass) {
         const broken = report.tables.filter((t) => !t.pass).map((t) => t.id);
         throw new RunFailure(`validate: bands broken in ${broken.join(", ")}`);
