@@ -191,7 +191,10 @@ describe("any flags and values", () => {
   it("selftest keeps the exit and error contract", async () => {
     await fc.assert(
       fc.asyncProperty(
-        flags(["--seed", "--migrator", "--threads", "--channels", "--inject", "--path"], ["--json"]),
+        flags(
+          ["--seed", "--migrator", "--threads", "--channels", "--inject", "--path"],
+          ["--json"],
+        ),
         async (fuzzed) => {
           await holdsContract(["selftest", "--cases", "2", ...fuzzed]);
         },

@@ -63,7 +63,9 @@ describe("pagemig profiles", () => {
   it("shows a shipped profile as its file, with the comments that give each value's source", async () => {
     const r = await run(["profiles", "show", "zen5-2s-cxl"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(readFileSync(join(packageRoot(), "profiles", "zen5-2s-cxl.yaml"), "utf8"));
+    expect(r.stdout).toBe(
+      readFileSync(join(packageRoot(), "profiles", "zen5-2s-cxl.yaml"), "utf8"),
+    );
     expect(r.stdout).toContain("# published (dual-socket EPYC 9655)");
   });
 

@@ -35,6 +35,12 @@ export interface ExplainConfig extends Omit<CopyEngineConfig, "foliosPerBatch"> 
   folioCount: number;
   /** NR_MAX_BATCHED_MIGRATION in base pages, as the run used it. */
   batchPages: number;
+  /** Other tasks always runnable on every CPU, in the run and its baseline (0: idle). */
+  cpuLoad: number;
+  /** dcbm declines batches of fewer folios (0: never). */
+  minBatchFolios: number;
+  /** The fault-injection spec both runs had, if any. */
+  inject?: string;
 }
 
 export interface ExplainInput {

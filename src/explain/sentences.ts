@@ -17,7 +17,7 @@ function limitName(l: Limit): string {
 
 /** The account in plain words, one sentence (or short paragraph) each. */
 export function sentencesOf(e: Explanation): string[] {
-  const out = [boundSentence(e)];
+  const out = [...conditionSentences(e), boundSentence(e)];
   if (e.bound.kind === "per-folio-cpu") {
     const pf = e.perFolio;
     out.push(
@@ -33,6 +33,32 @@ export function sentencesOf(e: Explanation): string[] {
   }
   out.push(perCallSentence(e));
   out.push(...copySentences(e), amdahlSentence(e), firstFolioSentence(e));
+  return out;
+}
+
+/**
+ * What the run had beyond the idle benchmark (--cpu-load, --min-batch, --inject), said first:
+ * the measured times include their effect, the bounds computed from the profile do not.
+ */
+function conditionSentences(e: Explanation): string[] {
+  const c = e.config;
+  const out: string[] = [];
+  if (c.cpuLoad > 0) {
+    out.push(
+      `A busy machine: ${plural(c.cpuLoad, "other task")} always runnable on every CPU, so the task and each copy thread get a 1/${c.cpuLoad + 1} share of their CPU; the times measured here include the waits, the bandwidth bounds below are the idle machine's.`,
+    );
+  }
+  if (c.minBatchFolios > 0 && c.migrator.startsWith("dcbm")) {
+    const declined = c.foliosPerBatch < c.minBatchFolios;
+    out.push(
+      `${c.migrator} declines batches of fewer than ${plural(c.minBatchFolios, "folio")} (--min-batch); this call's batches hold up to ${plural(c.foliosPerBatch, "folio")}, so ${declined ? "they are declined (-EOPNOTSUPP) and the CPU copies them" : "they are offloaded (a shorter last batch may be declined)"}.`,
+    );
+  }
+  if (c.inject !== undefined) {
+    out.push(
+      `Faults injected (${c.inject}) in the run and its baseline: their error paths and retries are in the times measured.`,
+    );
+  }
   return out;
 }
 

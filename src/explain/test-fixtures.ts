@@ -60,6 +60,8 @@ export function config(
     fromNode: 0,
     toNode: 1,
     taskCpu: 0,
+    cpuLoad: 0,
+    minBatchFolios: 0,
     ...o,
   };
 }

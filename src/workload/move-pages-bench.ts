@@ -75,6 +75,9 @@ export interface MovePagesBenchResult extends CallSummary, RunMeasurements {
   channelsUsed?: number;
   folioSizeBytes: number;
   folioCount: number;
+  /** The timed calls moved the region from this node to `toNode`. */
+  fromNode: number;
+  toNode: number;
   batchPages: number;
   /** Other tasks always runnable on every CPU during the calls (0: an idle machine). */
   cpuLoad: number;
@@ -220,6 +223,8 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
       workers: workerKind(o.migrator) === null ? 1 : workers,
       folioSizeBytes: o.folioSizeBytes,
       folioCount: o.folioCount,
+      fromNode: from,
+      toNode: to,
       batchPages: k.nrMaxBatchedMigration,
       cpuLoad: k.cpuLoad,
       runs: n,

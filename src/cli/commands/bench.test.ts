@@ -50,6 +50,46 @@ describe("pagemig bench move-pages", () => {
     expectGolden("bench-move-pages-small.json", r.stdout);
   });
 
+  it("moves between the nodes --from and --to name, DRAM to CXL and back, and records them", async () => {
+    const flags = [
+      "--profile",
+      "zen5-2s-cxl",
+      "--folio-size",
+      "2M",
+      "--total",
+      "16M",
+      "--runs",
+      "1",
+    ];
+    const way = async (from: string, to: string) => {
+      const r = await run(["bench", "move-pages", ...flags, "--from", from, "--to", to, "--json"]);
+      expect(r.stderr).toBe("");
+      return JSON.parse(r.stdout).results[0];
+    };
+    const toCxl = await way("0", "2");
+    const fromCxl = await way("2", "0");
+    expect(toCxl).toMatchObject({ fromNode: 0, toNode: 2 });
+    expect(fromCxl).toMatchObject({ fromNode: 2, toNode: 0 });
+    // Every page moved (pgmigrate_success counts base pages: 16M of them).
+    expect(toCxl.vmstat.pgmigrate_success).toBe(4096);
+    expect(fromCxl.vmstat.pgmigrate_success).toBe(4096);
+    expect(toCxl.throughputGBps.mean).toBeGreaterThan(0);
+    // The default is node 0 to node 1, as the authors' benchmark.
+    expect(await way("0", "1")).toMatchObject({ fromNode: 0, toNode: 1 });
+  });
+
+  it.each([
+    [
+      ["--from", "3"],
+      "pagemig: --from 3: no such node on profile zen3-2s-ptdma (nodes: 0 (dram), 1 (dram))\n",
+    ],
+    [["--to", "0"], "pagemig: --to 0: the same node as --from\n"],
+    [["--to", "x"], "pagemig: --to: expected a non-negative integer, got 'x'\n"],
+  ])("refuses nodes %j with one line", async (flags, message) => {
+    const r = await run(["bench", "move-pages", "--total", "4M", ...flags]);
+    expect(r).toEqual({ code: 2, stdout: "", stderr: message });
+  });
+
   it("prints a readable table by default", async () => {
     const r = await run([...SMALL]);
     expect(r.code).toBe(0);

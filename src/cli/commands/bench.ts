@@ -33,8 +33,9 @@ import {
 } from "../reporters.js";
 
 export const DEFAULT_PROFILE = "zen3-2s-ptdma";
-/** The benchmark moves node 0's region to node 1 and back. */
-const BENCH_NODES = [0, 1] as const;
+/** By default the benchmark moves node 0's region to node 1 and back, as the authors' does. */
+const DEFAULT_FROM_NODE = "0";
+const DEFAULT_TO_NODE = "1";
 const DEFAULT_REPORTER = "table";
 
 interface BenchFlags extends ReporterFlags {
@@ -52,6 +53,8 @@ interface BenchFlags extends ReporterFlags {
   seed: string;
   batchPages?: string;
   cpuLoad: string;
+  from: string;
+  to: string;
   verify?: boolean;
 }
 
@@ -69,6 +72,9 @@ export interface BenchPlan {
   runs: number;
   seed: number;
   verify: boolean;
+  /** The timed calls move the region from this node to `toNode`; the untimed ones move it back. */
+  fromNode: number;
+  toNode: number;
   /** The regions swept: each a size in bytes or a number of folios (one flag or the other). */
   regions: Region[];
 }
@@ -112,6 +118,9 @@ export function planBench(f: BenchFlags): BenchPlan {
   });
   if (f.inject !== undefined) new FaultInjector(1, f.inject);
   const folioSizes = parseList(f.folioSize, "--folio-size", parseFolioSize);
+  const fromNode = parseNode(profile, f.from, "--from");
+  const toNode = parseNode(profile, f.to, "--to");
+  if (fromNode === toNode) throw new UsageError(`--to ${toNode}: the same node as --from`);
   if (f.total !== undefined && f.count !== undefined) {
     throw new UsageError("--total and --count: give one, not both");
   }
@@ -128,8 +137,8 @@ export function planBench(f: BenchFlags): BenchPlan {
       }
       // Checked here for every size, so a sweep fails before its first run, naming the flag.
       const bytes = folioCountOf(region, size) * size;
-      for (const nid of BENCH_NODES) {
-        if (profile.topology.nodes.some((n) => n.id === nid) && bytes > profile.nodeBytes(nid)) {
+      for (const nid of [fromNode, toNode]) {
+        if (bytes > profile.nodeBytes(nid)) {
           throw new UsageError(
             `${regionFlag(region)}: ${formatSize(bytes)} of ${formatSize(size)} folios does not fit on node ${nid} of profile ${profile.name} (${formatSize(profile.nodeBytes(nid))})`,
           );
@@ -160,8 +169,20 @@ export function planBench(f: BenchFlags): BenchPlan {
     runs: parsePositiveInt(f.runs, "--runs"),
     seed: parsePositiveInt(f.seed, "--seed"),
     verify: f.verify === true,
+    fromNode,
+    toNode,
     regions,
   };
+}
+
+/** A node of the profile that has memory (every node of a profile has). */
+function parseNode(profile: BenchPlan["profile"], text: string, flag: string): number {
+  const nid = parseCount(text, flag);
+  if (!profile.topology.nodes.some((n) => n.id === nid)) {
+    const ids = profile.topology.nodes.map((n) => `${n.id} (${n.kind})`).join(", ");
+    throw new UsageError(`${flag} ${nid}: no such node on profile ${profile.name} (nodes: ${ids})`);
+  }
+  return nid;
 }
 
 /** Every (migrator, workers, placement) the plan sweeps, in order. */
@@ -204,6 +225,8 @@ export async function runBenchPlan(
                 batchPages,
                 cpuLoad,
                 verify: plan.verify,
+                fromNode: plan.fromNode,
+                toNode: plan.toNode,
                 record,
               }),
             );
@@ -242,6 +265,12 @@ export function register(program: Command): void {
       `a busy machine: other tasks always runnable on every CPU, 0..${MAX_CPU_LOAD}`,
       "0",
     )
+    .option(
+      "--from <node>",
+      "node the region starts on (the timed calls move it away)",
+      DEFAULT_FROM_NODE,
+    )
+    .option("--to <node>", "node the timed calls move the region to", DEFAULT_TO_NODE)
     .option("--verify", "bytes mode: real page contents, every page checked after each run");
   addReporterOptions(movePages, DEFAULT_REPORTER, REPORTERS).action(
     async (flags: BenchFlags, cmd: Command) => {

@@ -127,6 +127,33 @@ describe("pagemig explain, end to end on zen3-2s-ptdma", () => {
     expect(r.stdout).toMatch(/^First folio: accessible after /m);
   });
 
+  it("takes bench's --cpu-load, --min-batch, --inject, --from and --to, and says what they did", async () => {
+    const idle = await explainJson(["--migrator", "mtcopy", "--folio-size", "2M"]);
+    const busy = await explainJson([
+      "--migrator",
+      "mtcopy",
+      "--folio-size",
+      "2M",
+      "--cpu-load",
+      "3",
+    ]);
+    expect(busy.config.cpuLoad).toBe(3);
+    expect(busy.callTimeUs).toBeGreaterThan(idle.callTimeUs);
+    expect(busy.sentences[0]).toMatch(/^A busy machine: 3 other tasks always runnable/);
+    const declined = await explainJson([
+      ...["--migrator", "dcbm", "--folio-size", "2M", "--min-batch", "64"],
+      ...["--inject", "dma-timeout=0.5", "--from", "1", "--to", "0"],
+    ]);
+    expect(declined.config).toMatchObject({
+      minBatchFolios: 64,
+      inject: "dma-timeout=0.5",
+      fromNode: 1,
+      toNode: 0,
+    });
+    expect(declined.sentences[0]).toContain("so they are declined (-EOPNOTSUPP)");
+    expect(declined.sentences[1]).toMatch(/^Faults injected \(dma-timeout=0.5\)/);
+  });
+
   it("refuses dcbm and dcbm-v2 on a profile without DMA engines, naming the flag and profile", async () => {
     for (const migrator of ["dcbm", "dcbm-v2"]) {
       const r = await runCaptured(["explain", "--profile", "small-2node", "--migrator", migrator]);
@@ -146,6 +173,7 @@ describe("pagemig explain, bad flags", () => {
     [["--migrator", "mtcopy", "--threads", "4,8"], "--threads: explain takes one configuration"],
     [["--migrator", "dcbm", "--channels", "1,2"], "--channels: explain takes one configuration"],
     [["--batch-pages", "512,1024"], "--batch-pages: explain takes one configuration"],
+    [["--cpu-load", "0,3"], "--cpu-load: explain takes one configuration"],
     [["--threads", "4"], "--threads: no --migrator given that has threads"],
     [["--migrator", "nope"], "--migrator: unknown migrator 'nope'"],
     [["--total", "1G", "--count", "4"], "--total and --count: give one, not both"],

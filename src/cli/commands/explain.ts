@@ -19,23 +19,26 @@ interface ExplainFlags {
   threads?: string;
   channels?: string;
   placement: string;
+  minBatch?: string;
+  inject?: string;
   folioSize: string;
   total?: string;
   count?: string;
   batchPages?: string;
+  cpuLoad: string;
+  from: string;
+  to: string;
   seed: string;
   json?: boolean;
 }
 
-/** Where the benchmark's calls run: its task on CPU 0, moving node 0's region to node 1. */
+/** Where the benchmark's calls run: its task on CPU 0. */
 const BENCH_TASK_CPU = 0;
-const BENCH_FROM_NODE = 0;
-const BENCH_TO_NODE = 1;
 
 /** The bench plan of the one configuration the flags give; a list in any flag is an error. */
 function planExplain(f: ExplainFlags): BenchPlan {
   // The model is deterministic: one timed call says all that more would.
-  const plan = planBench({ ...f, runs: "1", cpuLoad: "0" });
+  const plan = planBench({ ...f, runs: "1" });
   const lists: [string, readonly unknown[]][] = [
     ["--migrator", plan.migrators],
     ["--threads", plan.threads],
@@ -43,6 +46,7 @@ function planExplain(f: ExplainFlags): BenchPlan {
     ["--placement", plan.placements],
     ["--folio-size", plan.folioSizes],
     ["--batch-pages", plan.batchPages],
+    ["--cpu-load", plan.cpuLoads],
     [plan.regions.some((r) => "folios" in r) ? "--count" : "--total", plan.regions],
   ];
   for (const [flag, values] of lists) {
@@ -70,9 +74,12 @@ async function runExplain(plan: BenchPlan): Promise<Explanation> {
       folioSizeBytes: run.folioSizeBytes,
       folioCount: run.folioCount,
       batchPages: run.batchPages,
-      fromNode: BENCH_FROM_NODE,
-      toNode: BENCH_TO_NODE,
+      fromNode: plan.fromNode,
+      toNode: plan.toNode,
       taskCpu: BENCH_TASK_CPU,
+      cpuLoad: run.cpuLoad,
+      minBatchFolios: plan.minBatchFolios,
+      inject: plan.inject,
     },
     run,
     baseline,
@@ -90,10 +97,19 @@ export function register(program: Command): void {
     .option("--threads <n>", `mtcopy copy threads (default ${MTCOPY_DEFAULT_THREADS})`)
     .option("--channels <n>", "dcbm DMA channels, nr_dma_chan (default 1)")
     .option("--placement <p>", "mtcopy thread placement: spread or fill", "spread")
+    .option("--min-batch <n>", "dcbm declines batches of fewer folios (default 0: never)")
+    .option("--inject <spec>", "fault injection, e.g. dma-timeout=0.1,worker-crash@2 or all")
     .option("--folio-size <size>", "folio size, 4K..2M", "2M")
     .option("--total <size>", "bytes in the region (default 1G)")
     .option("--count <n>", "folios in the region (instead of --total)")
     .option("--batch-pages <n>", "NR_MAX_BATCHED_MIGRATION in base pages (default: profile)")
+    .option(
+      "--cpu-load <n>",
+      "a busy machine: other tasks always runnable on every CPU (the run and its baseline)",
+      "0",
+    )
+    .option("--from <node>", "node the region starts on", "0")
+    .option("--to <node>", "node the call moves the region to", "1")
     .option("--seed <n>", "seed of the run", "1")
     .option("--json", "print the explanation as JSON")
     .action(async (flags: ExplainFlags, cmd: Command) => {

@@ -28,7 +28,16 @@ describe("pagemig selftest", () => {
   });
 
   it("prints a versioned JSON document with --json", async () => {
-    const r = await run(["selftest", "--cases", "4", "--migrator", "dcbm", "--channels", "2", "--json"]);
+    const r = await run([
+      "selftest",
+      "--cases",
+      "4",
+      "--migrator",
+      "dcbm",
+      "--channels",
+      "2",
+      "--json",
+    ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({
       schema: "pagemig-selftest",

@@ -12,9 +12,9 @@ import { MAX_NUM_COPY_THREADS, MTCOPY_DEFAULT_THREADS } from "../../copy/mtcopy.
 import { RunFailure, UsageError } from "../../errors.js";
 import { FaultInjector } from "../../fault/inject.js";
 import { parseCount, parsePositiveInt } from "../../machine/units.js";
+import { jsonDocument } from "../../report/header.js";
 import { describeFailure, formatCase, runSelftest } from "../../workload/selftest/runner.js";
 import type { MigratorSpec } from "../../workload/selftest/world.js";
-import { jsonDocument } from "../../report/header.js";
 import { print } from "../output.js";
 
 interface SelftestFlags {

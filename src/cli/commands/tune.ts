@@ -10,6 +10,7 @@ import { formatReasonMask } from "../../copy/reason-mask.js";
 import { UsageError } from "../../errors.js";
 import { formatSize, parsePositiveInt, signedPercent } from "../../machine/units.js";
 import { MIGRATE_REASON_NAMES } from "../../migrate/modes.js";
+import { jsonDocument } from "../../report/header.js";
 import { BREAK_EVEN_BATCH_PAGES } from "../../tune/break-even.js";
 import type { Candidate } from "../../tune/budgets.js";
 import { progressBar } from "../../tune/progress.js";
@@ -19,7 +20,6 @@ import { describeEngine } from "../../tune/space.js";
 import { type TuneResult, tune } from "../../tune/tune.js";
 import { cpuBudgetText, durationText, gbps, ms, us } from "../../tune/units.js";
 import { type Workload, type WorkloadFlags, workloadFromFlags } from "../../tune/workload.js";
-import { jsonDocument } from "../../report/header.js";
 import { formatTable, print } from "../output.js";
 import { DEFAULT_PROFILE } from "./bench.js";
 

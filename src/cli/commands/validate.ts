@@ -56,7 +56,9 @@ export function register(program: Command): void {
       });
       print(
         cmd,
-        flags.json ? jsonDocument("pagemig-validate", "validate", report) : formatValidation(report),
+        flags.json
+          ? jsonDocument("pagemig-validate", "validate", report)
+          : formatValidation(report),
       );
       if (!report.pass) {
         const broken = report.tables.filter((t) => !t.pass).map((t) => t.id);

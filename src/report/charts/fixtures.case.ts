@@ -50,6 +50,8 @@ export function fixtureResult(o: FixtureOptions): MovePagesBenchResult {
     workers,
     folioSizeBytes: o.folioSizeBytes,
     folioCount: TOTAL_BYTES / o.folioSizeBytes,
+    fromNode: 0,
+    toNode: 1,
     batchPages,
     cpuLoad: 0,
     runs: 3,

@@ -115,6 +115,8 @@ export function resultCase(migrator: string, recording: Recording): MovePagesBen
     workers: 2,
     folioSizeBytes: recording.folioSizeBytes,
     folioCount: recording.unmapNs.length,
+    fromNode: 0,
+    toNode: 1,
     batchPages: 512,
     cpuLoad: 0,
     runs: 1,
