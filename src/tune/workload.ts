@@ -92,7 +92,7 @@ function mixField<T>(parseKey: (text: string) => Parsed<T>) {
     });
 }
 
-const WorkloadSchema = z.strictObject({
+export const WorkloadSchema = z.strictObject({
   folioSizes: mixField(parseFolioSize).optional(),
   total: parsedField(parseBytes).optional(),
   reasons: mixField(parseReason).optional(),

@@ -20,4 +20,5 @@ export const commands: readonly LazyCommand[] = [
   { name: "published", load: () => import("./published.js") },
   { name: "run", load: () => import("./run.js") },
   { name: "merge", load: () => import("./merge.js") },
+  { name: "schema", load: () => import("./schema.js") },
 ];
