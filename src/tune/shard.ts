@@ -45,6 +45,8 @@ export interface TuneShardDocument {
   command: "tune";
   /** `--profile` as given. */
   profile: string;
+  /** `--seed` (every simulation's); absent in shards written before it, which ran seed 1. */
+  seed?: number;
   workload: Workload;
   shard: Shard & {
     /** Distinct simulations of the whole search. */
@@ -79,7 +81,7 @@ export async function runTuneShard(
   spec: string,
 ): Promise<TuneShardDocument> {
   const shard = parseShard(spec);
-  const plan = planTune(w, o.profile);
+  const plan = planTune(w, o.profile, o.seed);
   const all = planSimulations(plan);
   checkShardCount(shard, all.length, "simulations in the search");
   const jobs = shardJobs(all, shard);
@@ -91,6 +93,7 @@ export async function runTuneShard(
     version: packageVersion(),
     command: "tune",
     profile: o.profile,
+    seed: plan.seed,
     workload: w,
     shard: { ...shard, simulations: all.length, digest: planDigest(plan, all) },
     outcomes: jobs.map((j, i) => ({ key: simKey(j), ...outcomes[i] })),
@@ -146,6 +149,7 @@ export function mergeTuneShards(files: readonly ShardFile[]): TuneResult {
       shard: d.shard,
       definition: {
         "--profile": d.profile,
+        "--seed": d.seed ?? 1,
         "the workload": d.workload,
         "the number of simulations": d.shard.simulations,
       },
@@ -153,7 +157,7 @@ export function mergeTuneShards(files: readonly ShardFile[]): TuneResult {
     })),
   );
   const first = docs[0];
-  const plan = planTune(first.d.workload, first.d.profile);
+  const plan = planTune(first.d.workload, first.d.profile, first.d.seed);
   const all = planSimulations(plan);
   if (planDigest(plan, all) !== first.d.shard.digest) {
     throw new UsageError(

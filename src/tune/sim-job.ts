@@ -35,6 +35,8 @@ export interface SimJob {
   batchPages: number;
   folioSizeBytes: number;
   folioCount: number;
+  /** The simulation's seed (1 unless `tune --seed`); the same for every job of a search. */
+  seed?: number;
 }
 
 /** What one simulation measured, for its region. */

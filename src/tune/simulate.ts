@@ -25,7 +25,7 @@ export async function simulate(job: SimJob): Promise<SimOutcome> {
     folioCount: job.folioCount,
     batchPages: job.batchPages,
     runs: 1,
-    seed: 1,
+    seed: job.seed ?? 1,
     verify: false,
   });
   const bytes = job.folioSizeBytes * job.folioCount;

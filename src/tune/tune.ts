@@ -37,6 +37,8 @@ export interface TuneOptions {
   profile: string;
   /** Simulation worker threads. */
   threads: number;
+  /** Seed of every simulation (default 1). */
+  seed?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -50,6 +52,7 @@ export interface Recommendation {
 
 export interface TuneResult {
   profile: string;
+  seed: number;
   workload: Workload;
   /** Distinct simulations run for the search. */
   simulations: number;
@@ -74,6 +77,8 @@ export interface TunePlan {
   /** Profile name or path, as the jobs name it. */
   profileArg: string;
   profile: LoadedProfile;
+  /** Every simulation's seed. */
+  seed: number;
   workload: Workload;
   configs: EngineConfig[];
   /** The search's simulations, one per key. */
@@ -89,7 +94,7 @@ interface BreakEvenPlan {
   jobs: SimJob[];
 }
 
-export function planTune(w: Workload, profileArg: string): TunePlan {
+export function planTune(w: Workload, profileArg: string, seed = 1): TunePlan {
   const profile = loadProfile(profileArg);
   for (const nid of [0, 1]) {
     if (nid >= profile.nodeCount || w.totalBytes > profile.nodeBytes(nid)) {
@@ -101,15 +106,10 @@ export function planTune(w: Workload, profileArg: string): TunePlan {
   const configs = engineConfigs({ dma: hasDmaChannels(profile) });
   const searchJobs = uniqueJobs(
     configs.flatMap((c) => w.folioMix.map((f) => simJob(profileArg, c, f.key, w.totalBytes))),
-  );
-  return {
-    profileArg,
-    profile,
-    workload: w,
-    configs,
-    searchJobs,
-    breakEven: planBreakEvens(profileArg, profile, w),
-  };
+  ).map((j) => ({ ...j, seed }));
+  const breakEven = planBreakEvens(profileArg, profile, w);
+  breakEven.jobs = breakEven.jobs.map((j) => ({ ...j, seed }));
+  return { profileArg, profile, seed, workload: w, configs, searchJobs, breakEven };
 }
 
 /** The jobs with one per key, in the order of each key's first. */
@@ -125,7 +125,7 @@ export function planSimulations(plan: TunePlan): SimJob[] {
 }
 
 export async function tune(w: Workload, o: TuneOptions): Promise<TuneResult> {
-  const plan = planTune(w, o.profile);
+  const plan = planTune(w, o.profile, o.seed);
   const jobs = planSimulations(plan);
   const outcomes = await runJobs(jobs, { threads: o.threads, onDone: o.onProgress });
   const byKey = new Map(jobs.map((j, i) => [simKey(j), outcomes[i]]));
@@ -169,6 +169,7 @@ export function composeTune(plan: TunePlan, outcomeOf: (j: SimJob) => SimOutcome
   const rec = choose(candidates);
   return {
     profile: plan.profile.name,
+    seed: plan.seed,
     workload: w,
     simulations: plan.searchJobs.length,
     breakEvenSimulations: plan.breakEven.jobs.length,

@@ -49,11 +49,17 @@ describe("pagemig tune", () => {
     const dir = mkdtempSync(join(tmpdir(), "pagemig-tune-"));
     const path = join(dir, "w.yaml");
     writeFileSync(path, "folioSizes: { 2M: 1 }\ntotal: 64M\ncpuBudget: 1cores\n");
-    const r = await run(["tune", "--workload", path, "--json", "--workers", "1"]);
+    const r = await run(["tune", "--workload", path, "--json", "--jobs", "1"]);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.workload.totalBytes).toBe(64 << 20);
     expect(doc.recommendation.cores).toBeLessThanOrEqual(1);
+  });
+
+  it("takes --seed, as bench does, and records it", async () => {
+    const r = await run(["tune", "--total", "4M", "--seed", "7", "--json", "--jobs", "1"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).seed).toBe(7);
   });
 
   it.each([
@@ -61,8 +67,10 @@ describe("pagemig tune", () => {
     [["--reasons", "gc"], /^pagemig: --reasons: unknown migrate reason 'gc'/],
     [["--latency-budget", "5"], /^pagemig: --latency-budget: invalid duration '5'/],
     [["--cpu-budget", "lots"], /^pagemig: --cpu-budget: invalid CPU budget 'lots'/],
-    [["--workers", "0"], /^pagemig: --workers: expected a positive integer/],
-    [["--workers", "65"], /^pagemig: --workers: at most 64 threads, got 65$/m],
+    [["--jobs", "0"], /^pagemig: --jobs: expected a positive integer/],
+    [["--jobs", "65"], /^pagemig: --jobs: at most 64 threads, got 65$/m],
+    [["--seed", "x"], /^pagemig: --seed: expected a positive integer, got 'x'$/m],
+    [["--workers", "2"], /^pagemig: unknown option '--workers'$/m],
     [
       ["--workload", "/nonexistent/w.yaml"],
       /^pagemig: --workload \/nonexistent\/w\.yaml: no such file/,

@@ -25,7 +25,8 @@ import { DEFAULT_PROFILE } from "./bench.js";
 
 interface TuneFlags extends WorkloadFlags {
   profile: string;
-  workers?: string;
+  jobs?: string;
+  seed: string;
   json?: boolean;
   progress: boolean;
   shard?: string;
@@ -150,6 +151,7 @@ export function tuneJson(r: TuneResult): string {
   const rec = r.recommendation;
   const doc = {
     profile: r.profile,
+    seed: r.seed,
     workload: {
       totalBytes: r.workload.totalBytes,
       folioSizes: r.workload.folioMix.map((f) => ({ bytes: f.key, weight: f.weight })),
@@ -201,10 +203,10 @@ export function tuneJson(r: TuneResult): string {
  */
 const MAX_TUNE_WORKERS = 64;
 
-function parseWorkers(text: string): number {
-  const n = parsePositiveInt(text, "--workers");
+function parseJobs(text: string): number {
+  const n = parsePositiveInt(text, "--jobs");
   if (n > MAX_TUNE_WORKERS) {
-    throw new UsageError(`--workers: at most ${MAX_TUNE_WORKERS} threads, got ${n}`);
+    throw new UsageError(`--jobs: at most ${MAX_TUNE_WORKERS} threads, got ${n}`);
   }
   return n;
 }
@@ -233,9 +235,10 @@ export function register(program: Command): void {
       "CPU time per GiB moved (e.g. 300ms/G) or average CPUs busy (e.g. 2cores)",
     )
     .option(
-      "--workers <n>",
-      `simulation worker threads, at most ${MAX_TUNE_WORKERS} (default: one per available core)`,
+      "--jobs <n>",
+      `simulations run at once on worker threads, at most ${MAX_TUNE_WORKERS} (default: one per available core)`,
     )
+    .option("--seed <n>", "seed of every simulation", "1")
     .option("--json", "print JSON")
     .option("--no-progress", "no progress bar (it is drawn only when stderr is a terminal)")
     .option(
@@ -244,12 +247,13 @@ export function register(program: Command): void {
     )
     .action(async (flags: TuneFlags, cmd: Command) => {
       const workload = workloadFromFlags(flags);
-      const threads =
-        flags.workers === undefined ? availableParallelism() : parseWorkers(flags.workers);
+      const threads = flags.jobs === undefined ? availableParallelism() : parseJobs(flags.jobs);
+      const seed = parsePositiveInt(flags.seed, "--seed");
       const bar = flags.progress ? progressBar(process.stderr, "simulating") : null;
       const options = {
         profile: flags.profile,
         threads,
+        seed,
         onProgress:
           bar === null ? undefined : (done: number, total: number) => bar.update(done, total),
       };
