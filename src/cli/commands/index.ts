@@ -21,4 +21,5 @@ export const commands: readonly LazyCommand[] = [
   { name: "run", load: () => import("./run.js") },
   { name: "merge", load: () => import("./merge.js") },
   { name: "schema", load: () => import("./schema.js") },
+  { name: "compare", load: () => import("./compare.js") },
 ];
