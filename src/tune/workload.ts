@@ -12,7 +12,7 @@
  *   cpuBudget: 300ms/G                  # CPU time per GiB moved, or e.g. 2cores
  */
 import { z } from "zod";
-import { parsedField, parseYamlDocument, readUserFile } from "../config/document.js";
+import { parsedField, parseYamlDocument, readUserFile, validated } from "../config/document.js";
 import { UsageError } from "../errors.js";
 import { formatSize } from "../machine/units.js";
 import { MR_SYSCALL } from "../migrate/modes.js";
@@ -122,34 +122,43 @@ function flag<T>(
 /** The workload from `--workload` and the flags (flags win), with the defaults for the rest. */
 export function workloadFromFlags(f: WorkloadFlags): Workload {
   const file: WorkloadFields = f.workload === undefined ? {} : readWorkloadFile(f.workload);
-  const folioMix =
-    flag("--folio-size", f.folioSize, (t) => parseMix(t, parseFolioSize)) ??
-    file.folioSizes ??
-    DEFAULT_FOLIO_MIX;
-  const totalBytes = flag("--total", f.total, parseBytes) ?? file.total ?? DEFAULT_TOTAL;
-  const reasons =
-    flag("--reasons", f.reasons, (t) => parseMix(t, parseReason)) ??
-    file.reasons ??
-    DEFAULT_REASONS;
+  const totalFlag = flag("--total", f.total, parseBytes);
+  return completeWorkload(
+    {
+      folioSizes:
+        flag("--folio-size", f.folioSize, (t) => parseMix(t, parseFolioSize)) ?? file.folioSizes,
+      total: totalFlag ?? file.total,
+      reasons: flag("--reasons", f.reasons, (t) => parseMix(t, parseReason)) ?? file.reasons,
+      latencyBudget: flag("--latency-budget", f.latencyBudget, parseDuration) ?? file.latencyBudget,
+      callBudget: flag("--call-budget", f.callBudget, parseDuration) ?? file.callBudget,
+      cpuBudget: flag("--cpu-budget", f.cpuBudget, parseCpuBudget) ?? file.cpuBudget,
+    },
+    totalFlag === undefined && file.total !== undefined
+      ? `--workload ${f.workload}: total`
+      : "--total",
+  );
+}
+
+/** A workload document (the --workload file's fields, as a value) with the defaults for the rest. */
+export function workloadFromDocument(doc: unknown, label = "workload"): Workload {
+  return completeWorkload(validated(WorkloadSchema, doc, label), `${label}: total`);
+}
+
+/** The fields with the defaults for those absent; `totalLabel` names the total in errors. */
+function completeWorkload(w: WorkloadFields, totalLabel: string): Workload {
+  const folioMix = w.folioSizes ?? DEFAULT_FOLIO_MIX;
+  const totalBytes = w.total ?? DEFAULT_TOTAL;
   for (const { key } of folioMix) {
     if (totalBytes % key !== 0) {
-      const field =
-        f.total === undefined && file.total !== undefined
-          ? `--workload ${f.workload}: total`
-          : "--total";
       throw new UsageError(
-        `${field} ${formatSize(totalBytes)}: not a multiple of the folio size ${formatSize(key)}`,
+        `${totalLabel} ${formatSize(totalBytes)}: not a multiple of the folio size ${formatSize(key)}`,
       );
     }
   }
   return {
     folioMix,
     totalBytes,
-    reasons,
-    budgets: {
-      firstFolioNs: flag("--latency-budget", f.latencyBudget, parseDuration) ?? file.latencyBudget,
-      callNs: flag("--call-budget", f.callBudget, parseDuration) ?? file.callBudget,
-      cpu: flag("--cpu-budget", f.cpuBudget, parseCpuBudget) ?? file.cpuBudget,
-    },
+    reasons: w.reasons ?? DEFAULT_REASONS,
+    budgets: { firstFolioNs: w.latencyBudget, callNs: w.callBudget, cpu: w.cpuBudget },
   };
 }

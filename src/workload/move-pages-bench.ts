@@ -30,6 +30,9 @@ import {
 } from "./measurements.js";
 import { populateRegion, type Region, verifyRegion } from "./region.js";
 
+/** The CPU of the task that makes the benchmark's calls. */
+export const BENCH_TASK_CPU = 0;
+
 export interface MovePagesBenchOptions {
   /** The copy engine (`serial`: the vanilla flow, no migrator). */
   migrator: MigratorName;
@@ -144,7 +147,7 @@ export async function runMovePagesBench(o: MovePagesBenchOptions): Promise<MoveP
         );
       }
     }
-    const task = k.spawnProcess(0);
+    const task = k.spawnProcess(BENCH_TASK_CPU);
     const region: Region = populateRegion(k, task, {
       order,
       count: o.folioCount,

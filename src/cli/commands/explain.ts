@@ -4,14 +4,15 @@
  * bounds it, the Amdahl ceiling of offloading its copy, and what delays the first folio.
  */
 import type { Command } from "commander";
-import { MIGRATORS } from "../../copy/engines.js";
+import { MIGRATORS, workerKind } from "../../copy/engines.js";
 import { MTCOPY_DEFAULT_THREADS } from "../../copy/mtcopy.js";
 import { UsageError } from "../../errors.js";
-import { type Explanation, explain } from "../../explain/explain.js";
+import type { Explanation } from "../../explain/explain.js";
 import { formatExplanation } from "../../explain/format.js";
+import { explainMovePages } from "../../explain/run.js";
 import { jsonDocument } from "../../report/header.js";
 import { print } from "../output.js";
-import { type BenchPlan, DEFAULT_PROFILE, planBench, runBenchPlan } from "./bench.js";
+import { type BenchPlan, DEFAULT_PROFILE, folioCountOf, planBench } from "./bench.js";
 
 interface ExplainFlags {
   profile: string;
@@ -31,9 +32,6 @@ interface ExplainFlags {
   seed: string;
   json?: boolean;
 }
-
-/** Where the benchmark's calls run: its task on CPU 0. */
-const BENCH_TASK_CPU = 0;
 
 /** The bench plan of the one configuration the flags give; a list in any flag is an error. */
 function planExplain(f: ExplainFlags): BenchPlan {
@@ -59,30 +57,25 @@ function planExplain(f: ExplainFlags): BenchPlan {
   return plan;
 }
 
-/** Runs the configuration and, unless it is serial, the serial baseline; explains the first. */
-async function runExplain(plan: BenchPlan): Promise<Explanation> {
-  const [run] = await runBenchPlan(plan);
+/** Runs the plan's one configuration, with its serial baseline, and explains it. */
+function runExplain(plan: BenchPlan): Promise<Explanation> {
   const migrator = plan.migrators[0];
-  const [baseline] =
-    migrator === "serial" ? [run] : await runBenchPlan({ ...plan, migrators: ["serial"] });
-  return explain({
+  const kind = workerKind(migrator);
+  return explainMovePages({
+    migrator,
+    workers: kind === "threads" ? plan.threads[0] : kind === "channels" ? plan.channels[0] : 1,
+    placement: plan.placements[0],
+    minBatchFolios: plan.minBatchFolios,
+    inject: plan.inject,
     profile: plan.profile,
-    config: {
-      migrator,
-      workers: run.workers,
-      placement: plan.placements[0],
-      folioSizeBytes: run.folioSizeBytes,
-      folioCount: run.folioCount,
-      batchPages: run.batchPages,
-      fromNode: plan.fromNode,
-      toNode: plan.toNode,
-      taskCpu: BENCH_TASK_CPU,
-      cpuLoad: run.cpuLoad,
-      minBatchFolios: plan.minBatchFolios,
-      inject: plan.inject,
-    },
-    run,
-    baseline,
+    folioSizeBytes: plan.folioSizes[0],
+    folioCount: folioCountOf(plan.regions[0], plan.folioSizes[0]),
+    seed: plan.seed,
+    batchPages: plan.batchPages[0],
+    cpuLoad: plan.cpuLoads[0],
+    verify: plan.verify,
+    fromNode: plan.fromNode,
+    toNode: plan.toNode,
   });
 }
 
