@@ -23,7 +23,26 @@ describe("parseSize", () => {
     expect(parseSize("1.5G", "x")).toBe(1.5 * 2 ** 30);
     expect(parseSize("2m", "x")).toBe(2 * 2 ** 20);
     expect(parseSize("64KiB", "x")).toBe(65536);
-    expect(parseSize(" 8K ", "x")).toBe(8192);
+    expect(parseSize("2MiB", "x")).toBe(2 * 2 ** 20);
+    expect(parseSize("1gib", "x")).toBe(2 ** 30);
+    expect(parseSize("4096B", "x")).toBe(4096);
+  });
+
+  // Before, " 4K" was read as 4K and "4KB" as 4096: a stray space or an SI unit went unnoticed.
+  it.each([
+    [" 4K", "--total: invalid size ' 4K': write it without spaces"],
+    ["4K ", "--total: invalid size '4K ': write it without spaces"],
+    ["4 K", "--total: invalid size '4 K': write it without spaces"],
+    [
+      "4KB",
+      "--total: size '4KB': KB is ambiguous (1000-based in SI); write K or KiB, both 1024-based",
+    ],
+    [
+      "2mb",
+      "--total: size '2mb': MB is ambiguous (1000-based in SI); write M or MiB, both 1024-based",
+    ],
+  ])("refuses %j, saying why", (text, message) => {
+    expect(() => parseSize(text, "--total")).toThrow(new UsageError(message));
   });
 
   it.each([
@@ -111,7 +130,10 @@ describe("formatSize", () => {
 
 describe("parseList", () => {
   it("parses each item", () => {
-    expect(parseList("4K, 64K,2M", "--folio-size", parseSize)).toEqual([4096, 65536, 2 ** 21]);
+    expect(parseList("4K,64K,2M", "--folio-size", parseSize)).toEqual([4096, 65536, 2 ** 21]);
+    expect(() => parseList("4K, 64K", "--folio-size", parseSize)).toThrow(
+      new UsageError("--folio-size: ' 64K' in '4K, 64K': write the list without spaces (a,b,c)"),
+    );
   });
 
   it("names what for a bad item and for an empty item", () => {

@@ -1,15 +1,25 @@
 /**
  * Text <-> number conversions: sizes, folio sizes and counts given on the command line or in
  * profiles, and the signed percentages (errors, gains) the reports print.
- * Sizes use binary multiples as the kernel's memparse() does: K = 1024, M = 1024K, ...
+ * Sizes use binary multiples as the kernel's memparse() does: K = 1024, M = 1024K, ...; the IEC
+ * forms KiB, MiB, GiB, TiB mean the same. KB, MB, ... are refused: in SI they are powers of 1000.
+ * Quantities are written without spaces (` 4K` and `4 K` are refused, naming the space), so a
+ * stray space in a flag or a file is reported rather than silently dropped.
  */
 import { UsageError } from "../errors.js";
 import { HPAGE_PMD_SIZE, PAGE_SIZE } from "../mm/folio.js";
 
 const UNITS = ["K", "M", "G", "T"] as const;
 const UNIT_SHIFT: Record<string, bigint> = { K: 10n, M: 20n, G: 30n, T: 40n };
-const SIZE_RE = /^(\d+)(?:\.(\d+))?(?:([KMGT])(?:i?B)?|B)?$/i;
-const EXAMPLE = "expected a byte count or a number with K, M, G or T, e.g. 4K, 2M, 1G";
+const SIZE_RE = /^(\d+)(?:\.(\d+))?(?:([KMGT])(iB)?|B)?$/i;
+const SI_RE = /^\d+(?:\.\d+)?([KMGT])B$/i;
+const EXAMPLE =
+  "expected a byte count or a number with K, M, G or T (or KiB, MiB, GiB, TiB, the same), e.g. 4K, 2M, 1G";
+
+/** The reason `text` is refused for its spaces, or null when it has none. */
+export function spaceReason(text: string, what: string): string | null {
+  return /\s/.test(text) ? `invalid ${what} '${text}': write it without spaces` : null;
+}
 
 export interface SizeOptions {
   /** Accept "0" (default: a size must be positive). */
@@ -20,8 +30,18 @@ export type SizeResult = { ok: true; bytes: number } | { ok: false; reason: stri
 
 /** Parses a size without throwing, so schemas can report the reason at their own path. */
 export function tryParseSize(text: string, options: SizeOptions = {}): SizeResult {
-  const t = text.trim();
+  const t = text;
   if (t === "") return { ok: false, reason: "empty size" };
+  const spaced = spaceReason(t, "size");
+  if (spaced !== null) return { ok: false, reason: spaced };
+  const si = SI_RE.exec(t);
+  if (si !== null) {
+    const u = si[1].toUpperCase();
+    return {
+      ok: false,
+      reason: `size '${t}': ${u}B is ambiguous (1000-based in SI); write ${u} or ${u}iB, both 1024-based`,
+    };
+  }
   if (t.startsWith("-")) return { ok: false, reason: `size must not be negative (got '${t}')` };
   const m = SIZE_RE.exec(t);
   if (m === null) return { ok: false, reason: `invalid size '${t}' (${EXAMPLE})` };
@@ -101,16 +121,21 @@ export function parseList<T>(
   what: string,
   parseItem: (item: string, what: string) => T,
 ): T[] {
-  const items = text.split(",").map((s) => s.trim());
-  if (items.some((s) => s === "")) {
+  const items = text.split(",");
+  if (items.some((s) => s.trim() === "")) {
     throw new UsageError(`${what}: empty item in list '${text}'`);
+  }
+  const spaced = items.find((s) => /\s/.test(s));
+  if (spaced !== undefined) {
+    throw new UsageError(
+      `${what}: '${spaced}' in '${text}': write the list without spaces (a,b,c)`,
+    );
   }
   return items.map((item) => parseItem(item, what));
 }
 
 function parseInteger(text: string, what: string, min: number, expected: string): number {
-  const t = text.trim();
-  const n = /^\d+$/.test(t) ? Number(t) : Number.NaN;
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min) {
     throw new UsageError(`${what}: expected ${expected}, got '${text}'`);
   }

@@ -6,16 +6,18 @@
  */
 
 import { parseReasonMask } from "../copy/reason-mask.js";
-import { type SizeResult, tryParseFolioSize, tryParseSize } from "../machine/units.js";
+import { type SizeResult, spaceReason, tryParseFolioSize, tryParseSize } from "../machine/units.js";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)$/;
+const DURATION_RE = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s)$/;
 const NS_PER: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 };
 
 /** `800ns`, `500us` (or `µs`), `20ms`, `1.5s` -> nanoseconds; the unit is required. */
 export function parseDuration(text: string): Parsed<number> {
-  const m = DURATION_RE.exec(text.trim());
+  const spaced = spaceReason(text, "duration");
+  if (spaced !== null) return { ok: false, reason: spaced };
+  const m = DURATION_RE.exec(text);
   if (m === null) return { ok: false, reason: `invalid duration '${text}' (e.g. 500us, 20ms)` };
   const ns = Number(m[1]) * NS_PER[m[2]];
   if (ns <= 0) return { ok: false, reason: `duration must be greater than zero (got '${text}')` };
@@ -25,12 +27,14 @@ export function parseDuration(text: string): Parsed<number> {
 /** CPU time per GiB moved (all CPUs: the caller's and copy threads'), or average busy CPUs. */
 export type CpuBudget = { kind: "per-gib"; ns: number } | { kind: "cores"; cores: number };
 
-const CORES_RE = /^(\d+(?:\.\d+)?)\s*cores?$/;
-const PER_GIB_RE = /^(.*?)\s*\/\s*(?:G|GiB)$/;
+const CORES_RE = /^(\d+(?:\.\d+)?)cores?$/;
+const PER_GIB_RE = /^(.*?)\/(?:G|GiB)$/;
 
 /** `300ms/G` or `300ms` (CPU time per GiB moved), or `2cores` (average CPUs busy). */
 export function parseCpuBudget(text: string): Parsed<CpuBudget> {
-  const t = text.trim();
+  const t = text;
+  const spaced = spaceReason(t, "CPU budget");
+  if (spaced !== null) return { ok: false, reason: spaced };
   const cores = CORES_RE.exec(t);
   if (cores !== null) {
     const n = Number(cores[1]);
@@ -100,9 +104,9 @@ export function parseMix<T>(
 ): Parsed<Weighted<T>[]> {
   const items: (Weighted<T> & { text: string })[] = [];
   for (const part of text.split(",")) {
-    const [keyText, weightText, extra] = part.split(":").map((s) => s.trim());
+    const [keyText, weightText, extra] = part.split(":");
     if (keyText === "" || extra !== undefined) {
-      return { ok: false, reason: `'${part.trim()}' is not KEY or KEY:WEIGHT` };
+      return { ok: false, reason: `'${part}' is not KEY or KEY:WEIGHT` };
     }
     const key = parseKey(keyText);
     if (!key.ok) return key;

@@ -32,7 +32,7 @@ import type { PatternSpec } from "./patterns.js";
 
 /** A duration that may be zero (compute time between accesses). */
 function parseTime(text: string): Parsed<number> {
-  if (/^0+(\.0+)?\s*(ns|us|µs|ms|s)?$/.test(text.trim())) return { ok: true, value: 0 };
+  if (/^0+(\.0+)?(ns|us|µs|ms|s)?$/.test(text)) return { ok: true, value: 0 };
   return parseDuration(text);
 }
 
@@ -132,7 +132,7 @@ const processSchema = z.strictObject({
 
 /** `200M/s` (bytes per second, the size suffixes of --total) -> bytes per ns. */
 function parseBandwidth(text: string): Parsed<number> {
-  const m = /^(.*)\/s$/.exec(text.trim());
+  const m = /^(.*)\/s$/.exec(text);
   if (m === null)
     return { ok: false, reason: `invalid bandwidth '${text}' (bytes per second, e.g. 200M/s)` };
   const r = parseBytes(m[1]);
