@@ -33,7 +33,11 @@ const CASES: Record<string, { argv: string[]; schema: string }> = {
   },
 };
 
-/** The full names of the commands that take `--json` (`profiles show` prints a profile, below). */
+/**
+ * The full names of the commands that take `--json`. Two print another command's document:
+ * `profiles show` a profile (below), `merge` the merged run's or search's, byte for byte (its
+ * own tests compare it with the unsharded command's).
+ */
 function commandsWithJson(): string[] {
   const program = new Command("pagemig");
   for (const m of commands) m.register(program);
@@ -51,7 +55,7 @@ function commandsWithJson(): string[] {
 
 describe("the versioned header of every --json document", () => {
   it("covers every command that takes --json", () => {
-    expect(commandsWithJson()).toEqual([...Object.keys(CASES), "profiles show"].sort());
+    expect(commandsWithJson()).toEqual([...Object.keys(CASES), "profiles show", "merge"].sort());
   });
 
   it.each(Object.entries(CASES))("%s --json", async (command, { argv, schema }) => {

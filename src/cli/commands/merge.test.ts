@@ -90,7 +90,7 @@ describe("pagemig merge of shards run as separate processes", () => {
         "2M",
         "--total",
         "16M",
-        "--workers",
+        "--jobs",
         "1",
         "--no-progress",
       ];
