@@ -38,9 +38,9 @@ const CASES: Record<string, { argv: string[]; schema: string }> = {
  * `profiles show` a profile (below), `merge` the merged run's or search's, byte for byte (its
  * own tests compare it with the unsharded command's).
  */
-function commandsWithJson(): string[] {
+async function commandsWithJson(): Promise<string[]> {
   const program = new Command("pagemig");
-  for (const m of commands) m.register(program);
+  for (const c of commands) (await c.load()).register(program);
   const out: string[] = [];
   const walk = (cmd: Command, prefix: string[]) => {
     for (const sub of cmd.commands) {
@@ -54,8 +54,10 @@ function commandsWithJson(): string[] {
 }
 
 describe("the versioned header of every --json document", () => {
-  it("covers every command that takes --json", () => {
-    expect(commandsWithJson()).toEqual([...Object.keys(CASES), "profiles show", "merge"].sort());
+  it("covers every command that takes --json", async () => {
+    expect(await commandsWithJson()).toEqual(
+      [...Object.keys(CASES), "profiles show", "merge"].sort(),
+    );
   });
 
   it.each(Object.entries(CASES))("%s --json", async (command, { argv, schema }) => {
