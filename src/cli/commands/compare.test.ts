@@ -68,15 +68,39 @@ describe("pagemig compare", () => {
     expect(r.stdout).toContain("Every configuration: batch 512, cpu-load 0, node 0-&gt;1.");
   });
 
-  it("compares reports of the model's bench with a host's (the same document with a host field)", async () => {
+  it("compares the model's bench with a host's (host bench move-pages: fewer metrics, its nodes once)", async () => {
     const dir = tmp();
-    const host = JSON.parse(readFileSync(ZEN3, "utf8"));
-    host.host = { hostname: "epyc-lab-1" };
+    const model = JSON.parse(readFileSync(ZEN3, "utf8"));
+    const kept = ["migrator", "workers", "folioSizeBytes", "folioCount", "batchPages", "cpuLoad"];
+    const host = {
+      ...model,
+      command: "host bench move-pages",
+      profile: "host",
+      host: { source: "host", kernel: "6.16.0", nodes: { from: 0, to: 1 }, facts: {} },
+      results: model.results.map((x: Record<string, unknown>) => ({
+        ...Object.fromEntries(kept.map((k) => [k, x[k]])),
+        runs: 3,
+        throughputGBps: { mean: 2 * (x.throughputGBps as { mean: number }).mean, sd: 0.1 },
+        callTimeUs: (x.callTimeUs as number) / 2,
+        cpuTimeUs: x.cpuTimeUs,
+        vmstat: x.vmstat,
+        callsUs: [1, 2, 3],
+        foliosObtained: null,
+        anonHugeBytes: 0,
+      })),
+    };
     writeFileSync(join(dir, "host.json"), JSON.stringify(host));
-    const r = await runCaptured(["compare", ZEN3, join(dir, "host.json")]);
-    expect(r.code).toBe(0);
-    expect(r.stdout.split("\n")[0]).toContain("host epyc-lab-1)");
-    expect(r.stdout).toMatch(/throughput \(GB\/s\)\s+[\d.]+\s+[\d.]+\s+0\s+\+0\.0%/);
+    const r = await runCaptured(["compare", ZEN3, join(dir, "host.json"), "--json"]);
+    expect(r.stderr).toBe("");
+    const doc = JSON.parse(r.stdout);
+    expect(doc.compared.command).toBe("bench move-pages / host bench move-pages");
+    expect(doc.b.host).toBe("Linux 6.16.0");
+    expect(doc.matched).toHaveLength(4);
+    expect(doc.onlyA).toEqual([]);
+    const names = doc.matched[0].metrics.map((m: { name: string }) => m.name);
+    expect(names).toEqual(["throughput", "call", "CPU", "pages migrated"]);
+    expect(doc.matched[0].metrics[0].relative).toBeCloseTo(1, 12);
+    expect(doc.matched[0].metrics[1].relative).toBeCloseTo(-0.5, 12);
   });
 
   it.each([

@@ -65,15 +65,31 @@ const metric = (name: string, unit: string, value: number | null, primary = fals
   value,
 });
 
-/** bench's pagemig-report: a row per result, keyed by everything that configured it. */
+/** The nodes a host's report moved between (its `host.nodes`), if it says. */
+function hostNodes(r: Reader, doc: Json): { from: number; to: number } | null {
+  if (typeof doc.host !== "object" || doc.host === null) return null;
+  const nodes = (doc.host as Json).nodes;
+  if (nodes === undefined) return null;
+  const x = r.object(nodes, "host.nodes");
+  return { from: r.number(x.from, "host.nodes.from"), to: r.number(x.to, "host.nodes.to") };
+}
+
+/**
+ * A pagemig-report (the model's bench, a host's, the published tables'): a row per result,
+ * keyed by everything that configured it. A host measures less than the model: the metrics a
+ * result lacks are left out of its row, and so of the comparison.
+ */
 function benchRows(r: Reader, doc: Json): Row[] {
+  const host = hostNodes(r, doc);
   return r.array(doc.results, "results").map((item, i) => {
     const at = `results[${i}]`;
     const x = r.object(item, at);
     const n = (field: string) => r.number(x[field], `${at}.${field}`);
-    // Reports written before --from/--to moved node 0 to node 1.
-    const from = x.fromNode === undefined ? 0 : n("fromNode");
-    const to = x.toNode === undefined ? 1 : n("toNode");
+    // Reports written before --from/--to moved node 0 to node 1; a host's names its nodes once.
+    const from = x.fromNode === undefined ? (host?.from ?? 0) : n("fromNode");
+    const to = x.toNode === undefined ? (host?.to ?? 1) : n("toNode");
+    const optional = (m: () => Metric, field: string): Metric[] =>
+      x[field] === undefined ? [] : [m()];
     const key = [
       r.string(x.migrator, `${at}.migrator`),
       `workers ${n("workers")}`,
@@ -82,23 +98,37 @@ function benchRows(r: Reader, doc: Json): Row[] {
       `cpu-load ${n("cpuLoad")}`,
       `node ${from}->${to}`,
     ].join(", ");
-    const phases = r.object(x.phases, `${at}.phases`);
-    const latency = r.object(x.folioLatencyUs, `${at}.folioLatencyUs`);
+    const phases = x.phases === undefined ? {} : r.object(x.phases, `${at}.phases`);
+    const latency = () => r.object(x.folioLatencyUs, `${at}.folioLatencyUs`);
     const throughput = r.object(x.throughputGBps, `${at}.throughputGBps`);
     return {
       key,
       metrics: [
         metric("throughput", "GB/s", r.number(throughput.mean, `${at}.throughputGBps.mean`), true),
         metric("call", "us", n("callTimeUs"), true),
-        metric("first folio", "us", n("firstFolioLatencyUs"), true),
-        metric("CPU", "us", n("cpuTimeUs"), true),
-        metric("copy fraction", "ratio", r.nullable(x.copyFraction, `${at}.copyFraction`)),
-        metric(
-          "folio latency median",
-          "us",
-          r.number(latency.median, `${at}.folioLatencyUs.median`),
+        ...optional(
+          () => metric("first folio", "us", n("firstFolioLatencyUs"), true),
+          "firstFolioLatencyUs",
         ),
-        metric("folio latency p99", "us", r.number(latency.p99, `${at}.folioLatencyUs.p99`)),
+        metric("CPU", "us", n("cpuTimeUs"), true),
+        ...optional(
+          () => metric("copy fraction", "ratio", r.nullable(x.copyFraction, `${at}.copyFraction`)),
+          "copyFraction",
+        ),
+        ...optional(
+          () =>
+            metric(
+              "folio latency median",
+              "us",
+              r.number(latency().median, `${at}.folioLatencyUs.median`),
+            ),
+          "folioLatencyUs",
+        ),
+        ...optional(
+          () =>
+            metric("folio latency p99", "us", r.number(latency().p99, `${at}.folioLatencyUs.p99`)),
+          "folioLatencyUs",
+        ),
         ...Object.keys(phases).map((p) =>
           metric(
             `${p} wall`,
@@ -106,8 +136,23 @@ function benchRows(r: Reader, doc: Json): Row[] {
             r.number(r.object(phases[p], `${at}.phases.${p}`).wallUs, `${at}.phases.${p}.wallUs`),
           ),
         ),
-        metric("TLB flush IPIs", "count", n("tlbFlushIpis")),
-        metric("DMA descriptors", "count", n("dmaDescriptors")),
+        ...optional(() => metric("TLB flush IPIs", "count", n("tlbFlushIpis")), "tlbFlushIpis"),
+        ...optional(
+          () => metric("DMA descriptors", "count", n("dmaDescriptors")),
+          "dmaDescriptors",
+        ),
+        ...optional(
+          () =>
+            metric(
+              "pages migrated",
+              "count",
+              r.number(
+                (x.vmstat as Json)?.pgmigrate_success ?? 0,
+                `${at}.vmstat.pgmigrate_success`,
+              ),
+            ),
+          "vmstat",
+        ),
       ],
     };
   });
@@ -291,13 +336,13 @@ export function readDocument(file: string, data: unknown): ReadDocument {
   };
 }
 
-/** The host a report was measured on: a string, or an object with a hostname or name. */
+/** The host a report was measured on: its kernel where `host bench` could read it. */
 function hostName(host: unknown): string | null {
   if (host === undefined || host === null) return null;
   if (typeof host === "string") return host;
   if (typeof host === "object") {
     const h = host as Json;
-    for (const f of ["hostname", "name"]) if (typeof h[f] === "string") return h[f] as string;
+    if (typeof h.kernel === "string") return `Linux ${h.kernel}`;
   }
   return "host";
 }
