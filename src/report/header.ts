@@ -28,6 +28,7 @@ export const DOCUMENT_SCHEMAS = {
   "pagemig-selftest": 1,
   "pagemig-probe": 1,
   "pagemig-compare": 1,
+  "pagemig-host-check": 1,
 } as const;
 
 export type DocumentSchema = keyof typeof DOCUMENT_SCHEMAS;

@@ -25,6 +25,7 @@ import {
   parseSize,
 } from "../../machine/units.js";
 import { PAGE_SIZE } from "../../mm/folio.js";
+import { jsonDocument } from "../../report/header.js";
 import { formatTable } from "../../report/table.js";
 import { print } from "../output.js";
 import {
@@ -60,7 +61,10 @@ export function register(program: Command): void {
       print(
         cmd,
         flags.json
-          ? `${JSON.stringify({ kernel: ctx.facts.kernelRelease, cases: results }, null, 2)}\n`
+          ? jsonDocument("pagemig-host-check", "host check", {
+              kernel: ctx.facts.kernelRelease,
+              cases: results,
+            })
           : formatCheck(ctx.facts.kernelRelease, results),
       );
       const differ = results.filter((r) => r.verdict === "differ");
