@@ -3,6 +3,7 @@
  * benchmark and, unless it is the serial copy already, the vanilla (serial) kernel's call on the
  * same region as its reference; then explains the first against the second.
  */
+import { RunFailure } from "../errors.js";
 import {
   BENCH_TASK_CPU,
   type MovePagesBenchOptions,
@@ -19,6 +20,17 @@ export async function explainMovePages(o: ExplainRunOptions): Promise<Explanatio
     o.migrator === "serial"
       ? run
       : await runMovePagesBench({ ...o, migrator: "serial", workers: 1, runs: 1 });
+  // The account is of a call that moves its region; injected faults may leave folios behind.
+  for (const [what, r] of [
+    ["the call", run],
+    ["the serial baseline", baseline],
+  ] as const) {
+    if ((r.foliosNotMigrated ?? 0) > 0) {
+      throw new RunFailure(
+        `explain: with --inject ${o.inject}, ${what} left ${r.foliosNotMigrated} of ${r.folioCount} folios where they were; explain accounts a call that moves its region (bench --inject reports what the faults did)`,
+      );
+    }
+  }
   return explain({
     profile: o.profile,
     config: {

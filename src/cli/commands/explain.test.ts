@@ -154,6 +154,17 @@ describe("pagemig explain, end to end on zen3-2s-ptdma", () => {
     expect(declined.sentences[1]).toMatch(/^Faults injected \(dma-timeout=0.5\)/);
   });
 
+  // Before, an explanation of a call whose folios all stayed pinned threw an internal error.
+  it("refuses, in one line, a call that injected faults left unmigrated", async () => {
+    const r = await runCaptured(["explain", "--total", "4M", "--inject", "pin-during-migration"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      /^pagemig: explain: with --inject pin-during-migration, the call left \d+ of 2 folios where they were; /,
+    );
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+
   it("refuses dcbm and dcbm-v2 on a profile without DMA engines, naming the flag and profile", async () => {
     for (const migrator of ["dcbm", "dcbm-v2"]) {
       const r = await runCaptured(["explain", "--profile", "small-2node", "--migrator", migrator]);
