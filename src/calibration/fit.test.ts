@@ -38,3 +38,48 @@ describe("calibrate fed the published T1 report", () => {
     expect(fit.rmsAfter).toBeLessThan(fit.rmsBefore);
   }, 300_000);
 });
+
+/** The fabric links and DMA rates: each bounds one 2M cell of T2 or T3 (docs/probe.md). */
+const RATES = [
+  "fabric.quadrantRemoteGBps",
+  "fabric.socketRemoteGBps",
+  "fabric.coherentRemoteGBps",
+  "fabric.interSocketGBps",
+  "dma.devices.0.channelGBps",
+  "dma.devices.0.deviceGBps",
+];
+
+describe("calibrate fed the published T1+T2+T3 report's 2M column", () => {
+  // The whole 1 GiB of every cell: a smaller region adds its per-call costs (lru drain on 128
+  // CPUs, DMA channel setup) to fewer bytes, and T3's 16-channel 2M cell loses 10%. The 2M
+  // cells are 512 folios each, so the fit takes about 30 s here.
+  const WHOLE = { maxRegionBytes: 1 << 30 };
+  it("recovers the fabric links and DMA rates within 5% from a start 30% low, every cell within its band", async () => {
+    const shipped = loadProfile(PUBLISHED_PROFILE);
+    const params = FIT_PARAMETERS.filter((p) => RATES.includes(p.id));
+    const truth = params.map((p) => readParam(shipped, p) as number);
+    const start = withParams(
+      shipped,
+      params,
+      truth.map((v) => v * 0.7),
+    );
+    if (start === null) throw new Error("the perturbed profile does not validate");
+    const report = publishedReport(["T1", "T2", "T3"], [2 << 20]);
+    const cells = reportCells("T123", report, start);
+    const fit = await fitProfile(start, cells, WHOLE);
+
+    for (const [i, p] of params.entries()) {
+      const f = fit.fitted.find((x) => x.param.id === p.id);
+      expect(f, p.id).toBeDefined();
+      expect(Math.abs((f?.value ?? 0) / truth[i] - 1), p.id).toBeLessThan(0.05);
+    }
+    // The per-folio, per-PTE and DMA per-descriptor costs are hidden behind 2M copies.
+    for (const id of ["costs.folioNs", "costs.pteNs", "dma.devices.0.descriptorNs"])
+      expect(fit.left.find((l) => l.param.id === id)?.why, id).toMatch(/too little/);
+    for (const c of fit.cells) {
+      const band = c.cell.migrator === "serial" ? 0.15 : 0.3;
+      expect(Math.abs(c.after / c.cell.measured - 1), c.cell.label).toBeLessThan(band);
+    }
+    expect(fit.rmsAfter).toBeLessThan(fit.rmsBefore);
+  }, 180_000);
+});

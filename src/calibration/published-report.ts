@@ -21,7 +21,11 @@ const TABLES: Record<
 };
 export const PUBLISHED_REPORT_TABLES = Object.keys(TABLES);
 
-export function publishedReport(ids: readonly string[]) {
+/**
+ * The tables `ids` as one report; with `folioSizes`, only their cells of those folio sizes
+ * (the 2M column alone pins the fabric links and DMA rates: docs/probe.md).
+ */
+export function publishedReport(ids: readonly string[], folioSizes?: readonly number[]) {
   const chosen = ids.map((id) => {
     const t = TABLES[id.toUpperCase()];
     if (t === undefined) {
@@ -39,8 +43,9 @@ export function publishedReport(ids: readonly string[]) {
     })),
     results: chosen.flatMap(({ table, migrator, batchPages }) =>
       table.rows.flatMap((row) =>
-        table.columns.map((column, ci) => {
+        table.columns.flatMap((column, ci) => {
           const folioSizeBytes = parseSize(column, "folio");
+          if (folioSizes !== undefined && !folioSizes.includes(folioSizeBytes)) return [];
           return {
             migrator,
             // T1's row is the serial copy; T2's rows are copy threads, T3's DMA channels.

@@ -31,6 +31,26 @@ describe("pagemig published", () => {
     expect(JSON.parse(r.stdout)).toEqual(publishedReport(["T1", "T3"]));
   });
 
+  it("keeps only the cells of the folio sizes asked", async () => {
+    const r = await run(["published", "T1,T2,T3", "--folio-size", "2M"]);
+    expect(r.code).toBe(0);
+    const sizes = JSON.parse(r.stdout).results.map(
+      (x: { folioSizeBytes: number }) => x.folioSizeBytes,
+    );
+    expect(sizes).toEqual(new Array(9).fill(2 << 20));
+  });
+
+  it.each([
+    [
+      "8K",
+      "pagemig: --folio-size: the published tables have no 8K column (4K, 16K, 64K, 128K, 256K, 512K, 1M, 2M)\n",
+    ],
+    ["3M", "pagemig: --folio-size: '3M' is not a folio size (a power of two from 4K to 2M)\n"],
+  ])("refuses --folio-size %s with one line", async (size, stderr) => {
+    const r = await run(["published", "T1", "--folio-size", size]);
+    expect(r).toEqual({ code: 2, stdout: "", stderr });
+  });
+
   it("refuses a table it does not keep as a report", async () => {
     const r = await run(["published", "T9"]);
     expect(r).toMatchObject({
