@@ -12,7 +12,7 @@ const T1_FITTED = ["cpu.copyGBps", "costs.folioNs", "costs.pteNs"];
 
 describe("calibrate fed the published T1 report", () => {
   // copyGBps starts 30% low: 30% high (14.0 GB/s) would put it above fabric.ccdRemoteGBps
-  // (11.1), which then bounds the copy, and T1 could not see it (docs/calibrate.md).
+  // (11.1), which then bounds the copy, and T1 could not see it (README, `pagemig calibrate`).
   it("recovers copyGBps, folioNs and pteNs within 5% from a start 30% off, and T1 within its ±15% band", async () => {
     const shipped = loadProfile(PUBLISHED_PROFILE);
     const params = FIT_PARAMETERS.filter((p) => T1_FITTED.includes(p.id));
