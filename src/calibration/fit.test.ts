@@ -10,19 +10,25 @@ import { PUBLISHED_PROFILE } from "./validate.js";
 const FIT = { maxRegionBytes: 64 << 20 };
 const T1_FITTED = ["cpu.copyGBps", "costs.folioNs", "costs.pteNs"];
 
+/** The shipped profile with the parameters `ids` scaled by `factors`, and their shipped values. */
+function perturbed(ids: readonly string[], factors: readonly number[]) {
+  const shipped = loadProfile(PUBLISHED_PROFILE);
+  const params = FIT_PARAMETERS.filter((p) => ids.includes(p.id));
+  const truth = params.map((p) => readParam(shipped, p) as number);
+  const start = withParams(
+    shipped,
+    params,
+    truth.map((v, i) => v * factors[i]),
+  );
+  if (start === null) throw new Error("the perturbed profile does not validate");
+  return { params, truth, start };
+}
+
 describe("calibrate fed the published T1 report", () => {
   // copyGBps starts 30% low: 30% high (14.0 GB/s) would put it above fabric.ccdRemoteGBps
   // (11.1), which then bounds the copy, and T1 could not see it (README, `pagemig calibrate`).
   it("recovers copyGBps, folioNs and pteNs within 5% from a start 30% off, and T1 within its ±15% band", async () => {
-    const shipped = loadProfile(PUBLISHED_PROFILE);
-    const params = FIT_PARAMETERS.filter((p) => T1_FITTED.includes(p.id));
-    const truth = params.map((p) => readParam(shipped, p) as number);
-    const start = withParams(
-      shipped,
-      params,
-      truth.map((v, i) => v * [0.7, 1.3, 0.7][i]),
-    );
-    if (start === null) throw new Error("the perturbed profile does not validate");
+    const { truth, start } = perturbed(T1_FITTED, [0.7, 1.3, 0.7]);
     const cells = reportCells("T1", publishedReport(["T1"]), start);
     const fit = await fitProfile(start, cells, FIT);
 
@@ -52,18 +58,13 @@ const RATES = [
 describe("calibrate fed the published T1+T2+T3 report's 2M column", () => {
   // The whole 1 GiB of every cell: a smaller region adds its per-call costs (lru drain on 128
   // CPUs, DMA channel setup) to fewer bytes, and T3's 16-channel 2M cell loses 10%. The 2M
-  // cells are 512 folios each, so the fit takes about 30 s here.
+  // cells are 512 folios each, so the fit takes 20-40 s here.
   const WHOLE = { maxRegionBytes: 1 << 30 };
   it("recovers the fabric links and DMA rates within 5% from a start 30% low, every cell within its band", async () => {
-    const shipped = loadProfile(PUBLISHED_PROFILE);
-    const params = FIT_PARAMETERS.filter((p) => RATES.includes(p.id));
-    const truth = params.map((p) => readParam(shipped, p) as number);
-    const start = withParams(
-      shipped,
-      params,
-      truth.map((v) => v * 0.7),
+    const { params, truth, start } = perturbed(
+      RATES,
+      RATES.map(() => 0.7),
     );
-    if (start === null) throw new Error("the perturbed profile does not validate");
     const report = publishedReport(["T1", "T2", "T3"], [2 << 20]);
     const cells = reportCells("T123", report, start);
     const fit = await fitProfile(start, cells, WHOLE);
