@@ -29,6 +29,7 @@ export const DOCUMENT_SCHEMAS = {
   "pagemig-probe": 1,
   "pagemig-compare": 1,
   "pagemig-host-check": 1,
+  "pagemig-tune-shard": 1,
 } as const;
 
 export type DocumentSchema = keyof typeof DOCUMENT_SCHEMAS;

@@ -20,7 +20,7 @@ import {
   shardPositions,
 } from "../config/shard.js";
 import { UsageError } from "../errors.js";
-import { packageVersion } from "../machine/package-root.js";
+import { DOCUMENT_SCHEMAS, type DocumentHeader, documentHeader } from "../report/header.js";
 import { runJobs } from "./pool.js";
 import { type SimJob, type SimOutcome, simKey } from "./sim-job.js";
 import {
@@ -35,14 +35,9 @@ import type { Workload } from "./workload.js";
 
 export const TUNE_SHARD_SCHEMA = "pagemig-tune-shard";
 /** Raised when a field is removed, renamed or changes meaning or unit. */
-export const TUNE_SHARD_SCHEMA_VERSION = 1;
+export const TUNE_SHARD_SCHEMA_VERSION = DOCUMENT_SCHEMAS[TUNE_SHARD_SCHEMA];
 
-export interface TuneShardDocument {
-  schema: typeof TUNE_SHARD_SCHEMA;
-  schemaVersion: typeof TUNE_SHARD_SCHEMA_VERSION;
-  tool: "pagemig";
-  version: string;
-  command: "tune";
+export interface TuneShardDocument extends DocumentHeader<typeof TUNE_SHARD_SCHEMA> {
   /** `--profile` as given. */
   profile: string;
   /** `--seed` (every simulation's); absent in shards written before it, which ran seed 1. */
@@ -87,11 +82,7 @@ export async function runTuneShard(
   const jobs = shardJobs(all, shard);
   const outcomes = await runJobs(jobs, { threads: o.threads, onDone: o.onProgress });
   return {
-    schema: TUNE_SHARD_SCHEMA,
-    schemaVersion: TUNE_SHARD_SCHEMA_VERSION,
-    tool: "pagemig",
-    version: packageVersion(),
-    command: "tune",
+    ...documentHeader(TUNE_SHARD_SCHEMA, "tune"),
     profile: o.profile,
     seed: plan.seed,
     workload: w,

@@ -2,21 +2,16 @@
  * `pagemig run`'s JSON report: every run's result, with the settings that made it, wrapped in
  * the header of bench's report under a schema of its own (docs/run-json.md).
  */
-import { packageVersion } from "../../machine/package-root.js";
+import { DOCUMENT_SCHEMAS, type DocumentHeader, documentHeader } from "../header.js";
 import type { Reporter } from "../reporter.js";
 import type { RunReportInput, ScenarioRun } from "./input.js";
 import type { RunShardHeader } from "./shard.js";
 
 export const RUN_SCHEMA = "pagemig-run";
 /** Raised when a field is removed, renamed or changes meaning or unit; adding one keeps it. */
-export const RUN_SCHEMA_VERSION = 1;
+export const RUN_SCHEMA_VERSION = DOCUMENT_SCHEMAS[RUN_SCHEMA];
 
-export interface RunDocument {
-  schema: typeof RUN_SCHEMA;
-  schemaVersion: typeof RUN_SCHEMA_VERSION;
-  tool: "pagemig";
-  version: string;
-  command: "run";
+export interface RunDocument extends DocumentHeader<typeof RUN_SCHEMA> {
   /** The first run's; a sweep over `profile` or `seed` gives each run's in its result. */
   profile: string;
   seed: number;
@@ -32,11 +27,7 @@ export interface RunDocument {
 function runDocument(input: RunReportInput): RunDocument {
   const first = input.runs[0].result;
   return {
-    schema: RUN_SCHEMA,
-    schemaVersion: RUN_SCHEMA_VERSION,
-    tool: "pagemig",
-    version: packageVersion(),
-    command: "run",
+    ...documentHeader(RUN_SCHEMA, "run"),
     profile: first.profile,
     seed: first.seed,
     scenario: input.scenario,
