@@ -24,7 +24,7 @@ import {
 } from "./check-cases.js";
 import type { HostContext } from "./host-context.js";
 import { type Libc, MPOL_BIND, movePagesNr } from "./libc.js";
-import { callAsNobody, NOBODY } from "./unprivileged.js";
+import { callAsNobody, NOBODY, nobodyCannotLoadKoffi } from "./unprivileged.js";
 
 /** What a status entry holds when the kernel never wrote it. */
 export const UNWRITTEN = 0x5eed;
@@ -119,7 +119,8 @@ function absentPid(): number {
 
 /** Why an unprivileged call cannot be made here, or null when it can. */
 function unprivilegedState(): string | null {
-  if (process.getuid?.() === 0) return null;
+  // Root makes the call in a child process as nobody, which must be able to load koffi.
+  if (process.getuid?.() === 0) return nobodyCannotLoadKoffi();
   const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
   const CAP_SYS_NICE = 23n;
   if (capEff !== undefined && (BigInt(`0x${capEff}`) >> CAP_SYS_NICE) & 1n) {

@@ -5,6 +5,8 @@
  * binds libc through koffi itself, from the same package, in the few lines below.
  */
 import { execFileSync } from "node:child_process";
+import { statSync } from "node:fs";
+import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { koffiEntry } from "./libc.js";
 
@@ -34,6 +36,26 @@ const rc = Number(syscall(nr, "int", 0, "unsigned long", 1, "void *", new BigUin
 const result = { rc: rc === -1 ? -koffi.errno() : rc, status: [...status] };
 process.stdout.write(JSON.stringify(result));
 `;
+
+/**
+ * Why `nobody` cannot load koffi from where this process has it, or null when it can: every
+ * directory above koffi's entry must let nobody through and the entry must be readable (a
+ * checkout under a `mktemp -d` folder, mode 0700, is closed to other users).
+ */
+export function nobodyCannotLoadKoffi(): string | null {
+  const entry = koffiEntry();
+  const allowed = (path: string, bit: number): boolean => {
+    const st = statSync(path);
+    if (st.uid === NOBODY) return (st.mode & (bit << 6)) !== 0;
+    if (st.gid === NOBODY) return (st.mode & (bit << 3)) !== 0;
+    return (st.mode & bit) !== 0;
+  };
+  if (!allowed(entry, 0o4)) return `nobody cannot read ${entry}`;
+  for (let dir = dirname(entry); ; dir = dirname(dir)) {
+    if (!allowed(dir, 0o1)) return `nobody cannot enter ${dir}, above koffi (${entry})`;
+    if (dirname(dir) === dir) return null;
+  }
+}
 
 /** Runs the call as nobody; returns its result, or throws if the child could not run. */
 export function callAsNobody(c: ChildCall): { rc: number; status: number[] } {
