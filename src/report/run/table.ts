@@ -147,7 +147,8 @@ function formatRun(r: ScenarioResult): string {
   }
   out += `\n${whySentences(r).join("\n")}\n`;
   out += `\n${cpuUseLine(r)}\n`;
-  out += `\nvmstat: pgmigrate_success ${r.vmstat.pgmigrate_success}, pgmigrate_fail ${r.vmstat.pgmigrate_fail}\n`;
+  const counters = Object.entries(r.vmstat).map(([name, n]) => `${name} ${n}`);
+  out += `\nvmstat: ${counters.join(", ")}\n`;
   return out;
 }
 

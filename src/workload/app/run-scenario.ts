@@ -8,6 +8,8 @@ import { MIGRATE_OFFLOAD_REASONS_ALLOWED } from "../../copy/reason-mask.js";
 import { RunFailure } from "../../errors.js";
 import type { LoadedProfile } from "../../machine/profile.js";
 import { Kernel } from "../../migrate/kernel.js";
+import { vmstatDelta } from "../../mm/vmstat.js";
+import { startPolicies } from "../../policy/index.js";
 import { Rng } from "../../sim/rng.js";
 import type { Slice, Track } from "../../sim/timeline.js";
 import { App, type AppThreadSpec } from "./app.js";
@@ -71,7 +73,7 @@ export interface ScenarioResult {
   engine: Scenario["engine"];
   threads: ThreadResult[];
   movers: MoverResult[];
-  /** /proc/vmstat migration counters over the run. */
+  /** /proc/vmstat counters over the run: pgmigrate_success and _fail, and every other that moved. */
   vmstat: Record<string, number>;
   series: ScenarioSeries;
   /** CPU time over the run by task kind (app, load, migrate, kworker, irq) and by cgroup, ns. */
@@ -166,6 +168,12 @@ export function runScenario(
     );
     return { m, stats };
   });
+  startPolicies({
+    k,
+    sysctl: s.sysctl,
+    processes: apps.map((a) => a.task),
+    endNs: s.duration,
+  });
   const series = recordSeries(k, s.quantum, s.duration, {
     apps,
     movers: movers.map((m) => m.stats),
@@ -230,8 +238,9 @@ export function runScenario(
     cpu: { byKind: k.sched.cpuTimeByKind(), byCgroup: k.sched.cpuTimeByCgroup() },
     ...(s.verify ? { pagesVerified, pagesRead } : {}),
     vmstat: {
-      pgmigrate_success: (after.pgmigrate_success ?? 0) - (before.pgmigrate_success ?? 0),
-      pgmigrate_fail: (after.pgmigrate_fail ?? 0) - (before.pgmigrate_fail ?? 0),
+      pgmigrate_success: 0,
+      pgmigrate_fail: 0,
+      ...vmstatDelta(before, after),
     },
     ...(opts.record ? { recording: { tracks: k.timeline.tracks, slices: k.timeline.slices } } : {}),
   };

@@ -15,6 +15,7 @@
  *   movers: [{ kind: move_pages, cpu: 3, process: readers, region: buf, nodes: [1, 0] }]
  *   # or, paced as memtierd: { kind: capped, node: 0, bandwidth: 1G/s, tick: 10ms, ... }
  *   engine: { migrator: dcbm, channels: 2 }
+ *   sysctl: { kernel: { numa_balancing: 1 } }  # the kernel's policies that migrate (policy/)
  *
  * Every problem is one UsageError naming the path of the bad field, found before anything runs.
  */
@@ -26,6 +27,7 @@ import type { LoadedProfile } from "../../machine/profile.js";
 import { formatSize } from "../../machine/units.js";
 import { MAX_CPU_LOAD } from "../../migrate/kernel.js";
 import { checkPolicy, type Mempolicy, MPOL_DEFAULT, MPOL_MODE_NAMES } from "../../mm/mempolicy.js";
+import { SysctlSchema } from "../../policy/sysctl.js";
 import { MAX_NICE, MIN_NICE } from "../../sched/weights.js";
 import { type Parsed, parseBytes, parseDuration, parseFolioSize } from "../../tune/quantities.js";
 import type { PatternSpec } from "./patterns.js";
@@ -185,6 +187,9 @@ export const ScenarioSchema = z.strictObject({
   processes: z.array(processSchema).min(1),
   movers: z.array(moverSchema).default([]),
   engine: engineSchema.default({ migrator: "serial", placement: "spread" }),
+  sysctl: SysctlSchema.prefault({}).describe(
+    "kernel tunables by their /proc/sys names (kernel.*, vm.*) and /sys/kernel/mm files (mm.*)",
+  ),
   cpuLoad: z
     .int()
     .min(0)

@@ -1,0 +1,24 @@
+/**
+ * The kernel's own callers of migrate_pages() on a machine at work: NUMA balancing, memory
+ * tiering (promotion and demotion), compaction. A scenario's `sysctl:` turns each on; this
+ * starts the kthreads and installs the fault handlers of those that are, before the run.
+ * Policies sit on migrate/ and mm/: they see the applications only as processes (Task, mm).
+ */
+import type { Kernel } from "../migrate/kernel.js";
+import type { Task } from "../mm/task.js";
+import type { Sysctl } from "./sysctl.js";
+
+/** What a policy sees of the run it takes part in. */
+export interface PolicyContext {
+  k: Kernel;
+  sysctl: Sysctl;
+  /** The applications' processes (their mm: address space, access model, CPU mask). */
+  processes: readonly Task[];
+  /** The end of the run, virtual ns: the policies' kthreads stop there. */
+  endNs: number;
+}
+
+/** Start the policies `ctx.sysctl` turns on. */
+export function startPolicies(_ctx: PolicyContext): void {
+  // Each policy adds its start here as it lands (numa-balancing, tiering, compaction).
+}
