@@ -16,7 +16,9 @@
  * speed figure before believing it.
  *
  * Options: --app-seconds N (virtual seconds of the scenario, default 1; issue 10 asks for 10),
- * --no-bytes (skip the bytes-mode comparisons, which take minutes).
+ * --no-bytes (skip the bytes-mode comparisons, which take minutes), --record (write this run's
+ * steady-state figures into history.json as HEAD's; without it the history is only read, so a
+ * bench run leaves the checkout clean).
  */
 import { bytesMode } from "./bytes.js";
 import { type Check, count, figure, formatCheck } from "./check.js";
@@ -31,7 +33,7 @@ function option(name: string): string | undefined {
 }
 
 /** This run's steady-state figures beside the previous commit's (issue 10: no lower). */
-function againstPrevious(steady: Record<string, number>): Check[] {
+function againstPrevious(steady: Record<string, number>, record: boolean): Check[] {
   const history = readHistory();
   const head = headCommit();
   const prev = previousEntry(history, head);
@@ -49,7 +51,7 @@ function againstPrevious(steady: Record<string, number>): Check[] {
       ok: now >= before,
     });
   }
-  if (head !== "") recordRun(history, head, steady);
+  if (record && head !== "") recordRun(history, head, steady);
   return checks;
 }
 
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
   };
   const speed = await simulationSpeed();
   print(speed.checks);
-  print(againstPrevious(speed.steady));
+  print(againstPrevious(speed.steady, process.argv.includes("--record")));
   print(withStartUp());
   print([await realTimeFactor()]);
   print(startUp());
