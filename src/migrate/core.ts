@@ -112,6 +112,8 @@ function* migratePagesAsCurrent(
     mode: MIGRATE_MODE_NAMES[mode],
     reason: MIGRATE_REASON_NAMES[reason],
   });
+  k.migrateCalls[reason]++;
+  k.migrateCallFolios[reason] += from.length;
   // Once per call, whatever its size: what a call touches first is cold (costs.migrateCallNs).
   run.exec.charge(PH_UNMAP, k.costs.migrateCallNs);
   const stats = newStats();

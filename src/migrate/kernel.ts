@@ -80,6 +80,12 @@ export class Kernel {
    */
   readonly migratedFolios = new Float64Array(MIGRATE_REASON_ENUM.length);
   readonly migratedBytes = new Float64Array(MIGRATE_REASON_ENUM.length);
+  /**
+   * migrate_pages() calls by reason, and the folios they were given: the batch each caller
+   * offers the copy engine (a NUMA hint fault's call has one folio, reclaim's a shrink list).
+   */
+  readonly migrateCalls = new Float64Array(MIGRATE_REASON_ENUM.length);
+  readonly migrateCallFolios = new Float64Array(MIGRATE_REASON_ENUM.length);
   /** The copy-offload registry: the active migrator and its reason mask. */
   readonly offload = new MigrateOffload();
   private nextPid = 1;

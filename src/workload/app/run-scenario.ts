@@ -8,6 +8,7 @@ import { MIGRATE_OFFLOAD_REASONS_ALLOWED } from "../../copy/reason-mask.js";
 import { RunFailure } from "../../errors.js";
 import type { LoadedProfile } from "../../machine/profile.js";
 import { Kernel } from "../../migrate/kernel.js";
+import { MIGRATE_REASON_ENUM } from "../../migrate/modes.js";
 import { vmstatDelta } from "../../mm/vmstat.js";
 import { startPolicies } from "../../policy/index.js";
 import { Rng } from "../../sim/rng.js";
@@ -47,6 +48,20 @@ export interface ThreadResult {
   latency: number[];
   /** Operations per second in each quantum. */
   opsPerSecSeries: number[];
+  /** NUMA hint faults the thread took, and their time (entry cost and handler), ns. */
+  hintFaults: number;
+  hintFaultNs: number;
+}
+
+/** The migrate_pages() calls of one reason over the run: the batches its caller offered. */
+export interface CallerResult {
+  /** enum migrate_reason's name, e.g. MR_NUMA_MISPLACED. */
+  reason: string;
+  calls: number;
+  /** Folios the calls were given, and the folios and bytes they moved. */
+  folios: number;
+  foliosMoved: number;
+  bytesMoved: number;
 }
 
 export interface MoverResult {
@@ -73,6 +88,8 @@ export interface ScenarioResult {
   engine: Scenario["engine"];
   threads: ThreadResult[];
   movers: MoverResult[];
+  /** migrate_pages() by reason, for the reasons that called it. */
+  callers: CallerResult[];
   /** /proc/vmstat counters over the run: pgmigrate_success and _fail, and every other that moved. */
   vmstat: Record<string, number>;
   series: ScenarioSeries;
@@ -216,6 +233,8 @@ export function runScenario(
         remoteShare: all === 0 ? 0 : remote / all,
         latency: [...t.latency],
         opsPerSecSeries: t.opsPerQuantum.map((ops) => ops / (s.quantum / 1e9)),
+        hintFaults: t.hintFaults,
+        hintFaultNs: t.hintFaultNs,
       };
     }),
   );
@@ -234,6 +253,7 @@ export function runScenario(
       busyNs: stats.busyNs,
       gbps: stats.busyNs === 0 ? 0 : stats.bytesMoved / stats.busyNs,
     })),
+    callers: callerResults(k),
     series: series(),
     cpu: { byKind: k.sched.cpuTimeByKind(), byCgroup: k.sched.cpuTimeByCgroup() },
     ...(s.verify ? { pagesVerified, pagesRead } : {}),
@@ -244,6 +264,22 @@ export function runScenario(
     },
     ...(opts.record ? { recording: { tracks: k.timeline.tracks, slices: k.timeline.slices } } : {}),
   };
+}
+
+function callerResults(k: Kernel): CallerResult[] {
+  return MIGRATE_REASON_ENUM.flatMap((reason, r) =>
+    k.migrateCalls[r] === 0
+      ? []
+      : [
+          {
+            reason,
+            calls: k.migrateCalls[r],
+            folios: k.migrateCallFolios[r],
+            foliosMoved: k.migratedFolios[r],
+            bytesMoved: k.migratedBytes[r],
+          },
+        ],
+  );
 }
 
 /**
