@@ -22,6 +22,7 @@ export const DOCUMENT_SCHEMAS = {
   "pagemig-run": 1,
   "pagemig-tune": 1,
   "pagemig-explain": 1,
+  "pagemig-explain-scenario": 1,
   "pagemig-baseline": 1,
   "pagemig-validate": 1,
   "pagemig-profiles": 1,

@@ -2,6 +2,8 @@
  * `pagemig explain`: one configuration of the move_pages benchmark, and the vanilla (serial)
  * kernel on the same region as its reference, explained: where the call's time went, what
  * bounds it, the Amdahl ceiling of offloading its copy, and what delays the first folio.
+ * Given a scenario (or a run's JSON report), where the applications' time went instead
+ * (explain-scenario.ts).
  */
 import type { Command } from "commander";
 import { MIGRATORS, workerKind } from "../../copy/engines.js";
@@ -10,9 +12,12 @@ import { UsageError } from "../../errors.js";
 import type { Explanation } from "../../explain/explain.js";
 import { formatExplanation } from "../../explain/format.js";
 import { explainMovePages } from "../../explain/run.js";
+import { formatScenarioExplanation } from "../../explain/scenario-format.js";
 import { jsonDocument } from "../../report/header.js";
 import { print } from "../output.js";
 import { type BenchPlan, DEFAULT_PROFILE, folioCountOf, planBench } from "./bench.js";
+import { explainScenarioFile } from "./explain-scenario.js";
+import { collect } from "./run.js";
 
 interface ExplainFlags {
   profile: string;
@@ -31,6 +36,7 @@ interface ExplainFlags {
   to: string;
   seed: string;
   json?: boolean;
+  set: string[];
 }
 
 /** The bench plan of the one configuration the flags give; a list in any flag is an error. */
@@ -83,7 +89,7 @@ export function register(program: Command): void {
   program
     .command("explain")
     .description(
-      "explain one configuration of bench move-pages: where the time went, what bounds it, the Amdahl ceiling of its copy",
+      "explain one configuration of bench move-pages (where the time went, what bounds it, the Amdahl ceiling of its copy), or a scenario run: where the applications' time went",
     )
     .option("--profile <name>", "machine profile name or YAML file", DEFAULT_PROFILE)
     .option("--migrator <name>", `copy engine: ${MIGRATORS.join(", ")}`, "serial")
@@ -105,7 +111,38 @@ export function register(program: Command): void {
     .option("--to <node>", "node the call moves the region to", "1")
     .option("--seed <n>", "seed of the run", "1")
     .option("--json", "print the explanation as JSON")
-    .action(async (flags: ExplainFlags, cmd: Command) => {
+    .argument(
+      "[scenario]",
+      "a scenario file (run with its engine and with the vanilla kernel), or a run's JSON report",
+    )
+    .option(
+      "--set <path=value>",
+      "with a scenario: override one of its fields (repeatable)",
+      collect,
+      [],
+    )
+    .action(async (scenario: string | undefined, flags: ExplainFlags, cmd: Command) => {
+      if (scenario !== undefined) {
+        const given = cmd.options.find(
+          (o) =>
+            !["json", "set"].includes(o.attributeName()) &&
+            cmd.getOptionValueSource(o.attributeName()) === "cli",
+        );
+        if (given !== undefined) {
+          throw new UsageError(
+            `${given.long}: for bench move-pages; with a scenario, set its fields with --set (e.g. --set engine.migrator=dcbm)`,
+          );
+        }
+        const e = explainScenarioFile(scenario, flags.set);
+        print(
+          cmd,
+          flags.json
+            ? jsonDocument("pagemig-explain-scenario", "explain", e)
+            : formatScenarioExplanation(e.runs, e.comparisons),
+        );
+        return;
+      }
+      if (flags.set.length > 0) throw new UsageError("--set: only with a scenario");
       const e = await runExplain(planExplain(flags));
       print(cmd, flags.json ? jsonDocument("pagemig-explain", "explain", e) : formatExplanation(e));
     });

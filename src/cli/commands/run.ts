@@ -33,7 +33,7 @@ interface RunFlags extends ReporterFlags {
   shard?: string;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+export const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** Split `a,b,[1, 2]` at the commas outside brackets and braces. */
 function splitValues(text: string): string[] {
@@ -52,7 +52,7 @@ function splitValues(text: string): string[] {
   return out;
 }
 
-interface Variant {
+export interface Variant {
   /** The sweep's `path=value` of this run, in the order given. */
   settings: string[];
   scenario: Scenario;
@@ -60,7 +60,7 @@ interface Variant {
 }
 
 /** The scenario with every --set, then each combination of the --sweep values (the first varies slowest). */
-function variants(file: string, flags: RunFlags): Variant[] {
+export function scenarioVariants(file: string, flags: Pick<RunFlags, "set" | "sweep">): Variant[] {
   const label = `scenario ${file}`;
   const raw = yamlValue(readUserFile(file, label), label, "scenario");
   for (const text of flags.set) {
@@ -120,7 +120,7 @@ export function register(program: Command): void {
     );
   addReporterOptions(run, DEFAULT_REPORTER, RUN_REPORTERS).action(
     async (file: string, flags: RunFlags, cmd: Command) => {
-      const planned = variants(file, flags);
+      const planned = scenarioVariants(file, flags);
       const sweep = { scenario: file, set: flags.set, sweep: flags.sweep };
       const shard =
         flags.shard === undefined ? undefined : planRunShard(flags.shard, sweep, planned);

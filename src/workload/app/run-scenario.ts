@@ -13,7 +13,7 @@ import { vmstatDelta } from "../../mm/vmstat.js";
 import { startPolicies } from "../../policy/index.js";
 import { Rng } from "../../sim/rng.js";
 import type { Slice, Track } from "../../sim/timeline.js";
-import { App, type AppThreadSpec } from "./app.js";
+import { App, type AppThreadSpec, accessLatencyNs } from "./app.js";
 import { cappedMover, movePagesLoop, newMoverStats } from "./movers.js";
 import type { Scenario } from "./scenario.js";
 import { recordSeries, type ScenarioSeries } from "./series.js";
@@ -40,6 +40,8 @@ export interface ThreadResult {
   mlp: number;
   /** Mean latency of an access, loaded, over the operations done, ns. */
   meanAccessNs: number;
+  /** Latency of an access to the thread's own node on an idle machine, ns: the floor of meanAccessNs. */
+  localAccessNs: number;
   /** Share of the run in which memory bandwidth, not latency or CPU, bound the thread. */
   bandwidthBoundShare: number;
   /** Share of sampled accesses that went to a node other than the thread's own. */
@@ -229,6 +231,7 @@ export function runScenario(
         computeNs: t.spec.computeNs,
         mlp: t.spec.mlp,
         meanAccessNs: t.ops === 0 ? 0 : t.accessNsOps / t.ops,
+        localAccessNs: accessLatencyNs(profile, t.cpu, own),
         bandwidthBoundShare: t.bandwidthBoundNs / s.duration,
         remoteShare: all === 0 ? 0 : remote / all,
         latency: [...t.latency],
