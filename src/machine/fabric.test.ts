@@ -1,6 +1,10 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { accessLatencyNs, loadedLatencyNs } from "../workload/app/app.js";
 import { buildFabric, copyPath, quadrantOfCcd } from "./fabric.js";
-import { loadProfile } from "./profile.js";
+import { parseProfile } from "./parse.js";
+import { loadProfile, profilesDir } from "./profile.js";
 
 // Resources are their names here, which makes paths readable.
 const capacities = new Map<string, number>();
@@ -110,5 +114,23 @@ describe("single-socket fabric", () => {
     const fabric = buildFabric(loadProfile("small-2node"), net);
     expect(fabric.interSocket).toEqual([undefined]);
     expect(copyPath(fabric, 5, 0, 1)).toEqual(["mem0", "ccd1.rd", "ccd1.wr", "mem1"]);
+  });
+});
+
+describe("a node's own memory figures", () => {
+  it("give the node's memory resource its bandwidth; the others keep fabric.memoryGBps", () => {
+    const text = readFileSync(join(profilesDir(), "zen5-2s-cxl.yaml"), "utf8").replace(
+      "{ id: 2, socket: 0, memory: 256G, kind: cxl }",
+      "{ id: 2, socket: 0, memory: 256G, kind: cxl, memoryGBps: 32, latencyNs: 270, queueingNs: 90 }",
+    );
+    const profile = parseProfile(text, "cxl-node", {});
+    buildFabric(profile, net);
+    expect(capacities.get("mem2")).toBe(32);
+    expect(capacities.get("mem0")).toBe(338);
+    expect(accessLatencyNs(profile, 0, 2)).toBe(270);
+    expect(accessLatencyNs(profile, 0, 0)).toBe(120);
+    // Its loaded-latency curve is its own: at half load, 90 ns more rather than memory.queueingNs' 30.
+    expect(loadedLatencyNs(profile, 0, 2, 0.5)).toBe(270 + 90);
+    expect(loadedLatencyNs(profile, 0, 0, 0.5)).toBe(120 + 30);
   });
 });

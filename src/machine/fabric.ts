@@ -53,7 +53,8 @@ export function buildFabric<R>(profile: LoadedProfile, net: ResourceNet<R>): Fab
   const { fabric, topology } = profile;
   const mem: R[] = [];
   for (let nid = 0; nid < profile.nodeCount; nid++) {
-    mem.push(net.addResource(`mem${nid}`, fabric.memoryGBps));
+    const node = profile.topology.nodes.find((n) => n.id === nid);
+    mem.push(net.addResource(`mem${nid}`, node?.memoryGBps ?? fabric.memoryGBps));
   }
   const ccdRead: R[] = [];
   const ccdWrite: R[] = [];

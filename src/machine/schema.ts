@@ -44,6 +44,15 @@ const nodeSchema = z.strictObject({
   kind: z
     .enum(["dram", "cxl"])
     .describe("dram: local DIMMs, CPUs attached; cxl: CPU-less CXL.mem node"),
+  memoryGBps: positive(
+    "This node's sustained memory bandwidth, GB/s, when it is not fabric.memoryGBps (a CXL expander: its link and media)",
+  ).optional(),
+  latencyNs: positive(
+    "This node's idle load-to-use latency from a CPU of its own socket, ns, when it is not memory.dramLatencyNs or memory.cxlLatencyNs by its kind",
+  ).optional(),
+  queueingNs: nonNegative(
+    "This node's loaded-latency curve, when it is not memory.queueingNs: at utilisation u an access waits queueingNs * u / (1 - u) more, ns",
+  ).optional(),
 });
 
 const topologySchema = z.strictObject({

@@ -103,9 +103,11 @@ export function accessLatencyNs(profile: LoadedProfile, cpu: number, nid: number
   }
   const node = profile.topology.nodes.find((n) => n.id === nid);
   if (node === undefined) throw new RangeError(`no node ${nid} in profile ${profile.name}`);
-  const base = node.kind === "cxl" ? m.cxlLatencyNs : m.dramLatencyNs;
+  const base = node.latencyNs ?? (node.kind === "cxl" ? m.cxlLatencyNs : m.dramLatencyNs);
   if (base === undefined)
-    throw new RunFailure(`profile ${profile.name}: no memory.cxlLatencyNs for CXL node ${nid}`);
+    throw new RunFailure(
+      `profile ${profile.name}: CXL node ${nid} has no latencyNs, and memory.cxlLatencyNs is not set`,
+    );
   return base + (profile.socketOfCpu(cpu) === node.socket ? 0 : m.socketHopNs);
 }
 
@@ -124,7 +126,8 @@ const MAX_UTILISATION = 0.95;
 
 /**
  * The latency of an access from `cpu` to `nid` at utilisation `u` of its path: the idle
- * latency plus memory.queueingNs * u / (1 - u), the shape of a loaded-latency curve.
+ * latency plus queueingNs * u / (1 - u), the shape of a loaded-latency curve (the node's own
+ * queueingNs, else memory.queueingNs).
  */
 export function loadedLatencyNs(
   profile: LoadedProfile,
@@ -132,7 +135,8 @@ export function loadedLatencyNs(
   nid: number,
   u: number,
 ): number {
-  const q = profile.memory?.queueingNs ?? 0;
+  const node = profile.topology.nodes.find((n) => n.id === nid);
+  const q = node?.queueingNs ?? profile.memory?.queueingNs ?? 0;
   return accessLatencyNs(profile, cpu, nid) + (q * u) / (1 - u);
 }
 
