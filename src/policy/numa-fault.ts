@@ -23,7 +23,7 @@ import type { Task } from "../mm/task.js";
 import type { Vma } from "../mm/vm.js";
 import type { Yieldable } from "../sim/simulator.js";
 import type { NumaBalancing, NumaTask } from "./numa-balancing.js";
-import { NUMA_BALANCING_MEMORY_TIERING } from "./sysctl.js";
+import { NUMA_BALANCING_MEMORY_TIERING, NUMA_BALANCING_NORMAL } from "./sysctl.js";
 
 export const NUMA_NO_NODE = -1;
 
@@ -104,6 +104,8 @@ export function shouldNumaMigrateMemory(
   if (nb.mode & NUMA_BALANCING_MEMORY_TIERING && tiering !== null && !tiering.isTopTier(srcNid)) {
     return tiering.shouldPromote(fault, dstNid);
   }
+  // Tiering alone scans only the slower tiers; without its hooks nothing is promoted.
+  if (!(nb.mode & NUMA_BALANCING_NORMAL)) return false;
   const pid = threadPid(fault.task, fault.cpu);
   const last = fault.folio.lastCpupid;
   fault.folio.lastCpupid = cpuPidToCpupid(fault.cpu, pid);
