@@ -14,6 +14,7 @@
  * state (numab_state) or the 3% scan overhead cap (node_stamp += 32 x the scan's runtime).
  */
 import type { Kernel } from "../migrate/kernel.js";
+import type { MigrationRun } from "../migrate/run.js";
 import { vmaMigratable } from "../migrate/vma.js";
 import { HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SHIFT, PAGE_SIZE } from "../mm/folio.js";
 import { changeProtNuma, type NumaHintFault } from "../mm/numa-hint.js";
@@ -66,6 +67,8 @@ export class NumaTask {
   pagesMigrated = 0;
   /** The threads' task_structs, by CPU: who scans and who migrates in fault context. */
   readonly threads = new Map<number, Task>();
+  /** Each thread's migrations from its faults, by CPU and then target node (numa-fault.ts). */
+  readonly faultRuns = new Map<number, MigrationRun[]>();
   /** The thread whose turn it is to run task_numa_work(). */
   nextScanner = 0;
 

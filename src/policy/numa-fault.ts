@@ -183,25 +183,43 @@ function migrateMisplacedFolioPrepare(
  */
 function* migrateMisplacedFolio(
   nb: NumaBalancing,
-  exec: Exec,
+  run: MigrationRun,
   folio: Folio,
   nid: number,
 ): Generator<Yieldable, boolean, unknown> {
   const k = nb.k;
   const srcNid = folio.nid;
   const list = [folio];
-  const r = yield* migratePages(
-    new MigrationRun(k, exec, nodeTarget(k, nid)),
-    list,
-    MIGRATE_ASYNC,
-    MR_NUMA_MISPLACED,
-  );
+  const r = yield* migratePages(run, list, MIGRATE_ASYNC, MR_NUMA_MISPLACED);
   if (r.rc !== 0 && list.length > 0) putbackMovablePages(list, k.ctx);
   if (r.nrSucceeded > 0) {
     k.ctx.vmstat.count("numa_pages_migrated", r.nrSucceeded);
     if (nb.mode & NUMA_BALANCING_MEMORY_TIERING) nb.tiering?.migrated?.(srcNid, nid, r.nrSucceeded);
   }
   return r.rc === 0;
+}
+
+/**
+ * The faulting thread's migration to `nid` (alloc_misplaced_dst_folio(): __GFP_THISNODE),
+ * made once per thread and node: a thread takes one fault at a time, so its CPU meter and
+ * run are reused rather than allocated per fault.
+ */
+function faultRun(nb: NumaBalancing, t: NumaTask, fault: NumaHintFault, nid: number): MigrationRun {
+  let runs = t.faultRuns.get(fault.cpu);
+  if (runs === undefined) {
+    runs = [];
+    t.faultRuns.set(fault.cpu, runs);
+  }
+  let run = runs[nid];
+  if (run === undefined) {
+    const k = nb.k;
+    const thread = nb.threadTask(t, fault.cpu);
+    const exec =
+      fault.se === undefined ? k.newExec(thread) : new Exec(thread, k.sched, fault.se, true);
+    run = new MigrationRun(k, runs.find((r) => r !== undefined)?.exec ?? exec, nodeTarget(k, nid));
+    runs[nid] = run;
+  }
+  return run;
 }
 
 /**
@@ -233,9 +251,8 @@ export function doNumaPage(
     nb.taskNumaFault(t, fault, lastCpupid, nid, fault.nrPages, flags);
     return undefined;
   }
-  const thread = nb.threadTask(t, fault.cpu);
-  const exec =
-    fault.se === undefined ? k.newExec(thread) : new Exec(thread, k.sched, fault.se, true);
+  const run = faultRun(nb, t, fault, target);
+  const exec = run.exec;
   exec.folioEvents = fault.events ?? null;
   if (!migrateMisplacedFolioPrepare(nb, exec, folio, target)) {
     numaRebuildMapping(fault);
@@ -243,7 +260,7 @@ export function doNumaPage(
     return exec.pending > 0 ? exec.sync() : undefined;
   }
   return (function* () {
-    const moved = yield* migrateMisplacedFolio(nb, exec, folio, target);
+    const moved = yield* migrateMisplacedFolio(nb, run, folio, target);
     yield* exec.sync();
     if (moved) {
       flags |= TNF_MIGRATED;
