@@ -75,6 +75,11 @@ export class Exec {
     readonly sched: Scheduler,
     /** The task's schedulable entity (on the CPU the task runs on). */
     readonly se: SchedTask,
+    /**
+     * The path runs in the context of a task that is runnable anyway (an application thread's
+     * fault handler): its work is the thread's CPU time, and it neither wakes nor blocks it.
+     */
+    readonly inContext = false,
   ) {}
 
   charge(phase: number, ns: number): void {
@@ -90,7 +95,7 @@ export class Exec {
    * `onShare`, if given, hears the new value whenever the share changes until then.
    */
   running(onShare: ((stretch: number) => void) | null = null): number {
-    this.sched.wake(this.se);
+    if (!this.inContext) this.sched.wake(this.se);
     this.runMark = this.sched.cpuTimeNs(this.se);
     this.sched.listenShare(this.se, onShare);
     return this.sched.stretch(this.se);
@@ -101,7 +106,8 @@ export class Exec {
    * rest of the elapsed time waiting for the CPU.
    */
   ran(phase: number, elapsedNs: number): void {
-    this.sched.block(this.se);
+    if (this.inContext) this.sched.listenShare(this.se, null);
+    else this.sched.block(this.se);
     const cpu = this.sched.cpuTimeNs(this.se) - this.runMark;
     this.phaseNs[phase] += cpu;
     this.waitNs[phase] += Math.max(0, elapsedNs - cpu);
@@ -164,9 +170,14 @@ export class Exec {
     const { sched, se } = this;
     if (irq > 0) sched.irq(se.cpu, irq);
     const start = sched.sim.now;
-    sched.wake(se);
-    yield sched.runFor(se, cpu);
-    sched.block(se);
+    if (this.inContext) {
+      yield sched.runFor(se, cpu);
+      sched.workDone(se);
+    } else {
+      sched.wake(se);
+      yield sched.runFor(se, cpu);
+      sched.block(se);
+    }
     const pp = this.pendingPhase;
     const waited = sched.sim.now - start - irq - cpu;
     // Waits go to the phases in proportion to the work each charged.

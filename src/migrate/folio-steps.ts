@@ -196,6 +196,8 @@ function moveToNewFolio(run: MigrationRun, dst: Folio, src: Folio): number {
   dst.index = src.index;
   dst.mapping = src.mapping;
   dst.flags |= src.flags & MIGRATED_FLAGS;
+  // folio_migrate_flags(): the NUMA hint fault history goes with the contents.
+  dst.lastCpupid = src.lastCpupid;
   dst.set(PG.swapbacked);
   src.clear(PG.active | PG.unevictable);
   return 0;

@@ -68,6 +68,11 @@ export interface MmAccessModel {
    * PROT_NONE: the first access to them is a hint fault (numa-hint.ts).
    */
   armHintFault(vma: Vma, addr: number, folio: Folio, nrPages: number, pmd: boolean): void;
+  /**
+   * The mm's thread on `cpu` runs `ns` of kernel work in its own context from now (task_work:
+   * task_numa_work()'s scan), making no access meanwhile.
+   */
+  taskWork?(cpu: number, ns: number): void;
 }
 
 const mass: AccessMass = { accesses: 0, writes: 0 };

@@ -68,6 +68,11 @@ export class Folio {
   migrateAnonVma: AnonVmaRef | null = null;
   /** False once the folio went back to the buddy allocator; a use after that is a bug. */
   live = true;
+  /**
+   * folio_last_cpupid(): the CPU and pid bits of the last NUMA hint fault on the folio
+   * (policy/numa-balancing.ts), or -1 (unset) as page_cpupid_reset_last() leaves it.
+   */
+  lastCpupid = -1;
 
   constructor(
     readonly pfn: number,
@@ -93,6 +98,7 @@ export class Folio {
     this.migrateInfo = 0;
     this.migrateAnonVma = null;
     this.live = true;
+    this.lastCpupid = -1;
     return this;
   }
 

@@ -10,6 +10,8 @@
  * made PROT_NONE to the mm's access model (MmStruct.access.armHintFault), which draws the
  * first access and runs the fault then (workload/app/hint-faults.ts).
  */
+import type { FolioEvents } from "../migrate/exec.js";
+import type { SchedTask } from "../sched/scheduler.js";
 import type { Yieldable } from "../sim/simulator.js";
 import { refreshEntry, touchEntry } from "./access.js";
 import { type Folio, HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE } from "./folio.js";
@@ -49,6 +51,13 @@ export interface NumaHintFault {
   pmd: boolean;
   /** The access was a write. */
   write: boolean;
+  /**
+   * The faulting thread's schedulable entity: the handler's work runs in its context (Exec's
+   * inContext). Absent, a handler that works runs it as a task of its own on `cpu`.
+   */
+  se?: SchedTask;
+  /** Who feels the unmap and remap of a folio the handler migrates (the mm's threads). */
+  events?: FolioEvents;
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   PAGE_SIZE,
   PG,
 } from "./folio.js";
+import type { Mempolicy } from "./mempolicy.js";
 import type { PhysMem } from "./phys.js";
 import { flushTlbBatchedPending } from "./tlb.js";
 import type { Tracer } from "./trace.js";
@@ -127,6 +128,9 @@ export class AnonVma implements AnonVmaRef {
 }
 
 export class Vma {
+  /** vm_policy (mbind(2)); null: the task's policy, the default one in the model. */
+  policy: Mempolicy | null = null;
+
   constructor(
     readonly mm: MmStruct,
     public start: number,
@@ -439,6 +443,7 @@ export class MmStruct {
           v.anonVma,
         );
         tail.anonVma?.vmas.push(tail);
+        tail.policy = v.policy;
         v.end = s;
         list.splice(i + 1, 0, tail);
         i += 2;

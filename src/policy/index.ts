@@ -6,6 +6,7 @@
  */
 import type { Kernel } from "../migrate/kernel.js";
 import type { Task } from "../mm/task.js";
+import { startNumaBalancing } from "./numa-balancing.js";
 import type { Sysctl } from "./sysctl.js";
 
 /** What a policy sees of the run it takes part in. */
@@ -19,6 +20,7 @@ export interface PolicyContext {
 }
 
 /** Start the policies `ctx.sysctl` turns on. */
-export function startPolicies(_ctx: PolicyContext): void {
+export function startPolicies(ctx: PolicyContext): void {
   // Each policy adds its start here as it lands (numa-balancing, tiering, compaction).
+  startNumaBalancing(ctx);
 }

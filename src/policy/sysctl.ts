@@ -6,8 +6,52 @@
  */
 import { z } from "zod";
 
+/** kernel.numa_balancing's bits (include/linux/sched/sysctl.h). */
+export const NUMA_BALANCING_NORMAL = 1;
+export const NUMA_BALANCING_MEMORY_TIERING = 2;
+
+/** A debugfs knob of sched/numa_balancing/ (a u32 in ms or MB) with its kernel default. */
+const numabKnob = (min: number, dflt: number, what: string) =>
+  z
+    .int()
+    .min(min)
+    .max(2 ** 32 - 1)
+    .default(dflt)
+    .describe(
+      `${what} (default ${dflt}); /proc/sys/kernel/ before Linux 5.13, debugfs sched/numa_balancing/ since`,
+    );
+
 export const SysctlSchema = z.strictObject({
-  kernel: z.strictObject({}).prefault({}).describe("/proc/sys/kernel"),
+  kernel: z
+    .strictObject({
+      numa_balancing: z
+        .int()
+        .min(0)
+        .max(3)
+        .default(0)
+        .describe(
+          "NUMA balancing: 0 off, 1 NUMA_BALANCING_NORMAL, 2 NUMA_BALANCING_MEMORY_TIERING, 3 both " +
+            "(0 here; distribution kernels built with CONFIG_NUMA_BALANCING_DEFAULT_ENABLED boot with 1)",
+        ),
+      numa_balancing_scan_delay_ms: numabKnob(0, 1000, "ms before a new process is first scanned"),
+      numa_balancing_scan_period_min_ms: numabKnob(
+        1,
+        1000,
+        "ms to scan a task's whole memory at the fastest",
+      ),
+      numa_balancing_scan_period_max_ms: numabKnob(
+        1,
+        60000,
+        "ms to scan a task's whole memory at the slowest",
+      ),
+      numa_balancing_scan_size_mb: numabKnob(
+        1,
+        256,
+        "MB of a task's memory made PROT_NONE per scan",
+      ),
+    })
+    .prefault({})
+    .describe("/proc/sys/kernel"),
   vm: z.strictObject({}).prefault({}).describe("/proc/sys/vm"),
   mm: z.strictObject({}).prefault({}).describe("/sys/kernel/mm"),
 });

@@ -130,6 +130,30 @@ describe("pagemig run", () => {
         ["scenarios/ping-pong.yaml", "--set", "processes[0].cgroup=a//b"],
         /processes\[0\]\.cgroup: a cgroup path/,
       ],
+      [
+        ["scenarios/ping-pong.yaml", "--set", "sysctl.kernel.numa_balancing=4"],
+        /sysctl\.kernel\.numa_balancing: Too big/,
+      ],
+      [
+        ["scenarios/ping-pong.yaml", "--set", "sysctl.kernel.numa_balancing_scan_size_mb=0"],
+        /sysctl\.kernel\.numa_balancing_scan_size_mb: Too small/,
+      ],
+      [
+        ["scenarios/ping-pong.yaml", "--set", "sysctl.kernel.numa_balancing_scan_delay_ms=-1"],
+        /sysctl\.kernel\.numa_balancing_scan_delay_ms: Too small/,
+      ],
+      [
+        [
+          "scenarios/ping-pong.yaml",
+          "--set",
+          "sysctl.kernel.numa_balancing_scan_period_min_ms=1.5",
+        ],
+        /sysctl\.kernel\.numa_balancing_scan_period_min_ms: Invalid input: expected int/,
+      ],
+      [
+        ["scenarios/ping-pong.yaml", "--set", "sysctl.kernel.numa_balance=1"],
+        /sysctl\.kernel\.numa_balance: unknown key/,
+      ],
       [[bad], /processes: Too small/],
       [[join(dir, "none.yaml")], /none\.yaml: no such file/],
     ];

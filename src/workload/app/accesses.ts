@@ -51,4 +51,8 @@ export class AppAccesses implements MmAccessModel {
   armHintFault(vma: Vma, addr: number, folio: Folio, nrPages: number, pmd: boolean): void {
     this.hintFaults.arm(vma, addr, folio, nrPages, pmd);
   }
+
+  taskWork(cpu: number, ns: number): void {
+    this.hintFaults.taskWork(cpu, ns);
+  }
 }

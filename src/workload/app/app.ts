@@ -301,10 +301,18 @@ export class AppThread {
 
   /** The hint fault `key` is over at `ns`: the thread resumes, its access done. */
   faultDone(key: object, ns: number): void {
-    const d = this.faultLog.end(key, ns);
+    const d = this.kernelDone(key, ns);
     this.hintFaults++;
     this.hintFaultNs += d;
     this.addLatency(d + this.opNs, 1);
+  }
+
+  /**
+   * Kernel work in the thread's context that began with faultBegins() (a fault, or task_work
+   * such as task_numa_work()'s scan) is over at `ns`; returns how long it took.
+   */
+  kernelDone(key: object, ns: number): number {
+    return this.faultLog.end(key, ns);
   }
 
   /** A migration unmapped `folio` at `ns`: draw when this thread would next touch it. */
@@ -505,6 +513,7 @@ export class App {
     });
     this.regions = spec.regions.map((r, i) => {
       const vma = mm.mmap(r.bytes, VM_READ | VM_WRITE);
+      vma.policy = r.policy;
       const user = spec.threads.find((t) => t.region === i);
       const region = new AppRegion(vma, r.folioSizeBytes);
       faultIn(

@@ -5,10 +5,11 @@
  * folio times its operations per ns), so the first access comes after an exponential time at
  * the sum of the rates, and it is a given thread's with probability its rate over the sum. At
  * that time the thread takes the fault: it waits the profile's memory.hintFaultNs and then
- * whatever the kernel's handler takes (Kernel.numaHintFault), runs no operation meanwhile,
- * and counts the fault and its time; a fault that comes while the thread is in another waits
- * for it to end (the thread makes no access meanwhile). The draw uses the rates at the time the folio was made
- * PROT_NONE (a hot set that moves before the access is not followed), and a fault whose
+ * whatever the kernel's handler takes (Kernel.numaHintFault, run in the thread's context), runs
+ * no operation meanwhile, and counts the fault and its time; a fault that comes while the thread
+ * is in the kernel (another fault, or task_work such as NUMA balancing's scan) waits for it to
+ * end (the thread makes no access meanwhile). The draw uses the rates at the time the folio was
+ * made PROT_NONE (a hot set that moves before the access is not followed), and a fault whose
  * entries something else restored first (a migration, munmap) does not happen.
  */
 import { RunFailure } from "../../errors.js";
@@ -26,7 +27,7 @@ const WRITE = 0x77726974;
 
 export class HintFaults {
   /** The faults of each thread that is in one now, the next first. */
-  private readonly queued = new Map<AppThread, NumaHintFault[]>();
+  private readonly queued = new Map<AppThread, (NumaHintFault | number)[]>();
 
   constructor(
     private readonly app: App,
@@ -63,21 +64,31 @@ export class HintFaults {
       nrPages,
       pmd,
       write: hashUniform(seed ^ WRITE, mmId, vpn, now) < thread.writes,
+      se: thread.se,
+      events: this.app.watcher,
     };
-    k.sim.at(when, () => this.fire(thread, fault));
+    k.sim.at(when, () => this.enter(thread, fault));
+  }
+
+  /** The thread on `cpu` runs `ns` of task_work from now, after any fault it is in. */
+  taskWork(cpu: number, ns: number): void {
+    const thread = this.app.threads.find((t) => t.cpu === cpu);
+    if (thread === undefined || this.app.k.sim.now >= thread.endNs) return;
+    this.enter(thread, ns);
   }
 
   /**
-   * The access faults now, unless something restored its entries first. A thread already in a
-   * fault makes no access until it is over: the fault waits for it (the thread's queue).
+   * The thread enters the kernel now: a hint fault (unless something restored its entries
+   * first) or `ns` of task_work. A thread already in the kernel makes no access until it is
+   * out: the item waits for it (the thread's queue).
    */
-  private fire(thread: AppThread, fault: NumaHintFault): void {
+  private enter(thread: AppThread, item: NumaHintFault | number): void {
     let queue = this.queued.get(thread);
     if (queue !== undefined) {
-      queue.push(fault);
+      queue.push(item);
       return;
     }
-    if (!hintFaultPending(fault)) return;
+    if (typeof item !== "number" && !hintFaultPending(item)) return;
     const k = this.app.k;
     const cost = k.profile.memory?.hintFaultNs;
     if (cost === undefined) {
@@ -85,12 +96,18 @@ export class HintFaults {
         `profile ${k.profile.name} has no memory.hintFaultNs: NUMA hint faults need their cost`,
       );
     }
-    queue = [fault];
+    queue = [item];
     this.queued.set(thread, queue);
     const queued = this.queued;
     k.sim.spawn(
       (function* () {
         for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+          if (typeof f === "number") {
+            const key = thread.faultBegins(k.sim.now);
+            yield f;
+            thread.kernelDone(key, k.sim.now);
+            continue;
+          }
           if (!hintFaultPending(f)) continue;
           const key = thread.faultBegins(k.sim.now);
           yield cost;
