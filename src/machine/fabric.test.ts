@@ -123,7 +123,7 @@ describe("a node's own memory figures", () => {
       "{ id: 2, socket: 0, memory: 256G, kind: cxl }",
       "{ id: 2, socket: 0, memory: 256G, kind: cxl, memoryGBps: 32, latencyNs: 270, queueingNs: 90 }",
     );
-    const profile = parseProfile(text, "cxl-node", {});
+    const profile = parseProfile(text, "cxl-node", { source: "cxl-node" });
     buildFabric(profile, net);
     expect(capacities.get("mem2")).toBe(32);
     expect(capacities.get("mem0")).toBe(338);
