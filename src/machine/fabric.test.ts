@@ -134,3 +134,38 @@ describe("a node's own memory figures", () => {
     expect(loadedLatencyNs(profile, 0, 0, 0.5)).toBe(120 + 30);
   });
 });
+
+describe("turin-cxl: the tiering machine's CXL node", () => {
+  const profile = loadProfile("turin-cxl");
+  // Its own map: the other describes rebuild theirs into the shared one when their tests run.
+  const capacity = new Map<string, number>();
+  const fabric = buildFabric(profile, {
+    addResource(name: string, c: number): string {
+      capacity.set(name, c);
+      return name;
+    },
+  });
+
+  it("is one socket of 96 cores with a CPU-less CXL node beside the DRAM", () => {
+    expect([profile.cpus, profile.nodeCount, profile.topology.sockets]).toEqual([192, 2, 1]);
+    expect(profile.node(1)).toMatchObject({ kind: "cxl", memory: 512 * 2 ** 30 });
+    expect(profile.cpusOfNode(1)).toEqual([]);
+    expect(profile.cpusOfNode(0)).toHaveLength(192);
+    expect(profile.dma?.devices[0].sockets).toEqual([0, 0, 0, 0]);
+  });
+
+  it("gives the CXL node its two x8 links' bandwidth and the DRAM the socket's", () => {
+    expect(fabric.interSocket).toEqual([undefined]);
+    expect(capacity.get("mem1")).toBe(64);
+    expect(capacity.get("mem0")).toBe(338);
+    // A promotion by CPU 0 crosses only the two memories and its CCD's links.
+    expect(copyPath(fabric, 0, 1, 0)).toEqual(["mem1", "ccd0.rd", "ccd0.wr", "mem0"]);
+  });
+
+  it("gives the CXL node its own idle latency and loaded-latency curve", () => {
+    expect(accessLatencyNs(profile, 0, 1)).toBe(250);
+    expect(accessLatencyNs(profile, 191, 0)).toBe(130);
+    expect(loadedLatencyNs(profile, 0, 1, 0.5)).toBe(250 + 62.5);
+    expect(loadedLatencyNs(profile, 0, 0, 0.5)).toBe(130 + 32.5);
+  });
+});
