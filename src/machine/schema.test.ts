@@ -50,6 +50,17 @@ describe("validateProfile", () => {
     expect(problems(d)).toEqual(["topology.nodes[1].id: duplicate node id 0"]);
   });
 
+  it("requires a gpu node's own bandwidth and latency", () => {
+    const d = doc();
+    d.topology.nodes[1].kind = "gpu";
+    expect(problems(d)).toEqual([
+      "topology.nodes[1].memoryGBps: required for a gpu node (its link and memory are not the socket's)",
+      "topology.nodes[1].latencyNs: required for a gpu node (its link and memory are not the socket's)",
+    ]);
+    Object.assign(d.topology.nodes[1], { memoryGBps: 300, latencyNs: 700 });
+    expect(problems(d)).toEqual([]);
+  });
+
   it("requires node ids 0..N-1", () => {
     const d = doc();
     d.topology.nodes[1].id = 5;

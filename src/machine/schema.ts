@@ -42,8 +42,10 @@ const nodeSchema = z.strictObject({
   socket: z.int().min(0).describe("Socket whose IO die the node's memory hangs off"),
   memory: memorySize,
   kind: z
-    .enum(["dram", "cxl"])
-    .describe("dram: local DIMMs, CPUs attached; cxl: CPU-less CXL.mem node"),
+    .enum(["dram", "cxl", "gpu"])
+    .describe(
+      "dram: local DIMMs, CPUs attached; cxl: CPU-less CXL.mem node; gpu: CPU-less GPU memory the GPU driver onlines as a NUMA node (e.g. GH200's HBM), which must carry its own memoryGBps and latencyNs",
+    ),
   memoryGBps: positive(
     "This node's sustained memory bandwidth, GB/s, when it is not fabric.memoryGBps (a CXL expander: its link and media)",
   ).optional(),
@@ -230,6 +232,18 @@ export const MachineProfileSchema = z
         });
       }
       seen.add(node.id);
+      // A GPU's memory is reached over the CPU-GPU link, never at the socket's DIMM figures.
+      if (node.kind === "gpu") {
+        for (const key of ["memoryGBps", "latencyNs"] as const) {
+          if (node[key] === undefined) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["topology", "nodes", i, key],
+              message: "required for a gpu node (its link and memory are not the socket's)",
+            });
+          }
+        }
+      }
       if (node.socket >= sockets) {
         ctx.addIssue({
           code: "custom",
