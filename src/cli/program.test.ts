@@ -39,6 +39,7 @@ describe("pagemig profiles", () => {
       "DESCRIPTION",
     ]);
     expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 4))).toEqual([
+      ["gh200", "2", "576G", "72"],
       ["small-2node", "2", "2G", "8"],
       ["tiered-1t", "2", "1T", "128"],
       ["turin-cxl", "2", "1280G", "192"],
@@ -76,20 +77,21 @@ describe("pagemig profiles", () => {
     const doc = JSON.parse(r.stdout);
     expect(doc).toMatchObject({ schema: "pagemig-profiles", schemaVersion: 1, tool: "pagemig" });
     expect(doc.profiles.map((p: { name: string }) => p.name)).toEqual([
+      "gh200",
       "small-2node",
       "tiered-1t",
       "turin-cxl",
       "zen3-2s-ptdma",
       "zen5-2s-cxl",
     ]);
-    expect(doc.profiles[4]).toMatchObject({ nodes: 3, memoryBytes: 2 ** 40, cpus: 384 });
+    expect(doc.profiles[5]).toMatchObject({ nodes: 3, memoryBytes: 2 ** 40, cpus: 384 });
   });
 
   it("rejects an unknown profile with exit 2 and one line", async () => {
     const r = await run(["profiles", "show", "nope"]);
     expectOneLineError(r, 2);
     expect(r.stderr).toBe(
-      "pagemig: profile 'nope': no such profile (available: small-2node, tiered-1t, turin-cxl, zen3-2s-ptdma, zen5-2s-cxl)\n",
+      "pagemig: profile 'nope': no such profile (available: gh200, small-2node, tiered-1t, turin-cxl, zen3-2s-ptdma, zen5-2s-cxl)\n",
     );
   });
 });

@@ -169,3 +169,30 @@ describe("turin-cxl: the tiering machine's CXL node", () => {
     expect(loadedLatencyNs(profile, 0, 0, 0.5)).toBe(130 + 32.5);
   });
 });
+
+describe("gh200: the GPU's HBM as a CPU-less gpu node", () => {
+  const profile = loadProfile("gh200");
+  const capacity = new Map<string, number>();
+  const fabric = buildFabric(profile, {
+    addResource(name: string, c: number): string {
+      capacity.set(name, c);
+      return name;
+    },
+  });
+
+  it("gives the HBM node no CPUs and the machine no DMA engines", () => {
+    expect([profile.cpus, profile.nodeCount, profile.kernel.arch]).toEqual([72, 2, "arm64"]);
+    expect(profile.node(1)).toMatchObject({ kind: "gpu", memory: 96 * 2 ** 30 });
+    expect(profile.cpusOfNode(1)).toEqual([]);
+    expect(profile.nodeOfCpu(71)).toBe(0);
+    expect(profile.dma).toBeUndefined();
+  });
+
+  it("reaches the HBM over NVLink-C2C at its bandwidth and latency", () => {
+    expect(capacity.get("mem1")).toBe(336);
+    expect(capacity.get("mem0")).toBe(486);
+    expect(copyPath(fabric, 5, 0, 1)).toEqual(["mem0", "ccd0.rd", "ccd0.wr", "mem1"]);
+    expect(accessLatencyNs(profile, 0, 1)).toBe(700);
+    expect(loadedLatencyNs(profile, 0, 1, 0.5)).toBe(700 + 175);
+  });
+});

@@ -15,6 +15,7 @@ function writeTmp(name: string, text: string): string {
 describe("shipped profiles", () => {
   it("lists the shipped profiles with descriptions", () => {
     expect(listProfiles().map((p) => p.name)).toEqual([
+      "gh200",
       "small-2node",
       "tiered-1t",
       "turin-cxl",
@@ -44,10 +45,10 @@ describe("shipped profiles", () => {
   it("names the available profiles for an unknown name", () => {
     expect(() => loadProfile("nope")).toThrow(
       new UsageError(
-        "profile 'nope': no such profile (available: small-2node, tiered-1t, turin-cxl, zen3-2s-ptdma, zen5-2s-cxl)",
+        "profile 'nope': no such profile (available: gh200, small-2node, tiered-1t, turin-cxl, zen3-2s-ptdma, zen5-2s-cxl)",
       ),
     );
-    expect(profileNames()).toHaveLength(5);
+    expect(profileNames()).toHaveLength(6);
   });
 });
 
