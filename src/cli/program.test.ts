@@ -43,6 +43,7 @@ describe("pagemig profiles", () => {
       ["small-2node", "2", "2G", "8"],
       ["tiered-1t", "2", "1T", "128"],
       ["turin-cxl", "2", "1280G", "192"],
+      ["xeon-icx-2s", "2", "512G", "160"],
       ["zen3-2s-ptdma", "2", "512G", "128"],
       ["zen5-2s-cxl", "3", "1T", "384"],
     ]);
@@ -81,17 +82,18 @@ describe("pagemig profiles", () => {
       "small-2node",
       "tiered-1t",
       "turin-cxl",
+      "xeon-icx-2s",
       "zen3-2s-ptdma",
       "zen5-2s-cxl",
     ]);
-    expect(doc.profiles[5]).toMatchObject({ nodes: 3, memoryBytes: 2 ** 40, cpus: 384 });
+    expect(doc.profiles[6]).toMatchObject({ nodes: 3, memoryBytes: 2 ** 40, cpus: 384 });
   });
 
   it("rejects an unknown profile with exit 2 and one line", async () => {
     const r = await run(["profiles", "show", "nope"]);
     expectOneLineError(r, 2);
     expect(r.stderr).toBe(
-      "pagemig: profile 'nope': no such profile (available: gh200, small-2node, tiered-1t, turin-cxl, zen3-2s-ptdma, zen5-2s-cxl)\n",
+      "pagemig: profile 'nope': no such profile (available: gh200, small-2node, tiered-1t, turin-cxl, xeon-icx-2s, zen3-2s-ptdma, zen5-2s-cxl)\n",
     );
   });
 });

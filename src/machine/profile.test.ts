@@ -19,6 +19,7 @@ describe("shipped profiles", () => {
       "small-2node",
       "tiered-1t",
       "turin-cxl",
+      "xeon-icx-2s",
       "zen3-2s-ptdma",
       "zen5-2s-cxl",
     ]);
@@ -45,10 +46,10 @@ describe("shipped profiles", () => {
   it("names the available profiles for an unknown name", () => {
     expect(() => loadProfile("nope")).toThrow(
       new UsageError(
-        "profile 'nope': no such profile (available: gh200, small-2node, tiered-1t, turin-cxl, zen3-2s-ptdma, zen5-2s-cxl)",
+        "profile 'nope': no such profile (available: gh200, small-2node, tiered-1t, turin-cxl, xeon-icx-2s, zen3-2s-ptdma, zen5-2s-cxl)",
       ),
     );
-    expect(profileNames()).toHaveLength(6);
+    expect(profileNames()).toHaveLength(7);
   });
 });
 

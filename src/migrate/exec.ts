@@ -52,6 +52,8 @@ export class Exec {
   private pendingIrq = 0;
   /** `pending` by phase, to share out the wait for the CPU. */
   private readonly pendingPhase = new Float64Array(PHASES.length);
+  /** `running` found the task runnable already (inContext): `ran` leaves it so. */
+  private borrowed = false;
   /** The task's CPU time when it started running a copy (`running`). */
   private runMark = 0;
   /** TLB shootdown IPIs sent, and TLB flushes done (local or remote). */
@@ -95,7 +97,8 @@ export class Exec {
    * `onShare`, if given, hears the new value whenever the share changes until then.
    */
   running(onShare: ((stretch: number) => void) | null = null): number {
-    if (!this.inContext) this.sched.wake(this.se);
+    this.borrowed = this.inContext && this.se.runnable;
+    if (!this.borrowed) this.sched.wake(this.se);
     this.runMark = this.sched.cpuTimeNs(this.se);
     this.sched.listenShare(this.se, onShare);
     return this.sched.stretch(this.se);
@@ -106,8 +109,9 @@ export class Exec {
    * rest of the elapsed time waiting for the CPU.
    */
   ran(phase: number, elapsedNs: number): void {
-    if (this.inContext) this.sched.listenShare(this.se, null);
-    else this.sched.block(this.se);
+    if (!this.borrowed) this.sched.block(this.se);
+    // The thread may have ended meanwhile (its block stopped the listener).
+    else if (this.se.runnable) this.sched.listenShare(this.se, null);
     const cpu = this.sched.cpuTimeNs(this.se) - this.runMark;
     this.phaseNs[phase] += cpu;
     this.waitNs[phase] += Math.max(0, elapsedNs - cpu);
@@ -170,7 +174,8 @@ export class Exec {
     const { sched, se } = this;
     if (irq > 0) sched.irq(se.cpu, irq);
     const start = sched.sim.now;
-    if (this.inContext) {
+    // A thread that has ended (its task blocked for good) runs its last kernel work as its own.
+    if (this.inContext && se.runnable) {
       yield sched.runFor(se, cpu);
       sched.workDone(se);
     } else {

@@ -90,7 +90,9 @@ export function migrateFolioUnmap(
 
   let wasMapped = false;
   if (src.mapcount > 0) {
-    const r = tryToMigrate(src, exec.task, mode === MIGRATE_ASYNC, k.ctx, run.unmapResult);
+    // TTU_BATCH_FLUSH in MIGRATE_ASYNC, unless the kernel predates batched flushing (6.3).
+    const batch = mode === MIGRATE_ASYNC && k.batchedUnmapTlbFlush;
+    const r = tryToMigrate(src, exec.task, batch, k.ctx, run.unmapResult);
     exec.charge(PH_UNMAP, (r.ptes * k.costs.pteNs + r.pmds * k.costs.pmdNs) / 2);
     run.chargeFlushes(r.localFlushes, r.ipis, PH_UNMAP);
     wasMapped = true;

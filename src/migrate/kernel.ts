@@ -45,6 +45,12 @@ export interface KernelOptions {
    * CPU). 0 (an idle machine, as in the published runs) by default.
    */
   cpuLoad?: number;
+  /**
+   * migrate_pages() defers its TLB flushes to one per batch (TTU_BATCH_FLUSH, Linux 6.3+ with
+   * CONFIG_ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH); false models a kernel before 6.3, which flushed
+   * and sent its IPIs for each entry it unmapped. True by default.
+   */
+  batchedUnmapTlbFlush?: boolean;
 }
 
 /** More runnable tasks per CPU than this is not a load anyone migrates under. */
@@ -59,6 +65,8 @@ export class Kernel {
   readonly nrMaxBatchedMigration: number;
   /** CONFIG_ARCH_ENABLE_THP_MIGRATION */
   readonly thpMigration: boolean;
+  /** migrate_pages() batches its TLB flushes (KernelOptions.batchedUnmapTlbFlush). */
+  readonly batchedUnmapTlbFlush: boolean;
   readonly tasks = new Map<number, Task>();
   /** Other tasks always runnable on each CPU (KernelOptions.cpuLoad). */
   readonly cpuLoad: number;
@@ -129,6 +137,7 @@ export class Kernel {
     this.costs = profile.costs;
     this.nrMaxBatchedMigration = opts.nrMaxBatchedMigration ?? profile.kernel.nrMaxBatchedMigration;
     this.thpMigration = profile.kernel.thpMigration;
+    this.batchedUnmapTlbFlush = opts.batchedUnmapTlbFlush ?? true;
     this.net = new FlowNetwork(this.sim);
     this.fabric = buildFabric(profile, this.net);
     this.faults = new FaultInjector(opts.seed ?? 1, opts.inject ?? "");

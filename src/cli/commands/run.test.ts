@@ -154,6 +154,26 @@ describe("pagemig run", () => {
         ["scenarios/ping-pong.yaml", "--set", "sysctl.kernel.numa_balance=1"],
         /sysctl\.kernel\.numa_balance: unknown key/,
       ],
+      [
+        ["scenarios/ping-pong.yaml", "--set", "kernel.batchedUnmapTlbFlush=maybe"],
+        /kernel\.batchedUnmapTlbFlush: Invalid input: expected boolean/,
+      ],
+      [
+        [
+          "scenarios/ping-pong.yaml",
+          "--set",
+          "movers[0]={kind: migrate_pages, cpu: 1, process: selftest, nodes: [7]}",
+        ],
+        /movers\[0\]\.nodes\[0\]: node 7 does not exist/,
+      ],
+      [
+        [
+          "scenarios/ping-pong.yaml",
+          "--set",
+          "movers[0]={kind: migrate_pages, cpu: 1, process: selftest, region: page, nodes: [0]}",
+        ],
+        /movers\[0\]\.region: unknown key/,
+      ],
       [[bad], /processes: Too small/],
       [[join(dir, "none.yaml")], /none\.yaml: no such file/],
     ];

@@ -1,10 +1,13 @@
 /**
- * Migration drivers for applications: tasks that call move_pages(2) on an application's
- * region while it runs.
+ * Migration drivers for applications: tasks that call move_pages(2) or migrate_pages(2) on an
+ * application's memory while it runs.
  *
  * - `movePagesLoop` moves the whole region to each node of a list in turn, call after call, as
  *   the kernel selftest's migration thread does (tools/testing/selftests/mm/migration.c
  *   ping-pongs its pages between two nodes).
+ * - `migratePagesLoop` moves the whole process to each node of a list in turn with
+ *   migrate_pages(2), as migratepages(8) run back and forth does (the test of Linux 6.3's
+ *   batched TLB flushing).
  * - `cappedMover` moves the region to one node a chunk per tick, at most a bandwidth's worth of
  *   bytes per tick, as a user-space tiering daemon such as memtierd paces its moves so that
  *   the application keeps its memory bandwidth.
@@ -13,9 +16,11 @@
  * ptrace check passes for root); every unmap and remap is reported to the application.
  */
 import { RunFailure } from "../../errors.js";
+import type { MigGen } from "../../migrate/core.js";
 import type { Exec } from "../../migrate/exec.js";
 import type { Kernel } from "../../migrate/kernel.js";
-import { MPOL_MF_MOVE } from "../../migrate/modes.js";
+import { sysMigratePages } from "../../migrate/migrate-pages-syscall.js";
+import { MAX_NUMNODES, MPOL_MF_MOVE } from "../../migrate/modes.js";
 import { sysMovePages } from "../../migrate/move-pages.js";
 import type { Task } from "../../mm/task.js";
 import type { Yieldable } from "../../sim/simulator.js";
@@ -63,13 +68,34 @@ function folioAddrs(region: AppRegion): Float64Array {
 }
 
 /** One move_pages(2) call of `pages` to `target`, counted in `stats`. */
-function* movePages(
+function movePages(
   k: Kernel,
   mover: Task,
   app: App,
   pages: ArrayLike<number>,
   target: number,
   stats: MoverStats,
+): MoverGen {
+  return moverCall(k, mover, app, stats, `move_pages to node ${target}`, (exec) =>
+    sysMovePages(k, exec, {
+      pid: app.task.pid,
+      count: pages.length,
+      pages,
+      nodes: new Int32Array(pages.length).fill(target),
+      status: new Int32Array(pages.length),
+      flags: MPOL_MF_MOVE,
+    }),
+  );
+}
+
+/** One syscall of the mover, its folios' moves reported to the application and counted. */
+function* moverCall(
+  k: Kernel,
+  mover: Task,
+  app: App,
+  stats: MoverStats,
+  what: string,
+  syscall: (exec: Exec) => MigGen<number>,
 ): MoverGen {
   const exec = k.newExec(mover);
   exec.folioEvents = {
@@ -82,19 +108,12 @@ function* movePages(
   };
   const start = k.sim.now;
   stats.inCall = exec;
-  const rc = yield* sysMovePages(k, exec, {
-    pid: app.task.pid,
-    count: pages.length,
-    pages,
-    nodes: new Int32Array(pages.length).fill(target),
-    status: new Int32Array(pages.length),
-    flags: MPOL_MF_MOVE,
-  });
+  const rc = yield* syscall(exec);
   yield* exec.sync();
   stats.inCall = null;
   stats.taskCpuNs += exec.cpuTimeNs() - exec.irqNs;
   stats.irqNs += exec.irqNs;
-  if (rc < 0) throw new RunFailure(`move_pages to node ${target} returned ${rc}`);
+  if (rc < 0) throw new RunFailure(`${what} returned ${rc}`);
   stats.calls++;
   stats.busyNs += k.sim.now - start;
 }
@@ -113,6 +132,34 @@ export function* movePagesLoop(
   const pages = folioAddrs(region);
   for (let call = 0; k.sim.now < endNs && call < maxCalls; call++) {
     yield* movePages(k, mover, app, pages, nodes[call % nodes.length], stats);
+  }
+}
+
+/**
+ * Until `endNs` (or `maxCalls` calls), migrate_pages(2) of the whole process to nodes[0],
+ * nodes[1], ... and around, as `migratepages PID FROM TO` run back and forth: each call moves
+ * what is on the other nodes to the call's node.
+ */
+export function* migratePagesLoop(
+  k: Kernel,
+  mover: Task,
+  app: App,
+  nodes: readonly number[],
+  endNs: number,
+  stats: MoverStats,
+  maxCalls = Number.POSITIVE_INFINITY,
+): MoverGen {
+  const all = k.profile.topology.nodes.map((n) => n.id);
+  for (let call = 0; k.sim.now < endNs && call < maxCalls; call++) {
+    const target = nodes[call % nodes.length];
+    yield* moverCall(k, mover, app, stats, `migrate_pages to node ${target}`, (exec) =>
+      sysMigratePages(k, exec, {
+        pid: app.task.pid,
+        maxnode: MAX_NUMNODES + 1,
+        oldNodes: all.filter((n) => n !== target),
+        newNodes: [target],
+      }),
+    );
   }
 }
 

@@ -14,7 +14,7 @@ import { startPolicies } from "../../policy/index.js";
 import { Rng } from "../../sim/rng.js";
 import type { Slice, Track } from "../../sim/timeline.js";
 import { App, type AppThreadSpec, accessLatencyNs } from "./app.js";
-import { cappedMover, movePagesLoop, newMoverStats } from "./movers.js";
+import { cappedMover, migratePagesLoop, movePagesLoop, newMoverStats } from "./movers.js";
 import type { Scenario } from "./scenario.js";
 import { recordSeries, type ScenarioSeries } from "./series.js";
 
@@ -126,6 +126,7 @@ export function runScenario(
     nrMaxBatchedMigration: s.engine.batchPages,
     contents: s.verify,
     cpuLoad: s.cpuLoad,
+    batchedUnmapTlbFlush: s.kernel.batchedUnmapTlbFlush,
   });
   const migrator = createMigrator(k, s.engine.migrator, {
     // The defaults of `bench`: mtcopy's thread count, one DMA channel.
@@ -170,7 +171,8 @@ export function runScenario(
   const movers = s.movers.map((m) => {
     const pi = s.processes.findIndex((p) => p.name === m.process);
     const app = apps[pi];
-    const region = app.regions[s.processes[pi].regions.findIndex((r) => r.name === m.region)];
+    const regionOf = (name: string) =>
+      app.regions[s.processes[pi].regions.findIndex((r) => r.name === name)];
     const stats = newMoverStats();
     const task = k.spawnProcess(m.cpu);
     k.setSchedEntity(task, { nice: m.nice, cgroup: m.cgroup });
@@ -178,12 +180,16 @@ export function runScenario(
       (function* () {
         if (m.start > 0) yield m.start;
         if (m.kind === "move_pages") {
+          const region = regionOf(m.region);
           yield* movePagesLoop(k, task, app, region, m.nodes, s.duration, stats, m.calls);
-        } else {
+        } else if (m.kind === "capped") {
+          const region = regionOf(m.region);
           yield* cappedMover(k, task, app, region, m.node, m.bandwidth, m.tick, s.duration, stats);
+        } else {
+          yield* migratePagesLoop(k, task, app, m.nodes, s.duration, stats, m.calls);
         }
       })(),
-      `mover ${m.process}/${m.region}`,
+      `mover ${m.process}/${moverRegion(m)}`,
     );
     return { m, stats };
   });
@@ -250,7 +256,7 @@ export function runScenario(
     threads,
     movers: movers.map(({ m, stats }) => ({
       process: m.process,
-      region: m.region,
+      region: moverRegion(m),
       calls: stats.calls,
       foliosMoved: stats.foliosMoved,
       busyNs: stats.busyNs,
@@ -283,6 +289,11 @@ function callerResults(k: Kernel): CallerResult[] {
           },
         ],
   );
+}
+
+/** What a mover moves: its region, or `*` for migrate_pages(2), which takes the whole process. */
+function moverRegion(m: Scenario["movers"][number]): string {
+  return m.kind === "migrate_pages" ? "*" : m.region;
 }
 
 /**

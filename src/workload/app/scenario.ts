@@ -14,6 +14,9 @@
  *       # process may name its cgroup (cgroup: batch), which its CPU time is charged to
  *   movers: [{ kind: move_pages, cpu: 3, process: readers, region: buf, nodes: [1, 0] }]
  *   # or, paced as memtierd: { kind: capped, node: 0, bandwidth: 1G/s, tick: 10ms, ... }
+ *   # or all the process's memory back and forth, as migratepages(8) does: { kind: migrate_pages,
+ *   #   cpu: 3, process: readers, nodes: [1, 0] }
+ *   kernel: { batchedUnmapTlbFlush: false }  # a kernel before 6.3: a TLB flush per entry
  *   engine: { migrator: dcbm, channels: 2 }
  *   sysctl: { kernel: { numa_balancing: 1 } }  # the kernel's policies that migrate (policy/)
  *
@@ -168,7 +171,25 @@ const cappedMoverSchema = z.strictObject({
   start: parsedField(parseTime).default(0),
 });
 
-const moverSchema = z.discriminatedUnion("kind", [loopMoverSchema, cappedMoverSchema]);
+const migratePagesMoverSchema = z.strictObject({
+  kind: z.literal("migrate_pages"),
+  cpu: z.int().min(0),
+  nice,
+  cgroup,
+  process: name,
+  nodes: z
+    .array(z.int().min(0))
+    .min(1)
+    .describe("call i moves every page of the process on another node to nodes[i % length]"),
+  start: parsedField(parseTime).default(0),
+  calls: z.int().min(1).optional().describe("stop after this many calls (default: until the end)"),
+});
+
+const moverSchema = z.discriminatedUnion("kind", [
+  loopMoverSchema,
+  cappedMoverSchema,
+  migratePagesMoverSchema,
+]);
 
 const engineSchema = z.strictObject({
   migrator: z.enum(MIGRATORS).default("serial"),
@@ -187,6 +208,17 @@ export const ScenarioSchema = z.strictObject({
   processes: z.array(processSchema).min(1),
   movers: z.array(moverSchema).default([]),
   engine: engineSchema.default({ migrator: "serial", placement: "spread" }),
+  kernel: z
+    .strictObject({
+      batchedUnmapTlbFlush: z
+        .boolean()
+        .default(true)
+        .describe(
+          "migrate_pages() defers its TLB flushes to one per batch (Linux 6.3+, CONFIG_ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH); false: a kernel before 6.3, a flush and its IPIs per entry unmapped",
+        ),
+    })
+    .prefault({})
+    .describe("the kernel build the scenario runs (what no sysctl changes)"),
   sysctl: SysctlSchema.prefault({}).describe(
     "kernel tunables by their /proc/sys names (kernel.*, vm.*) and /sys/kernel/mm files (mm.*)",
   ),
@@ -267,12 +299,11 @@ export function checkScenarioOnProfile(s: Scenario, p: LoadedProfile, label: str
     cpu(`${at}.cpu`, m.cpu);
     const proc = s.processes.find((x) => x.name === m.process);
     if (proc === undefined) fail(`${at}.process`, `no process '${m.process}'`);
-    else if (!proc.regions.some((r) => r.name === m.region)) {
+    else if (m.kind !== "migrate_pages" && !proc.regions.some((r) => r.name === m.region)) {
       fail(`${at}.region`, `no region '${m.region}' in process '${m.process}'`);
     }
-    if (m.kind === "move_pages") {
-      for (const [j, n] of m.nodes.entries()) node(`${at}.nodes[${j}]`, n);
-    } else node(`${at}.node`, m.node);
+    if (m.kind === "capped") node(`${at}.node`, m.node);
+    else for (const [j, n] of m.nodes.entries()) node(`${at}.nodes[${j}]`, n);
     if (m.start >= s.duration) fail(`${at}.start`, "starts after the scenario ends");
   });
   if (s.engine.threads !== undefined && s.engine.migrator !== "mtcopy") {
