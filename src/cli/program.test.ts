@@ -40,6 +40,7 @@ describe("pagemig profiles", () => {
     ]);
     expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 4))).toEqual([
       ["small-2node", "2", "2G", "8"],
+      ["small-cxl", "2", "768M", "8"],
       ["tiered-1t", "2", "1T", "128"],
       ["zen3-2s-ptdma", "2", "512G", "128"],
       ["zen5-2s-cxl", "3", "1T", "384"],
@@ -76,18 +77,19 @@ describe("pagemig profiles", () => {
     expect(doc).toMatchObject({ schema: "pagemig-profiles", schemaVersion: 1, tool: "pagemig" });
     expect(doc.profiles.map((p: { name: string }) => p.name)).toEqual([
       "small-2node",
+      "small-cxl",
       "tiered-1t",
       "zen3-2s-ptdma",
       "zen5-2s-cxl",
     ]);
-    expect(doc.profiles[3]).toMatchObject({ nodes: 3, memoryBytes: 2 ** 40, cpus: 384 });
+    expect(doc.profiles[4]).toMatchObject({ nodes: 3, memoryBytes: 2 ** 40, cpus: 384 });
   });
 
   it("rejects an unknown profile with exit 2 and one line", async () => {
     const r = await run(["profiles", "show", "nope"]);
     expectOneLineError(r, 2);
     expect(r.stderr).toBe(
-      "pagemig: profile 'nope': no such profile (available: small-2node, tiered-1t, zen3-2s-ptdma, zen5-2s-cxl)\n",
+      "pagemig: profile 'nope': no such profile (available: small-2node, small-cxl, tiered-1t, zen3-2s-ptdma, zen5-2s-cxl)\n",
     );
   });
 });

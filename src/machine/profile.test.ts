@@ -13,9 +13,10 @@ function writeTmp(name: string, text: string): string {
 }
 
 describe("shipped profiles", () => {
-  it("lists the four profiles with descriptions", () => {
+  it("lists the five profiles with descriptions", () => {
     expect(listProfiles().map((p) => p.name)).toEqual([
       "small-2node",
+      "small-cxl",
       "tiered-1t",
       "zen3-2s-ptdma",
       "zen5-2s-cxl",
@@ -43,10 +44,10 @@ describe("shipped profiles", () => {
   it("names the available profiles for an unknown name", () => {
     expect(() => loadProfile("nope")).toThrow(
       new UsageError(
-        "profile 'nope': no such profile (available: small-2node, tiered-1t, zen3-2s-ptdma, zen5-2s-cxl)",
+        "profile 'nope': no such profile (available: small-2node, small-cxl, tiered-1t, zen3-2s-ptdma, zen5-2s-cxl)",
       ),
     );
-    expect(profileNames()).toHaveLength(4);
+    expect(profileNames()).toHaveLength(5);
   });
 });
 
