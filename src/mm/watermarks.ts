@@ -21,6 +21,9 @@ export interface Watermarks {
   promo: number;
 }
 
+/** vm.watermark_scale_factor's default: 0.1% of a node between marks. */
+export const DEFAULT_WATERMARK_SCALE_FACTOR = 10;
+
 /** calculate_min_free_kbytes() for `lowmemKbytes` of memory. */
 export function defaultMinFreeKbytes(lowmemKbytes: number): number {
   return Math.min(262144, Math.max(128, Math.floor(Math.sqrt(lowmemKbytes * 16))));

@@ -9,7 +9,8 @@ import type { Kernel } from "../migrate/kernel.js";
 import type { Task } from "../mm/task.js";
 import { startNumaBalancing } from "./numa-balancing.js";
 import { reclaimOf } from "./reclaim.js";
-import type { Sysctl } from "./sysctl.js";
+import { NUMA_BALANCING_MEMORY_TIERING, type Sysctl } from "./sysctl.js";
+import { MemoryTiering } from "./tiering.js";
 
 export { bootReclaim } from "./reclaim.js";
 
@@ -33,5 +34,9 @@ export function startPolicies(ctx: PolicyContext): void {
     reclaim.watcher = ctx.watcher;
     reclaim.endNs = ctx.endNs;
   }
-  startNumaBalancing(ctx);
+  const nb = startNumaBalancing(ctx);
+  // Tiering's promotion is NUMA balancing's fault path with the MEMORY_TIERING branch.
+  if (nb !== null && reclaim !== null && nb.mode & NUMA_BALANCING_MEMORY_TIERING) {
+    nb.tiering = new MemoryTiering(reclaim, ctx.sysctl);
+  }
 }

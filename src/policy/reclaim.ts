@@ -19,14 +19,11 @@ import { fallbackOrder } from "../mm/mempolicy.js";
 import type { Task } from "../mm/task.js";
 import { setupPerZoneWmarks, type Watermarks } from "../mm/watermarks.js";
 import type { Rng } from "../sim/rng.js";
-import type { Sysctl } from "./sysctl.js";
+import { NUMA_BALANCING_MEMORY_TIERING, type Sysctl } from "./sysctl.js";
 import { Kswapd, tryToFreePages } from "./vmscan.js";
 
 /** Tries of the slow path before an allocation gives up (MAX_RECLAIM_RETRIES). */
 export const MAX_RECLAIM_RETRIES = 16;
-
-/** NUMA_BALANCING_MEMORY_TIERING in kernel.numa_balancing. */
-export const NUMA_BALANCING_MEMORY_TIERING = 2;
 
 export class Reclaim {
   readonly tiers: MemoryTiers;
@@ -57,7 +54,7 @@ export class Reclaim {
     );
     this.rng = k.sim.rng.fork("demotion");
     this.demotionEnabled = sysctl.mm.numa.demotion_enabled;
-    this.tieringMode = ((numaBalancing(sysctl) ?? 0) & NUMA_BALANCING_MEMORY_TIERING) !== 0;
+    this.tieringMode = (sysctl.kernel.numa_balancing & NUMA_BALANCING_MEMORY_TIERING) !== 0;
     k.ctx.lru = this.lru;
     for (const nid of nodes) this.kswapd.set(nid, new Kswapd(this, nid));
   }
@@ -150,11 +147,6 @@ export class Reclaim {
   }
 }
 
-/** kernel.numa_balancing when the scenario's sysctl has it (NUMA balancing adds the knob). */
-function numaBalancing(sysctl: Sysctl): number | undefined {
-  return (sysctl.kernel as { numa_balancing?: number }).numa_balancing;
-}
-
 const reclaims = new WeakMap<Kernel, Reclaim>();
 
 /**
@@ -182,7 +174,7 @@ export function allocFaultFolio(
  * the Reclaim of `k` when demotion or memory tiering is on, else null.
  */
 export function bootReclaim(k: Kernel, sysctl: Sysctl): Reclaim | null {
-  const tiering = ((numaBalancing(sysctl) ?? 0) & NUMA_BALANCING_MEMORY_TIERING) !== 0;
+  const tiering = (sysctl.kernel.numa_balancing & NUMA_BALANCING_MEMORY_TIERING) !== 0;
   if (!sysctl.mm.numa.demotion_enabled && !tiering) return null;
   const r = new Reclaim(k, sysctl);
   reclaims.set(k, r);

@@ -5,6 +5,7 @@
  * the kernel's. A scenario overrides one with `--set sysctl.kernel.numa_balancing=2`.
  */
 import { z } from "zod";
+import { DEFAULT_WATERMARK_SCALE_FACTOR } from "../mm/watermarks.js";
 
 /** kernel.numa_balancing's bits (include/linux/sched/sysctl.h). */
 export const NUMA_BALANCING_NORMAL = 1;
@@ -77,7 +78,7 @@ export const SysctlSchema = z.strictObject({
         .int()
         .min(1)
         .max(3000)
-        .default(10)
+        .default(DEFAULT_WATERMARK_SCALE_FACTOR)
         .describe("gap between the min, low, high and promo watermarks, in 1/10000 of a node (10)"),
     })
     .prefault({})
