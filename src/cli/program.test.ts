@@ -41,6 +41,7 @@ describe("pagemig profiles", () => {
     expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 4))).toEqual([
       ["gh200", "2", "576G", "72"],
       ["small-2node", "2", "2G", "8"],
+      ["small-cxl", "2", "768M", "8"],
       ["tiered-1t", "2", "1T", "128"],
       ["turin-cxl", "2", "1280G", "192"],
       ["xeon-icx-2s", "2", "512G", "160"],
@@ -80,20 +81,21 @@ describe("pagemig profiles", () => {
     expect(doc.profiles.map((p: { name: string }) => p.name)).toEqual([
       "gh200",
       "small-2node",
+      "small-cxl",
       "tiered-1t",
       "turin-cxl",
       "xeon-icx-2s",
       "zen3-2s-ptdma",
       "zen5-2s-cxl",
     ]);
-    expect(doc.profiles[6]).toMatchObject({ nodes: 3, memoryBytes: 2 ** 40, cpus: 384 });
+    expect(doc.profiles[7]).toMatchObject({ nodes: 3, memoryBytes: 2 ** 40, cpus: 384 });
   });
 
   it("rejects an unknown profile with exit 2 and one line", async () => {
     const r = await run(["profiles", "show", "nope"]);
     expectOneLineError(r, 2);
     expect(r.stderr).toBe(
-      "pagemig: profile 'nope': no such profile (available: gh200, small-2node, tiered-1t, turin-cxl, xeon-icx-2s, zen3-2s-ptdma, zen5-2s-cxl)\n",
+      "pagemig: profile 'nope': no such profile (available: gh200, small-2node, small-cxl, tiered-1t, turin-cxl, xeon-icx-2s, zen3-2s-ptdma, zen5-2s-cxl)\n",
     );
   });
 });

@@ -17,6 +17,7 @@ describe("shipped profiles", () => {
     expect(listProfiles().map((p) => p.name)).toEqual([
       "gh200",
       "small-2node",
+      "small-cxl",
       "tiered-1t",
       "turin-cxl",
       "xeon-icx-2s",
@@ -46,10 +47,10 @@ describe("shipped profiles", () => {
   it("names the available profiles for an unknown name", () => {
     expect(() => loadProfile("nope")).toThrow(
       new UsageError(
-        "profile 'nope': no such profile (available: gh200, small-2node, tiered-1t, turin-cxl, xeon-icx-2s, zen3-2s-ptdma, zen5-2s-cxl)",
+        "profile 'nope': no such profile (available: gh200, small-2node, small-cxl, tiered-1t, turin-cxl, xeon-icx-2s, zen3-2s-ptdma, zen5-2s-cxl)",
       ),
     );
-    expect(profileNames()).toHaveLength(7);
+    expect(profileNames()).toHaveLength(8);
   });
 });
 

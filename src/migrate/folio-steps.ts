@@ -152,7 +152,10 @@ export function migrateFolioMove(
     return rc;
   }
 
-  if (!src.test(PG.movableOps)) dst.set(PG.lru);
+  if (!src.test(PG.movableOps)) {
+    dst.set(PG.lru);
+    k.ctx.lru?.add(dst);
+  }
   if (wasMapped) {
     const r = removeMigrationPtes(src, dst, k.ctx, run.remapResult);
     exec.charge(PH_MOVE, (r.ptes * k.costs.pteNs + r.pmds * k.costs.pmdNs) / 2);

@@ -25,6 +25,7 @@ export function lruCacheDisableNs(profile: LoadedProfile): number {
 export function folioIsolateLru(folio: Folio, ctx: MmContext): boolean {
   if (!folio.test(PG.lru)) return false;
   folio.clear(PG.lru);
+  ctx.lru?.del(folio);
   folio.set(PG.isolated);
   folio.refcount++;
   ctx.vmstat.addNode(folio.nid, "nr_isolated_anon", folio.nrPages);
@@ -39,5 +40,6 @@ export function putbackMovablePages(folios: readonly Folio[], ctx: MmContext): v
     ctx.vmstat.addNode(folio.nid, "nr_isolated_anon", -folio.nrPages);
     folio.refcount--;
     if (folio.refcount === 0) ctx.phys.freeFolio(folio);
+    else ctx.lru?.add(folio);
   }
 }

@@ -20,6 +20,7 @@ import {
   PAGE_SIZE,
   PG,
 } from "./folio.js";
+import type { LruHooks } from "./lru.js";
 import type { Mempolicy } from "./mempolicy.js";
 import type { PhysMem } from "./phys.js";
 import { flushTlbBatchedPending } from "./tlb.js";
@@ -31,6 +32,8 @@ export interface MmContext {
   phys: PhysMem;
   trace: Tracer;
   vmstat: Vmstat;
+  /** The LRU lists, when reclaim runs (policy/vmscan.ts); folios come and go through here. */
+  lru?: LruHooks;
 }
 
 /* vm_flags (include/linux/mm.h values). */

@@ -21,8 +21,14 @@ import { MPOL_DEFAULT } from "../mm/mempolicy.js";
 import { countNumaHintFault, type NumaHintFault, numaRebuildMapping } from "../mm/numa-hint.js";
 import type { Task } from "../mm/task.js";
 import type { Vma } from "../mm/vm.js";
+import {
+  DEFAULT_WATERMARK_SCALE_FACTOR,
+  setupPerZoneWmarks,
+  type Watermarks,
+} from "../mm/watermarks.js";
 import type { Yieldable } from "../sim/simulator.js";
 import type { NumaBalancing, NumaTask } from "./numa-balancing.js";
+import { reclaimOf } from "./reclaim.js";
 import { NUMA_BALANCING_MEMORY_TIERING, NUMA_BALANCING_NORMAL } from "./sysctl.js";
 
 export const NUMA_NO_NODE = -1;
@@ -67,8 +73,8 @@ export interface NumaTieringHooks {
   shouldPromote(fault: NumaHintFault, dstNid: number): boolean;
   /** change_pte_range()'s tiering skips (and its record of the scan time): true skips `folio`. */
   scanSkip?(folio: Folio): boolean;
-  /** migrate_misplaced_folio_prepare() found `nid` short of free pages: wake its kswapd. */
-  wakeupKswapd?(nid: number): void;
+  /** migrate_misplaced_folio_prepare() found `nid` short of free pages for an `order` folio: wake its kswapd. */
+  wakeupKswapd?(nid: number, order: number): void;
   /** migrate_misplaced_folio() moved `nr` pages from `srcNid` to `dstNid` (pgpromote_success). */
   migrated?(srcNid: number, dstNid: number, nr: number): void;
 }
@@ -136,25 +142,21 @@ export function mpolMisplaced(nb: NumaBalancing, t: NumaTask, fault: NumaHintFau
 
 /**
  * migrate_balanced_pgdat(): the node has free pages above its high watermark plus the folio.
- * The model has one zone per node; its high watermark is the kernel's default (below).
+ * The model has one zone per node; its watermarks are the scenario's when reclaim runs
+ * (policy/reclaim.ts), else the kernel's defaults.
  */
 export function migrateBalancedPgdat(k: Kernel, nid: number, nrPages: number): boolean {
   return k.phys.freePages(nid) > highWmarkPages(k, nid) + nrPages;
 }
 
-/**
- * The node's high watermark with the kernel's defaults (mm/page_alloc.c): min_free_kbytes =
- * sqrt(16 x lowmem KiB) capped at 256 MiB (calculate_min_free_kbytes()), shared among nodes by
- * size; low and high add max(min/4, managed x watermark_scale_factor 10 / 10000) each.
- */
+/** The node's high watermark (mm/watermarks.ts), with vm.* as the scenario sets them. */
 export function highWmarkPages(k: Kernel, nid: number): number {
-  let total = 0;
-  for (const n of k.profile.topology.nodes) total += k.phys.nodePages(n.id);
-  const minFreeKbytes = Math.min(262144, Math.max(128, Math.floor(Math.sqrt(total * 4 * 16))));
-  const managed = k.phys.nodePages(nid);
-  const min = Math.floor((minFreeKbytes / 4) * (managed / total));
-  const step = Math.max(Math.floor(min / 4), Math.floor((managed * 10) / 10000));
-  return min + 2 * step;
+  const r = reclaimOf(k);
+  if (r !== null) return r.wmark(nid).high;
+  const nodes = new Map(k.profile.topology.nodes.map((n) => [n.id, k.phys.nodePages(n.id)]));
+  return (
+    setupPerZoneWmarks(nodes, undefined, DEFAULT_WATERMARK_SCALE_FACTOR).get(nid) as Watermarks
+  ).high;
 }
 
 /**
@@ -169,7 +171,7 @@ function migrateMisplacedFolioPrepare(
 ): boolean {
   const k = nb.k;
   if (!migrateBalancedPgdat(k, nid, folio.nrPages)) {
-    if (nb.mode & NUMA_BALANCING_MEMORY_TIERING) nb.tiering?.wakeupKswapd?.(nid);
+    if (nb.mode & NUMA_BALANCING_MEMORY_TIERING) nb.tiering?.wakeupKswapd?.(nid, folio.order);
     return false;
   }
   exec.charge(PH_ISOLATE, k.costs.pageWalkNs);

@@ -5,6 +5,7 @@
  * the kernel's. A scenario overrides one with `--set sysctl.kernel.numa_balancing=2`.
  */
 import { z } from "zod";
+import { DEFAULT_WATERMARK_SCALE_FACTOR } from "../mm/watermarks.js";
 
 /** kernel.numa_balancing's bits (include/linux/sched/sysctl.h). */
 export const NUMA_BALANCING_NORMAL = 1;
@@ -49,11 +50,54 @@ export const SysctlSchema = z.strictObject({
         256,
         "MB of a task's memory made PROT_NONE per scan",
       ),
+      numa_balancing_promote_rate_limit_MBps: z
+        .int()
+        .min(0)
+        .default(65536)
+        .describe("memory tiering: MB/s of slow-tier pages a node may promote (65536)"),
+      numa_balancing_hot_threshold_ms: z
+        .int()
+        .min(1)
+        .default(1000)
+        .describe(
+          "memory tiering: hint-fault latency under which a page is hot, ms (1000); debugfs sched/numa_balancing/hot_threshold_ms",
+        ),
     })
     .prefault({})
     .describe("/proc/sys/kernel"),
-  vm: z.strictObject({}).prefault({}).describe("/proc/sys/vm"),
-  mm: z.strictObject({}).prefault({}).describe("/sys/kernel/mm"),
+  vm: z
+    .strictObject({
+      min_free_kbytes: z
+        .int()
+        .min(0)
+        .optional()
+        .describe(
+          "free memory the kernel keeps, KiB, shared among nodes by size (default: sqrt(16 * lowmem KiB), 128..262144, as at boot)",
+        ),
+      watermark_scale_factor: z
+        .int()
+        .min(1)
+        .max(3000)
+        .default(DEFAULT_WATERMARK_SCALE_FACTOR)
+        .describe("gap between the min, low, high and promo watermarks, in 1/10000 of a node (10)"),
+    })
+    .prefault({})
+    .describe("/proc/sys/vm"),
+  mm: z
+    .strictObject({
+      numa: z
+        .strictObject({
+          demotion_enabled: z
+            .boolean()
+            .default(false)
+            .describe(
+              "reclaim demotes cold pages to the next memory tier instead of dropping them",
+            ),
+        })
+        .prefault({}),
+    })
+    .prefault({})
+    .describe("/sys/kernel/mm"),
 });
 
 export type Sysctl = z.output<typeof SysctlSchema>;

@@ -40,6 +40,8 @@ export const TASK_KINDS = {
   migrate: { kernel: true },
   /** Workqueue workers: mtcopy's copy threads. */
   kworker: { kernel: true },
+  /** Per-node reclaim threads (kswapd0, kswapd1, ...): demotion in memory tiering. */
+  kswapd: { kernel: true },
 } as const;
 export type TaskKind = keyof typeof TASK_KINDS;
 

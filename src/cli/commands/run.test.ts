@@ -174,6 +174,38 @@ describe("pagemig run", () => {
         ],
         /movers\[0\]\.region: unknown key/,
       ],
+      [
+        ["scenarios/tiering.yaml", "--set", "sysctl.vm.min_free_kbytes=-1"],
+        /sysctl\.vm\.min_free_kbytes: Too small/,
+      ],
+      [
+        ["scenarios/tiering.yaml", "--set", "sysctl.vm.watermark_scale_factor=3001"],
+        /sysctl\.vm\.watermark_scale_factor: Too big/,
+      ],
+      [
+        ["scenarios/tiering.yaml", "--set", "sysctl.vm.watermark_scale_factor=0"],
+        /sysctl\.vm\.watermark_scale_factor: Too small/,
+      ],
+      [
+        ["scenarios/tiering.yaml", "--set", "sysctl.mm.numa.demotion_enabled=1"],
+        /sysctl\.mm\.numa\.demotion_enabled: Invalid input: expected boolean/,
+      ],
+      [
+        ["scenarios/tiering.yaml", "--set", "sysctl.mm.numa.demotion=true"],
+        /sysctl\.mm\.numa\.demotion: unknown key/,
+      ],
+      [
+        [
+          "scenarios/tiering.yaml",
+          "--set",
+          "sysctl.kernel.numa_balancing_promote_rate_limit_MBps=-1",
+        ],
+        /sysctl\.kernel\.numa_balancing_promote_rate_limit_MBps: Too small/,
+      ],
+      [
+        ["scenarios/tiering.yaml", "--set", "sysctl.kernel.numa_balancing_hot_threshold_ms=0"],
+        /sysctl\.kernel\.numa_balancing_hot_threshold_ms: Too small/,
+      ],
       [[bad], /processes: Too small/],
       [[join(dir, "none.yaml")], /none\.yaml: no such file/],
     ];

@@ -4,9 +4,10 @@
  */
 import { RunFailure } from "../../errors.js";
 import type { Kernel } from "../../migrate/kernel.js";
-import { type Folio, PAGE_SIZE } from "../../mm/folio.js";
+import { PAGE_SIZE } from "../../mm/folio.js";
 import { interleaveIndex, type Mempolicy, policyNodes } from "../../mm/mempolicy.js";
 import type { Task } from "../../mm/task.js";
+import { allocFaultFolio } from "../../policy/reclaim.js";
 import { pageKey } from "../region.js";
 import type { AppRegion } from "./app.js";
 
@@ -27,17 +28,19 @@ export function faultIn(
   const size = region.folioSizeBytes;
   for (let addr = region.vma.start; addr < region.vma.end; addr += size) {
     const ilx = interleaveIndex(region.vma, addr, region.order);
-    let folio: Folio | null = null;
-    for (const nid of policyNodes(k.profile, policy, localNid, ilx)) {
-      folio = k.phys.allocFolio(nid, region.order);
-      if (folio !== null) break;
-    }
+    const folio = allocFaultFolio(
+      k,
+      task,
+      policyNodes(k.profile, policy, localNid, ilx),
+      region.order,
+    );
     if (folio === null) {
       throw new RunFailure(
         `out of memory: no node the policy allows has a free ${size}-byte folio for 0x${addr.toString(16)}`,
       );
     }
     mm.mapFolio(region.vma, addr, folio, { dirty: true });
+    k.ctx.lru?.add(folio);
     region.account(folio.nid, size);
     // Bytes mode: every page holds bytes of its own, for the threads' reads and the final check.
     const contents = k.phys.contents;

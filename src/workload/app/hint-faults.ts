@@ -8,9 +8,10 @@
  * whatever the kernel's handler takes (Kernel.numaHintFault, run in the thread's context), runs
  * no operation meanwhile, and counts the fault and its time; a fault that comes while the thread
  * is in the kernel (another fault, or task_work such as NUMA balancing's scan) waits for it to
- * end (the thread makes no access meanwhile). The draw uses the rates at the time the folio was
- * made PROT_NONE (a hot set that moves before the access is not followed), and a fault whose
- * entries something else restored first (a migration, munmap) does not happen.
+ * end (the thread makes no access meanwhile). The draw takes each thread's rate at the time the
+ * folio was made PROT_NONE, with its pattern's share period by period (a hot set that moves
+ * onto the folio later brings its first access then), and a fault whose entries something else
+ * restored first (a migration, munmap) does not happen.
  */
 import { RunFailure } from "../../errors.js";
 import { type Folio, PAGE_SIZE } from "../../mm/folio.js";
@@ -42,13 +43,31 @@ export class HintFaults {
     const now = k.sim.now;
     const first = (addr - at.region.vma.start) / PAGE_SIZE;
     const count = Math.min(nrPages, at.region.pages - first);
-    const rates = at.threads.map((t) => t.pattern.share(first, count, now) * t.rateNow());
-    const total = rates.reduce((a, r) => a + r, 0);
-    if (!(total > 0)) return;
     const seed = this.accesses.seed;
     const mmId = vma.mm.id;
     const vpn = addr / PAGE_SIZE;
-    const when = now - Math.log1p(-hashUniform(seed ^ WHEN, mmId, vpn, now)) / total;
+    // The first access: an exponential amount of access "mass", spent period by period at the
+    // rates each period has (a hot set that moves onto the folio later brings its fault then).
+    let mass = -Math.log1p(-hashUniform(seed ^ WHEN, mmId, vpn, now));
+    let end = 0;
+    for (const t of at.threads) end = Math.max(end, t.endNs);
+    let from = now;
+    let rates: number[];
+    let total: number;
+    for (;;) {
+      let to = end;
+      for (const t of at.threads) {
+        const p = t.pattern.periodNs;
+        if (p !== undefined) to = Math.min(to, (Math.floor(from / p) + 1) * p);
+      }
+      rates = at.threads.map((t) => t.pattern.share(first, count, from) * t.rateNow());
+      total = rates.reduce((a, r) => a + r, 0);
+      if (total > 0 && mass <= total * (to - from)) break;
+      if (to >= end) return;
+      mass -= total * (to - from);
+      from = to;
+    }
+    const when = from + mass / total;
     let pick = hashUniform(seed ^ WHO, mmId, vpn, now) * total;
     let i = 0;
     while (i < rates.length - 1 && pick >= rates[i]) pick -= rates[i++];

@@ -10,7 +10,7 @@ import type { LoadedProfile } from "../../machine/profile.js";
 import { Kernel } from "../../migrate/kernel.js";
 import { MIGRATE_REASON_ENUM } from "../../migrate/modes.js";
 import { vmstatDelta } from "../../mm/vmstat.js";
-import { startPolicies } from "../../policy/index.js";
+import { bootReclaim, startPolicies } from "../../policy/index.js";
 import { Rng } from "../../sim/rng.js";
 import type { Slice, Track } from "../../sim/timeline.js";
 import { App, type AppThreadSpec, accessLatencyNs } from "./app.js";
@@ -142,6 +142,10 @@ export function runScenario(
   const rng = new Rng(s.seed);
   const nodes = profile.topology.nodes.map((n) => n.id);
   const freeAtBoot = nodes.reduce((a, n) => a + k.phys.freePages(n), 0);
+  // Watermarks, LRU lists and kswapd exist before the first fault, which they govern; the
+  // counters count from boot, so that reclaim done by the fault-in is in the report.
+  bootReclaim(k, s.sysctl);
+  const before = k.ctx.vmstat.snapshot();
   const apps = s.processes.map((proc) => {
     const threads: AppThreadSpec[] = proc.threads.flatMap((t) =>
       Array.from({ length: t.count }, (_, i) => ({
@@ -167,7 +171,10 @@ export function runScenario(
       rng.fork(proc.name),
     );
   });
-  for (const app of apps) app.start(s.duration);
+  // The run lasts `duration` from when the applications start: a fault-in that had to wait for
+  // direct reclaim (policy/reclaim.ts) took virtual time before that, so the end moves with it.
+  const endNs = k.sim.now + s.duration;
+  for (const app of apps) app.start(endNs);
   const movers = s.movers.map((m) => {
     const pi = s.processes.findIndex((p) => p.name === m.process);
     const app = apps[pi];
@@ -181,12 +188,12 @@ export function runScenario(
         if (m.start > 0) yield m.start;
         if (m.kind === "move_pages") {
           const region = regionOf(m.region);
-          yield* movePagesLoop(k, task, app, region, m.nodes, s.duration, stats, m.calls);
+          yield* movePagesLoop(k, task, app, region, m.nodes, endNs, stats, m.calls);
         } else if (m.kind === "capped") {
           const region = regionOf(m.region);
-          yield* cappedMover(k, task, app, region, m.node, m.bandwidth, m.tick, s.duration, stats);
+          yield* cappedMover(k, task, app, region, m.node, m.bandwidth, m.tick, endNs, stats);
         } else {
-          yield* migratePagesLoop(k, task, app, m.nodes, s.duration, stats, m.calls);
+          yield* migratePagesLoop(k, task, app, m.nodes, endNs, stats, m.calls);
         }
       })(),
       `mover ${m.process}/${moverRegion(m)}`,
@@ -197,14 +204,21 @@ export function runScenario(
     k,
     sysctl: s.sysctl,
     processes: apps.map((a) => a.task),
-    endNs: s.duration,
+    endNs,
+    watcher: {
+      unmapped: (folio, ns) => {
+        for (const app of apps) app.watcher.unmapped(folio, ns);
+      },
+      remapped: (folio, ns) => {
+        for (const app of apps) app.watcher.remapped(folio, ns);
+      },
+    },
   });
-  const series = recordSeries(k, s.quantum, s.duration, {
+  const series = recordSeries(k, s.quantum, endNs, {
     apps,
     movers: movers.map((m) => m.stats),
     copyThreads: migrator?.cpuTime,
   });
-  const before = k.ctx.vmstat.snapshot();
   k.sim.run();
   k.timeline.enabled = false;
   const after = k.ctx.vmstat.snapshot();

@@ -58,9 +58,9 @@ export interface ScenarioSeries {
 }
 
 /** The interval ends of a run: quantum, 2 quanta, ... up to the duration. */
-function intervalEnds(quantumNs: number, durationNs: number): number[] {
+function intervalEnds(startNs: number, quantumNs: number, endNs: number): number[] {
   const ends: number[] = [];
-  for (let t = quantumNs; t <= durationNs; t += quantumNs) ends.push(t);
+  for (let t = startNs + quantumNs; t <= endNs; t += quantumNs) ends.push(t);
   return ends;
 }
 
@@ -98,7 +98,7 @@ export function recordSeries(
   durationNs: number,
   src: SeriesSources,
 ): () => ScenarioSeries {
-  const timeNs = intervalEnds(quantumNs, durationNs);
+  const timeNs = intervalEnds(k.sim.now, quantumNs, durationNs);
   const n = timeNs.length;
   const nodes = k.profile.topology.nodes.map((nd) => nd.id);
   const bytes = src.apps.map(() => nodes.map(() => new Float64Array(n)));

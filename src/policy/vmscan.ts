@@ -1,0 +1,374 @@
+/**
+ * Reclaim by demotion (mm/vmscan.c, the classic active/inactive LRU): kswapd's
+ * balance_pgdat(), direct reclaim's try_to_free_pages(), shrink_node() and shrink_lruvec()
+ * with their scan targets, shrink_active_list() aging the active list, shrink_inactive_list()
+ * isolating SWAP_CLUSTER_MAX pages at a time, shrink_folio_list() sorting them by
+ * folio_check_references() (the accessed bits the applications set, read through
+ * folio_referenced()) and demote_folio_list() calling migrate_pages(MIGRATE_ASYNC,
+ * MR_DEMOTION) on what it gathered.
+ *
+ * The batches reclaim gives migrate_pages(): shrink_lruvec() asks shrink_inactive_list() for
+ * at most SWAP_CLUSTER_MAX (32) pages a call, and isolate_lru_folios() stops once it has that
+ * many, so a demotion is at most 32 small folios, or one large folio (a THP alone is 512
+ * pages): never NR_MAX_BATCHED_MIGRATION's 512 pages of small folios. Each call still counts
+ * 32 off its scan target, so a list of THPs is scanned 16 times past the target, as in the
+ * kernel.
+ *
+ * Simplifications: no swap, so a folio reclaim would drop is demoted or, failing that,
+ * activated (an anonymous folio that cannot be swapped); no file pages, memcgs, dirty or
+ * writeback throttling, or kcompactd; scanning costs the task costs.pageWalkNs per folio
+ * isolated and costs.pteNs per mapping folio_referenced() reads (assumed, like those costs).
+ */
+
+import { migratePages } from "../migrate/core.js";
+import { Exec, PH_ISOLATE } from "../migrate/exec.js";
+import { folioIsolateLru } from "../migrate/isolate.js";
+import type { Kernel } from "../migrate/kernel.js";
+import { MIGRATE_ASYNC, MR_DEMOTION } from "../migrate/modes.js";
+import { MigrationRun, type MigrationTarget } from "../migrate/run.js";
+import { folioReferenced, type ReferencedInfo } from "../mm/access.js";
+import { type Folio, PG } from "../mm/folio.js";
+import type { Lruvec } from "../mm/lru.js";
+import { Task } from "../mm/task.js";
+import { VM_LOCKED } from "../mm/vm.js";
+import type { NodeStatName } from "../mm/vmstat.js";
+import type { SchedTask } from "../sched/scheduler.js";
+import type { SimEvent, Yieldable } from "../sim/simulator.js";
+import type { Reclaim } from "./reclaim.js";
+
+/** Pages one shrink_list() call isolates at most. */
+export const SWAP_CLUSTER_MAX = 32;
+/** Reclaim starts scanning 1/2^12 of each list, and doubles it each priority it drops. */
+export const DEF_PRIORITY = 12;
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+
+/** struct scan_control, what the model needs of it. */
+interface ScanControl {
+  priority: number;
+  nrToReclaim: number;
+  nrReclaimed: number;
+  /** Pages looked at (isolated) this round. */
+  nrScanned: number;
+  /** The stat demoted pages count in: pgdemote_kswapd or pgdemote_direct. */
+  demoteStat: NodeStatName;
+  /** The task doing the reclaim. */
+  exec: Exec;
+}
+
+const FOLIOREF_RECLAIM = 0;
+const FOLIOREF_KEEP = 1;
+const FOLIOREF_ACTIVATE = 2;
+
+const refInfo: ReferencedInfo = { vmFlags: 0 };
+
+/**
+ * folio_check_references(): a folio referenced through its page tables is kept for another
+ * trip around the inactive list (PG_referenced set), and activated if it was referenced on
+ * its last trip too or through more than one mapping; mlocked folios are activated; the rest
+ * are reclaimed.
+ */
+function folioCheckReferences(k: Kernel, folio: Folio, exec: Exec): number {
+  const referencedPtes = folioReferenced(folio, refInfo);
+  exec.charge(PH_ISOLATE, folio.mapcount * k.costs.pteNs);
+  const referencedFolio = folio.test(PG.referenced);
+  folio.clear(PG.referenced);
+  if (refInfo.vmFlags & VM_LOCKED) return FOLIOREF_ACTIVATE;
+  if (referencedPtes > 0) {
+    folio.set(PG.referenced);
+    return referencedFolio || referencedPtes > 1 ? FOLIOREF_ACTIVATE : FOLIOREF_KEEP;
+  }
+  return FOLIOREF_RECLAIM;
+}
+
+/**
+ * isolate_lru_folios(): take folios from the tail of the list until `nrToScan` pages were
+ * taken; NR_ISOLATED_ANON counts them until the caller puts them back.
+ */
+function isolateLruFolios(
+  r: Reclaim,
+  v: Lruvec,
+  active: boolean,
+  nrToScan: number,
+  sc: ScanControl,
+): Folio[] {
+  const out: Folio[] = [];
+  let scan = 0;
+  for (const folio of v.list(active)) {
+    if (scan >= nrToScan) break;
+    scan += folio.nrPages;
+    sc.exec.charge(PH_ISOLATE, r.k.costs.pageWalkNs);
+    if (folioIsolateLru(folio, r.k.ctx)) out.push(folio);
+  }
+  sc.nrScanned += scan;
+  return out;
+}
+
+/**
+ * move_folios_to_lru(): the folios reclaim did not free go back on their lists (by PG_active),
+ * and NR_ISOLATED_ANON drops by all `nrTaken` pages, the demoted ones included (demotion
+ * leaves that count to its caller).
+ */
+function moveFoliosToLru(r: Reclaim, nid: number, folios: readonly Folio[], nrTaken: number): void {
+  const ctx = r.k.ctx;
+  for (const folio of folios) {
+    folio.clear(PG.isolated);
+    folio.set(PG.lru);
+    folio.refcount--;
+    if (folio.refcount === 0) ctx.phys.freeFolio(folio);
+    else r.lru.add(folio);
+  }
+  ctx.vmstat.addNode(nid, "nr_isolated_anon", -nrTaken);
+}
+
+/**
+ * alloc_demote_folio(): the demotion target alone first, then any node of the lower tiers by
+ * distance from it; never reclaiming (GFP_NOWAIT: kswapd is woken, the min watermark is the
+ * floor). An injected allocation failure looks like a full node.
+ */
+function demoteTarget(r: Reclaim, target: number, allowed: readonly number[]): MigrationTarget {
+  const k = r.k;
+  const others = r.zonelist(target).filter((n) => allowed.includes(n));
+  return {
+    alloc: (src) => {
+      if (k.faults.hit("alloc-fail")) return null;
+      return r.allocNowait([target], src.order) ?? r.allocNowait(others, src.order);
+    },
+    free: (dst) => {
+      dst.refcount = 0;
+      k.phys.freeFolio(dst);
+    },
+  };
+}
+
+/**
+ * demote_folio_list(): migrate_pages() of the gathered folios to the next tier, MIGRATE_ASYNC,
+ * MR_DEMOTION. Leaves in `folios` those not demoted; returns the pages demoted.
+ */
+function* demoteFolioList(r: Reclaim, nid: number, folios: Folio[], exec: Exec): Gen<number> {
+  if (folios.length === 0) return 0;
+  const target = r.tiers.nextDemotionNode(nid, r.rng.next());
+  if (target < 0) return 0;
+  exec.folioEvents = r.watcher;
+  const run = new MigrationRun(r.k, exec, demoteTarget(r, target, r.tiers.lowerTiers(nid)));
+  const res = yield* migratePages(run, folios, MIGRATE_ASYNC, MR_DEMOTION);
+  return res.nrSucceeded;
+}
+
+/**
+ * shrink_folio_list(): sort the isolated folios by their references; demote those to reclaim,
+ * and retry the ones demotion failed with demotion off (no swap: they are activated). Leaves
+ * in `folios` what goes back on the LRU; returns the pages reclaimed.
+ */
+function* shrinkFolioList(r: Reclaim, nid: number, folios: Folio[], sc: ScanControl): Gen<number> {
+  const k = r.k;
+  let doDemotePass = r.canDemote(nid);
+  let list = folios.splice(0);
+  let reclaimed = 0;
+  for (;;) {
+    const demote: Folio[] = [];
+    for (const folio of list) {
+      // A folio someone holds locked or under writeback is kept (folio_trylock failed).
+      if (folio.test(PG.locked) || folio.test(PG.writeback)) {
+        folios.push(folio);
+        continue;
+      }
+      const ref = folioCheckReferences(k, folio, sc.exec);
+      if (ref === FOLIOREF_RECLAIM && doDemotePass) {
+        demote.push(folio);
+        continue;
+      }
+      // Referenced twice, or to be reclaimed with nowhere to go (add_to_swap() fails).
+      if (ref !== FOLIOREF_KEEP) folio.set(PG.active);
+      folios.push(folio);
+    }
+    const demoted = yield* demoteFolioList(r, nid, demote, sc.exec);
+    if (demoted > 0) k.ctx.vmstat.addNode(nid, sc.demoteStat, demoted);
+    reclaimed += demoted;
+    if (demote.length === 0) break;
+    list = demote;
+    doDemotePass = false;
+  }
+  return reclaimed;
+}
+
+/** shrink_inactive_list(): isolate up to `nrToScan` pages and reclaim what is cold among them. */
+function* shrinkInactiveList(
+  r: Reclaim,
+  v: Lruvec,
+  nrToScan: number,
+  sc: ScanControl,
+): Gen<number> {
+  const folios = isolateLruFolios(r, v, false, nrToScan, sc);
+  if (folios.length === 0) return 0;
+  let nrTaken = 0;
+  for (const f of folios) nrTaken += f.nrPages;
+  const reclaimed = yield* shrinkFolioList(r, v.nid, folios, sc);
+  moveFoliosToLru(r, v.nid, folios, nrTaken);
+  yield* sc.exec.sync();
+  return reclaimed;
+}
+
+/**
+ * shrink_active_list(): age `nrToScan` pages of the active list. Anonymous folios go to the
+ * inactive list whether referenced or not; folio_referenced() clears their accessed bits, so
+ * that the inactive list sees only references made since.
+ */
+function* shrinkActiveList(r: Reclaim, v: Lruvec, nrToScan: number, sc: ScanControl): Gen<void> {
+  const folios = isolateLruFolios(r, v, true, nrToScan, sc);
+  let nrTaken = 0;
+  for (const folio of folios) {
+    nrTaken += folio.nrPages;
+    folioReferenced(folio);
+    sc.exec.charge(PH_ISOLATE, folio.mapcount * r.k.costs.pteNs);
+    folio.clear(PG.active);
+  }
+  moveFoliosToLru(r, v.nid, folios, nrTaken);
+  yield* sc.exec.sync();
+}
+
+/**
+ * shrink_node() / shrink_lruvec(): scan each list by its size >> priority, SWAP_CLUSTER_MAX at
+ * a time, until the targets are spent or enough was reclaimed; the active list is aged only
+ * while the inactive one is low, and a little more at the end when it still is.
+ */
+function* shrinkNode(r: Reclaim, nid: number, sc: ScanControl): Gen<void> {
+  if (!r.canDemote(nid)) return;
+  const v = r.lru.lruvec(nid);
+  const mayDeactivate = v.inactiveIsLow();
+  let nrInactive = v.inactivePages >> sc.priority;
+  let nrActive = v.activePages >> sc.priority;
+  let reclaimed = 0;
+  while (nrInactive > 0) {
+    const n = Math.min(nrInactive, SWAP_CLUSTER_MAX);
+    nrInactive -= n;
+    reclaimed += yield* shrinkInactiveList(r, v, n, sc);
+    if (nrActive > 0) {
+      const a = Math.min(nrActive, SWAP_CLUSTER_MAX);
+      nrActive -= a;
+      if (mayDeactivate) yield* shrinkActiveList(r, v, a, sc);
+    }
+    if (reclaimed >= sc.nrToReclaim) break;
+  }
+  sc.nrReclaimed += reclaimed;
+  if (v.inactiveIsLow()) yield* shrinkActiveList(r, v, SWAP_CLUSTER_MAX, sc);
+}
+
+/** A kernel thread's task and its CPU meter, on the first CPU `cpus` allows that is idle. */
+function kthreadExec(k: Kernel, name: string, kind: "kswapd", cpus: readonly number[]): Exec {
+  const cpu = k.sched.selectIdleSibling(cpus, cpus[0]);
+  const se: SchedTask = k.sched.addTask({ name, kind, cpu });
+  return new Exec(new Task(0, cpu, null), k.sched, se);
+}
+
+/** kswapd of one node: asleep until an allocation wakes it, then balance_pgdat(). */
+export class Kswapd {
+  /** balance_pgdat() rounds in a row that reclaimed nothing (kswapd_failures). */
+  failures = 0;
+  /** Times woken (pageoutrun-like). */
+  runs = 0;
+  private exec: Exec | null = null;
+  private sleeping: SimEvent<void> | null = null;
+  private started = false;
+  /** pgdat->kswapd_order: the order balance_pgdat() balances for. */
+  private order = 0;
+
+  constructor(
+    private readonly r: Reclaim,
+    readonly nid: number,
+  ) {}
+
+  /**
+   * wake_up_interruptible(&pgdat->kswapd_wait) for an allocation of `order` (kswapd balances
+   * for the largest order asked since it last slept), starting the thread on first use.
+   */
+  wake(order: number): void {
+    this.order = Math.max(this.order, order);
+    if (!this.started) {
+      this.started = true;
+      const k = this.r.k;
+      // kswapd is bound to its node's CPUs; a node without CPUs lets it run anywhere.
+      const own = k.profile.cpusOfNode(this.nid);
+      const cpus = own.length > 0 ? own : Array.from({ length: k.profile.cpus }, (_, i) => i);
+      this.exec = kthreadExec(k, `kswapd${this.nid}`, "kswapd", cpus);
+      k.sim.spawn(this.run(), `kswapd${this.nid}`);
+      return;
+    }
+    const ev = this.sleeping;
+    if (ev !== null) {
+      this.sleeping = null;
+      ev.trigger();
+    }
+  }
+
+  private *run(): Gen<void> {
+    const r = this.r;
+    const k = r.k;
+    for (;;) {
+      if (k.sim.now >= r.endNs) return;
+      this.runs++;
+      const order = this.order;
+      this.order = 0;
+      yield* this.balancePgdat(order);
+      if (k.sim.now >= r.endNs) return;
+      // kswapd_try_to_sleep(): asleep until the next wakeup.
+      const ev = k.sim.event<void>();
+      this.sleeping = ev;
+      yield ev;
+    }
+  }
+
+  /**
+   * balance_pgdat(): from DEF_PRIORITY down, shrink the node until it is balanced, dropping
+   * the priority (scanning twice as much) when a round scanned less than it meant to reclaim
+   * or reclaimed nothing; a whole call that reclaims nothing counts as a failure.
+   */
+  private *balancePgdat(order: number): Gen<void> {
+    const r = this.r;
+    const exec = this.exec as Exec;
+    const w = r.wmark(this.nid);
+    let total = 0;
+    for (let priority = DEF_PRIORITY; priority >= 1; ) {
+      if (r.pgdatBalanced(this.nid, order) || r.k.sim.now >= r.endNs) break;
+      const sc: ScanControl = {
+        priority,
+        nrToReclaim: Math.max(w.high, SWAP_CLUSTER_MAX),
+        nrReclaimed: 0,
+        nrScanned: 0,
+        demoteStat: "pgdemote_kswapd",
+        exec,
+      };
+      yield* shrinkNode(r, this.nid, sc);
+      total += sc.nrReclaimed;
+      if (sc.nrScanned < sc.nrToReclaim || sc.nrReclaimed === 0) priority--;
+    }
+    this.failures = total > 0 || r.pgdatBalanced(this.nid, order) ? 0 : this.failures + 1;
+  }
+}
+
+/**
+ * try_to_free_pages() / do_try_to_free_pages(): direct reclaim by a faulting `task`,
+ * over the nodes its allocation may use (the task's own CPU meter, as a migrating task's), from DEF_PRIORITY down until SWAP_CLUSTER_MAX pages
+ * were reclaimed. Demoted pages count in pgdemote_direct. Returns the pages reclaimed.
+ */
+export function* tryToFreePages(r: Reclaim, nodes: readonly number[], task: Task): Gen<number> {
+  const exec = r.k.newExec(task);
+  let reclaimed = 0;
+  for (let priority = DEF_PRIORITY; priority >= 0 && reclaimed < SWAP_CLUSTER_MAX; priority--) {
+    for (const nid of nodes) {
+      const sc: ScanControl = {
+        priority,
+        nrToReclaim: SWAP_CLUSTER_MAX,
+        nrReclaimed: 0,
+        nrScanned: 0,
+        demoteStat: "pgdemote_direct",
+        exec,
+      };
+      yield* shrinkNode(r, nid, sc);
+      reclaimed += sc.nrReclaimed;
+      if (reclaimed >= SWAP_CLUSTER_MAX) break;
+    }
+  }
+  yield* exec.sync();
+  return reclaimed;
+}
