@@ -81,6 +81,19 @@ describe("a run that ends in the middle of the hint faults", () => {
   });
 });
 
+describe("change_prot_numa()'s target_node", () => {
+  it("leaves a single-threaded process's local folios alone, and scans its remote ones", () => {
+    const s = scenario();
+    const one = {
+      ...s,
+      duration: 1100 * MS,
+      processes: [{ ...s.processes[0], threads: [{ ...s.processes[0].threads[0], count: 1 }] }],
+    };
+    expect(runScenario({ ...one, movers: [] }, profile).vmstat.numa_pte_updates ?? 0).toBe(0);
+    expect(runScenario(one, profile).vmstat.numa_pte_updates).toBe(16384);
+  });
+});
+
 describe("the scan period (task_scan_min/max, update_task_scan_period)", () => {
   const sysctl = SysctlSchema.parse({});
 

@@ -16,7 +16,7 @@
 import type { Kernel } from "../migrate/kernel.js";
 import type { MigrationRun } from "../migrate/run.js";
 import { vmaMigratable } from "../migrate/vma.js";
-import { HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SHIFT, PAGE_SIZE } from "../mm/folio.js";
+import { type Folio, HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SHIFT, PAGE_SIZE } from "../mm/folio.js";
 import { changeProtNuma, type NumaHintFault } from "../mm/numa-hint.js";
 import { Task } from "../mm/task.js";
 import { type MmStruct, VM_EXEC, VM_READ, VM_WRITE } from "../mm/vm.js";
@@ -32,7 +32,7 @@ import {
   threadPid,
   vmaPolicyMof,
 } from "./numa-fault.js";
-import type { Sysctl } from "./sysctl.js";
+import { NUMA_BALANCING_MEMORY_TIERING, type Sysctl } from "./sysctl.js";
 
 /** NUMA_PERIOD_SLOTS, NUMA_PERIOD_THRESHOLD: aim for 70% local faults. */
 const NUMA_PERIOD_SLOTS = 10;
@@ -204,7 +204,14 @@ export class NumaBalancing {
       start = 0;
       i = 0;
     }
-    const skip = this.mode & 2 ? this.tiering?.scanSkip?.bind(this.tiering) : undefined;
+    const tiering = this.mode & NUMA_BALANCING_MEMORY_TIERING ? this.tiering : null;
+    // change_prot_numa()'s target_node: a single-threaded process's folios already on its
+    // node are left alone (mm_users is 1; the model counts the mm's CPUs, one per thread).
+    const targetNode = mm.cpuMask.size === 1 ? k.profile.nodeOfCpu(thread.cpu) : NUMA_NO_NODE;
+    const skip =
+      targetNode === NUMA_NO_NODE && tiering?.scanSkip === undefined
+        ? undefined
+        : (folio: Folio) => folio.nid === targetNode || (tiering?.scanSkip?.(folio) ?? false);
     const local = mm.cpuMask.has(thread.cpu) ? 1 : 0;
     const flushNs = local * c.tlbFlushNs + (mm.cpuMask.size - local) * c.ipiNs;
     let ns = 0;
