@@ -40,6 +40,8 @@ export const TASK_KINDS = {
   migrate: { kernel: true },
   /** Workqueue workers: mtcopy's copy threads. */
   kworker: { kernel: true },
+  /** kcompactd, one per node: compaction woken by kswapd, and proactive compaction. */
+  kcompactd: { kernel: true },
 } as const;
 export type TaskKind = keyof typeof TASK_KINDS;
 
