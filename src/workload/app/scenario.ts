@@ -325,13 +325,19 @@ export function checkScenarioOnProfile(s: Scenario, p: LoadedProfile, label: str
   s.processes.forEach((proc, i) => {
     if (proc.start >= s.duration) fail(`processes[${i}].start`, "starts after the scenario ends");
   });
+  const churned = new Map<number, number>();
   s.churn.forEach((c, i) => {
     node(`churn[${i}].node`, c.node);
-    if (c.size > p.nodeBytes(c.node))
+    const total = (churned.get(c.node) ?? 0) + c.size;
+    churned.set(c.node, total);
+    if (total > p.nodeBytes(c.node)) {
+      const what =
+        total === c.size ? formatSize(c.size) : `with the churns before, ${formatSize(total)}`;
       fail(
         `churn[${i}].size`,
-        `${formatSize(c.size)} is more than node ${c.node}'s ${formatSize(p.nodeBytes(c.node))}`,
+        `${what} is more than node ${c.node}'s ${formatSize(p.nodeBytes(c.node))}`,
       );
+    }
   });
   s.movers.forEach((m, i) => {
     const at = `movers[${i}]`;
