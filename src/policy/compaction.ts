@@ -195,7 +195,7 @@ export class Compaction {
         putbackMovablePages(cc.migratepages, k.ctx);
         cc.migratepages.length = 0;
         // Out of free pages while the scanners have not met: give up for now.
-        if (r.rc === -ENOMEM && cc.freePfn > cc.migratePfn) {
+        if (r.rc === -ENOMEM && !scannersMet(cc)) {
           ret = COMPACT_CONTENDED;
           break;
         }
@@ -216,8 +216,7 @@ export class Compaction {
 
   /** __compact_finished. */
   private compactFinished(cc: CompactControl): number {
-    if (cc.freePfn <= cc.migratePfn)
-      return cc.wholeZone ? COMPACT_COMPLETE : COMPACT_PARTIAL_SKIPPED;
+    if (scannersMet(cc)) return cc.wholeZone ? COMPACT_COMPLETE : COMPACT_PARTIAL_SKIPPED;
     if (cc.proactive) {
       const low = fragmentationScoreWmark(cc.proactiveness, true);
       return fragmentationScore(this.k, cc.nid) > low ? COMPACT_CONTINUE : COMPACT_SUCCESS;
@@ -231,8 +230,13 @@ export class Compaction {
    * scanner, until a block gives some folios (isolate_migratepages_block).
    */
   private isolateMigratepages(cc: CompactControl, exec: Exec): void {
-    while (cc.migratePfn + PAGEBLOCK_NR_PAGES <= cc.freePfn && cc.migratepages.length === 0) {
+    while (cc.migratepages.length === 0) {
       const blockEnd = (cc.migratePfn & ~(PAGEBLOCK_NR_PAGES - 1)) + PAGEBLOCK_NR_PAGES;
+      // The free scanner has this block: the scanners meet.
+      if (blockEnd > cc.freePfn) {
+        cc.migratePfn = Math.max(cc.migratePfn, cc.freePfn);
+        return;
+      }
       cc.migratePfn = this.isolateMigratepagesBlock(cc, cc.migratePfn, blockEnd, exec);
     }
   }
@@ -386,6 +390,11 @@ export class CompactControl {
   readonly proactive: boolean;
   /** vm.compaction_proactiveness, for a proactive run's finish line. */
   readonly proactiveness: number;
+}
+
+/** compact_scanners_met: the free scanner has come down to the migrate scanner's pageblock. */
+function scannersMet(cc: CompactControl): boolean {
+  return cc.freePfn >>> PAGEBLOCK_ORDER <= cc.migratePfn >>> PAGEBLOCK_ORDER;
 }
 
 /**

@@ -203,9 +203,9 @@ describe("scenarios in bytes mode (property)", () => {
         // The late process is bound to node 0: compaction moved its pages only within it.
         const late = r.series.processes[1].bytesByNode;
         expect(late["1"].every((b) => b === 0)).toBe(true);
-        // All of it, unless its fault-in (direct compaction) outlasted the run.
+        // At most all of it: its fault-in (direct compaction) may outlast the run.
         const lateBytes = Number.parseInt(doc.processes[1].regions[0].size, 10) << 20;
-        expect([0, lateBytes]).toContain(late["0"].at(-1));
+        expect(late["0"].at(-1)).toBeLessThanOrEqual(lateBytes);
       }),
       { numRuns: 6 },
     );
