@@ -86,6 +86,26 @@ describe("scenarios/compaction.yaml", () => {
     expect(success[2]).toBeGreaterThan(success[1]);
   });
 
+  it("fails, and says so, where unmovable pages in every pageblock leave nothing to free", () => {
+    const s = {
+      ...shipped,
+      churn: [{ ...shipped.churn[0], unmovable: 0.5 }],
+      processes: [
+        {
+          ...shipped.processes[0],
+          regions: [{ ...shipped.processes[0].regions[0], size: 32 << 20 }],
+        },
+      ],
+    };
+    const r = runScenario(s, profile);
+    expectConsistent(r);
+    expect(r.compaction?.thpSuccess).toBe(0);
+    expect(r.vmstat.thp_fault_fallback).toBe(16);
+    // Each fault tries ASYNC then SYNC_LIGHT, a deferred attempt counting as a stall too.
+    expect(r.vmstat.compact_fail).toBe(32);
+    expect(r.compaction?.directCompactNs).toBeGreaterThan(0);
+  });
+
   it("in bytes mode loses nothing: every page of the process and of the churn keeps its bytes, no frame leaked", () => {
     const s = {
       ...shipped,

@@ -163,8 +163,11 @@ export class Compaction {
     const k = this.k;
     const nid = cc.nid;
     const cached = this.node(nid);
-    cc.migratePfn = cc.wholeZone ? k.phys.nodeStartPfn(nid) : cached.cachedMigratePfn;
+    const start = k.phys.nodeStartPfn(nid);
+    cc.migratePfn = cc.wholeZone ? start : cached.cachedMigratePfn;
     cc.freePfn = cc.wholeZone ? this.topPfn(nid) : Math.min(cached.cachedFreePfn, this.topPfn(nid));
+    // A run that starts at the node's start covers all of it (compact_zone's whole_zone).
+    if (cc.migratePfn <= start) cc.wholeZone = true;
     exec.folioEvents = this.folioEvents;
     const target = {
       alloc: (src: Folio) => this.compactionAlloc(cc, src, exec),
@@ -203,8 +206,9 @@ export class Compaction {
       yield* exec.sync();
     }
     this.releaseFreeList(cc);
-    if (ret === COMPACT_COMPLETE) this.resetCached(nid);
-    else if (!cc.wholeZone) {
+    // Scanners that met start over next time (__compact_finished's reset_cached_positions).
+    if (scannersMet(cc)) this.resetCached(nid);
+    else if (!cc.proactive) {
       cached.cachedMigratePfn = cc.migratePfn;
       cached.cachedFreePfn = cc.freePfn;
     }
@@ -386,7 +390,8 @@ export class CompactControl {
     this.proactiveness = opts.proactiveness ?? 0;
   }
 
-  readonly wholeZone: boolean;
+  /** The run covers the whole node: it ends COMPACT_COMPLETE, not PARTIAL_SKIPPED. */
+  wholeZone: boolean;
   readonly proactive: boolean;
   /** vm.compaction_proactiveness, for a proactive run's finish line. */
   readonly proactiveness: number;
