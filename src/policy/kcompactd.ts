@@ -75,7 +75,7 @@ export class CompactionPolicy {
       this.daemons.set(nid, d);
       const cpus: number[] = [];
       for (let c = 0; c < k.profile.cpus; c++) if (k.profile.nodeOfCpu(c) === nid) cpus.push(c);
-      // Bound to its node's CPUs (a memoryless profile's node borrows CPU 0), placed once.
+      // Bound to its node's CPUs, placed once; a CPU-less node's kcompactd is unbound: CPU 0 here.
       const cpu = cpus.length === 0 ? 0 : k.sched.selectIdleSibling(cpus, cpus[cpus.length - 1]);
       const task = k.spawnKthread(cpu);
       const se = k.sched.addTask({ name: `kcompactd${nid}`, kind: "kcompactd", cpu });
