@@ -51,7 +51,15 @@ describe("Exec", () => {
     expect([exec.cpuTimeNs(), exec.waitNs[PH_UNMAP], exec.waitNs[PH_COPY]]).toEqual([35, 60, 0]);
     expect([exec.wallNs(PH_UNMAP), exec.wallNs(PH_COPY)]).toEqual([90, 5]);
     // Alone for 1000 ns, then 2/3 of the 90 ns the task shared: every ns of the CPU is counted.
-    expect(sched.cpuTimeByKind()).toEqual({ app: 0, load: 1060, migrate: 30, kworker: 0, irq: 5 });
+    expect(sched.cpuTimeByKind()).toEqual({
+      app: 0,
+      load: 1060,
+      migrate: 30,
+      kworker: 0,
+      kswapd: 0,
+      kcompactd: 0,
+      irq: 5,
+    });
   });
 
   it("counts a copy it runs itself (running .. ran) at the CPU time the scheduler gave it", () => {

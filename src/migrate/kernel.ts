@@ -234,6 +234,13 @@ export class Kernel {
     return task;
   }
 
+  /** A kernel thread (no mm) on `cpu`, with a pid of its own. */
+  spawnKthread(cpu: number): Task {
+    const task = new Task(this.nextPid++, cpu, null);
+    this.tasks.set(task.pid, task);
+    return task;
+  }
+
   /** N_MEMORY: the node exists and has memory. */
   nodeHasMemory(nid: number): boolean {
     return this.profile.topology.nodes.some((n) => n.id === nid) && this.phys.nodePages(nid) > 0;

@@ -141,6 +141,34 @@ export class BuddyZone {
   }
 
   /**
+   * PageBuddy + buddy_order for a compaction scanner: the order of the free block whose head is
+   * at `pfn`, or -1. The untouched tail is not scanned (it is whole free blocks already).
+   */
+  freeBlockOrder(pfn: number): number {
+    if (pfn < this.startPfn || pfn >= this.touchedEndPfn) return -1;
+    const type = this.sectionOf(pfn).pageType[pfn & SECTION_MASK];
+    return (type & PT_KIND_MASK) === PT_BUDDY ? type & PT_ORDER_MASK : -1;
+  }
+
+  /**
+   * __isolate_free_page: take the free block headed at `pfn` off its list for a compaction's
+   * free scanner; its pages stay PT_NONE until made a folio or freed back. Returns its order.
+   */
+  isolateFreeBlock(pfn: number): number {
+    const order = this.freeBlockOrder(pfn);
+    if (order < 0) throw new Error(`node ${this.nid} pfn ${pfn}: not the head of a free block`);
+    this.delFromFreeList(this.sectionOf(pfn), pfn, order);
+    this.nrFreePages -= 1 << order;
+    return order;
+  }
+
+  /** free_area[order].nr_free, counting the untouched tail's implicit MAX_PAGE_ORDER blocks. */
+  freeBlocks(order: number): number {
+    const lazy = order === MAX_PAGE_ORDER ? (this.nrPages - this.lazyNext) / MAX_ORDER_NR_PAGES : 0;
+    return this.nrFree[order] + lazy;
+  }
+
+  /**
    * Fragment the node's free memory: allocate `nrPages` order-0 pages, then free a scattered half
    * (a coin flip from rng per page, freed in pfn order) and keep the rest as unmovable filler.
    * Returns the number of filler pages.

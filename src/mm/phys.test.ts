@@ -254,3 +254,27 @@ describe("per-page bits", () => {
     phys.checkNode(0);
   });
 });
+
+describe("PhysMem for compaction's free scanner", () => {
+  it("isolates a free block, makes folios of its pieces, and gives the rest back whole", () => {
+    const phys = new PhysMem([{ nid: 0, bytes: 4 * MiB }]);
+    // Touch the node: one order-10 block split into an order-9 folio and a free order-9 block.
+    const held = phys.allocFolio(0, 9) as Folio;
+    const free = held.pfn + 512;
+    expect(phys.freeBlockOrder(0, free)).toBe(9);
+    expect(phys.freeBlockOrder(0, held.pfn)).toBe(-1);
+    expect(phys.freeBlocks(0, 9)).toBe(1);
+    expect(phys.isolateFreeBlock(0, free)).toBe(9);
+    expect(phys.freePages(0)).toBe(0);
+    expect(phys.freeBlockOrder(0, free)).toBe(-1);
+    const dst = phys.folioFromIsolated(0, free, 0);
+    expect(phys.folioOf(free)).toBe(dst);
+    // The rest of the isolated block goes back in pieces that merge with the freed folio.
+    for (let o = 0; o < 9; o++) phys.releaseFreeBlock(0, free + (1 << o), o);
+    release(phys, dst);
+    expect(phys.freeBlocks(0, 9)).toBe(1);
+    expect(phys.freePages(0)).toBe(512);
+    expect(() => phys.isolateFreeBlock(0, held.pfn)).toThrow(/not the head of a free block/);
+    phys.checkNode(0);
+  });
+});

@@ -120,6 +120,11 @@ export class PhysMem {
     }
     const pfn = this.zone(nid).rmqueue(order);
     if (pfn < 0) return null;
+    return this.prepNewFolio(pfn, order, nid);
+  }
+
+  /** Make the pages [pfn, pfn + 2^order), taken off the free lists, a new folio. */
+  private prepNewFolio(pfn: number, order: number, nid: number): Folio {
     const sec = this.table.sections[pfn >>> SECTION_SHIFT] as MemSection;
     const idx = pfn & SECTION_MASK;
     const folio = this.spare.pop()?.reinit(pfn, order, nid) ?? new Folio(pfn, order, nid);
@@ -127,6 +132,39 @@ export class PhysMem {
     if (order > 0) sec.pageType.fill(PT_TAIL | order, idx + 1, idx + (1 << order));
     sec.folios[idx] = folio;
     return folio;
+  }
+
+  /** The order of the free block headed at `pfn` on node `nid` (PageBuddy), or -1. */
+  freeBlockOrder(nid: number, pfn: number): number {
+    return this.zone(nid).freeBlockOrder(pfn);
+  }
+
+  /** Take the free block headed at `pfn` off the free lists (compaction); returns its order. */
+  isolateFreeBlock(nid: number, pfn: number): number {
+    return this.zone(nid).isolateFreeBlock(pfn);
+  }
+
+  /** Give a block isolateFreeBlock() took (or a piece of one) back to the buddy allocator. */
+  releaseFreeBlock(nid: number, pfn: number, order: number): void {
+    this.zone(nid).free(pfn, order);
+  }
+
+  /**
+   * A folio of `order` over isolated free pages at `pfn` (compaction_alloc), as allocFolio would
+   * return it. The caller owns [pfn, pfn + 2^order), taken with isolateFreeBlock.
+   */
+  folioFromIsolated(nid: number, pfn: number, order: number): Folio {
+    return this.prepNewFolio(pfn, order, nid);
+  }
+
+  /** free_area[order].nr_free of node `nid`. */
+  freeBlocks(nid: number, order: number): number {
+    return this.zone(nid).freeBlocks(order);
+  }
+
+  /** The end of the node's touched memory: compaction's scanners stop there. */
+  touchedEndPfn(nid: number): number {
+    return this.zone(nid).touchedEndPfn;
   }
 
   /**

@@ -24,6 +24,8 @@ export const VM_EVENTS = [
   "compact_daemon_wake",
   "compact_daemon_migrate_scanned",
   "compact_daemon_free_scanned",
+  "thp_fault_alloc",
+  "thp_fault_fallback",
   "thp_split_page",
   // CONFIG_DEBUG_TLBFLUSH counters.
   "nr_tlb_remote_flush",

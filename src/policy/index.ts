@@ -7,6 +7,7 @@
 import type { FolioEvents } from "../migrate/exec.js";
 import type { Kernel } from "../migrate/kernel.js";
 import type { Task } from "../mm/task.js";
+import { startCompaction } from "./kcompactd.js";
 import { startNumaBalancing } from "./numa-balancing.js";
 import { reclaimOf } from "./reclaim.js";
 import { NUMA_BALANCING_MEMORY_TIERING, type Sysctl } from "./sysctl.js";
@@ -28,7 +29,6 @@ export interface PolicyContext {
 
 /** Start the policies `ctx.sysctl` turns on. */
 export function startPolicies(ctx: PolicyContext): void {
-  // Each policy adds its start here as it lands (numa-balancing, tiering, compaction).
   const reclaim = reclaimOf(ctx.k);
   if (reclaim !== null) {
     reclaim.watcher = ctx.watcher;
@@ -39,4 +39,7 @@ export function startPolicies(ctx: PolicyContext): void {
   if (nb !== null && reclaim !== null && nb.mode & NUMA_BALANCING_MEMORY_TIERING) {
     nb.tiering = new MemoryTiering(reclaim, ctx.sysctl);
   }
+  // Compaction is always configured in the kernel (CONFIG_COMPACTION): kcompactd runs, and the
+  // THP defrag setting decides what a fault does.
+  startCompaction(ctx.k, ctx.sysctl, ctx.watcher, ctx.endNs);
 }

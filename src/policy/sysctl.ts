@@ -22,6 +22,10 @@ const numabKnob = (min: number, dflt: number, what: string) =>
       `${what} (default ${dflt}); /proc/sys/kernel/ before Linux 5.13, debugfs sched/numa_balancing/ since`,
     );
 
+/** /sys/kernel/mm/transparent_hugepage/defrag: what a THP fault may do when no 2M block is free. */
+export const THP_DEFRAG = ["always", "defer", "defer+madvise", "madvise", "never"] as const;
+export type ThpDefrag = (typeof THP_DEFRAG)[number];
+
 export const SysctlSchema = z.strictObject({
   kernel: z
     .strictObject({
@@ -80,6 +84,20 @@ export const SysctlSchema = z.strictObject({
         .max(3000)
         .default(DEFAULT_WATERMARK_SCALE_FACTOR)
         .describe("gap between the min, low, high and promo watermarks, in 1/10000 of a node (10)"),
+      compaction_proactiveness: z
+        .int()
+        .min(0)
+        .max(100)
+        .default(20)
+        .describe("0..100: how hard kcompactd keeps the fragmentation score down (0: not at all)"),
+      extfrag_threshold: z
+        .int()
+        .min(0)
+        .max(1000)
+        .default(500)
+        .describe(
+          "0..1000: compaction skips an order above 3 whose fragmentation index is at most this (a failure for want of memory, not fragmentation)",
+        ),
     })
     .prefault({})
     .describe("/proc/sys/vm"),
@@ -95,6 +113,17 @@ export const SysctlSchema = z.strictObject({
             ),
         })
         .prefault({}),
+      transparent_hugepage: z
+        .strictObject({
+          defrag: z
+            .enum(THP_DEFRAG)
+            .default("madvise")
+            .describe(
+              "a THP fault that finds no free 2M block: always (direct compaction), defer (wake kcompactd), defer+madvise, madvise (direct for MADV_HUGEPAGE regions; the model's 2M regions are), never",
+            ),
+        })
+        .prefault({})
+        .describe("/sys/kernel/mm/transparent_hugepage"),
     })
     .prefault({})
     .describe("/sys/kernel/mm"),

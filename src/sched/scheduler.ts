@@ -42,6 +42,8 @@ export const TASK_KINDS = {
   kworker: { kernel: true },
   /** Per-node reclaim threads (kswapd0, kswapd1, ...): demotion in memory tiering. */
   kswapd: { kernel: true },
+  /** kcompactd, one per node: compaction woken by kswapd, and proactive compaction. */
+  kcompactd: { kernel: true },
 } as const;
 export type TaskKind = keyof typeof TASK_KINDS;
 

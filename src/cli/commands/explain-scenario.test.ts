@@ -96,9 +96,18 @@ describe("pagemig explain SCENARIO", () => {
     );
     const other = join(dir, "other.json");
     writeFileSync(other, JSON.stringify({ schema: "pagemig-run", schemaVersion: 99, runs: [] }));
-    await expectUsageError(["explain", SCENARIO, "--migrator", "dcbm"], /^pagemig: --migrator: for bench/);
-    await expectUsageError(["explain", "--set", "duration=1ms"], /^pagemig: --set: only with a scenario/);
-    await expectUsageError(["explain", old, "--set", "duration=1ms"], /^pagemig: --set: a run.s report/);
+    await expectUsageError(
+      ["explain", SCENARIO, "--migrator", "dcbm"],
+      /^pagemig: --migrator: for bench/,
+    );
+    await expectUsageError(
+      ["explain", "--set", "duration=1ms"],
+      /^pagemig: --set: only with a scenario/,
+    );
+    await expectUsageError(
+      ["explain", old, "--set", "duration=1ms"],
+      /^pagemig: --set: a run.s report/,
+    );
     await expectUsageError(["explain", old], /older pagemig/);
     await expectUsageError(["explain", other], /of another version/);
     await expectUsageError(["explain", join(dir, "none.yaml")], /no such file/);

@@ -206,6 +206,50 @@ describe("pagemig run", () => {
         ["scenarios/tiering.yaml", "--set", "sysctl.kernel.numa_balancing_hot_threshold_ms=0"],
         /sysctl\.kernel\.numa_balancing_hot_threshold_ms: Too small/,
       ],
+      [
+        ["scenarios/compaction.yaml", "--set", "sysctl.vm.compaction_proactiveness=101"],
+        /sysctl\.vm\.compaction_proactiveness: Too big/,
+      ],
+      [
+        ["scenarios/compaction.yaml", "--set", "sysctl.vm.extfrag_threshold=-1"],
+        /sysctl\.vm\.extfrag_threshold: Too small/,
+      ],
+      [
+        ["scenarios/compaction.yaml", "--set", "sysctl.mm.transparent_hugepage.defrag=sometimes"],
+        /sysctl\.mm\.transparent_hugepage\.defrag: Invalid option/,
+      ],
+      [
+        ["scenarios/compaction.yaml", "--set", "churn[0].node=7"],
+        /churn\[0\]\.node: node 7 does not exist on profile small-2node/,
+      ],
+      [
+        ["scenarios/compaction.yaml", "--set", "churn[0].size=2G"],
+        /churn\[0\]\.size: 2G is more than node 0's 1G/,
+      ],
+      [
+        [
+          "scenarios/compaction.yaml",
+          "--set",
+          "churn=[{node: 0, size: 1G, keep: 0.3}, {node: 0, size: 4M, keep: 0}]",
+        ],
+        /churn\[1\]\.size: with the churns before, 1028M is more than node 0's 1G/,
+      ],
+      [
+        ["scenarios/compaction.yaml", "--set", "churn[0].keep=1.5"],
+        /churn\[0\]\.keep: keep must be in \[0, 1\]/,
+      ],
+      [
+        ["scenarios/compaction.yaml", "--set", "churn[0].orders=[11]"],
+        /churn\[0\]\.orders\[0\]: Too big/,
+      ],
+      [
+        ["scenarios/compaction.yaml", "--set", "churn[0].unmovable=-0.1"],
+        /churn\[0\]\.unmovable: unmovable must be in \[0, 1\]/,
+      ],
+      [
+        ["scenarios/compaction.yaml", "--set", "processes[0].start=1s"],
+        /processes\[0\]\.start: starts after the scenario ends/,
+      ],
       [[bad], /processes: Too small/],
       [[join(dir, "none.yaml")], /none\.yaml: no such file/],
     ];

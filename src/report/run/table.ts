@@ -4,7 +4,7 @@
  * why each process did what it did, and the migration counters; with --sweep, a table of every
  * run's totals against the first run's.
  */
-import type { ScenarioResult } from "../../workload/app/run-scenario.js";
+import type { CompactionResult, ScenarioResult } from "../../workload/app/run-scenario.js";
 import type { Reporter } from "../reporter.js";
 import { formatTable } from "../table.js";
 import type { RunReportInput, ScenarioRun } from "./input.js";
@@ -20,10 +20,10 @@ export function totals(r: ScenarioResult) {
   };
 }
 
-/** CPU time of kernel work (migrating tasks, kworkers, interrupts) over the run, ns. */
+/** CPU time of kernel work (migrating tasks, kworkers, kcompactd, interrupts) over the run, ns. */
 function kernelCpuNs(r: ScenarioResult): number {
   const k = r.cpu.byKind;
-  return (k.migrate ?? 0) + (k.kworker ?? 0) + (k.kswapd ?? 0) + (k.irq ?? 0);
+  return (k.migrate ?? 0) + (k.kworker ?? 0) + (k.kswapd ?? 0) + (k.kcompactd ?? 0) + (k.irq ?? 0);
 }
 
 /** One row per run of a sweep, with each figure's difference to the first run's. */
@@ -95,6 +95,17 @@ export function cpuUseLine(r: ScenarioResult): string {
   return `CPU time, ms: ${list(r.cpu.byKind)}; by cgroup: ${list(r.cpu.byCgroup)}`;
 }
 
+/** THP faults served, and what compaction cost: the faulting tasks' time, kcompactd's CPU. */
+export function compactionLine(c: CompactionResult): string {
+  const faults = c.thpFaultAlloc + c.thpFaultFallback;
+  return (
+    `THP faults: ${c.thpFaultAlloc} of ${faults} got a THP (${(c.thpSuccess * 100).toFixed(1)}%), ${c.thpFaultFallback} fell back to 4K; ` +
+    `direct compaction: ${c.directCompactions} stalls, ${fmt(c.directCompactNs / 1e6, 3)} ms; ` +
+    `late processes' fault-in ${fmt(c.faultInNs / 1e6, 3)} ms; kcompactd CPU ${fmt(c.kcompactdCpuNs / 1e6, 3)} ms; ` +
+    `compaction moved ${c.migratedFolios} folios (${fmt(c.migratedBytes / 2 ** 20, 1)} MiB)`
+  );
+}
+
 /** "serial", "mtcopy 8 threads", "dcbm 2 channels": the copy engine as the scenario sets it. */
 export function engineText(r: ScenarioResult): string {
   return [
@@ -147,6 +158,7 @@ function formatRun(r: ScenarioResult): string {
   }
   out += `\n${whySentences(r).join("\n")}\n`;
   out += `\n${cpuUseLine(r)}\n`;
+  if (r.compaction !== undefined) out += `\n${compactionLine(r.compaction)}\n`;
   const counters = Object.entries(r.vmstat).map(([name, n]) => `${name} ${n}`);
   out += `\nvmstat: ${counters.join(", ")}\n`;
   return out;

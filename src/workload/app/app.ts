@@ -44,10 +44,10 @@ import { VM_READ, VM_WRITE, type Vma } from "../../mm/vm.js";
 import type { SchedTask } from "../../sched/scheduler.js";
 import type { Flow, Resource } from "../../sim/flows.js";
 import type { Rng } from "../../sim/rng.js";
-import type { Process } from "../../sim/simulator.js";
+import type { Process, Yieldable } from "../../sim/simulator.js";
 import { pageKey } from "../region.js";
 import { AppAccesses } from "./accesses.js";
-import { faultIn } from "./fault-in.js";
+import { faultIn, type RegionFault, type ThpAlloc } from "./fault-in.js";
 import { type AccessPattern, makePattern, type PatternSpec } from "./patterns.js";
 import { WaitLog } from "./wait-log.js";
 
@@ -86,6 +86,11 @@ export interface AppSpec {
   quantumNs?: number;
   /** Pages sampled per quantum for the node mix. */
   samplesPerQuantum?: number;
+  /**
+   * The regions are faulted in later, by faultInLater() (a process that starts during the
+   * run), rather than now.
+   */
+  faultLater?: boolean;
 }
 
 export const DEFAULT_QUANTUM_NS = 100_000;
@@ -481,6 +486,8 @@ export class App {
 
   /** The seed of the pages' contents in bytes mode (pageKey), and of the access bits' draws. */
   readonly seed: number;
+  /** Each region's fault-in: its policy and the node of the thread that first touches it. */
+  private readonly faults: RegionFault[] = [];
   private readonly byRegion = new Map<AppRegion, AppThread[]>();
 
   constructor(
@@ -516,16 +523,19 @@ export class App {
       vma.policy = r.policy;
       const user = spec.threads.find((t) => t.region === i);
       const region = new AppRegion(vma, r.folioSizeBytes);
-      faultIn(
-        k,
-        this.task,
-        region,
-        r.policy,
-        k.profile.nodeOfCpu(tasks[user === undefined ? 0 : spec.threads.indexOf(user)].cpu),
-        this.seed,
+      const localNid = k.profile.nodeOfCpu(
+        tasks[user === undefined ? 0 : spec.threads.indexOf(user)].cpu,
       );
+      this.faults.push({ region, policy: r.policy, localNid });
       return region;
     });
+    if (!spec.faultLater) {
+      for (const r of this.faults) {
+        // At boot, before the run: the buddy allocator only, no compaction.
+        const gen = faultIn(k, this.task, r, this.seed, null);
+        if (!gen.next().done) throw new Error("App: a boot-time fault-in waited");
+      }
+    }
     this.threads = spec.threads.map((t, i) => {
       const region = this.regions[t.region];
       if (region === undefined)
@@ -601,6 +611,14 @@ export class App {
       }
     }
     return pages;
+  }
+
+  /**
+   * Fault every region in now (AppSpec.faultLater), its THPs from `thp`: the threads start
+   * after, and the first of them, which faults, spends the time it takes.
+   */
+  *faultInLater(thp: ThpAlloc): Generator<Yieldable, void, unknown> {
+    for (const r of this.faults) yield* faultIn(this.k, this.task, r, this.seed, thp);
   }
 
   /** Start every thread; they run until `endNs` of virtual time. */

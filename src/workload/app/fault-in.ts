@@ -1,47 +1,58 @@
 /**
- * Fault-in of an application's regions when it starts: every folio allocated under the
- * region's policy and mapped, as first touches from the thread that uses the region.
+ * Fault-in of an application's regions: every folio allocated under the region's policy and
+ * mapped, as first touches from the thread that uses the region; when the application starts,
+ * or later (a process with a start time), when a THP fault may compact memory first.
  */
 import { RunFailure } from "../../errors.js";
 import type { Kernel } from "../../migrate/kernel.js";
-import { PAGE_SIZE } from "../../mm/folio.js";
+import { type Folio, HPAGE_PMD_ORDER, PAGE_SIZE } from "../../mm/folio.js";
 import { interleaveIndex, type Mempolicy, policyNodes } from "../../mm/mempolicy.js";
 import type { Task } from "../../mm/task.js";
 import { allocFaultFolio } from "../../policy/reclaim.js";
+import type { Yieldable } from "../../sim/simulator.js";
 import { pageKey } from "../region.js";
 import type { AppRegion } from "./app.js";
 
 /**
- * Fault in every folio of `region` under `policy`, as first touches from a CPU of `localNid`;
- * in bytes mode each page gets the bytes of (seed, mm, virtual page).
+ * Where a fault's THP comes from: a folio of `order` from the first of `nodes` that gives one,
+ * by whatever the kernel allows (policy/kcompactd.ts: direct compaction); null when none does.
  */
-export function faultIn(
+export type ThpAlloc = (
+  nodes: readonly number[],
+  order: number,
+) => Generator<Yieldable, Folio | null, unknown>;
+
+/** A region to fault in under its policy, first touched from a CPU of `localNid`. */
+export interface RegionFault {
+  region: AppRegion;
+  policy: Mempolicy;
+  localNid: number;
+}
+
+/**
+ * Fault in every folio of the region under its policy; in bytes mode each page gets the bytes
+ * of (seed, mm, virtual page). A THP comes from `thp` (thp_fault_alloc); when it gives none
+ * the fault falls back to 4K pages (thp_fault_fallback), as do_huge_pmd_anonymous_page does;
+ * without `thp`, as any fault allocates (policy/reclaim.ts: under the watermarks when reclaim
+ * is booted, else from the buddy allocator).
+ */
+export function* faultIn(
   k: Kernel,
   task: Task,
-  region: AppRegion,
-  policy: Mempolicy,
-  localNid: number,
+  { region, policy, localNid }: RegionFault,
   seed: number,
-): void {
+  thp: ThpAlloc | null,
+): Generator<Yieldable, void, unknown> {
   const mm = task.mm;
   if (mm === null) throw new Error("faultIn: no mm");
   const size = region.folioSizeBytes;
-  for (let addr = region.vma.start; addr < region.vma.end; addr += size) {
-    const ilx = interleaveIndex(region.vma, addr, region.order);
-    const folio = allocFaultFolio(
-      k,
-      task,
-      policyNodes(k.profile, policy, localNid, ilx),
-      region.order,
-    );
-    if (folio === null) {
-      throw new RunFailure(
-        `out of memory: no node the policy allows has a free ${size}-byte folio for 0x${addr.toString(16)}`,
-      );
-    }
+  const vmstat = k.ctx.vmstat;
+  const nodesAt = (addr: number, order: number) =>
+    policyNodes(k.profile, policy, localNid, interleaveIndex(region.vma, addr, order));
+  const map = (addr: number, folio: Folio) => {
     mm.mapFolio(region.vma, addr, folio, { dirty: true });
     k.ctx.lru?.add(folio);
-    region.account(folio.nid, size);
+    region.account(folio.nid, folio.sizeBytes);
     // Bytes mode: every page holds bytes of its own, for the threads' reads and the final check.
     const contents = k.phys.contents;
     if (contents !== null) {
@@ -49,5 +60,30 @@ export function faultIn(
       for (let j = 0; j < folio.nrPages; j++)
         contents.fillPage(folio.pfn + j, pageKey(seed, mm.id, vpn + j));
     }
+  };
+  const alloc = (addr: number, order: number): Folio => {
+    const folio = allocFaultFolio(k, task, nodesAt(addr, order), order);
+    if (folio !== null) return folio;
+    throw new RunFailure(
+      `out of memory: no node the policy allows has a free ${PAGE_SIZE << order}-byte folio for 0x${addr.toString(16)}`,
+    );
+  };
+  for (let addr = region.vma.start; addr < region.vma.end; addr += size) {
+    if (region.order < HPAGE_PMD_ORDER) {
+      map(addr, alloc(addr, region.order));
+      continue;
+    }
+    const nodes = nodesAt(addr, region.order);
+    const folio =
+      thp === null
+        ? allocFaultFolio(k, task, nodes, region.order)
+        : yield* thp(nodes, region.order);
+    if (folio !== null) {
+      vmstat.count("thp_fault_alloc");
+      map(addr, folio);
+      continue;
+    }
+    vmstat.count("thp_fault_fallback");
+    for (let a = addr; a < addr + size; a += PAGE_SIZE) map(a, alloc(a, 0));
   }
 }

@@ -7,12 +7,17 @@ import { MTCOPY_DEFAULT_THREADS } from "../../copy/mtcopy.js";
 import { MIGRATE_OFFLOAD_REASONS_ALLOWED } from "../../copy/reason-mask.js";
 import { RunFailure } from "../../errors.js";
 import type { LoadedProfile } from "../../machine/profile.js";
+import { Exec, type FolioEvents } from "../../migrate/exec.js";
 import { Kernel } from "../../migrate/kernel.js";
-import { MIGRATE_REASON_ENUM } from "../../migrate/modes.js";
+import { MIGRATE_REASON_ENUM, MR_COMPACTION } from "../../migrate/modes.js";
+import type { Folio } from "../../mm/folio.js";
+import { anonVmaOf } from "../../mm/vm.js";
 import { vmstatDelta } from "../../mm/vmstat.js";
 import { bootReclaim, startPolicies } from "../../policy/index.js";
+import { type CompactionPolicy, compactionOf } from "../../policy/kcompactd.js";
 import { Rng } from "../../sim/rng.js";
 import type { Slice, Track } from "../../sim/timeline.js";
+import { Churn } from "../churn.js";
 import { App, type AppThreadSpec, accessLatencyNs } from "./app.js";
 import { cappedMover, migratePagesLoop, movePagesLoop, newMoverStats } from "./movers.js";
 import type { Scenario } from "./scenario.js";
@@ -82,6 +87,28 @@ export interface CpuUse {
   byCgroup: Record<string, number>;
 }
 
+/** THP faults and what compaction cost to serve them (scenarios with churn or late processes). */
+export interface CompactionResult {
+  /** THP faults during the run served with a THP, and those that fell back to 4K pages. */
+  thpFaultAlloc: number;
+  thpFaultFallback: number;
+  /** thpFaultAlloc over all THP faults of the run (1 when there were none). */
+  thpSuccess: number;
+  /** Direct compactions (compact_stall) and the time the faulting tasks spent in them, ns. */
+  directCompactions: number;
+  directCompactNs: number;
+  /** Time from each late process's start to its threads running (its fault-in), summed, ns. */
+  faultInNs: number;
+  /** CPU time of kcompactd, ns. */
+  kcompactdCpuNs: number;
+  /** Pages the migrate scanner and the free scanner isolated. */
+  migrateIsolated: number;
+  freeIsolated: number;
+  /** Folios and bytes migrate_pages() moved for compaction (MR_COMPACTION). */
+  migratedFolios: number;
+  migratedBytes: number;
+}
+
 export interface ScenarioResult {
   profile: string;
   seed: number;
@@ -97,6 +124,8 @@ export interface ScenarioResult {
   series: ScenarioSeries;
   /** CPU time over the run by task kind (app, load, migrate, kworker, irq) and by cgroup, ns. */
   cpu: CpuUse;
+  /** THP faults and compaction; present when the scenario churns a node or starts a process late. */
+  compaction?: CompactionResult;
   /** Bytes mode: pages checked after the run, and pages the threads read and checked. */
   pagesVerified?: number;
   pagesRead?: number;
@@ -146,6 +175,14 @@ export function runScenario(
   // counters count from boot, so that reclaim done by the fault-in is in the report.
   bootReclaim(k, s.sysctl);
   const before = k.ctx.vmstat.snapshot();
+  const churns = s.churn.map(
+    (c, i) =>
+      new Churn(
+        k,
+        { node: c.node, bytes: c.size, keep: c.keep, orders: c.orders, unmovable: c.unmovable },
+        rng.fork(`churn${i}`),
+      ),
+  );
   const apps = s.processes.map((proc) => {
     const threads: AppThreadSpec[] = proc.threads.flatMap((t) =>
       Array.from({ length: t.count }, (_, i) => ({
@@ -167,14 +204,25 @@ export function runScenario(
     }));
     return new App(
       k,
-      { name: proc.name, regions, threads, cgroup: proc.cgroup, quantumNs: s.quantum },
+      {
+        name: proc.name,
+        regions,
+        threads,
+        cgroup: proc.cgroup,
+        quantumNs: s.quantum,
+        faultLater: proc.start > 0,
+      },
       rng.fork(proc.name),
     );
   });
   // The run lasts `duration` from when the applications start: a fault-in that had to wait for
   // direct reclaim (policy/reclaim.ts) took virtual time before that, so the end moves with it.
   const endNs = k.sim.now + s.duration;
-  for (const app of apps) app.start(endNs);
+  apps.forEach((app, i) => {
+    if (s.processes[i].start === 0) app.start(endNs);
+    // Its threads wait for the fault-in: off their CPUs until it is done.
+    else for (const t of app.threads) k.sched.block(t.se);
+  });
   const movers = s.movers.map((m) => {
     const pi = s.processes.findIndex((p) => p.name === m.process);
     const app = apps[pi];
@@ -205,14 +253,26 @@ export function runScenario(
     sysctl: s.sysctl,
     processes: apps.map((a) => a.task),
     endNs,
-    watcher: {
-      unmapped: (folio, ns) => {
-        for (const app of apps) app.watcher.unmapped(folio, ns);
-      },
-      remapped: (folio, ns) => {
-        for (const app of apps) app.watcher.remapped(folio, ns);
-      },
-    },
+    watcher: appFolioEvents(apps),
+  });
+  const compaction = compactionOf(k) as CompactionPolicy;
+  let faultInNs = 0;
+  apps.forEach((app, i) => {
+    const start = s.processes[i].start;
+    if (start === 0) return;
+    k.sim.spawn(
+      (function* () {
+        yield start;
+        // The first thread faults the regions in, on its CPU, spending the time it takes.
+        const exec = new Exec(app.task, k.sched, app.threads[0].se);
+        yield* app.faultInLater((nodes, order) => compaction.allocThp(exec, nodes, order));
+        yield* exec.sync();
+        faultInNs += k.sim.now - start;
+        for (const t of app.threads) k.sched.wake(t.se);
+        app.start(endNs);
+      })(),
+      `start ${app.name}`,
+    );
   });
   const series = recordSeries(k, s.quantum, endNs, {
     apps,
@@ -222,8 +282,11 @@ export function runScenario(
   k.sim.run();
   k.timeline.enabled = false;
   const after = k.ctx.vmstat.snapshot();
-  const pagesVerified = s.verify ? apps.reduce((a, app) => a + app.verify(), 0) : 0;
-  if (s.verify) checkFrames(k, nodes, freeAtBoot, pagesVerified);
+  const pagesVerified = s.verify
+    ? apps.reduce((a, app) => a + app.verify(), 0) + churns.reduce((a, c) => a + c.verify(k), 0)
+    : 0;
+  const unmovable = churns.reduce((a, c) => a + c.unmovablePages, 0);
+  if (s.verify) checkFrames(k, nodes, freeAtBoot, pagesVerified + unmovable);
   const pagesRead = apps.reduce(
     (a, app) => a + app.threads.reduce((b, t) => b + t.pagesRead, 0),
     0,
@@ -279,6 +342,9 @@ export function runScenario(
     callers: callerResults(k),
     series: series(),
     cpu: { byKind: k.sched.cpuTimeByKind(), byCgroup: k.sched.cpuTimeByCgroup() },
+    ...(churns.length > 0 || s.processes.some((p) => p.start > 0)
+      ? { compaction: compactionResult(k, compaction, before, after, faultInNs) }
+      : {}),
     ...(s.verify ? { pagesVerified, pagesRead } : {}),
     vmstat: {
       pgmigrate_success: 0,
@@ -308,6 +374,44 @@ function callerResults(k: Kernel): CallerResult[] {
 /** What a mover moves: its region, or `*` for migrate_pages(2), which takes the whole process. */
 function moverRegion(m: Scenario["movers"][number]): string {
   return m.kind === "migrate_pages" ? "*" : m.region;
+}
+
+function compactionResult(
+  k: Kernel,
+  policy: CompactionPolicy,
+  before: Readonly<Record<string, number>>,
+  after: Readonly<Record<string, number>>,
+  faultInNs: number,
+): CompactionResult {
+  const alloc = after.thp_fault_alloc - before.thp_fault_alloc;
+  const fallback = after.thp_fault_fallback - before.thp_fault_fallback;
+  const { tally } = policy.compaction;
+  return {
+    thpFaultAlloc: alloc,
+    thpFaultFallback: fallback,
+    thpSuccess: alloc + fallback === 0 ? 1 : alloc / (alloc + fallback),
+    directCompactions: policy.direct.calls,
+    directCompactNs: policy.direct.ns,
+    faultInNs,
+    kcompactdCpuNs: k.sched.cpuTimeByKind().kcompactd ?? 0,
+    migrateIsolated: tally.migrateIsolated,
+    freeIsolated: tally.freeIsolated,
+    migratedFolios: k.migratedFolios[MR_COMPACTION],
+    migratedBytes: k.migratedBytes[MR_COMPACTION],
+  };
+}
+
+/** Unmaps and remaps of any application's folio, told to that application (by its mm). */
+function appFolioEvents(apps: readonly App[]): FolioEvents {
+  const byMm = new Map(apps.map((a) => [a.task.mm?.id, a.watcher]));
+  const of = (folio: Folio) => {
+    const mm = anonVmaOf(folio)?.vmas[0]?.mm;
+    return mm === undefined ? undefined : byMm.get(mm.id);
+  };
+  return {
+    unmapped: (folio, ns) => of(folio)?.unmapped(folio, ns),
+    remapped: (folio, ns) => of(folio)?.remapped(folio, ns),
+  };
 }
 
 /**

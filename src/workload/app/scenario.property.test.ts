@@ -105,6 +105,63 @@ const scenario = fc
       : {},
   }));
 
+/** Node 0 of small-2node churned whole, a process on node 1 moved about, one faulting THPs late on node 0. */
+const compactionScenario = fc
+  .record({
+    keep: fc.constantFrom(0.1, 0.3),
+    orders: fc.constantFrom([0, 1, 2, 3], [2, 3]),
+    unmovable: fc.constantFrom(0, 0.002),
+    lateMiB: fc.constantFrom(8, 32),
+    folioSize: fc.constantFrom("4K", "2M"),
+    defrag: fc.constantFrom("madvise", "always", "defer", "never"),
+    proactiveness: fc.constantFrom(0, 20, 100),
+    start: fc.constantFrom("1ms", "3ms"),
+    // small-2node has no DMA engine.
+    engine: fc.oneof(
+      fc.constant({ migrator: "serial" }),
+      fc.integer({ min: 1, max: 4 }).map((threads) => ({ migrator: "mtcopy", threads })),
+    ),
+    seed: fc.integer({ min: 1, max: 1000 }),
+  })
+  .map((r) => ({
+    profile: "small-2node",
+    seed: r.seed,
+    duration: "5ms",
+    quantum: "100us",
+    verify: true,
+    churn: [{ node: 0, size: "1G", keep: r.keep, orders: r.orders, unmovable: r.unmovable }],
+    sysctl: {
+      vm: { compaction_proactiveness: r.proactiveness },
+      mm: { transparent_hugepage: { defrag: r.defrag } },
+    },
+    processes: [
+      {
+        name: "early",
+        regions: [
+          { name: "buf", size: "4M", folioSize: r.folioSize, policy: { mode: "bind", nodes: [1] } },
+        ],
+        threads: [{ cpu: 5, region: "buf", compute: "10ns", writes: 0.5 }],
+      },
+      {
+        name: "late",
+        start: r.start,
+        regions: [
+          {
+            name: "heap",
+            size: `${r.lateMiB}M`,
+            folioSize: "2M",
+            policy: { mode: "bind", nodes: [0] },
+          },
+        ],
+        threads: [{ cpu: 1, count: 2, region: "heap", compute: "10ns", writes: 0.5 }],
+      },
+    ],
+    movers: [
+      { kind: "move_pages", cpu: 6, process: "early", region: "buf", nodes: [0, 1], calls: 2 },
+    ],
+    engine: r.engine,
+  }));
+
 describe("scenarios in bytes mode (property)", () => {
   it("leave every page with its own bytes where its page table says, no frame leaked, nothing isolated; every read a thread makes finds whole pages; NUMA balancing's counters agree with what it moved", () => {
     fc.assert(
@@ -128,6 +185,29 @@ describe("scenarios in bytes mode (property)", () => {
         expect(v.numa_pages_migrated ?? 0).toBeLessThanOrEqual(v.pgmigrate_success);
       }),
       { numRuns: 40 },
+    );
+  });
+
+  it("with compaction (a churned node, a process faulting THPs in late, a mover, kcompactd): nothing lost, nothing misplaced, no frame leaked", () => {
+    const small = loadProfile("small-2node");
+    fc.assert(
+      fc.property(compactionScenario, (doc) => {
+        const s = validateScenario(doc, "property");
+        checkScenarioOnProfile(s, small, "property");
+        // runScenario checks every page of the processes and of the churn, and the frames.
+        const r = runScenario(s, small);
+        const c = r.compaction;
+        if (c === undefined) throw new Error("no compaction result");
+        expect(r.vmstat.compact_isolated ?? 0).toBe(c.migrateIsolated + c.freeIsolated);
+        expect(c.migratedBytes / 4096).toBeLessThanOrEqual(c.migrateIsolated);
+        // The late process is bound to node 0: compaction moved its pages only within it.
+        const late = r.series.processes[1].bytesByNode;
+        expect(late["1"].every((b) => b === 0)).toBe(true);
+        // At most all of it: its fault-in (direct compaction) may outlast the run.
+        const lateBytes = Number.parseInt(doc.processes[1].regions[0].size, 10) << 20;
+        expect(late["0"].at(-1)).toBeLessThanOrEqual(lateBytes);
+      }),
+      { numRuns: 6 },
     );
   });
 

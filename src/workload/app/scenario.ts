@@ -19,6 +19,8 @@
  *   kernel: { batchedUnmapTlbFlush: false }  # a kernel before 6.3: a TLB flush per entry
  *   engine: { migrator: dcbm, channels: 2 }
  *   sysctl: { kernel: { numa_balancing: 1 } }  # the kernel's policies that migrate (policy/)
+ *   churn: [{ node: 0, size: 1G, keep: 0.3 }]  # a node fragmented before the run
+ *   # and a process may start late (start: 50ms), faulting its regions in then
  *
  * Every problem is one UsageError naming the path of the bad field, found before anything runs.
  */
@@ -29,6 +31,7 @@ import { UsageError } from "../../errors.js";
 import type { LoadedProfile } from "../../machine/profile.js";
 import { formatSize } from "../../machine/units.js";
 import { MAX_CPU_LOAD } from "../../migrate/kernel.js";
+import { MAX_PAGE_ORDER } from "../../mm/folio.js";
 import { checkPolicy, type Mempolicy, MPOL_DEFAULT, MPOL_MODE_NAMES } from "../../mm/mempolicy.js";
 import { SysctlSchema } from "../../policy/sysctl.js";
 import { MAX_NICE, MIN_NICE } from "../../sched/weights.js";
@@ -133,6 +136,27 @@ const processSchema = z.strictObject({
   cgroup,
   regions: z.array(regionSchema).min(1),
   threads: z.array(threadSchema).min(1),
+  start: parsedField(parseTime)
+    .default(0)
+    .describe(
+      "when the process starts: its first thread faults its regions in then (THPs by the THP defrag setting) and the threads run after",
+    ),
+});
+
+const churnSchema = z.strictObject({
+  node: z.int().min(0),
+  size: parsedField(parseBytes).describe("memory allocated on the node, in folios of mixed orders"),
+  keep: fraction("keep").describe("share of it left allocated, scattered (the rest is dropped)"),
+  orders: z
+    .array(z.int().min(0).max(MAX_PAGE_ORDER))
+    .min(1)
+    .default([0, 1, 2, 3])
+    .describe("folio orders allocated, drawn uniformly"),
+  unmovable: fraction("unmovable")
+    .default(0)
+    .describe(
+      "share of the kept folios that are unmovable (slab-like), which compaction cannot move",
+    ),
 });
 
 /** `200M/s` (bytes per second, the size suffixes of --total) -> bytes per ns. */
@@ -219,6 +243,10 @@ export const ScenarioSchema = z.strictObject({
     })
     .prefault({})
     .describe("the kernel build the scenario runs (what no sysctl changes)"),
+  churn: z
+    .array(churnSchema)
+    .default([])
+    .describe("nodes fragmented before the run, as page-cache churn leaves them"),
   sysctl: SysctlSchema.prefault({}).describe(
     "kernel tunables by their /proc/sys names (kernel.*, vm.*) and /sys/kernel/mm files (mm.*)",
   ),
@@ -293,6 +321,23 @@ export function checkScenarioOnProfile(s: Scenario, p: LoadedProfile, label: str
       if (!regions.has(t.region))
         fail(`${at}.region`, `no region '${t.region}' in process '${proc.name}'`);
     });
+  });
+  s.processes.forEach((proc, i) => {
+    if (proc.start >= s.duration) fail(`processes[${i}].start`, "starts after the scenario ends");
+  });
+  const churned = new Map<number, number>();
+  s.churn.forEach((c, i) => {
+    node(`churn[${i}].node`, c.node);
+    const total = (churned.get(c.node) ?? 0) + c.size;
+    churned.set(c.node, total);
+    if (total > p.nodeBytes(c.node)) {
+      const what =
+        total === c.size ? formatSize(c.size) : `with the churns before, ${formatSize(total)}`;
+      fail(
+        `churn[${i}].size`,
+        `${what} is more than node ${c.node}'s ${formatSize(p.nodeBytes(c.node))}`,
+      );
+    }
   });
   s.movers.forEach((m, i) => {
     const at = `movers[${i}]`;

@@ -180,7 +180,12 @@ export function recordSeries(
         name: app.name,
         pid: app.task.pid,
         opsPerSec: timeNs.map(
-          (_, i) => app.threads.reduce((a, t) => a + (t.opsPerQuantum[i] ?? 0), 0) / seconds,
+          // A process that started late counts its quanta from its start.
+          (_, i) =>
+            app.threads.reduce(
+              (a, t) => a + (t.opsPerQuantum[i - Math.floor(t.startNs / quantumNs)] ?? 0),
+              0,
+            ) / seconds,
         ),
         bytesByNode: Object.fromEntries(nodes.map((nid, ni) => [String(nid), [...bytes[pi][ni]]])),
       })),
