@@ -75,6 +75,8 @@ export interface MoverResult {
   process: string;
   region: string;
   calls: number;
+  /** Calls that returned an error (an injected allocation failure, say); counted in `calls`. */
+  failedCalls: number;
   foliosMoved: number;
   /** Bytes moved over the time spent in move_pages(2), GB/s. */
   gbps: number;
@@ -156,6 +158,7 @@ export function runScenario(
     contents: s.verify,
     cpuLoad: s.cpuLoad,
     batchedUnmapTlbFlush: s.kernel.batchedUnmapTlbFlush,
+    inject: s.inject,
   });
   const migrator = createMigrator(k, s.engine.migrator, {
     // The defaults of `bench`: mtcopy's thread count, one DMA channel.
@@ -335,6 +338,7 @@ export function runScenario(
       process: m.process,
       region: moverRegion(m),
       calls: stats.calls,
+      failedCalls: stats.failedCalls,
       foliosMoved: stats.foliosMoved,
       busyNs: stats.busyNs,
       gbps: stats.busyNs === 0 ? 0 : stats.bytesMoved / stats.busyNs,

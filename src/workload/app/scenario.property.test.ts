@@ -68,6 +68,8 @@ const scenario = fc
     batchPages: fc.constantFrom(8, 512, 262144),
     seed: fc.integer({ min: 1, max: 1000 }),
     numaBalancing: fc.boolean(),
+    // Faults in the copy engines, the allocator and the page tables (fault/inject.ts), now and then.
+    inject: fc.constantFrom(undefined, undefined, "all"),
     // NUMA balancing scans default-policy memory only: give it that more often.
     nbDefault: fc.boolean(),
   })
@@ -92,6 +94,7 @@ const scenario = fc
     ],
     movers: r.movers.map((m) => ({ ...m, process: "app", region: "heap" })),
     engine: { ...r.engine, batchPages: r.batchPages },
+    ...(r.inject === undefined ? {} : { inject: r.inject }),
     // NUMA balancing scanning 1 MB every tick from the start, so a 4 ms run takes hint faults.
     sysctl: r.numaBalancing
       ? {
@@ -163,7 +166,7 @@ const compactionScenario = fc
   }));
 
 describe("scenarios in bytes mode (property)", () => {
-  it("leave every page with its own bytes where its page table says, no frame leaked, nothing isolated; every read a thread makes finds whole pages; NUMA balancing's counters agree with what it moved", () => {
+  it("leave every page with its own bytes where its page table says, no frame leaked, nothing isolated; every read a thread makes finds whole pages; NUMA balancing's counters agree with what it moved; with faults injected too", () => {
     fc.assert(
       fc.property(scenario, (doc) => {
         const s = validateScenario(doc, "property");
@@ -173,8 +176,8 @@ describe("scenarios in bytes mode (property)", () => {
         const pages = Number.parseInt(doc.processes[0].regions[0].size, 10) / 4;
         expect(r.pagesVerified).toBe(pages);
         const v = r.vmstat;
-        // Only a hint fault's MIGRATE_ASYNC migration may fail: a mover holds the folio's lock.
-        if (!doc.sysctl.kernel) expect(v.pgmigrate_fail).toBe(0);
+        // Only a hint fault's MIGRATE_ASYNC migration may fail, or an injected fault.
+        if (!doc.sysctl.kernel && doc.inject === undefined) expect(v.pgmigrate_fail).toBe(0);
         const bytes = Object.values(r.series.processes[0].bytesByNode);
         expect(bytes.reduce((a, b) => a + (b.at(-1) ?? 0), 0)).toBe(pages * 4096);
         const misplaced = r.series.migrations.MR_NUMA_MISPLACED?.gbps ?? [];

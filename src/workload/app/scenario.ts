@@ -28,6 +28,7 @@ import { z } from "zod";
 import { parsedField, parseYamlDocument, validated } from "../../config/document.js";
 import { MIGRATORS } from "../../copy/engines.js";
 import { UsageError } from "../../errors.js";
+import { FaultInjector } from "../../fault/inject.js";
 import type { LoadedProfile } from "../../machine/profile.js";
 import { formatSize } from "../../machine/units.js";
 import { MAX_CPU_LOAD } from "../../migrate/kernel.js";
@@ -256,6 +257,23 @@ export const ScenarioSchema = z.strictObject({
     .max(MAX_CPU_LOAD)
     .default(0)
     .describe("other tasks always runnable on every CPU, as bench's --cpu-load"),
+  inject: z
+    .string()
+    .optional()
+    .superRefine((spec, ctx) => {
+      if (spec === undefined) return;
+      try {
+        new FaultInjector(1, spec);
+      } catch (err) {
+        ctx.addIssue({
+          code: "custom",
+          message: (err as Error).message.replace(/^--inject: /, ""),
+        });
+      }
+    })
+    .describe(
+      "faults injected into every migration, as bench's --inject: dma-error=0.1, worker-crash@2, all, ...",
+    ),
   verify: z
     .boolean()
     .default(false)
