@@ -250,6 +250,10 @@ describe("pagemig run", () => {
         ["scenarios/compaction.yaml", "--set", "processes[0].start=1s"],
         /processes\[0\]\.start: starts after the scenario ends/,
       ],
+      [
+        ["scenarios/ping-pong.yaml", "--set", "inject=dma-oops"],
+        /inject: unknown fault 'dma-oops'/,
+      ],
       [[bad], /processes: Too small/],
       [[join(dir, "none.yaml")], /none\.yaml: no such file/],
     ];
