@@ -250,6 +250,10 @@ describe("pagemig run", () => {
         ["scenarios/compaction.yaml", "--set", "processes[0].start=1s"],
         /processes\[0\]\.start: starts after the scenario ends/,
       ],
+      [
+        ["scenarios/tiering.yaml", "--set", "sysctl.kernel.kpromoted_period_ms=60001"],
+        /sysctl\.kernel\.kpromoted_period_ms: Too big/,
+      ],
       [[bad], /processes: Too small/],
       [[join(dir, "none.yaml")], /none\.yaml: no such file/],
     ];
