@@ -205,6 +205,8 @@ const tieringScenario = fc
     mode: fc.constantFrom(2, 3),
     wsf: fc.constantFrom(10, 1000, 3000),
     rateLimit: fc.constantFrom(1, 65536),
+    // Per-fault promotion, or kpromoted's batches every 1 ms.
+    kpromoted: fc.constantFrom(0, 1),
     seed: fc.integer({ min: 1, max: 1000 }),
   })
   .map((r) => {
@@ -244,6 +246,7 @@ const tieringScenario = fc
           numa_balancing_scan_size_mb: 1,
           numa_balancing_hot_threshold_ms: 1,
           numa_balancing_promote_rate_limit_MBps: r.rateLimit,
+          kpromoted_period_ms: r.kpromoted,
         },
         vm: { watermark_scale_factor: r.wsf },
         mm: { numa: { demotion_enabled: true } },
@@ -300,7 +303,7 @@ describe("scenarios in bytes mode (property)", () => {
     );
   });
 
-  it("with memory tiering (promotion and demotion, tiny DRAM and CXL nodes) lose nothing and misplace nothing, and pgdemote_* and pgpromote_success agree with what moved", () => {
+  it("with memory tiering (promotion per fault or by kpromoted, demotion, tiny DRAM and CXL nodes) lose nothing and misplace nothing, and pgdemote_* and pgpromote_success agree with what moved", () => {
     fc.assert(
       fc.property(tieringScenario, (doc) => {
         const s = validateScenario(doc, "tiering property");
