@@ -58,6 +58,7 @@ describe("Exec", () => {
       kworker: 0,
       kswapd: 0,
       kcompactd: 0,
+      kpromoted: 0,
       irq: 5,
     });
   });

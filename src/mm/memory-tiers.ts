@@ -5,10 +5,11 @@
  *
  * DRAM nodes take MEMTIER_ADISTANCE_DRAM. A CXL node's adist is what mt_perf_to_adistance()
  * makes of its performance relative to DRAM's (the CXL driver reads it from CDAT/HMAT): adist
- * scales with latency over DRAM's and with DRAM's bandwidth over the node's. The profile gives
- * the latencies (memory.dramLatencyNs, memory.cxlLatencyNs) and one bandwidth for every node,
- * so here adist = DRAM's * cxlLatency / dramLatency. A CXL node without a latency in the
- * profile has no performance data, and the kernel then puts it in the DRAM tier (no demotion).
+ * scales with its latency over DRAM's and with DRAM's bandwidth over its own. The profile gives
+ * a node's idle latency (its latencyNs, else memory.cxlLatencyNs) and bandwidth (its
+ * memoryGBps, else fabric.memoryGBps); the kernel sums read and write figures, which the
+ * profile does not separate. A CXL node without a latency has no performance data, and the
+ * kernel then puts it in the DRAM tier (no demotion).
  *
  * Distances: the model has no SLIT; a node on the same socket is nearer than one on another
  * (mempolicy.ts's fallbackOrder), which is what picking demotion targets needs.
@@ -34,12 +35,15 @@ export class MemoryTiers {
 
   constructor(readonly profile: LoadedProfile) {
     const dram = profile.memory?.dramLatencyNs;
-    const cxl = profile.memory?.cxlLatencyNs;
+    const bw = profile.fabric.memoryGBps;
     for (const n of profile.topology.nodes) {
-      const slower = n.kind === "cxl" && dram !== undefined && cxl !== undefined;
+      const lat = n.latencyNs ?? profile.memory?.cxlLatencyNs;
+      const perf = n.kind === "cxl" && dram !== undefined && lat !== undefined;
       this.adist.set(
         n.id,
-        slower ? Math.round((MEMTIER_ADISTANCE_DRAM * cxl) / dram) : MEMTIER_ADISTANCE_DRAM,
+        perf
+          ? Math.round((((MEMTIER_ADISTANCE_DRAM * lat) / dram) * bw) / (n.memoryGBps ?? bw))
+          : MEMTIER_ADISTANCE_DRAM,
       );
     }
     const byStart = new Map<number, number[]>();

@@ -66,6 +66,14 @@ export const SysctlSchema = z.strictObject({
         .describe(
           "memory tiering: hint-fault latency under which a page is hot, ms (1000); debugfs sched/numa_balancing/hot_threshold_ms",
         ),
+      kpromoted_period_ms: z
+        .int()
+        .min(0)
+        .max(60000)
+        .default(0)
+        .describe(
+          "memory tiering, the batched promotion proposed upstream (kpromoted, not in mainline): 0 promotes each hot folio in its hint fault; N gathers them and a kpromoted thread per node promotes them in batches every N ms",
+        ),
     })
     .prefault({})
     .describe("/proc/sys/kernel"),

@@ -86,6 +86,26 @@ describe("scenarios/tiering.yaml", () => {
     consistent(on);
   });
 
+  it("with kpromoted (the batched promotion proposed upstream) promotes the hot set in batches, not one folio per fault", () => {
+    const batched = runScenario(
+      { ...s, sysctl: { ...s.sysctl, kernel: { ...s.sysctl.kernel, kpromoted_period_ms: 100 } } },
+      profile,
+    );
+    consistent(batched);
+    const calls = (r: ScenarioResult) => r.callers.find((c) => c.reason === "MR_NUMA_MISPLACED");
+    const perFault = calls(on);
+    const batches = calls(batched);
+    // One folio per call from the faults; several per call from kpromoted.
+    expect(perFault?.folios).toBe(perFault?.calls);
+    expect((batches?.foliosMoved ?? 0) / (batches?.calls ?? 1)).toBeGreaterThan(4);
+    expect(batched.cpu.byKind.kpromoted).toBeGreaterThan(0);
+    for (const move of [5000, 10000, 15000]) {
+      expect(opsPerSec(batched, move + 3000, move + 5000)).toBeGreaterThan(
+        0.98 * opsPerSec(on, 3000, 5000),
+      );
+    }
+  });
+
   it("promotes no more than the rate limit allows per second (plus the one folio that crosses it)", () => {
     const limitMBps = 8;
     const slow = runScenario(

@@ -16,12 +16,16 @@
  * then demotes down to the promo watermark (policy/vmscan.ts). Promoted pages count in
  * pgpromote_success on the target node.
  *
+ * With kernel.kpromoted_period_ms (the batched promotion proposed upstream, kpromoted.ts) a hot
+ * folio is recorded instead, and promoted with others by the node's kpromoted thread.
+ *
  * Simplification: times are kept in whole ms as jiffies_to_msecs() gives them, without the
  * field's wraparound mask (PAGE_ACCESS_TIME_MASK: about 35 minutes at 21 bits).
  */
 import type { Folio } from "../mm/folio.js";
 import { PAGE_SHIFT } from "../mm/folio.js";
 import type { NumaHintFault } from "../mm/numa-hint.js";
+import { Kpromoted } from "./kpromoted.js";
 import type { NumaTieringHooks } from "./numa-fault.js";
 import type { Reclaim } from "./reclaim.js";
 import { NUMA_BALANCING_NORMAL, type Sysctl } from "./sysctl.js";
@@ -50,6 +54,8 @@ export class MemoryTiering implements NumaTieringHooks {
   private readonly hotThresholdMs: number;
   private readonly rateLimitPages: number;
   private readonly scanPeriodMaxMs: number;
+  /** The batched promotion daemon, when kernel.kpromoted_period_ms asks for it. */
+  private readonly kpromoted: Kpromoted | null;
 
   constructor(
     private readonly r: Reclaim,
@@ -60,6 +66,8 @@ export class MemoryTiering implements NumaTieringHooks {
     this.hotThresholdMs = kn.numa_balancing_hot_threshold_ms;
     this.rateLimitPages = kn.numa_balancing_promote_rate_limit_MBps * 2 ** (20 - PAGE_SHIFT);
     this.scanPeriodMaxMs = kn.numa_balancing_scan_period_max_ms;
+    this.kpromoted =
+      kn.kpromoted_period_ms > 0 ? new Kpromoted(r, kn.kpromoted_period_ms * 1e6) : null;
   }
 
   /** jiffies_to_msecs(jiffies) */
@@ -145,7 +153,9 @@ export class MemoryTiering implements NumaTieringHooks {
       // The workload changed: start the threshold again.
       n.threshold = 0;
       this.r.k.ctx.vmstat.addNode(dstNid, "pgpromote_candidate_nrl", nr);
-      return true;
+      if (this.kpromoted === null) return true;
+      this.kpromoted.record(folio, dstNid);
+      return false;
     }
     this.adjustThreshold(dstNid, n);
     const th = n.threshold || this.hotThresholdMs;
@@ -154,7 +164,11 @@ export class MemoryTiering implements NumaTieringHooks {
     const latency = now - folio.lastCpupid;
     folio.lastCpupid = now;
     if (latency >= th) return false;
-    return !this.rateLimited(dstNid, n, nr);
+    if (this.rateLimited(dstNid, n, nr)) return false;
+    if (this.kpromoted === null) return true;
+    // Batched promotion: record it for kpromoted and leave it where it is for now.
+    this.kpromoted.record(folio, dstNid);
+    return false;
   }
 
   /** migrate_misplaced_folio_prepare() found the target short of free pages. */

@@ -44,6 +44,8 @@ export const TASK_KINDS = {
   kswapd: { kernel: true },
   /** kcompactd, one per node: compaction woken by kswapd, and proactive compaction. */
   kcompactd: { kernel: true },
+  /** Per-node batched promotion threads (the kpromoted proposal). */
+  kpromoted: { kernel: true },
 } as const;
 export type TaskKind = keyof typeof TASK_KINDS;
 

@@ -254,6 +254,10 @@ describe("pagemig run", () => {
         ["scenarios/ping-pong.yaml", "--set", "inject=dma-oops"],
         /inject: unknown fault 'dma-oops'/,
       ],
+      [
+        ["scenarios/tiering.yaml", "--set", "sysctl.kernel.kpromoted_period_ms=60001"],
+        /sysctl\.kernel\.kpromoted_period_ms: Too big/,
+      ],
       [[bad], /processes: Too small/],
       [[join(dir, "none.yaml")], /none\.yaml: no such file/],
     ];

@@ -20,10 +20,17 @@ export function totals(r: ScenarioResult) {
   };
 }
 
-/** CPU time of kernel work (migrating tasks, kworkers, kcompactd, interrupts) over the run, ns. */
+/** CPU time of kernel work (migrating tasks, kworkers, kswapd, kcompactd, kpromoted, interrupts) over the run, ns. */
 function kernelCpuNs(r: ScenarioResult): number {
   const k = r.cpu.byKind;
-  return (k.migrate ?? 0) + (k.kworker ?? 0) + (k.kswapd ?? 0) + (k.kcompactd ?? 0) + (k.irq ?? 0);
+  return (
+    (k.migrate ?? 0) +
+    (k.kworker ?? 0) +
+    (k.kswapd ?? 0) +
+    (k.kcompactd ?? 0) +
+    (k.kpromoted ?? 0) +
+    (k.irq ?? 0)
+  );
 }
 
 /** One row per run of a sweep, with each figure's difference to the first run's. */

@@ -1,7 +1,10 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { RunFailure } from "../../errors.js";
-import { loadProfile } from "../../machine/profile.js";
+import { loadProfile, profilesDir } from "../../machine/profile.js";
 import { Kernel } from "../../migrate/kernel.js";
 import { MPOL_BIND } from "../../mm/mempolicy.js";
 import { Rng } from "../../sim/rng.js";
@@ -165,6 +168,95 @@ const compactionScenario = fc
     engine: r.engine,
   }));
 
+const KIB_PER_STEP: Record<string, number> = { "4K": 1024, "64K": 2048, "2M": 4096 };
+
+/** small-cxl shrunk to a 16 MiB DRAM node and a 32 MiB CXL node: tiering in little host memory. */
+const tinyCxl = (() => {
+  const text = readFileSync(join(profilesDir(), "small-cxl.yaml"), "utf8")
+    .replace("name: small-cxl", "name: tiny-cxl")
+    .replace("memory: 256M, kind: dram", "memory: 16M, kind: dram")
+    .replace("memory: 512M, kind: cxl", "memory: 32M, kind: cxl");
+  const path = join(mkdtempSync(join(tmpdir(), "pagemig-tiny-cxl-")), "tiny-cxl.yaml");
+  writeFileSync(path, text);
+  return loadProfile(path);
+})();
+
+const tieringScenario = fc
+  .record({
+    regions: fc.array(fc.record({ size: folioSize, folios: fc.integer({ min: 1, max: 4 }) }), {
+      minLength: 1,
+      maxLength: 2,
+    }),
+    threads: fc.array(
+      fc.record({
+        cpu: fc.integer({ min: 0, max: 7 }),
+        pattern: fc.constantFrom(
+          "uniform",
+          { kind: "zipf", skew: 1.1 },
+          { kind: "hotset", fraction: 0.25, probability: 1, period: "1ms" },
+        ),
+        writes: fc.constantFrom(0, 0.5),
+      }),
+      { minLength: 1, maxLength: 3 },
+    ),
+    // small-cxl has no DMA engines: the CPU copiers.
+    engine: fc.oneof(
+      fc.constant({ migrator: "serial" }),
+      fc.constant({ migrator: "batch-cpu" }),
+      fc.integer({ min: 1, max: 4 }).map((threads) => ({ migrator: "mtcopy", threads })),
+    ),
+    mode: fc.constantFrom(2, 3),
+    wsf: fc.constantFrom(10, 1000, 3000),
+    rateLimit: fc.constantFrom(1, 65536),
+    // Per-fault promotion, or kpromoted's batches every 1 ms.
+    kpromoted: fc.constantFrom(0, 1),
+    seed: fc.integer({ min: 1, max: 1000 }),
+  })
+  .map((r) => {
+    // Regions of 1-4 MiB (4K folios) to 4-16 MiB (THPs), one or two: up to twice the DRAM node,
+    // and never more than both nodes hold.
+    const kib = (x: { size: string; folios: number }) => x.folios * (KIB_PER_STEP[x.size] ?? 0);
+    const regions = r.regions.map((x, i) => ({
+      name: `r${i}`,
+      size: `${kib(x)}K`,
+      folioSize: x.size,
+    }));
+    return {
+      seed: r.seed,
+      duration: "6ms",
+      quantum: "100us",
+      verify: true,
+      processes: [
+        {
+          name: "app",
+          regions,
+          threads: r.threads.map((t, i) => ({
+            ...t,
+            region: regions[i % regions.length].name,
+            compute: "10ns",
+          })),
+        },
+      ],
+      // No movers: move_pages(2) to a full node fails with -ENOMEM, which a mover reports.
+      engine: r.engine,
+      // Scanning 1 MB a tick from the start, hot within 1 ms: promotions in a 6 ms run.
+      sysctl: {
+        kernel: {
+          numa_balancing: r.mode,
+          numa_balancing_scan_delay_ms: 0,
+          numa_balancing_scan_period_min_ms: 1,
+          numa_balancing_scan_period_max_ms: 2,
+          numa_balancing_scan_size_mb: 1,
+          numa_balancing_hot_threshold_ms: 1,
+          numa_balancing_promote_rate_limit_MBps: r.rateLimit,
+          kpromoted_period_ms: r.kpromoted,
+        },
+        vm: { watermark_scale_factor: r.wsf },
+        mm: { numa: { demotion_enabled: true } },
+      },
+    };
+  });
+
 describe("scenarios in bytes mode (property)", () => {
   it("leave every page with its own bytes where its page table says, no frame leaked, nothing isolated; every read a thread makes finds whole pages; NUMA balancing's counters agree with what it moved; with faults injected too", () => {
     fc.assert(
@@ -211,6 +303,35 @@ describe("scenarios in bytes mode (property)", () => {
         expect(late["0"].at(-1)).toBeLessThanOrEqual(lateBytes);
       }),
       { numRuns: 6 },
+    );
+  });
+
+  it("with memory tiering (promotion per fault or by kpromoted, demotion, tiny DRAM and CXL nodes) lose nothing and misplace nothing, and pgdemote_* and pgpromote_success agree with what moved", () => {
+    fc.assert(
+      fc.property(tieringScenario, (doc) => {
+        const s = validateScenario(doc, "tiering property");
+        checkScenarioOnProfile(s, tinyCxl, "tiering property");
+        const r = runScenario(s, tinyCxl);
+        const pages = doc.processes[0].regions.reduce(
+          (a, x) => a + Number.parseInt(x.size, 10) / 4,
+          0,
+        );
+        expect(r.pagesVerified).toBe(pages);
+        const bytes = Object.values(r.series.processes[0].bytesByNode);
+        expect(bytes.reduce((a, b) => a + (b.at(-1) ?? 0), 0)).toBe(pages * 4096);
+        const v = r.vmstat;
+        // What migrate_pages() moved by reason over the whole run (a fault's migration may end
+        // after the last interval of the series).
+        const moved = (reason: string) =>
+          (r.callers.find((c) => c.reason === reason)?.bytesMoved ?? 0) / 4096;
+        expect(moved("MR_DEMOTION")).toBe((v.pgdemote_kswapd ?? 0) + (v.pgdemote_direct ?? 0));
+        expect(moved("MR_NUMA_MISPLACED")).toBe(v.numa_pages_migrated ?? 0);
+        expect(v.pgpromote_success ?? 0).toBeLessThanOrEqual(v.numa_pages_migrated ?? 0);
+        expect(v.pgpromote_success ?? 0).toBeLessThanOrEqual(
+          (v.pgpromote_candidate ?? 0) + (v.pgpromote_candidate_nrl ?? 0),
+        );
+      }),
+      { numRuns: 25 },
     );
   });
 
