@@ -121,6 +121,8 @@ function* migratePagesAsCurrent(
   let rcGather = 0;
   let pos = 0;
   while (pos < from.length) {
+    // What earlier batches freed is held by nobody now: `from` keeps it only below `pos`.
+    if (pos > 0 && run.recycleBetweenBatches) k.phys.recycleFreedFolios();
     // A batch ends with the folio that takes it to NR_MAX_BATCHED_MIGRATION base pages.
     let sum = 0;
     let end = pos;

@@ -209,7 +209,7 @@ function* movePagesAndStore(
     k.timeline.slice(exec.track, "isolate", isolating.sinceNs, now, { folios: run.length });
   }
   const r = yield* migratePages(
-    new MigrationRun(k, exec, nodeTarget(k, node)),
+    new MigrationRun(k, exec, nodeTarget(k, node), true),
     run,
     MIGRATE_SYNC,
     MR_SYSCALL,

@@ -73,6 +73,11 @@ export class Folio {
    * (policy/numa-balancing.ts), or -1 (unset) as page_cpupid_reset_last() leaves it.
    */
   lastCpupid = -1;
+  /**
+   * The object's slot in its PhysMem's folio table (SectionTable.folios), for life; -1 for a
+   * folio made outside a PhysMem. Not the kernel's: the frame metadata names folios by slot.
+   */
+  id = -1;
 
   constructor(
     readonly pfn: number,

@@ -45,8 +45,13 @@ export class MemSection {
    * pfns, NO_PFN at the ends): interleaved so unlinking touches one cache line.
    */
   readonly links = new Int32Array(2 * PAGES_PER_SECTION);
-  /** The folio whose head page is at this index. */
-  readonly folios: (Folio | undefined)[] = new Array(PAGES_PER_SECTION).fill(undefined);
+  /**
+   * The folio whose head page is at this index: its slot in SectionTable.folios plus one, 0 for
+   * none. A typed array costs nothing until written (the host zero-fills it on demand) and the
+   * garbage collector never scans it, which an array of 32K object pointers per section cost
+   * on every fault-in and every major collection.
+   */
+  readonly folioIds = new Int32Array(PAGES_PER_SECTION);
   /** PageHWPoison, per page; allocated on the first poisoned page, as poison is rare. */
   hwPoison: Uint8Array | null = null;
   /** Poisoned pages in the section, so frees skip the per-page scan when there are none. */
@@ -59,10 +64,12 @@ export class MemSection {
 
   /** Approximate host bytes of this section's metadata. */
   get metadataBytes(): number {
-    const typed =
-      this.pageType.byteLength + this.links.byteLength + (this.hwPoison?.byteLength ?? 0);
-    // One tagged pointer per slot in the folio array.
-    return typed + PAGES_PER_SECTION * 8;
+    return (
+      this.pageType.byteLength +
+      this.links.byteLength +
+      this.folioIds.byteLength +
+      (this.hwPoison?.byteLength ?? 0)
+    );
   }
 }
 
@@ -71,6 +78,12 @@ export class SectionTable {
   readonly sections: (MemSection | undefined)[];
   /** Node of each section; -1 for a hole between nodes. */
   readonly sectionNid: Int16Array;
+  /**
+   * Every folio object ever made, each at its own slot (Folio.id) for life: the slots the
+   * sections' folioIds name. PhysMem reuses dead ones (Folio.reinit), so the table grows with
+   * the most folios live at once, not with the folios ever allocated.
+   */
+  readonly folios: Folio[] = [];
   private nrPresent = 0;
 
   constructor(readonly nrSections: number) {
@@ -90,12 +103,24 @@ export class SectionTable {
     return sec;
   }
 
+  /** The folio whose head page is at `idx` of `sec`, or undefined. */
+  folioAt(sec: MemSection, idx: number): Folio | undefined {
+    const id = sec.folioIds[idx];
+    return id === 0 ? undefined : this.folios[id - 1];
+  }
+
+  /** Give `folio` a slot of its own in the table, once. */
+  register(folio: Folio): void {
+    folio.id = this.folios.length;
+    this.folios.push(folio);
+  }
+
   get present(): number {
     return this.nrPresent;
   }
 
-  /** Bytes of the table itself: a pointer and a node id per section. */
+  /** Bytes of the table itself: a pointer and a node id per section, a pointer per folio slot. */
   get tableBytes(): number {
-    return this.nrSections * 8 + this.sectionNid.byteLength;
+    return this.nrSections * 8 + this.sectionNid.byteLength + this.folios.length * 8;
   }
 }
