@@ -116,6 +116,40 @@ export class HugePmd {
 
 export type PmdSlot = PteTable | HugePmd;
 
+/**
+ * The PMD level of an mm's page table: PMD index -> slot, remembering the last slot looked up.
+ * The walks of fault-in, move_pages(2) and the rmap visit consecutive addresses, 512 pages to
+ * a PTE table, so nearly every lookup is the last one's again.
+ */
+export class PmdTable extends Map<number, PmdSlot> {
+  private lastIdx = -1;
+  private lastSlot: PmdSlot | undefined = undefined;
+
+  override get(idx: number): PmdSlot | undefined {
+    if (idx === this.lastIdx) return this.lastSlot;
+    const slot = super.get(idx);
+    this.lastIdx = idx;
+    this.lastSlot = slot;
+    return slot;
+  }
+
+  override set(idx: number, slot: PmdSlot): this {
+    super.set(idx, slot);
+    if (idx === this.lastIdx) this.lastSlot = slot;
+    return this;
+  }
+
+  override delete(idx: number): boolean {
+    if (idx === this.lastIdx) this.lastSlot = undefined;
+    return super.delete(idx);
+  }
+
+  override clear(): void {
+    this.lastSlot = undefined;
+    super.clear();
+  }
+}
+
 export function pmdIndex(addr: number): number {
   return Math.floor(addr / HPAGE_PMD_SIZE);
 }
@@ -180,7 +214,7 @@ export class MmStruct {
   /** mm->tlb_flush_batched: pending and flushed generations (tlb.ts). */
   tlbFlushBatched = 0;
   /** The page table: PMD index -> PTE table or huge PMD. rmap.ts walks it directly. */
-  readonly pmds = new Map<number, PmdSlot>();
+  readonly pmds = new PmdTable();
   /** Sorted by start, non-overlapping. */
   private readonly vmaList: Vma[] = [];
   private anonVmaSeq = 0;
