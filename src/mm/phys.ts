@@ -279,6 +279,13 @@ export class PhysMem {
     types[idx] = on ? types[idx] | PT_ANON_EXCLUSIVE : types[idx] & ~PT_ANON_EXCLUSIVE;
   }
 
+  /** Set anon-exclusive on `n` pages from `pfn`, all of one live folio. */
+  setAnonExclusiveRange(pfn: number, n: number): void {
+    const types = this.folioSection(pfn, "be anon-exclusive").pageType;
+    const idx = pfn & SECTION_MASK;
+    for (let i = idx; i < idx + n; i++) types[i] |= PT_ANON_EXCLUSIVE;
+  }
+
   isHwPoison(pfn: number): boolean {
     const sec = this.table.sections[pfn >>> SECTION_SHIFT];
     return sec?.hwPoison != null && sec.hwPoison[pfn & SECTION_MASK] !== 0;

@@ -116,37 +116,64 @@ export class HugePmd {
 
 export type PmdSlot = PteTable | HugePmd;
 
+/** PMD entries per PUD entry: one directory of PmdTable's lookup index covers 1 GiB. */
+const PTRS_PER_PMD = 512;
+
 /**
- * The PMD level of an mm's page table: PMD index -> slot, remembering the last slot looked up.
- * The walks of fault-in, move_pages(2) and the rmap visit consecutive addresses, 512 pages to
- * a PTE table, so nearly every lookup is the last one's again.
+ * The PMD level of an mm's page table: PMD index -> slot. Lookups go through a radix index
+ * of 512-entry directories (the kernel's PUD level) and remember the last slot found: the
+ * walks of fault-in, move_pages(2) and the rmap visit consecutive addresses, and random
+ * accesses over a large region hit a few directories rather than a hash table of every PMD.
+ * A Map of the same entries keeps the order a Map iterates in.
  */
-export class PmdTable extends Map<number, PmdSlot> {
+export class PmdTable {
+  private readonly map = new Map<number, PmdSlot>();
+  private readonly dirs = new Map<number, (PmdSlot | undefined)[]>();
   private lastIdx = -1;
   private lastSlot: PmdSlot | undefined = undefined;
 
-  override get(idx: number): PmdSlot | undefined {
+  get(idx: number): PmdSlot | undefined {
     if (idx === this.lastIdx) return this.lastSlot;
-    const slot = super.get(idx);
+    const dir = this.dirs.get(Math.floor(idx / PTRS_PER_PMD));
+    const slot = dir === undefined ? undefined : dir[idx % PTRS_PER_PMD];
     this.lastIdx = idx;
     this.lastSlot = slot;
     return slot;
   }
 
-  override set(idx: number, slot: PmdSlot): this {
-    super.set(idx, slot);
+  set(idx: number, slot: PmdSlot): this {
+    this.map.set(idx, slot);
+    const top = Math.floor(idx / PTRS_PER_PMD);
+    let dir = this.dirs.get(top);
+    if (dir === undefined) {
+      dir = new Array<PmdSlot | undefined>(PTRS_PER_PMD).fill(undefined);
+      this.dirs.set(top, dir);
+    }
+    dir[idx % PTRS_PER_PMD] = slot;
     if (idx === this.lastIdx) this.lastSlot = slot;
     return this;
   }
 
-  override delete(idx: number): boolean {
+  delete(idx: number): boolean {
     if (idx === this.lastIdx) this.lastSlot = undefined;
-    return super.delete(idx);
+    const dir = this.dirs.get(Math.floor(idx / PTRS_PER_PMD));
+    if (dir !== undefined) dir[idx % PTRS_PER_PMD] = undefined;
+    return this.map.delete(idx);
   }
 
-  override clear(): void {
+  clear(): void {
     this.lastSlot = undefined;
-    super.clear();
+    this.map.clear();
+    this.dirs.clear();
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** [PMD index, slot] in the order the slots were first set, as a Map iterates. */
+  [Symbol.iterator](): IterableIterator<[number, PmdSlot]> {
+    return this.map[Symbol.iterator]();
   }
 }
 
@@ -307,23 +334,25 @@ export class MmStruct {
       phys.setAnonExclusive(folio.pfn, true);
       folio.mapcount = 1;
     } else {
-      for (let i = 0; i < nr; i++) {
-        const a = addr + i * PAGE_SIZE;
-        const slot = this.pmds.get(pmdIndex(a));
-        if (slot instanceof HugePmd || (slot !== undefined && slot.flags[pteIndex(a)] !== 0)) {
-          throw new Error(`mapFolio: ${hex(a)} is already mapped`);
-        }
+      // A folio below PMD size is aligned to its size, so its PTEs are in one table.
+      const idx = pmdIndex(addr);
+      if (this.pmds.get(idx) instanceof HugePmd)
+        throw new Error(`mapFolio: ${hex(addr)} is already mapped`);
+      const t = this.pteTable(idx);
+      const k0 = pteIndex(addr);
+      for (let k = k0; k < k0 + nr; k++) {
+        if (t.flags[k] !== 0)
+          throw new Error(`mapFolio: ${hex(addr + (k - k0) * PAGE_SIZE)} is already mapped`);
       }
-      for (let i = 0; i < nr; i++) {
-        const a = addr + i * PAGE_SIZE;
-        const t = this.pteTable(pmdIndex(a));
-        const k = pteIndex(a);
+      const times = this.access === null ? null : accessTimes(t);
+      const now = this.access === null ? 0 : this.access.now();
+      for (let i = 0, k = k0; i < nr; i++, k++) {
         t.pfn[k] = folio.pfn + i;
         t.flags[k] = pte;
-        t.used++;
-        if (this.access !== null) accessTimes(t)[k] = this.access.now();
-        phys.setAnonExclusive(folio.pfn + i, true);
+        if (times !== null) times[k] = now;
       }
+      t.used += nr;
+      phys.setAnonExclusiveRange(folio.pfn, nr);
       folio.mapcount = nr;
       folio.refcount = nr;
     }
