@@ -9,6 +9,7 @@ import {
   PmdTable,
   PTE_DIRTY,
   PTE_YOUNG,
+  pteIndex,
   shareRange,
   VM_LOCKED,
   VM_READ,
@@ -269,6 +270,16 @@ describe("PmdTable", () => {
           expect(table.get(idx)).toBe(plain.get(idx));
         }
         expect([...table]).toEqual([...plain]);
+      }),
+    );
+  });
+});
+
+describe("pteIndex", () => {
+  it("is the page's index in its PTE table at any address up to TASK_SIZE", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 47 - 1 }), (addr) => {
+        expect(pteIndex(addr)).toBe(Math.floor(addr / PAGE_SIZE) % 512);
       }),
     );
   });

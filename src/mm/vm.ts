@@ -8,7 +8,9 @@
  * - One anon_vma is shared by a VMA and every copy made of it by fork (shareRange), instead of
  *   the kernel's anon_vma_chain tree. An rmap walk therefore visits all of them.
  * - Only private anonymous memory: no file or shmem mappings, no VMA merging, no mlock counts.
- * Addresses are plain numbers up to 2^47: index arithmetic uses division, never 32-bit ops.
+ * Addresses are plain numbers up to 2^47: index arithmetic uses division, not 32-bit ops, but
+ * for pteIndex(), which needs only an address's low 32 bits. Neither uses `%` on an address:
+ * a double's remainder is a call to fmod(), the costliest step of the rmap walks.
  */
 
 import type { MmAccessModel } from "./access.js";
@@ -17,6 +19,7 @@ import {
   type Folio,
   HPAGE_PMD_ORDER,
   HPAGE_PMD_SIZE,
+  PAGE_SHIFT,
   PAGE_SIZE,
   PG,
 } from "./folio.js";
@@ -182,7 +185,8 @@ export function pmdIndex(addr: number): number {
 }
 
 export function pteIndex(addr: number): number {
-  return Math.floor(addr / PAGE_SIZE) % PTRS_PER_PTE;
+  // `>>>` takes the address modulo 2^32, a multiple of the 2 MiB a PTE table covers.
+  return (addr >>> PAGE_SHIFT) & (PTRS_PER_PTE - 1);
 }
 
 export class AnonVma implements AnonVmaRef {
@@ -312,7 +316,7 @@ export class MmStruct {
       throw new Error(`mapFolio: folio at pfn ${folio.pfn} is not freshly allocated`);
     }
     const size = folio.sizeBytes;
-    if (addr % size !== 0 || addr < vma.start || addr + size > vma.end) {
+    if (Math.floor(addr / size) * size !== addr || addr < vma.start || addr + size > vma.end) {
       throw new Error(`mapFolio: ${hex(addr)} is not a ${size}-byte aligned slot inside the VMA`);
     }
     const nr = folio.nrPages;
