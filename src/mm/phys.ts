@@ -361,7 +361,7 @@ export class PhysMem {
       if (sec !== undefined) metadataBytes += sec.metadataBytes;
     return {
       sections: this.table.present,
-      folioObjects: this.table.folios.length,
+      folioObjects: this.table.folioSlots,
       metadataBytes,
       contentBytes: (this.contents?.chunksAllocated() ?? 0) * CHUNK_BYTES,
     };
@@ -384,7 +384,7 @@ export class PhysMem {
       !folio.live ||
       sec === undefined ||
       sec.folioIds[folio.pfn & SECTION_MASK] !== folio.id + 1 ||
-      this.table.folios[folio.id] !== folio
+      this.table.folio(folio.id) !== folio
     ) {
       throw new Error(`PhysMem: ${what} of folio at pfn ${folio.pfn} that is not live`);
     }

@@ -34,6 +34,10 @@ export const PT_ORDER_MASK = 0x0f;
  */
 export const PT_ANON_EXCLUSIVE = 0x80;
 
+/** Folio slots per chunk of SectionTable's folio table. */
+const FOLIO_CHUNK_SHIFT = 16;
+const FOLIO_CHUNK = 1 << FOLIO_CHUNK_SHIFT;
+
 /** No pfn: end of a free list. */
 export const NO_PFN = -1;
 
@@ -80,10 +84,12 @@ export class SectionTable {
   readonly sectionNid: Int16Array;
   /**
    * Every folio object ever made, each at its own slot (Folio.id) for life: the slots the
-   * sections' folioIds name. PhysMem reuses dead ones (Folio.reinit), so the table grows with
-   * the most folios live at once, not with the folios ever allocated.
+   * sections' folioIds name, FOLIO_CHUNK to an array. PhysMem reuses dead ones (Folio.reinit),
+   * so the table grows with the most folios live at once, not with the folios ever allocated;
+   * in chunks, so that growing it to millions never copies it.
    */
-  readonly folios: Folio[] = [];
+  private readonly chunks: Folio[][] = [];
+  private nrFolios = 0;
   private nrPresent = 0;
 
   constructor(readonly nrSections: number) {
@@ -106,13 +112,25 @@ export class SectionTable {
   /** The folio whose head page is at `idx` of `sec`, or undefined. */
   folioAt(sec: MemSection, idx: number): Folio | undefined {
     const id = sec.folioIds[idx];
-    return id === 0 ? undefined : this.folios[id - 1];
+    return id === 0 ? undefined : this.folio(id - 1);
+  }
+
+  /** The folio object at slot `id`, or undefined. */
+  folio(id: number): Folio | undefined {
+    return this.chunks[id >>> FOLIO_CHUNK_SHIFT]?.[id & (FOLIO_CHUNK - 1)];
   }
 
   /** Give `folio` a slot of its own in the table, once. */
   register(folio: Folio): void {
-    folio.id = this.folios.length;
-    this.folios.push(folio);
+    const id = this.nrFolios++;
+    if ((id & (FOLIO_CHUNK - 1)) === 0) this.chunks.push([]);
+    (this.chunks[this.chunks.length - 1] as Folio[]).push(folio);
+    folio.id = id;
+  }
+
+  /** Folio objects made: slots in the table. */
+  get folioSlots(): number {
+    return this.nrFolios;
   }
 
   get present(): number {
@@ -121,6 +139,6 @@ export class SectionTable {
 
   /** Bytes of the table itself: a pointer and a node id per section, a pointer per folio slot. */
   get tableBytes(): number {
-    return this.nrSections * 8 + this.sectionNid.byteLength + this.folios.length * 8;
+    return this.nrSections * 8 + this.sectionNid.byteLength + this.nrFolios * 8;
   }
 }
