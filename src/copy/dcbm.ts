@@ -154,8 +154,10 @@ export class DcbmMigrator implements Migrator {
     }
     if (rc === 0) {
       yield* exec.sync();
-      touchHostMemory(run.k, src.slice(0, n));
-      touchHostMemory(run.k, dst.slice(0, n));
+      if (run.k.phys.contents !== null) {
+        touchHostMemory(run.k, src.slice(0, n));
+        touchHostMemory(run.k, dst.slice(0, n));
+      }
       for (let i = 0; i < nrChans; i++) chans[i].issuePending();
       for (let i = 0; i < nrChans; i++) chans[i].settleCopies();
       // Every channel is waited for before any result is looked at, so a failed channel never

@@ -50,6 +50,7 @@ export class FaultInjector {
 
   /** One chance for `kind` to fire; true if it does. Costs nothing when no rule is set. */
   hit(kind: FaultKind): boolean {
+    if (this.rules.size === 0) return false;
     const rule = this.rules.get(kind);
     if (rule === undefined) return false;
     const chance = (this.chances.get(kind) ?? 0) + 1;

@@ -121,6 +121,8 @@ function* migratePagesAsCurrent(
   let rcGather = 0;
   let pos = 0;
   while (pos < from.length) {
+    // What earlier batches freed is held by nobody now: `from` keeps it only below `pos`.
+    if (pos > 0 && run.recycleBetweenBatches) k.phys.recycleFreedFolios();
     // A batch ends with the folio that takes it to NR_MAX_BATCHED_MIGRATION base pages.
     let sum = 0;
     let end = pos;
@@ -305,8 +307,10 @@ function* migratePagesBatch(
 ): MigGen<number> {
   const { k, exec } = run;
   const nosplit = reason === MR_NUMA_MISPLACED;
-  const unmapFolios: Folio[] = [];
-  const dstFolios: Folio[] = [];
+  // Sized for the whole batch up front: grown by push, they cost a batch several copies.
+  const unmapFolios: Folio[] = new Array(from.length);
+  const dstFolios: Folio[] = new Array(from.length);
+  let nrUnmapped = 0;
   let nrFailed = 0;
   let rcSaved = 0;
   let retry = 1;
@@ -357,8 +361,9 @@ function* migratePagesBatch(
 
       const rc = migrateFolioUnmap(run, folio, mode, ret);
       if (rc === 0) {
-        unmapFolios.push(folio);
-        dstFolios.push(run.unmappedDst as Folio);
+        unmapFolios[nrUnmapped] = folio;
+        dstFolios[nrUnmapped] = run.unmappedDst as Folio;
+        nrUnmapped++;
       } else if (rc === -EAGAIN) {
         retry++;
         thpRetry += isThp;
@@ -406,6 +411,8 @@ function* migratePagesBatch(
     stats.nrThpFailed += thpRetry;
     stats.nrFailedPages += retryPages;
   }
+  unmapFolios.length = nrUnmapped;
+  dstFolios.length = nrUnmapped;
   marks?.mark(run);
   if (rcSaved !== 0 && unmapFolios.length === 0) {
     marks?.record(run);

@@ -143,13 +143,14 @@ export class Exec {
 
   /** The task unmapped `folio` (it is no longer accessible) at the current time. */
   noteUnmap(folio: Folio): void {
-    this.folioEvents?.unmapped(folio, this.now());
+    if (this.folioEvents !== null) this.folioEvents.unmapped(folio, this.now());
   }
 
   /** `folio` (the source) became accessible again, at its destination, at the current time. */
   noteRemap(folio: Folio): void {
-    const t = this.now();
     let times = this.remapTimes;
+    if (times === null && this.folioEvents === null) return;
+    const t = this.now();
     if (times !== null) {
       if (this.nrRemaps === times.length) {
         const more = new Float64Array(Math.max(16, times.length * 2));

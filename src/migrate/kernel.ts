@@ -119,6 +119,8 @@ export class Kernel {
   private readonly hostWorkers: boolean;
   /** One core's copy rate between two nodes (bytes per ns), by cpu, source and destination. */
   private readonly copyRates = new Map<number, number>();
+  private lastCopyKey = -1;
+  private lastCopyRate = 1;
 
   constructor(opts: KernelOptions) {
     const profile = opts.profile;
@@ -251,9 +253,11 @@ export class Kernel {
    * path: the slower of the core's own copy rate and every link the copy crosses.
    */
   cpuCopyNs(cpu: number, srcNid: number, dstNid: number, bytes: number): number {
-    const rates = this.copyRates;
-    // Indexed by (cpu, src, dst): few distinct values, asked for once per folio.
+    // Indexed by (cpu, src, dst): few distinct values, asked for once per folio, mostly the
+    // same as the last time.
     const key = (cpu * MAX_NUMNODES + srcNid) * MAX_NUMNODES + dstNid;
+    if (key === this.lastCopyKey) return bytes / this.lastCopyRate;
+    const rates = this.copyRates;
     let rate = rates.get(key);
     if (rate === undefined) {
       rate = this.profile.cpu.copyGBps;
@@ -262,6 +266,8 @@ export class Kernel {
       }
       rates.set(key, rate);
     }
+    this.lastCopyKey = key;
+    this.lastCopyRate = rate;
     return bytes / rate;
   }
 }

@@ -118,7 +118,7 @@ function* migrateToNode(
   });
   if (list.length === 0) return nrFailed;
   const r = yield* migratePages(
-    new MigrationRun(k, exec, nodeTarget(k, dest)),
+    new MigrationRun(k, exec, nodeTarget(k, dest), true),
     list,
     MIGRATE_SYNC,
     MR_SYSCALL,

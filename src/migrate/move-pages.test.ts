@@ -412,6 +412,21 @@ describe("move_pages(2) move mode: per-page statuses (§15.4 step 3, §15.7)", (
   });
 });
 
+describe("move_pages(2) and the folio objects", () => {
+  it("reuses the objects of the sources one batch freed for the next batch's destinations", () => {
+    const k = boot({ nrMaxBatchedMigration: 64 });
+    const { task, addrs } = spawnWithRegion(k, 0, 640);
+    expect(k.phys.stats().folioObjects).toBe(640);
+    const { rc } = movePages(k, task, { pages: addrs, nodes: addrs.map(() => 1) });
+    expect(rc).toBe(0);
+    // Ten batches: new objects for the first batch's destinations only.
+    expect(k.phys.stats().folioObjects).toBe(640 + 64);
+    for (const a of addrs) expect(nodeAt(k, task, a)).toBe(1);
+    k.phys.checkNode(0);
+    k.phys.checkNode(1);
+  });
+});
+
 describe("move_pages(2) runs (§15.6 grouping rule, §15.8)", () => {
   it("§15.8 worked example: count 6, nodes [1,1,2,2,2,1], A1 unmapped", () => {
     const k = boot({ nodes: 3, contents: true, trace: true });

@@ -125,7 +125,8 @@ function* doPagesMove(
   const { count, pages, status } = args;
   const migrateAll = (args.flags & MPOL_MF_MOVE_ALL) !== 0;
   lruCacheDisable(k, exec);
-  const run: Folio[] = [];
+  // Sized for the call up front: grown by push, a list of a million folios is copied often.
+  const run: Pagelist = { folios: new Array(Math.min(count, pages.length)), n: 0 };
   let currentNode = NUMA_NO_NODE;
   let start = 0;
   let err = 0;
@@ -172,6 +173,12 @@ function* doPagesMove(
   return err >= 0 ? err1 : err;
 }
 
+/** The folios isolated for the run being built: the first `n` of `folios`. */
+interface Pagelist {
+  folios: Folio[];
+  n: number;
+}
+
 /** add_folio_for_migration(): 1 queued, 0 already on the node, or a negative status. */
 function addFolioForMigration(
   k: Kernel,
@@ -179,7 +186,7 @@ function addFolioForMigration(
   addr: number,
   node: number,
   migrateAll: boolean,
-  run: Folio[],
+  run: Pagelist,
 ): number {
   const vma = mm.findVma(addr);
   if (vma === undefined || !vmaMigratable(vma)) return -EFAULT;
@@ -188,7 +195,7 @@ function addFolioForMigration(
   if (folio.nid === node) return 0;
   if (!migrateAll && folioMaybeMappedShared(folio)) return -EACCES;
   if (!folioIsolateLru(folio, k.ctx)) return -EBUSY;
-  run.push(folio);
+  run.folios[run.n++] = folio;
   return 1;
 }
 
@@ -196,20 +203,24 @@ function addFolioForMigration(
 function* movePagesAndStore(
   k: Kernel,
   exec: Exec,
-  run: Folio[],
+  list: Pagelist,
   node: number,
   start: number,
   i: number,
   args: MovePagesArgs,
   isolating: IsolateStretch,
 ): MigGen<number> {
-  if (run.length === 0) return 0;
+  if (list.n === 0) return 0;
+  // migrate_pages() takes the list as an array of its folios, and leaves the failures in it.
+  const run = list.folios;
+  run.length = list.n;
+  list.n = 0;
   if (isolating !== null) {
     const now = exec.now();
     k.timeline.slice(exec.track, "isolate", isolating.sinceNs, now, { folios: run.length });
   }
   const r = yield* migratePages(
-    new MigrationRun(k, exec, nodeTarget(k, node)),
+    new MigrationRun(k, exec, nodeTarget(k, node), true),
     run,
     MIGRATE_SYNC,
     MR_SYSCALL,

@@ -22,14 +22,23 @@ export function* migrateOffloadBatch(
 ): MigGen<void> {
   const migrator = run.k.offload.migratorFor(reason);
   if (migrator === null) return;
-  const src: Folio[] = [];
-  const dst: Folio[] = [];
-  for (let i = 0; i < srcs.length; i++) {
-    if (!batchEligible(srcs[i])) continue;
-    src.push(srcs[i]);
-    dst.push(dsts[i]);
+  let eligible = 0;
+  for (let i = 0; i < srcs.length; i++) if (batchEligible(srcs[i])) eligible++;
+  if (eligible === 0) return;
+  // The lists as they are when every folio is eligible (the usual case): no copies to make.
+  let src = srcs;
+  let dst = dsts;
+  if (eligible < srcs.length) {
+    const s: Folio[] = [];
+    const d: Folio[] = [];
+    for (let i = 0; i < srcs.length; i++) {
+      if (!batchEligible(srcs[i])) continue;
+      s.push(srcs[i]);
+      d.push(dsts[i]);
+    }
+    src = s;
+    dst = d;
   }
-  if (src.length === 0) return;
   const exec = run.exec;
   // Whatever the migrator starts, other processes see: the task's clock must be current.
   yield* exec.sync();

@@ -25,6 +25,13 @@ export class MigrationRun {
     readonly k: Kernel,
     readonly exec: Exec,
     readonly target: MigrationTarget,
+    /**
+     * The caller reads nothing of the folios it passes but what migrate_pages() leaves in its
+     * list (the syscalls): the objects of folios one batch freed may then be reused by the
+     * next batch's destinations (PhysMem.recycleFreedFolios), so a call holds the objects of
+     * its sources and one batch of destinations rather than of both whole sets.
+     */
+    readonly recycleBetweenBatches = false,
   ) {}
 
   /** Pins a concurrent GUP took on unmapped sources (fault injection), dropped at the end. */

@@ -216,7 +216,7 @@ export class BuddyZone {
       const order = type & PT_ORDER_MASK;
       const n = 1 << order;
       if (type === PT_RESERVED) {
-        if (sec.folios[idx] !== undefined) {
+        if (sec.folioIds[idx] !== 0) {
           throw new Error(`${where(pfn)}: reserved page has a folio`);
         }
         reservedSeen++;
@@ -235,12 +235,12 @@ export class BuddyZone {
       const tailType = kind === PT_BUDDY ? PT_NONE : PT_TAIL | order;
       const ignore = kind === PT_BUDDY ? 0 : PT_ANON_EXCLUSIVE;
       for (let i = 1; i < n; i++) {
-        if ((sec.pageType[idx + i] & ~ignore) !== tailType || sec.folios[idx + i] !== undefined) {
+        if ((sec.pageType[idx + i] & ~ignore) !== tailType || sec.folioIds[idx + i] !== 0) {
           throw new Error(`${where(pfn + i)}: overlaps the order-${order} block at pfn ${pfn}`);
         }
       }
       if (kind === PT_BUDDY) {
-        if (sec.folios[idx] !== undefined) throw new Error(`${where(pfn)}: free block has a folio`);
+        if (sec.folioIds[idx] !== 0) throw new Error(`${where(pfn)}: free block has a folio`);
         if (order < MAX_PAGE_ORDER) {
           const buddy = startPfn + ((pfn - startPfn) ^ n);
           if (sec.pageType[buddy & SECTION_MASK] === (PT_BUDDY | order)) {
@@ -250,7 +250,7 @@ export class BuddyZone {
         blocksSeen[order]++;
         freeSeen += n;
       } else {
-        const folio = sec.folios[idx];
+        const folio = this.table.folioAt(sec, idx);
         if (folio === undefined || !folio.live || folio.pfn !== pfn || folio.order !== order) {
           throw new Error(`${where(pfn)}: folio head without a matching live folio`);
         }
@@ -280,7 +280,7 @@ export class BuddyZone {
     const sectionEnd = Math.min(this.endPfn, (sec.nr + 1) << SECTION_SHIFT);
     for (let pfn = touchedEnd; pfn < sectionEnd; pfn++) {
       const idx = pfn & SECTION_MASK;
-      if (sec.pageType[idx] !== PT_NONE || sec.folios[idx] !== undefined) {
+      if (sec.pageType[idx] !== PT_NONE || sec.folioIds[idx] !== 0) {
         throw new Error(`node ${this.nid} pfn ${pfn}: untouched page has state`);
       }
     }

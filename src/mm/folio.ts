@@ -46,9 +46,19 @@ export interface AnonVmaRef {
   readonly id: number;
 }
 
+/** Folio.meta: the order in bits 0-3, the node in bits 4-13, and whether the folio is live. */
+const META_NID_SHIFT = 4;
+const META_NID_MASK = 0x3ff;
+const META_ORDER_MASK = 0xf;
+const META_LIVE = 1 << 14;
+/** Folio.index is kept as two small integers: a double field costs a heap number per folio. */
+const INDEX_SPLIT = 2 ** 26;
+
 /**
  * PhysMem reuses the objects of freed folios for later allocations (reinit() below), so that a
- * folio moved allocates nothing: a field added here must be reset there too.
+ * folio moved allocates nothing: a field added here must be reset there too. The object is
+ * kept small (order, node and liveness share one field; the index is two small integers), as
+ * there is one per folio of the machine: 4 million for 16 GiB of 4K folios.
  */
 export class Folio {
   /** Reference count, including the isolation reference and GUP pins. */
@@ -60,35 +70,66 @@ export class Folio {
   flags = 0;
   /** anon_vma of an anonymous folio; null for a folio nobody has mapped yet. */
   mapping: AnonVmaRef | null = null;
-  /** Linear page index: the virtual page number of the first page in its original VMA. */
-  index = 0;
+  /** `index`, as index = indexHi * INDEX_SPLIT + indexLo. */
+  private indexHi = 0;
+  private indexLo = 0;
   /** folio->migrate_info of a destination folio: FOLIO_WAS_* and FOLIO_CONTENT_COPIED bits. */
   migrateInfo = 0;
   /** The anon_vma saved in migrate_info while the source is unmapped. */
   migrateAnonVma: AnonVmaRef | null = null;
-  /** False once the folio went back to the buddy allocator; a use after that is a bug. */
-  live = true;
+  /** order | nid << META_NID_SHIFT | META_LIVE while live. */
+  private meta: number;
   /**
    * folio_last_cpupid(): the CPU and pid bits of the last NUMA hint fault on the folio
    * (policy/numa-balancing.ts), or -1 (unset) as page_cpupid_reset_last() leaves it.
    */
   lastCpupid = -1;
+  /**
+   * The object's slot in its PhysMem's folio table (SectionTable.folios), for life; -1 for a
+   * folio made outside a PhysMem. Not the kernel's: the frame metadata names folios by slot.
+   */
+  id = -1;
 
   constructor(
     readonly pfn: number,
-    readonly order: number,
-    readonly nid: number,
-  ) {}
+    order: number,
+    nid: number,
+  ) {
+    this.meta = order | (nid << META_NID_SHIFT) | META_LIVE;
+  }
+
+  get order(): number {
+    return this.meta & META_ORDER_MASK;
+  }
+  get nid(): number {
+    return (this.meta >>> META_NID_SHIFT) & META_NID_MASK;
+  }
+  /** False once the folio went back to the buddy allocator; a use after that is a bug. */
+  get live(): boolean {
+    return (this.meta & META_LIVE) !== 0;
+  }
+  set live(on: boolean) {
+    this.meta = on ? this.meta | META_LIVE : this.meta & ~META_LIVE;
+  }
+  /** Linear page index: the virtual page number of the first page in its original VMA. */
+  get index(): number {
+    return this.indexHi * INDEX_SPLIT + this.indexLo;
+  }
+  /** An integer below 2^53. */
+  set index(v: number) {
+    const hi = Math.floor(v / INDEX_SPLIT);
+    // `| 0` keeps both halves small integers (Smis), never heap numbers, whatever computed v.
+    this.indexHi = hi | 0;
+    this.indexLo = (v - hi * INDEX_SPLIT) | 0;
+  }
 
   /**
    * Make this dead folio's object the folio now allocated at (pfn, order, nid), as the
    * constructor would: PhysMem's reuse of freed folio objects.
    */
   reinit(pfn: number, order: number, nid: number): this {
-    const at = this as { pfn: number; order: number; nid: number };
-    at.pfn = pfn;
-    at.order = order;
-    at.nid = nid;
+    (this as { pfn: number }).pfn = pfn;
+    this.meta = order | (nid << META_NID_SHIFT) | META_LIVE;
     this.refcount = 1;
     this.mapcount = 0;
     this.pins = 0;
@@ -97,7 +138,6 @@ export class Folio {
     this.index = 0;
     this.migrateInfo = 0;
     this.migrateAnonVma = null;
-    this.live = true;
     this.lastCpupid = -1;
     return this;
   }

@@ -44,14 +44,27 @@ export interface Mempolicy {
 
 export const DEFAULT_POLICY: Mempolicy = Object.freeze({ mode: MPOL_DEFAULT, nodes: [] });
 
+/** fallbackOrder() of each profile by node: a zonelist is built once, as the kernel's is at boot. */
+const zonelists = new WeakMap<LoadedProfile, Map<number, readonly number[]>>();
+
 /** Nodes by distance from `nid`: itself, its socket's DRAM, its socket's far memory, then the rest. */
-export function fallbackOrder(profile: LoadedProfile, nid: number): number[] {
-  const home = profile.socketOfNode(nid);
-  const rank = (n: { id: number; socket: number; kind: string }) =>
-    n.id === nid ? 0 : 1 + (n.socket === home ? 0 : 2) + (n.kind === "dram" ? 0 : 1);
-  return [...profile.topology.nodes]
-    .sort((a, b) => rank(a) - rank(b) || a.id - b.id)
-    .map((n) => n.id);
+export function fallbackOrder(profile: LoadedProfile, nid: number): readonly number[] {
+  let byNid = zonelists.get(profile);
+  if (byNid === undefined) {
+    byNid = new Map();
+    zonelists.set(profile, byNid);
+  }
+  let order = byNid.get(nid);
+  if (order === undefined) {
+    const home = profile.socketOfNode(nid);
+    const rank = (n: { id: number; socket: number; kind: string }) =>
+      n.id === nid ? 0 : 1 + (n.socket === home ? 0 : 2) + (n.kind === "dram" ? 0 : 1);
+    order = Object.freeze(
+      [...profile.topology.nodes].sort((a, b) => rank(a) - rank(b) || a.id - b.id).map((n) => n.id),
+    );
+    byNid.set(nid, order);
+  }
+  return order;
 }
 
 /**
@@ -95,7 +108,7 @@ export function policyNodes(
   pol: Mempolicy,
   localNid: number,
   ilx: number,
-): number[] {
+): readonly number[] {
   switch (pol.mode) {
     case MPOL_DEFAULT:
     case MPOL_LOCAL:
@@ -118,6 +131,22 @@ export function policyNodes(
     default:
       throw new RangeError(`mempolicy: unknown mode ${pol.mode}`);
   }
+}
+
+/**
+ * policyNodes() for the faults of one task under one policy, as a function of the interleave
+ * index: each distinct list is built once (only the interleave modes' lists depend on it).
+ */
+export function policyNodesFor(
+  profile: LoadedProfile,
+  pol: Mempolicy,
+  localNid: number,
+): (ilx: number) => readonly number[] {
+  if (pol.mode === MPOL_INTERLEAVE || pol.mode === MPOL_WEIGHTED_INTERLEAVE) {
+    return (ilx) => policyNodes(profile, pol, localNid, ilx);
+  }
+  const nodes = policyNodes(profile, pol, localNid, 0);
+  return () => nodes;
 }
 
 /**

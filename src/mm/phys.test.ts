@@ -26,6 +26,7 @@ describe("PhysMem layout", () => {
       sections: 0,
       metadataBytes: expect.any(Number),
       contentBytes: 0,
+      folioObjects: 0,
     });
     expect(phys.stats().metadataBytes).toBeLessThan(256 * 1024);
     expect(phys.nodeStartPfn(1)).toBe((512 * GiB) / 4096);
@@ -191,8 +192,10 @@ describe("folios", () => {
     phys.recycleFreedFolios();
     const reused = phys.allocFolio(1, 9) as Folio;
     expect(reused).toBe(old);
+    // Every field as a fresh folio's but the slot, which stays the object's for life.
     const fresh = new Folio(reused.pfn, 9, 1);
-    expect({ ...reused }).toEqual({ ...fresh });
+    expect({ ...reused, id: -1 }).toEqual({ ...fresh });
+    expect(reused.id).toBe(0);
     expect(phys.folioOf(reused.pfn + 511)).toBe(reused);
     expect(phys.allocFolio(1, 0)).not.toBe(old);
     phys.checkNode(0);

@@ -127,10 +127,19 @@ export class PhysMem {
   private prepNewFolio(pfn: number, order: number, nid: number): Folio {
     const sec = this.table.sections[pfn >>> SECTION_SHIFT] as MemSection;
     const idx = pfn & SECTION_MASK;
-    const folio = this.spare.pop()?.reinit(pfn, order, nid) ?? new Folio(pfn, order, nid);
+    const folio = this.newFolio(pfn, order, nid);
     sec.pageType[idx] = PT_HEAD | order;
     if (order > 0) sec.pageType.fill(PT_TAIL | order, idx + 1, idx + (1 << order));
-    sec.folios[idx] = folio;
+    sec.folioIds[idx] = folio.id + 1;
+    return folio;
+  }
+
+  /** A folio object for (pfn, order, nid): a recycled dead one, or a new one in a slot of its own. */
+  private newFolio(pfn: number, order: number, nid: number): Folio {
+    const reused = this.spare.pop();
+    if (reused !== undefined) return reused.reinit(pfn, order, nid);
+    const folio = new Folio(pfn, order, nid);
+    this.table.register(folio);
     return folio;
   }
 
@@ -184,7 +193,7 @@ export class PhysMem {
     const zone = this.zones[folio.nid] as BuddyZone;
     folio.live = false;
     this.freed.push(folio);
-    sec.folios[idx] = undefined;
+    sec.folioIds[idx] = 0;
     // Resetting the type also clears anon-exclusive. For one page a store beats a fill() call.
     if (n === 1) sec.pageType[idx] = PT_NONE;
     else sec.pageType.fill(PT_NONE, idx, idx + n);
@@ -224,8 +233,9 @@ export class PhysMem {
     const idx = pfn & SECTION_MASK;
     const type = sec.pageType[idx];
     const kind = type & PT_KIND_MASK;
-    if (kind === PT_HEAD) return sec.folios[idx];
-    if (kind === PT_TAIL) return sec.folios[idx & ~((1 << (type & PT_ORDER_MASK)) - 1)];
+    if (kind === PT_HEAD) return this.table.folioAt(sec, idx);
+    if (kind === PT_TAIL)
+      return this.table.folioAt(sec, idx & ~((1 << (type & PT_ORDER_MASK)) - 1));
     return undefined;
   }
 
@@ -244,14 +254,16 @@ export class PhysMem {
     const types = sec.pageType;
     for (let i = 0; i < n; i++) {
       types[idx + i] = (types[idx + i] & PT_ANON_EXCLUSIVE) | PT_HEAD;
-      const piece = new Folio(folio.pfn + i, 0, folio.nid);
+      const piece = this.newFolio(folio.pfn + i, 0, folio.nid);
       piece.flags = flags;
       piece.mapping = folio.mapping;
       piece.index = folio.index + i;
-      sec.folios[idx + i] = piece;
+      sec.folioIds[idx + i] = piece.id + 1;
       pieces[i] = piece;
     }
     folio.live = false;
+    // Its slot is free to reuse as a freed folio's is, once nobody holds the object.
+    this.freed.push(folio);
     return pieces;
   }
 
@@ -265,6 +277,13 @@ export class PhysMem {
     const types = this.folioSection(pfn, "be anon-exclusive").pageType;
     const idx = pfn & SECTION_MASK;
     types[idx] = on ? types[idx] | PT_ANON_EXCLUSIVE : types[idx] & ~PT_ANON_EXCLUSIVE;
+  }
+
+  /** Set anon-exclusive on `n` pages from `pfn`, all of one live folio. */
+  setAnonExclusiveRange(pfn: number, n: number): void {
+    const types = this.folioSection(pfn, "be anon-exclusive").pageType;
+    const idx = pfn & SECTION_MASK;
+    for (let i = idx; i < idx + n; i++) types[i] |= PT_ANON_EXCLUSIVE;
   }
 
   isHwPoison(pfn: number): boolean {
@@ -331,17 +350,18 @@ export class PhysMem {
       if (sec === undefined) continue;
       const types = sec.pageType;
       for (let idx = 0; idx < PAGES_PER_SECTION; idx++) {
-        if ((types[idx] & PT_KIND_MASK) === PT_HEAD) yield sec.folios[idx] as Folio;
+        if ((types[idx] & PT_KIND_MASK) === PT_HEAD) yield this.table.folioAt(sec, idx) as Folio;
       }
     }
   }
 
-  stats(): { sections: number; metadataBytes: number; contentBytes: number } {
+  stats(): { sections: number; metadataBytes: number; contentBytes: number; folioObjects: number } {
     let metadataBytes = this.table.tableBytes;
     for (const sec of this.table.sections)
       if (sec !== undefined) metadataBytes += sec.metadataBytes;
     return {
       sections: this.table.present,
+      folioObjects: this.table.folioSlots,
       metadataBytes,
       contentBytes: (this.contents?.chunksAllocated() ?? 0) * CHUNK_BYTES,
     };
@@ -360,7 +380,12 @@ export class PhysMem {
   /** The section of a folio this PhysMem allocated and still holds live. */
   private registered(folio: Folio, what: string): MemSection {
     const sec = this.table.sections[folio.pfn >>> SECTION_SHIFT];
-    if (!folio.live || sec === undefined || sec.folios[folio.pfn & SECTION_MASK] !== folio) {
+    if (
+      !folio.live ||
+      sec === undefined ||
+      sec.folioIds[folio.pfn & SECTION_MASK] !== folio.id + 1 ||
+      this.table.folio(folio.id) !== folio
+    ) {
       throw new Error(`PhysMem: ${what} of folio at pfn ${folio.pfn} that is not live`);
     }
     return sec;

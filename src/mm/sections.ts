@@ -34,6 +34,10 @@ export const PT_ORDER_MASK = 0x0f;
  */
 export const PT_ANON_EXCLUSIVE = 0x80;
 
+/** Folio slots per chunk of SectionTable's folio table. */
+const FOLIO_CHUNK_SHIFT = 16;
+const FOLIO_CHUNK = 1 << FOLIO_CHUNK_SHIFT;
+
 /** No pfn: end of a free list. */
 export const NO_PFN = -1;
 
@@ -45,8 +49,13 @@ export class MemSection {
    * pfns, NO_PFN at the ends): interleaved so unlinking touches one cache line.
    */
   readonly links = new Int32Array(2 * PAGES_PER_SECTION);
-  /** The folio whose head page is at this index. */
-  readonly folios: (Folio | undefined)[] = new Array(PAGES_PER_SECTION).fill(undefined);
+  /**
+   * The folio whose head page is at this index: its slot in SectionTable.folios plus one, 0 for
+   * none. A typed array costs nothing until written (the host zero-fills it on demand) and the
+   * garbage collector never scans it, which an array of 32K object pointers per section cost
+   * on every fault-in and every major collection.
+   */
+  readonly folioIds = new Int32Array(PAGES_PER_SECTION);
   /** PageHWPoison, per page; allocated on the first poisoned page, as poison is rare. */
   hwPoison: Uint8Array | null = null;
   /** Poisoned pages in the section, so frees skip the per-page scan when there are none. */
@@ -59,10 +68,12 @@ export class MemSection {
 
   /** Approximate host bytes of this section's metadata. */
   get metadataBytes(): number {
-    const typed =
-      this.pageType.byteLength + this.links.byteLength + (this.hwPoison?.byteLength ?? 0);
-    // One tagged pointer per slot in the folio array.
-    return typed + PAGES_PER_SECTION * 8;
+    return (
+      this.pageType.byteLength +
+      this.links.byteLength +
+      this.folioIds.byteLength +
+      (this.hwPoison?.byteLength ?? 0)
+    );
   }
 }
 
@@ -71,6 +82,14 @@ export class SectionTable {
   readonly sections: (MemSection | undefined)[];
   /** Node of each section; -1 for a hole between nodes. */
   readonly sectionNid: Int16Array;
+  /**
+   * Every folio object ever made, each at its own slot (Folio.id) for life: the slots the
+   * sections' folioIds name, FOLIO_CHUNK to an array. PhysMem reuses dead ones (Folio.reinit),
+   * so the table grows with the most folios live at once, not with the folios ever allocated;
+   * in chunks, so that growing it to millions never copies it.
+   */
+  private readonly chunks: Folio[][] = [];
+  private nrFolios = 0;
   private nrPresent = 0;
 
   constructor(readonly nrSections: number) {
@@ -90,12 +109,36 @@ export class SectionTable {
     return sec;
   }
 
+  /** The folio whose head page is at `idx` of `sec`, or undefined. */
+  folioAt(sec: MemSection, idx: number): Folio | undefined {
+    const id = sec.folioIds[idx];
+    return id === 0 ? undefined : this.folio(id - 1);
+  }
+
+  /** The folio object at slot `id`, or undefined. */
+  folio(id: number): Folio | undefined {
+    return this.chunks[id >>> FOLIO_CHUNK_SHIFT]?.[id & (FOLIO_CHUNK - 1)];
+  }
+
+  /** Give `folio` a slot of its own in the table, once. */
+  register(folio: Folio): void {
+    const id = this.nrFolios++;
+    if ((id & (FOLIO_CHUNK - 1)) === 0) this.chunks.push([]);
+    (this.chunks[this.chunks.length - 1] as Folio[]).push(folio);
+    folio.id = id;
+  }
+
+  /** Folio objects made: slots in the table. */
+  get folioSlots(): number {
+    return this.nrFolios;
+  }
+
   get present(): number {
     return this.nrPresent;
   }
 
-  /** Bytes of the table itself: a pointer and a node id per section. */
+  /** Bytes of the table itself: a pointer and a node id per section, a pointer per folio slot. */
   get tableBytes(): number {
-    return this.nrSections * 8 + this.sectionNid.byteLength;
+    return this.nrSections * 8 + this.sectionNid.byteLength + this.nrFolios * 8;
   }
 }

@@ -1,11 +1,15 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type Folio, HPAGE_PMD_SIZE, PAGE_SIZE, PG } from "./folio.js";
 import { PhysMem } from "./phys.js";
 import {
   folioMaybeMappedShared,
+  HugePmd,
   MmStruct,
+  PmdTable,
   PTE_DIRTY,
   PTE_YOUNG,
+  pteIndex,
   shareRange,
   VM_LOCKED,
   VM_READ,
@@ -235,5 +239,48 @@ describe("shareRange (fork)", () => {
     expect(() => shareRange(mm, child, vma.start, PAGE_SIZE)).toThrow(/pinned/);
     expect(child.vmas.length).toBe(0);
     expect(f.mapcount).toBe(1);
+  });
+});
+
+describe("PmdTable", () => {
+  it("answers every lookup as a plain Map would, whatever sets, deletes and clears came between", () => {
+    // A few indexes in each of two directories, and the highest a user address has.
+    const pmdIdx = fc.constantFrom(0, 1, 511, 512, 513, 2 ** 26 - 1);
+    const op = fc.oneof(
+      fc.record({ op: fc.constant("get"), idx: pmdIdx }),
+      fc.record({ op: fc.constant("set"), idx: pmdIdx }),
+      fc.record({ op: fc.constant("delete"), idx: pmdIdx }),
+      fc.record({ op: fc.constant("clear"), idx: fc.constant(0) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const table = new PmdTable();
+        const plain = new Map<number, HugePmd>();
+        for (const [i, { op, idx }] of ops.entries()) {
+          if (op === "set") {
+            const slot = new HugePmd(i, 0);
+            table.set(idx, slot);
+            plain.set(idx, slot);
+          } else if (op === "delete") {
+            expect(table.delete(idx)).toBe(plain.delete(idx));
+          } else if (op === "clear") {
+            table.clear();
+            plain.clear();
+          }
+          expect(table.get(idx)).toBe(plain.get(idx));
+        }
+        expect([...table]).toEqual([...plain]);
+      }),
+    );
+  });
+});
+
+describe("pteIndex", () => {
+  it("is the page's index in its PTE table at any address up to TASK_SIZE", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 47 - 1 }), (addr) => {
+        expect(pteIndex(addr)).toBe(Math.floor(addr / PAGE_SIZE) % 512);
+      }),
+    );
   });
 });

@@ -8,7 +8,9 @@
  * - One anon_vma is shared by a VMA and every copy made of it by fork (shareRange), instead of
  *   the kernel's anon_vma_chain tree. An rmap walk therefore visits all of them.
  * - Only private anonymous memory: no file or shmem mappings, no VMA merging, no mlock counts.
- * Addresses are plain numbers up to 2^47: index arithmetic uses division, never 32-bit ops.
+ * Addresses are plain numbers up to 2^47: index arithmetic uses division, not 32-bit ops, but
+ * for pteIndex(), which needs only an address's low 32 bits. Neither uses `%` on an address:
+ * a double's remainder is a call to fmod(), the costliest step of the rmap walks.
  */
 
 import type { MmAccessModel } from "./access.js";
@@ -17,6 +19,7 @@ import {
   type Folio,
   HPAGE_PMD_ORDER,
   HPAGE_PMD_SIZE,
+  PAGE_SHIFT,
   PAGE_SIZE,
   PG,
 } from "./folio.js";
@@ -116,12 +119,74 @@ export class HugePmd {
 
 export type PmdSlot = PteTable | HugePmd;
 
+/** PMD entries per PUD entry: one directory of PmdTable's lookup index covers 1 GiB. */
+const PTRS_PER_PMD = 512;
+
+/**
+ * The PMD level of an mm's page table: PMD index -> slot. Lookups go through a radix index
+ * of 512-entry directories (the kernel's PUD level) and remember the last slot found: the
+ * walks of fault-in, move_pages(2) and the rmap visit consecutive addresses, and random
+ * accesses over a large region hit a few directories rather than a hash table of every PMD.
+ * A Map of the same entries keeps the order a Map iterates in.
+ */
+export class PmdTable {
+  private readonly map = new Map<number, PmdSlot>();
+  private readonly dirs = new Map<number, (PmdSlot | undefined)[]>();
+  private lastIdx = -1;
+  private lastSlot: PmdSlot | undefined = undefined;
+
+  get(idx: number): PmdSlot | undefined {
+    if (idx === this.lastIdx) return this.lastSlot;
+    const dir = this.dirs.get(Math.floor(idx / PTRS_PER_PMD));
+    const slot = dir === undefined ? undefined : dir[idx % PTRS_PER_PMD];
+    this.lastIdx = idx;
+    this.lastSlot = slot;
+    return slot;
+  }
+
+  set(idx: number, slot: PmdSlot): this {
+    this.map.set(idx, slot);
+    const top = Math.floor(idx / PTRS_PER_PMD);
+    let dir = this.dirs.get(top);
+    if (dir === undefined) {
+      dir = new Array<PmdSlot | undefined>(PTRS_PER_PMD).fill(undefined);
+      this.dirs.set(top, dir);
+    }
+    dir[idx % PTRS_PER_PMD] = slot;
+    if (idx === this.lastIdx) this.lastSlot = slot;
+    return this;
+  }
+
+  delete(idx: number): boolean {
+    if (idx === this.lastIdx) this.lastSlot = undefined;
+    const dir = this.dirs.get(Math.floor(idx / PTRS_PER_PMD));
+    if (dir !== undefined) dir[idx % PTRS_PER_PMD] = undefined;
+    return this.map.delete(idx);
+  }
+
+  clear(): void {
+    this.lastSlot = undefined;
+    this.map.clear();
+    this.dirs.clear();
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** [PMD index, slot] in the order the slots were first set, as a Map iterates. */
+  [Symbol.iterator](): IterableIterator<[number, PmdSlot]> {
+    return this.map[Symbol.iterator]();
+  }
+}
+
 export function pmdIndex(addr: number): number {
   return Math.floor(addr / HPAGE_PMD_SIZE);
 }
 
 export function pteIndex(addr: number): number {
-  return Math.floor(addr / PAGE_SIZE) % PTRS_PER_PTE;
+  // `>>>` takes the address modulo 2^32, a multiple of the 2 MiB a PTE table covers.
+  return (addr >>> PAGE_SHIFT) & (PTRS_PER_PTE - 1);
 }
 
 export class AnonVma implements AnonVmaRef {
@@ -180,7 +245,7 @@ export class MmStruct {
   /** mm->tlb_flush_batched: pending and flushed generations (tlb.ts). */
   tlbFlushBatched = 0;
   /** The page table: PMD index -> PTE table or huge PMD. rmap.ts walks it directly. */
-  readonly pmds = new Map<number, PmdSlot>();
+  readonly pmds = new PmdTable();
   /** Sorted by start, non-overlapping. */
   private readonly vmaList: Vma[] = [];
   private anonVmaSeq = 0;
@@ -251,7 +316,7 @@ export class MmStruct {
       throw new Error(`mapFolio: folio at pfn ${folio.pfn} is not freshly allocated`);
     }
     const size = folio.sizeBytes;
-    if (addr % size !== 0 || addr < vma.start || addr + size > vma.end) {
+    if (Math.floor(addr / size) * size !== addr || addr < vma.start || addr + size > vma.end) {
       throw new Error(`mapFolio: ${hex(addr)} is not a ${size}-byte aligned slot inside the VMA`);
     }
     const nr = folio.nrPages;
@@ -273,23 +338,25 @@ export class MmStruct {
       phys.setAnonExclusive(folio.pfn, true);
       folio.mapcount = 1;
     } else {
-      for (let i = 0; i < nr; i++) {
-        const a = addr + i * PAGE_SIZE;
-        const slot = this.pmds.get(pmdIndex(a));
-        if (slot instanceof HugePmd || (slot !== undefined && slot.flags[pteIndex(a)] !== 0)) {
-          throw new Error(`mapFolio: ${hex(a)} is already mapped`);
-        }
+      // A folio below PMD size is aligned to its size, so its PTEs are in one table.
+      const idx = pmdIndex(addr);
+      if (this.pmds.get(idx) instanceof HugePmd)
+        throw new Error(`mapFolio: ${hex(addr)} is already mapped`);
+      const t = this.pteTable(idx);
+      const k0 = pteIndex(addr);
+      for (let k = k0; k < k0 + nr; k++) {
+        if (t.flags[k] !== 0)
+          throw new Error(`mapFolio: ${hex(addr + (k - k0) * PAGE_SIZE)} is already mapped`);
       }
-      for (let i = 0; i < nr; i++) {
-        const a = addr + i * PAGE_SIZE;
-        const t = this.pteTable(pmdIndex(a));
-        const k = pteIndex(a);
+      const times = this.access === null ? null : accessTimes(t);
+      const now = this.access === null ? 0 : this.access.now();
+      for (let i = 0, k = k0; i < nr; i++, k++) {
         t.pfn[k] = folio.pfn + i;
         t.flags[k] = pte;
-        t.used++;
-        if (this.access !== null) accessTimes(t)[k] = this.access.now();
-        phys.setAnonExclusive(folio.pfn + i, true);
+        if (times !== null) times[k] = now;
       }
+      t.used += nr;
+      phys.setAnonExclusiveRange(folio.pfn, nr);
       folio.mapcount = nr;
       folio.refcount = nr;
     }

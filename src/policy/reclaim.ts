@@ -142,7 +142,7 @@ export class Reclaim {
   }
 
   /** A page fault's nodes in the order it tries them: `nid`'s zonelist. */
-  zonelist(nid: number): number[] {
+  zonelist(nid: number): readonly number[] {
     return fallbackOrder(this.k.profile, nid);
   }
 }

@@ -6,7 +6,7 @@
 import { RunFailure } from "../../errors.js";
 import type { Kernel } from "../../migrate/kernel.js";
 import { type Folio, HPAGE_PMD_ORDER, PAGE_SIZE } from "../../mm/folio.js";
-import { interleaveIndex, type Mempolicy, policyNodes } from "../../mm/mempolicy.js";
+import { interleaveIndex, type Mempolicy, policyNodesFor } from "../../mm/mempolicy.js";
 import type { Task } from "../../mm/task.js";
 import { allocFaultFolio } from "../../policy/reclaim.js";
 import type { Yieldable } from "../../sim/simulator.js";
@@ -47,8 +47,10 @@ export function* faultIn(
   if (mm === null) throw new Error("faultIn: no mm");
   const size = region.folioSizeBytes;
   const vmstat = k.ctx.vmstat;
+  // The policy's node lists, built once rather than per fault.
+  const nodesFor = policyNodesFor(k.profile, policy, localNid);
   const nodesAt = (addr: number, order: number) =>
-    policyNodes(k.profile, policy, localNid, interleaveIndex(region.vma, addr, order));
+    nodesFor(interleaveIndex(region.vma, addr, order));
   const map = (addr: number, folio: Folio) => {
     mm.mapFolio(region.vma, addr, folio, { dirty: true });
     k.ctx.lru?.add(folio);

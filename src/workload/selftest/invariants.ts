@@ -134,8 +134,8 @@ function checkCounter(ctx: CallContext, involved: Map<FolioView, Involved>): voi
   let upper = 0;
   let exact = true;
   for (const [view, { moves, once }] of involved) {
-    upper += view.folio.nrPages * moves;
-    if (!once || view.mappedPages !== view.folio.nrPages) exact = false;
+    upper += view.nrPages * moves;
+    if (!once || view.mappedPages !== view.nrPages) exact = false;
   }
   if (exact && delta !== changed) {
     ctx.v.add(`pgmigrate_success rose by ${delta}, but ${changed} pages changed node`);
@@ -437,7 +437,7 @@ function checkMigratePages(ctx: CallContext, call: MigratePagesCallSpec): void {
       }
       involved.set(view, { moves, once: !cycle });
       const vma = t === reg.owner && p >= reg.holeEnd && reg.holeEnd > reg.holeFirst ? 1 : 0;
-      meetings.add(`${view.folio.pfn}:${r}:${vma}`);
+      meetings.add(`${view.pfn}:${r}:${vma}`);
     }
   });
   if (rc > meetings.size * moves) {

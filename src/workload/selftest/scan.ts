@@ -8,8 +8,15 @@ import { HugePmd, PTE_MIGRATION, PTE_PRESENT, PTE_WRITE, PTRS_PER_PTE } from "..
 import { expectMapped, keyOf, regionPageOf, type World } from "./world.js";
 
 /** What the page tables say about one folio. */
+/**
+ * A folio as a scan found it. What the checks read of it after a call is kept here: a call may
+ * free the folio and reuse its object for another (between the batches of move_pages(2)).
+ */
 export interface FolioView {
   folio: Folio;
+  /** Its first frame and size at the time of the scan. */
+  pfn: number;
+  nrPages: number;
   /** PTEs and PMDs that point into it. */
   entries: number;
   /** Its pages that some process maps. */
@@ -86,7 +93,16 @@ export function scanWorld(world: World, v: Violations = new Violations()): Scan 
   const viewOf = (folio: Folio): FolioView => {
     let view = folios.get(folio);
     if (view === undefined) {
-      view = { folio, entries: 0, mappedPages: 0, mms: 0, pins: folio.pins, nid: folio.nid };
+      view = {
+        folio,
+        pfn: folio.pfn,
+        nrPages: folio.nrPages,
+        entries: 0,
+        mappedPages: 0,
+        mms: 0,
+        pins: folio.pins,
+        nid: folio.nid,
+      };
       folios.set(folio, view);
     }
     return view;
