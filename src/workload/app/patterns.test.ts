@@ -62,6 +62,34 @@ describe("access patterns", () => {
     expect(seen.size).toBe(pages);
   });
 
+  it("zipf: past the ranks drawn one by one, the buckets keep every range at its weight", () => {
+    const pages = 300_000;
+    const step = scatterStep(pages);
+    const draws = 400_000;
+    // Ranges of ranks: the exact head, and tails cut across the buckets' edges.
+    const ranges = [
+      [1, 1024],
+      [1025, 1500],
+      [1501, 9999],
+      [10_000, 123_456],
+      [123_457, pages],
+    ];
+    for (const skew of [0.6, 1.5]) {
+      const c = counts({ kind: "zipf", skew }, pages, draws);
+      let norm = 0;
+      for (let r = 1; r <= pages; r++) norm += r ** -skew;
+      for (const [lo, hi] of ranges) {
+        let want = 0;
+        let got = 0;
+        for (let r = lo; r <= hi; r++) {
+          want += r ** -skew / norm;
+          got += c[((r - 1) * step) % pages];
+        }
+        expect(got / draws, `skew ${skew}, ranks ${lo}..${hi}`).toBeCloseTo(want, 2);
+      }
+    }
+  });
+
   it("hotset: the window gets its probability plus its share of the rest, and moves each period", () => {
     const pages = 1000;
     let now = 0;

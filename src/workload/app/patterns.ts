@@ -5,9 +5,13 @@
  *
  * - uniform: every page equally likely.
  * - zipf: page ranks follow Zipf's law with exponent `skew` (rank r drawn with weight r^-skew),
- *   by rejection-inversion (Hörmann and Derflinger, 1996), O(1) per draw for any region size.
- *   Ranks are scattered over the region by a fixed bijection, so hot pages are spread across
- *   folios and nodes rather than packed at the start.
+ *   exactly, in O(1) per draw for any region size: the ranks are cut into buckets (the first
+ *   ones alone, then runs a 256th longer than where they start), a bucket is picked by
+ *   Walker's alias method (Vose's construction) in proportion to its width times its first
+ *   rank's weight, a rank uniformly in it, and kept with probability its weight over the first
+ *   one's (above 0.99 for skews up to 2; rejection starts over). One uniform draw does all
+ *   three when kept. Ranks are scattered over the region by a fixed bijection, so hot pages
+ *   are spread across folios and nodes rather than packed at the start.
  * - hotset: a window of `fraction` of the pages gets `probability` of the accesses (the rest
  *   go anywhere); every `periodNs` the window moves on by its own size, wrapping around.
  * - sequential: a stream from page 0 to the end and around again.
@@ -105,44 +109,98 @@ function zipfNorm(s: number, n: number): number {
   return sum + (s === 1 ? Math.log(b / a) : (b ** (1 - s) - a ** (1 - s)) / (1 - s));
 }
 
-/** (e^x - 1) / x, accurate near 0. */
-function expm1OverX(x: number): number {
-  return Math.abs(x) > 1e-8 ? Math.expm1(x) / x : 1 + x / 2 + (x * x) / 6;
+/** Ranks drawn one by one before the buckets start to grow. */
+const ZIPF_HEAD = 1024;
+/** A tail bucket is this fraction longer than its first rank (at least one rank wide). */
+const ZIPF_GROWTH = 1 / 256;
+
+/**
+ * The buckets of ranks 1..n and their alias table. Per bucket j, at 4j..4j+3 of `table`: the
+ * alias method's probability of keeping j, its first rank, its width, and the least weight
+ * ratio in it (a draw below that is kept without computing its own).
+ */
+interface ZipfTable {
+  buckets: number;
+  table: Float64Array;
+  alias: Int32Array;
 }
 
-/** log(1 + x) / x, accurate near 0. */
-function log1pOverX(x: number): number {
-  return Math.abs(x) > 1e-8 ? Math.log1p(x) / x : 1 - x / 2 + (x * x) / 3;
+function zipfTable(s: number, n: number): ZipfTable {
+  const first: number[] = [];
+  const width: number[] = [];
+  for (let r = 1; r <= n; ) {
+    const end =
+      r <= ZIPF_HEAD ? r + 1 : Math.min(n + 1, Math.max(r + 1, Math.floor(r * (1 + ZIPF_GROWTH))));
+    first.push(r);
+    width.push(end - r);
+    r = end;
+  }
+  const k = first.length;
+  // Each bucket's mass under the envelope (its first rank's weight over its whole width),
+  // scaled to a mean of 1 for Vose's construction.
+  const mass = first.map((r, j) => width[j] * r ** -s);
+  const total = mass.reduce((a, m) => a + m, 0);
+  const scaled = mass.map((m) => (m * k) / total);
+  const table = new Float64Array(4 * k);
+  const alias = new Int32Array(k);
+  const small: number[] = [];
+  const large: number[] = [];
+  scaled.forEach((m, j) => (m < 1 ? small : large).push(j));
+  while (small.length > 0 && large.length > 0) {
+    const l = small.pop() as number;
+    const g = large.pop() as number;
+    table[4 * l] = scaled[l];
+    alias[l] = g;
+    scaled[g] += scaled[l] - 1;
+    (scaled[g] < 1 ? small : large).push(g);
+  }
+  // What is left is 1 but for rounding.
+  for (const j of [...small, ...large]) {
+    table[4 * j] = 1;
+    alias[j] = j;
+  }
+  for (let j = 0; j < k; j++) {
+    table[4 * j + 1] = first[j];
+    table[4 * j + 2] = width[j];
+    table[4 * j + 3] = ((first[j] + width[j] - 1) / first[j]) ** -s;
+  }
+  return { buckets: k, table, alias };
 }
 
-/** Zipf ranks 1..n with weight r^-s by rejection-inversion, scattered over the pages. */
+/** A Zipf rank in 1..n from `t` (zipfTable(s, n)), by the alias table and rejection. */
+function zipfRank(t: ZipfTable, s: number, rng: Rng): number {
+  const { buckets, table, alias } = t;
+  for (;;) {
+    // The bucket from the draw's integer part, and a fresh uniform from what is left of it.
+    const x = rng.next() * buckets;
+    let j = Math.floor(x);
+    let u = x - j;
+    const keep = table[4 * j];
+    if (u < keep) {
+      u /= keep;
+    } else {
+      u = (u - keep) / (1 - keep);
+      j = alias[j];
+    }
+    const o = 4 * j;
+    const a = table[o + 1];
+    const y = u * table[o + 2];
+    const offset = Math.floor(y);
+    const v = y - offset;
+    const r = a + offset;
+    if (v < table[o + 3] || v < (r / a) ** -s) return r;
+  }
+}
+
+/** Zipf ranks 1..n with weight r^-s, scattered over the pages. */
 function zipfPattern(s: number, n: number): AccessPattern {
   if (!(s > 0) || !Number.isFinite(s)) throw new RangeError(`zipf: skew must be > 0, got ${s}`);
-  // H is an antiderivative of h(x) = x^-s; sampling inverts H on [H(1.5) - 1, H(n + 0.5)].
-  const h = (x: number) => Math.exp(-s * Math.log(x));
-  const H = (x: number) => {
-    const lx = Math.log(x);
-    return expm1OverX((1 - s) * lx) * lx;
-  };
-  const Hinv = (y: number) => {
-    const t = Math.max(-1, y * (1 - s));
-    return Math.exp(log1pOverX(t) * y);
-  };
-  const lo = H(1.5) - 1;
-  const hi = H(n + 0.5);
-  const accept = 2 - Hinv(H(2.5) - h(2));
+  const t = zipfTable(s, n);
   const step = scatterStep(n);
   const unstep = inverseMod(step, n);
   let norm = 0;
   return {
-    next: (rng) => {
-      for (;;) {
-        const u = hi + rng.next() * (lo - hi);
-        const x = Hinv(u);
-        const k = Math.min(n, Math.max(1, Math.round(x)));
-        if (k - x <= accept || u >= H(k + 0.5) - h(k)) return mulMod(k - 1, step, n);
-      }
-    },
+    next: (rng) => mulMod(zipfRank(t, s, rng) - 1, step, n),
     share: (first, count) => {
       if (norm === 0) norm = zipfNorm(s, n);
       let w = 0;
