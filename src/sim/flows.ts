@@ -122,8 +122,8 @@ export class Flow extends Scheduled {
     readonly path: readonly Resource[],
     /** bytes/ns; +Infinity when uncapped. Change it through FlowNetwork.setMaxRate. */
     public maxRate: number,
-    /** The flows it stands for in the sharing. */
-    readonly weight: number,
+    /** The flows it stands for in the sharing. Change it through FlowNetwork.setMaxRate. */
+    public weight: number,
   ) {
     super();
     this.left = bytes;
@@ -274,16 +274,27 @@ export class FlowNetwork {
   }
 
   /**
-   * Change a running flow's cap (a copying core whose share of its CPU changed) and share the
-   * bandwidth anew. A finished flow is left alone.
+   * Change a running flow's cap (a copying core whose share of its CPU changed), and its
+   * weight if given (an aggregate whose members changed), and share the bandwidth anew. A
+   * finished flow is left alone.
    */
-  setMaxRate(f: Flow, maxRate: number): void {
+  setMaxRate(f: Flow, maxRate: number, weight = f.weight): void {
     if (!(maxRate > 0))
       throw new RangeError(`FlowNetwork: flow ${f.name}: invalid maxRate ${maxRate}`);
-    if (!Number.isNaN(f.finishedAt) || f.maxRate === maxRate) return;
+    if (!Number.isSafeInteger(weight) || weight < 1)
+      throw new RangeError(`FlowNetwork: flow ${f.name}: invalid weight ${weight}`);
+    if (!Number.isNaN(f.finishedAt) || (f.maxRate === maxRate && f.weight === weight)) return;
     this.advance();
     f.maxRate = maxRate;
+    f.weight = weight;
     this.reallocate();
+  }
+
+  /** Bytes a stream has carried so far. */
+  sent(f: Flow): number {
+    if (f.left !== Number.POSITIVE_INFINITY)
+      throw new RangeError(`FlowNetwork.sent: flow ${f.name} is not a stream`);
+    return f.sent + f.rate * (this.sim.now - f.sentAt);
   }
 
   /** ns since the accounting was last brought up to date. */

@@ -125,6 +125,25 @@ interface ZipfTable {
   alias: Int32Array;
 }
 
+/**
+ * Tables of the last few (skew, pages) asked for: the threads of a process share their
+ * region's, which keeps one in the cache rather than one per thread.
+ */
+const zipfTables = new Map<string, ZipfTable>();
+const ZIPF_TABLES_KEPT = 8;
+
+function sharedZipfTable(s: number, n: number): ZipfTable {
+  const key = `${s} ${n}`;
+  let t = zipfTables.get(key);
+  if (t === undefined) {
+    t = zipfTable(s, n);
+    if (zipfTables.size === ZIPF_TABLES_KEPT)
+      zipfTables.delete(zipfTables.keys().next().value as string);
+    zipfTables.set(key, t);
+  }
+  return t;
+}
+
 function zipfTable(s: number, n: number): ZipfTable {
   const first: number[] = [];
   const width: number[] = [];
@@ -145,7 +164,7 @@ function zipfTable(s: number, n: number): ZipfTable {
   const alias = new Int32Array(k);
   const small: number[] = [];
   const large: number[] = [];
-  scaled.forEach((m, j) => (m < 1 ? small : large).push(j));
+  for (let j = 0; j < k; j++) (scaled[j] < 1 ? small : large).push(j);
   while (small.length > 0 && large.length > 0) {
     const l = small.pop() as number;
     const g = large.pop() as number;
@@ -195,7 +214,7 @@ function zipfRank(t: ZipfTable, s: number, rng: Rng): number {
 /** Zipf ranks 1..n with weight r^-s, scattered over the pages. */
 function zipfPattern(s: number, n: number): AccessPattern {
   if (!(s > 0) || !Number.isFinite(s)) throw new RangeError(`zipf: skew must be > 0, got ${s}`);
-  const t = zipfTable(s, n);
+  const t = sharedZipfTable(s, n);
   const step = scatterStep(n);
   const unstep = inverseMod(step, n);
   let norm = 0;

@@ -297,10 +297,10 @@ export function runScenario(
       const own = profile.nodeOfCpu(t.cpu);
       let all = 0;
       let remote = 0;
-      for (const [nid, n] of t.accessesByNode) {
+      t.accessesByNode.forEach((n, nid) => {
         all += n;
         if (nid !== own) remote += n;
-      }
+      });
       return {
         process: s.processes[pi].name,
         cpu: t.cpu,
