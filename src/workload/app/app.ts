@@ -314,6 +314,8 @@ export class AppThread {
   private drawnUntil = 0;
   /** The App's path slot of each node id: the thread's read path to it. */
   readonly slotOfNode: Int32Array;
+  /** The running quantum's sampled pages. */
+  private readonly drawn: Float64Array;
   /** The running quantum's sampled accesses, their latency and the bytes of one, by node id. */
   private readonly counts: Float64Array;
   private readonly latByNode: Float64Array;
@@ -350,6 +352,7 @@ export class AppThread {
     this.writes = spec.writes ?? 0;
     this.writeRng = rng.fork("writes");
     this.accessesByNode = new Float64Array(nidSpan);
+    this.drawn = new Float64Array(app.samples);
     this.counts = new Float64Array(nidSpan);
     this.latByNode = new Float64Array(nidSpan);
     this.ownRate = new Float64Array(nidSpan);
@@ -529,11 +532,11 @@ export class AppThread {
     counts.fill(0);
     const samples = this.app.samples;
     const region = this.region;
-    const pattern = this.pattern;
-    const rng = this.rng;
+    const drawn = this.drawn;
+    this.pattern.fill(this.rng, t, drawn);
     const bytesMode = this.app.k.phys.contents !== null;
     for (let i = 0; i < samples; i++) {
-      const page = pattern.next(rng, t);
+      const page = drawn[i];
       const nid = region.nidOfPage(page);
       if (nid >= counts.length)
         throw new Error(`AppThread: page ${page} of its region is not mapped`);

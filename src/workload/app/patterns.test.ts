@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../sim/rng.js";
-import { makePattern, type PatternSpec, scatterStep } from "./patterns.js";
+import { makePattern, mulMod, type PatternSpec, scatterStep } from "./patterns.js";
 
 const counts = (spec: PatternSpec, pages: number, draws: number, nowNs = () => 0) => {
   const p = makePattern(spec, pages);
@@ -132,6 +132,26 @@ describe("access patterns", () => {
       const got = c.slice(300, 364).reduce((a, b) => a + b, 0) / 200_000;
       expect(got, spec.kind).toBeCloseTo(p.share(300, 64, 2500), 2);
     }
+  });
+
+  it("mulMod is (a * b) mod n exactly, on both sides of 2^52", () => {
+    fc.assert(
+      fc.property(
+        fc
+          .bigInt({ min: 1n, max: 2n ** 40n })
+          .chain((n) =>
+            fc.tuple(
+              fc.constant(n),
+              fc.bigInt({ min: 0n, max: n - 1n }),
+              fc.bigInt({ min: 0n, max: n - 1n }),
+            ),
+          ),
+        ([n, a, b]) => {
+          expect(mulMod(Number(a), Number(b), Number(n))).toBe(Number((a * b) % n));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it("sequential: streams through the pages and wraps", () => {

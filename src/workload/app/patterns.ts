@@ -21,6 +21,8 @@ import type { Rng } from "../../sim/rng.js";
 export interface AccessPattern {
   /** The next page index in [0, pages), drawn at virtual time `nowNs`. */
   next(rng: Rng, nowNs: number): number;
+  /** Draw `out.length` pages into `out`, each as `next` draws one (a quantum's samples). */
+  fill(rng: Rng, nowNs: number, out: Float64Array): void;
   /**
    * The probability that one access at `nowNs` falls in pages [first, first + count): what
    * share of a thread's accesses a folio gets. A sequential stream is counted by its average,
@@ -44,11 +46,24 @@ export function makePattern(spec: PatternSpec, pages: number): AccessPattern {
   if (!Number.isSafeInteger(pages) || pages <= 0) {
     throw new RangeError(`pattern: pages must be a positive integer, got ${pages}`);
   }
+  if (spec.kind === "zipf") return zipfPattern(spec.skew, pages);
+  const p = drawnOneByOne(spec, pages);
+  return {
+    ...p,
+    fill: (rng, nowNs, out) => {
+      for (let i = 0; i < out.length; i++) out[i] = p.next(rng, nowNs);
+    },
+  };
+}
+
+/** The patterns whose draws are cheap enough to fill a quantum's samples one call at a time. */
+function drawnOneByOne(
+  spec: Exclude<PatternSpec, { kind: "zipf" }>,
+  pages: number,
+): Omit<AccessPattern, "fill"> {
   switch (spec.kind) {
     case "uniform":
       return { next: (rng) => rng.int(pages), share: (_, count) => count / pages };
-    case "zipf":
-      return zipfPattern(spec.skew, pages);
     case "hotset":
       return hotsetPattern(spec.fraction, spec.probability, spec.periodNs, pages);
     case "sequential": {
@@ -90,10 +105,18 @@ export function inverseMod(a: number, n: number): number {
 }
 
 /** (a * b) mod n for a, b < n, exact also when a * b passes 2^53. */
-function mulMod(a: number, b: number, n: number): number {
+export function mulMod(a: number, b: number, n: number): number {
   const p = a * b;
-  return p < Number.MAX_SAFE_INTEGER ? p % n : Number((BigInt(a) * BigInt(b)) % BigInt(n));
+  if (p < TWO_POW_52) {
+    // A float division (far cheaper than %): its quotient is off by at most one below 2^52,
+    // and p - q * n is exact there.
+    const r = p - Math.floor(p / n) * n;
+    return r < 0 ? r + n : r >= n ? r - n : r;
+  }
+  return Number((BigInt(a) * BigInt(b)) % BigInt(n));
 }
+
+const TWO_POW_52 = 2 ** 52;
 
 /**
  * sum over r = 1..n of r^-s: exact for the first terms, the midpoint integral for the tail
@@ -110,9 +133,9 @@ function zipfNorm(s: number, n: number): number {
 }
 
 /** Ranks drawn one by one before the buckets start to grow. */
-const ZIPF_HEAD = 1024;
+const ZIPF_HEAD = 256;
 /** A tail bucket is this fraction longer than its first rank (at least one rank wide). */
-const ZIPF_GROWTH = 1 / 256;
+const ZIPF_GROWTH = 1 / 64;
 
 /**
  * The buckets of ranks 1..n and their alias table. Per bucket j, at 4j..4j+3 of `table`: the
@@ -186,14 +209,19 @@ function zipfTable(s: number, n: number): ZipfTable {
   return { buckets: k, table, alias };
 }
 
-/** A Zipf rank in 1..n from `t` (zipfTable(s, n)), by the alias table and rejection. */
-function zipfRank(t: ZipfTable, s: number, rng: Rng): number {
-  const { buckets, table, alias } = t;
-  for (;;) {
+/** Zipf ranks 1..n with weight r^-s, scattered over the pages. */
+function zipfPattern(s: number, n: number): AccessPattern {
+  if (!(s > 0) || !Number.isFinite(s)) throw new RangeError(`zipf: skew must be > 0, got ${s}`);
+  const { buckets, table, alias } = sharedZipfTable(s, n);
+  const step = scatterStep(n);
+  const unstep = inverseMod(step, n);
+  let norm = 0;
+  /** Page `i` of a fill from the uniform `x`, or -1 when the draw is rejected. */
+  const page = (x: number): number => {
     // The bucket from the draw's integer part, and a fresh uniform from what is left of it.
-    const x = rng.next() * buckets;
-    let j = Math.floor(x);
-    let u = x - j;
+    const scaled = x * buckets;
+    let j = Math.floor(scaled);
+    let u = scaled - j;
     const keep = table[4 * j];
     if (u < keep) {
       u /= keep;
@@ -207,19 +235,28 @@ function zipfRank(t: ZipfTable, s: number, rng: Rng): number {
     const offset = Math.floor(y);
     const v = y - offset;
     const r = a + offset;
-    if (v < table[o + 3] || v < (r / a) ** -s) return r;
-  }
-}
-
-/** Zipf ranks 1..n with weight r^-s, scattered over the pages. */
-function zipfPattern(s: number, n: number): AccessPattern {
-  if (!(s > 0) || !Number.isFinite(s)) throw new RangeError(`zipf: skew must be > 0, got ${s}`);
-  const t = sharedZipfTable(s, n);
-  const step = scatterStep(n);
-  const unstep = inverseMod(step, n);
-  let norm = 0;
+    // Kept with probability (r / a)^-s.
+    return v < table[o + 3] || v < (r / a) ** -s ? mulMod(r - 1, step, n) : -1;
+  };
+  let uniforms = new Float64Array(16);
+  // The uniforms come from one call into an array (a thread's every sample: nothing to box);
+  // a rejected draw takes the next uniform after them.
+  const fill = (rng: Rng, _nowNs: number, out: Float64Array) => {
+    if (uniforms.length !== out.length) uniforms = new Float64Array(out.length);
+    rng.fill(uniforms);
+    for (let i = 0; i < out.length; i++) {
+      let p = page(uniforms[i]);
+      while (p < 0) p = page(rng.next());
+      out[i] = p;
+    }
+  };
+  const one = new Float64Array(1);
   return {
-    next: (rng) => mulMod(zipfRank(t, s, rng) - 1, step, n),
+    fill,
+    next: (rng, nowNs) => {
+      fill(rng, nowNs, one);
+      return one[0];
+    },
     share: (first, count) => {
       if (norm === 0) norm = zipfNorm(s, n);
       let w = 0;
@@ -234,7 +271,7 @@ function hotsetPattern(
   probability: number,
   periodNs: number,
   n: number,
-): AccessPattern {
+): Omit<AccessPattern, "fill"> {
   if (!(fraction > 0 && fraction <= 1))
     throw new RangeError(`hotset: fraction ${fraction} not in (0, 1]`);
   if (!(probability >= 0 && probability <= 1)) {
