@@ -281,7 +281,9 @@ export class AppThread {
   /** Sum of each quantum's mean access latency times its operations (for the mean). */
   accessNsOps = 0;
   /** Operations per quantum, in order: the thread's throughput over time. */
-  readonly opsPerQuantum: number[] = [];
+  get opsPerQuantum(): Float64Array {
+    return this.opsLog.subarray(0, this.quanta);
+  }
   /** log2 buckets of access latency, ns, counting operations (stalled accesses included). */
   readonly latency = new Float64Array(LATENCY_BUCKETS);
   /** Bytes mode: sampled accesses whose page bytes the thread checked. */
@@ -300,8 +302,14 @@ export class AppThread {
   /** When the thread starts and stops running (App.start), ns. */
   startNs = 0;
   endNs = 0;
-  /** Operations done before each quantum: opsBefore[i] for quantum i, which starts at startNs + i * quantum. */
-  private readonly opsBefore: number[] = [0];
+  /**
+   * Quanta done; operations in each, and done before each (opsBefore[i] for quantum i, which
+   * starts at startNs + i * quantum), sized for the run by `plan` (growing arrays would be
+   * copied by every young-generation GC of the run).
+   */
+  private quanta = 0;
+  private opsLog = new Float64Array(0);
+  private opsBefore = new Float64Array(1);
   /** Waits in migration entries, by folio. */
   private readonly stallLog = new WaitLog<Folio>();
   /** Hint faults in progress. */
@@ -364,11 +372,11 @@ export class AppThread {
    * one, one operation per opNs.
    */
   rateNow(): number {
-    const done = this.opsPerQuantum.length;
+    const done = this.quanta;
     if (done === 0) return 1 / this.opNs;
     const q = this.app.quantumNs;
     const start = this.startNs + (done - 1) * q;
-    return this.opsPerQuantum[done - 1] / (Math.min(start + q, this.endNs) - start);
+    return this.opsLog[done - 1] / (Math.min(start + q, this.endNs) - start);
   }
 
   /**
@@ -378,12 +386,12 @@ export class AppThread {
   private opsUntil(t: number): number {
     if (t <= this.startNs) return 0;
     const q = this.app.quantumNs;
-    const done = this.opsPerQuantum.length;
+    const done = this.quanta;
     const i = Math.floor((t - this.startNs) / q);
     if (i < done) {
       const start = this.startNs + i * q;
       const len = Math.min(start + q, this.endNs) - start;
-      return this.opsBefore[i] + (this.opsPerQuantum[i] * (t - start)) / len;
+      return this.opsBefore[i] + (this.opsLog[i] * (t - start)) / len;
     }
     const start = this.startNs + done * q;
     const elapsed = Math.min(t, this.endNs) - start;
@@ -502,6 +510,14 @@ export class AppThread {
     this.latency[b] += weight;
   }
 
+  /** The thread runs from now until `endNs`, in `quanta` quanta. */
+  plan(endNs: number, quanta: number): void {
+    this.startNs = this.app.k.sim.now;
+    this.endNs = endNs;
+    this.opsLog = new Float64Array(quanta);
+    this.opsBefore = new Float64Array(quanta + 1);
+  }
+
   /** The thread starts running now: its CPU time counts from here. */
   started(): void {
     const sched = this.app.k.sched;
@@ -598,8 +614,8 @@ export class AppThread {
     if (len * got < running) this.bandwidthBoundNs += len;
     this.accessNsOps += this.meanLatNs * ops;
     this.ops += ops;
-    this.opsPerQuantum.push(ops);
-    this.opsBefore.push(this.ops);
+    this.opsLog[this.quanta] = ops;
+    this.opsBefore[++this.quanta] = this.ops;
     for (let n = 0; n < counts.length; n++) {
       if (counts[n] !== 0) this.addLatency(this.latByNode[n], (ops * counts[n]) / samples);
     }
@@ -807,10 +823,10 @@ export class App {
 
   /** Start every thread; they run until `endNs` of virtual time, in lockstep, in the process returned. */
   start(endNs: number): Process<void> {
-    for (const t of this.threads) {
-      t.startNs = this.k.sim.now;
-      t.endNs = endNs;
-    }
+    // Counted as `run` steps through them, float sums and all.
+    let quanta = 0;
+    for (let t = this.k.sim.now; t < endNs; t += Math.min(this.quantumNs, endNs - t)) quanta++;
+    for (const t of this.threads) t.plan(endNs, quanta);
     return this.k.sim.spawn(this.run(endNs), `app ${this.name}`);
   }
 

@@ -318,7 +318,7 @@ export function runScenario(
         bandwidthBoundShare: t.bandwidthBoundNs / s.duration,
         remoteShare: all === 0 ? 0 : remote / all,
         latency: [...t.latency],
-        opsPerSecSeries: t.opsPerQuantum.map((ops) => ops / (s.quantum / 1e9)),
+        opsPerSecSeries: Array.from(t.opsPerQuantum, (ops) => ops / (s.quantum / 1e9)),
         hintFaults: t.hintFaults,
         hintFaultNs: t.hintFaultNs,
       };
