@@ -48,8 +48,9 @@ import type { FolioEvents } from "../../migrate/exec.js";
 import type { Kernel } from "../../migrate/kernel.js";
 import { type Folio, PAGE_SIZE } from "../../mm/folio.js";
 import type { Mempolicy } from "../../mm/mempolicy.js";
+import type { PhysMem } from "../../mm/phys.js";
 import type { Task } from "../../mm/task.js";
-import { VM_READ, VM_WRITE, type Vma } from "../../mm/vm.js";
+import { type MmStruct, VM_READ, VM_WRITE, type Vma } from "../../mm/vm.js";
 import type { SchedTask } from "../../sched/scheduler.js";
 import type { Flow, Resource } from "../../sim/flows.js";
 import type { Rng } from "../../sim/rng.js";
@@ -249,6 +250,29 @@ export class AppRegion {
         }
       }
       p = stop;
+    }
+  }
+
+  /**
+   * Bring the node map (and the bytes by node) up to date from the page table, after
+   * migrations nobody reported: direct reclaim demoting the region's folios while this or
+   * another application faulted in, before the policies had the applications' watchers.
+   */
+  resync(mm: MmStruct, phys: PhysMem): void {
+    this.folioNid.fill(NO_NODE);
+    this.splitNids.clear();
+    this.bytesByNode.clear();
+    const fp = this.folioPages;
+    for (let f = 0; f * fp < this.pages; f++) {
+      const first = mm.entryAt(this.vma.start + f * fp * PAGE_SIZE);
+      if (first.kind !== "none" && first.pmd) {
+        this.place(f * fp, fp, phys.nidOf(first.pfn));
+        continue;
+      }
+      for (let p = f * fp; p < Math.min((f + 1) * fp, this.pages); p++) {
+        const e = mm.entryAt(this.vma.start + p * PAGE_SIZE);
+        if (e.kind !== "none") this.place(p, 1, phys.nidOf(e.pfn));
+      }
     }
   }
 
@@ -639,6 +663,11 @@ export class App {
   private readonly faults: RegionFault[] = [];
   private readonly byRegion = new Map<AppRegion, AppThread[]>();
   /**
+   * The machine's folios migrated before the regions were faulted in: more at the start, and
+   * some may have been the regions' own, unreported.
+   */
+  private readonly migratedMark: number;
+  /**
    * The threads' read paths, one slot per (CCD, node): every thread of a CCD reads a node over
    * the same resources at the same idle latency, so their traffic to it is one flow.
    */
@@ -663,6 +692,7 @@ export class App {
     this.quantumNs = spec.quantumNs ?? DEFAULT_QUANTUM_NS;
     this.samples = spec.samplesPerQuantum ?? DEFAULT_SAMPLES;
     this.task = k.spawnProcess(spec.threads[0].cpu);
+    this.migratedMark = migratedTotal(k);
     const nids = k.profile.topology.nodes.map((n) => n.id);
     const nidSpan = Math.max(...nids) + 1;
     if (nidSpan > SPLIT)
@@ -823,6 +853,11 @@ export class App {
 
   /** Start every thread; they run until `endNs` of virtual time, in lockstep, in the process returned. */
   start(endNs: number): Process<void> {
+    // The watchers hear of every migration from here on; before, only this one's own movers.
+    if (migratedTotal(this.k) !== this.migratedMark) {
+      const mm = this.task.mm as NonNullable<Task["mm"]>;
+      for (const r of this.regions) r.resync(mm, this.k.phys);
+    }
     // Counted as `run` steps through them, float sums and all.
     let quanta = 0;
     for (let t = this.k.sim.now; t < endNs; t += Math.min(this.quantumNs, endNs - t)) quanta++;
@@ -912,4 +947,11 @@ export class App {
     }
     for (const th of threads) k.sched.block(th.se);
   }
+}
+
+/** Folios the machine has migrated so far, for every reason. */
+function migratedTotal(k: Kernel): number {
+  let n = 0;
+  for (let r = 0; r < k.migratedFolios.length; r++) n += k.migratedFolios[r];
+  return n;
 }
