@@ -203,6 +203,83 @@ describe("FlowNetwork", () => {
     expect(sim.runUntilDone(sim.spawn(main()))).toEqual([100, 200]);
   });
 
+  it("shares a flow of weight w as w flows: w times the level, or its cap", () => {
+    const { net } = setup();
+    const link = net.addResource("link", 8);
+    const three = net.start(100, [link], { weight: 3 });
+    const one = net.start(100, [link]);
+    expect([three.rate, one.rate]).toEqual([6, 2]);
+    // Capped below its three shares, it leaves the rest to the other.
+    net.setMaxRate(three, 3);
+    expect([three.rate, one.rate]).toEqual([3, 5]);
+  });
+
+  it("runs a stream until stopped: it never completes, and delivers what its rate carried", () => {
+    const { sim, net } = setup();
+    const link = net.addResource("link", 10);
+    const stream = net.start(Number.POSITIVE_INFINITY, [link], { maxRate: 4 });
+    const other = net.start(300, [link]);
+    expect([stream.rate, other.rate]).toEqual([4, 6]);
+    sim.run(100);
+    // The other finished at 50; the stream kept its cap, and is still running.
+    expect(other.finishedAt).toBe(50);
+    expect(stream.remaining).toBe(Number.POSITIVE_INFINITY);
+    expect(net.active).toEqual([stream]);
+    net.setMaxRate(stream, 20);
+    sim.run(110);
+    // 4/ns for 100 ns, then the link's 10/ns for 10.
+    expect(net.stop(stream)).toBe(500);
+    expect(net.stop(stream)).toBe(500);
+    expect(link.bytesCarried).toBe(800);
+  });
+
+  it("shares the bandwidth once at the end of a batch, as the changes one by one end", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            path: fc.array(fc.nat({ max: 2 }), { minLength: 1, maxLength: 3 }),
+            maxRate: fc.option(fc.double({ min: 0.05, max: 20, noNaN: true })),
+            weight: fc.integer({ min: 1, max: 4 }),
+            stop: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 10 },
+        ),
+        (specs) => {
+          const rates = (batched: boolean) => {
+            const { sim, net } = setup();
+            const res = [3, 7, 11].map((c, i) => net.addResource(`r${i}`, c));
+            const old = specs.map((s) =>
+              net.start(
+                1000,
+                s.path.map((i) => res[i]),
+              ),
+            );
+            sim.run(10);
+            const changes = () => {
+              specs.forEach((s, i) => {
+                if (s.stop) net.stop(old[i]);
+                const opts = {
+                  weight: s.weight,
+                  ...(s.maxRate === null ? {} : { maxRate: s.maxRate }),
+                };
+                net.start(
+                  Number.POSITIVE_INFINITY,
+                  s.path.map((j) => res[j]),
+                  opts,
+                );
+              });
+            };
+            if (batched) net.batch(changes);
+            else changes();
+            return { flows: net.active.map((f) => f.rate), used: res.map((r) => r.used) };
+          };
+          expect(rates(true)).toEqual(rates(false));
+        },
+      ),
+    );
+  });
+
   it("rejects bad input", () => {
     const { net } = setup();
     const link = net.addResource("link", 1);
@@ -214,6 +291,7 @@ describe("FlowNetwork", () => {
     expect(() => net.start(Number.NaN, [link])).toThrow(/invalid size/);
     expect(() => net.start(10, [link], { maxRate: 0 })).toThrow(/invalid maxRate/);
     expect(() => net.start(10, [other])).toThrow(/foreign resource/);
+    expect(() => net.start(10, [link], { weight: 0.5 })).toThrow(/invalid weight/);
   });
 });
 
@@ -299,6 +377,46 @@ describe("FlowNetwork max-min property", () => {
           expect(r.bytesCarried).toBeCloseTo(expectedCarried[r.id], 4);
         }
       }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("FlowNetwork weighted sharing property", () => {
+  it("a flow of weight w and cap w*c gets what w flows of cap c on its path get together", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0.1, max: 50, noNaN: true }), { minLength: 1, maxLength: 5 }),
+        fc.array(
+          fc.record({
+            path: fc.array(fc.nat({ max: 4 }), { minLength: 1, maxLength: 4 }),
+            cap: fc.option(fc.double({ min: 0.05, max: 30, noNaN: true })),
+            w: fc.integer({ min: 1, max: 5 }),
+          }),
+          { minLength: 1, maxLength: 8 },
+        ),
+        (capacities, groups) => {
+          /** Each group's flows, started in group order; their rates once all have started. */
+          const groupRates = (aggregate: boolean) => {
+            const { net } = setup();
+            const res = capacities.map((c, i) => net.addResource(`r${i}`, c));
+            const flows = groups.map((g) => {
+              const path = g.path.map((i) => res[i % res.length]);
+              if (aggregate) {
+                const cap = g.cap === null ? {} : { maxRate: g.cap * g.w };
+                return [net.start(1e6, path, { weight: g.w, ...cap })];
+              }
+              const cap = g.cap === null ? {} : { maxRate: g.cap };
+              return Array.from({ length: g.w }, () => net.start(1e6, path, cap));
+            });
+            return flows.map((fs) => fs.reduce((a, f) => a + f.rate, 0));
+          };
+          const split = groupRates(false);
+          groupRates(true).forEach((r, i) => {
+            expect(r).toBeCloseTo(split[i], 9);
+          });
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -17,6 +17,13 @@
  * A flow that lists a resource twice uses it twice (both directions of a copy through one
  * memory controller): it consumes, and is counted in `bytesCarried`, twice.
  *
+ * A flow may stand for several (`weight`, an aggregate of many threads' traffic): it shares as
+ * that many flows would, rising at `weight` times the common level (weighted max-min). A flow
+ * of Infinity bytes is a stream: it carries bytes at its rate until stopped, and never
+ * completes (an application's traffic, whose demand is a rate). `batch` makes several starts,
+ * stops and cap changes at one instant share the bandwidth once, at its end: the rates are
+ * those the changes one by one would end with.
+ *
  * Networks are built explicitly, `new FlowNetwork(sim)`; a simulator may host several.
  * Flows and resources are iterated in creation order, so allocations are deterministic.
  */
@@ -39,6 +46,8 @@ const FINISH_REL_EPS = 1e-12;
 export interface FlowOptions {
   /** Rate cap in bytes/ns, > 0; default: none. */
   maxRate?: number;
+  /** How many flows this one stands for in the sharing, a positive integer; default 1. */
+  weight?: number;
   name?: string;
 }
 
@@ -94,11 +103,15 @@ export class Flow extends Scheduled {
   readonly startedAt: number;
   /** Completion time, NaN while running. */
   finishedAt = Number.NaN;
-  /** Bytes left as of the network's last update. */
+  /** Bytes left as of the network's last update; Infinity for a stream. */
   left: number;
-  /** Scratch for the allocation. */
+  /** A stream's bytes carried up to `sentAt` (its rate changes only in an allocation). */
+  sent = 0;
+  sentAt: number;
+  /** Scratch for the allocation: the rate, whether it is fixed, the cap per unit of weight. */
   newRate = 0;
   frozen = false;
+  capLevel = 0;
 
   constructor(
     private readonly net: FlowNetwork,
@@ -109,10 +122,13 @@ export class Flow extends Scheduled {
     readonly path: readonly Resource[],
     /** bytes/ns; +Infinity when uncapped. Change it through FlowNetwork.setMaxRate. */
     public maxRate: number,
+    /** The flows it stands for in the sharing. Change it through FlowNetwork.setMaxRate. */
+    public weight: number,
   ) {
     super();
     this.left = bytes;
     this.startedAt = net.sim.now;
+    this.sentAt = this.startedAt;
     this.done = net.sim.event<void>();
   }
 
@@ -142,6 +158,9 @@ export class FlowNetwork {
   private nBusy = 0;
   /** Scratch for `complete`, kept to avoid garbage. */
   private readonly finishing: Flow[] = [];
+  /** Open `batch` calls, and whether a change inside them awaits the allocation. */
+  private held = 0;
+  private stale = false;
 
   constructor(readonly sim: Simulator) {
     this.lastUpdate = sim.now;
@@ -166,14 +185,21 @@ export class FlowNetwork {
     return r;
   }
 
-  /** Start moving `bytes` across `path`. A 0-byte flow is done on return. */
+  /**
+   * Start moving `bytes` across `path`. A 0-byte flow is done on return; an Infinity-byte one
+   * is a stream, which runs until stopped.
+   */
   start(bytes: number, path: readonly Resource[], opts?: FlowOptions): Flow {
     const maxRate = opts?.maxRate ?? Number.POSITIVE_INFINITY;
-    if (!(bytes >= 0) || bytes === Number.POSITIVE_INFINITY) {
+    const weight = opts?.weight ?? 1;
+    if (!(bytes >= 0)) {
       throw new RangeError(`FlowNetwork: flow ${describe(opts)} has invalid size ${bytes}`);
     }
     if (!(maxRate > 0)) {
       throw new RangeError(`FlowNetwork: flow ${describe(opts)} has invalid maxRate ${maxRate}`);
+    }
+    if (!Number.isSafeInteger(weight) || weight < 1) {
+      throw new RangeError(`FlowNetwork: flow ${describe(opts)} has invalid weight ${weight}`);
     }
     if (path.length === 0 && maxRate === Number.POSITIVE_INFINITY) {
       throw new RangeError(`FlowNetwork: flow ${describe(opts)} has no resources and no maxRate`);
@@ -186,7 +212,7 @@ export class FlowNetwork {
         );
       }
     }
-    const f = new Flow(this, this.flowCount++, opts?.name, bytes, path, maxRate);
+    const f = new Flow(this, this.flowCount++, opts?.name, bytes, path, maxRate, weight);
     if (bytes === 0) {
       f.finishedAt = this.sim.now;
       f.done.trigger();
@@ -195,8 +221,21 @@ export class FlowNetwork {
     this.advance();
     this.flows.push(f);
     for (let i = 0; i < path.length; i++) path[i].crossings++;
-    this.allocate();
+    this.reallocate();
     return f;
+  }
+
+  /**
+   * Run `changes` (starts, stops, cap changes at this instant) and share the bandwidth once,
+   * when they are done; until then the rates stay as they were. Nests.
+   */
+  batch(changes: () => void): void {
+    this.held++;
+    try {
+      changes();
+    } finally {
+      if (--this.held === 0 && this.stale) this.allocate();
+    }
   }
 
   /** `start(...).done`, for `yield net.transfer(...)` in a process. */
@@ -210,7 +249,7 @@ export class FlowNetwork {
    * delivered all of them.
    */
   stop(f: Flow): number {
-    if (!Number.isNaN(f.finishedAt)) return f.bytes;
+    if (!Number.isNaN(f.finishedAt)) return f.left === Number.POSITIVE_INFINITY ? f.sent : f.bytes;
     this.advance();
     const active = this.flows;
     const i = active.indexOf(f);
@@ -218,25 +257,44 @@ export class FlowNetwork {
     active.splice(i, 1);
     this.sim.unschedule(f);
     for (let j = 0; j < f.path.length; j++) f.path[j].crossings--;
-    const delivered = f.bytes - Math.max(0, f.left);
+    const now = this.sim.now;
+    let delivered: number;
+    if (f.left === Number.POSITIVE_INFINITY) {
+      f.sent += f.rate * (now - f.sentAt);
+      f.sentAt = now;
+      delivered = f.sent;
+    } else {
+      delivered = f.bytes - Math.max(0, f.left);
+    }
     f.rate = 0;
-    f.finishedAt = this.sim.now;
-    this.allocate();
+    f.finishedAt = now;
+    this.reallocate();
     f.done.trigger();
     return delivered;
   }
 
   /**
-   * Change a running flow's cap (a copying core whose share of its CPU changed) and share the
-   * bandwidth anew. A finished flow is left alone.
+   * Change a running flow's cap (a copying core whose share of its CPU changed), and its
+   * weight if given (an aggregate whose members changed), and share the bandwidth anew. A
+   * finished flow is left alone.
    */
-  setMaxRate(f: Flow, maxRate: number): void {
+  setMaxRate(f: Flow, maxRate: number, weight = f.weight): void {
     if (!(maxRate > 0))
       throw new RangeError(`FlowNetwork: flow ${f.name}: invalid maxRate ${maxRate}`);
-    if (!Number.isNaN(f.finishedAt) || f.maxRate === maxRate) return;
+    if (!Number.isSafeInteger(weight) || weight < 1)
+      throw new RangeError(`FlowNetwork: flow ${f.name}: invalid weight ${weight}`);
+    if (!Number.isNaN(f.finishedAt) || (f.maxRate === maxRate && f.weight === weight)) return;
     this.advance();
     f.maxRate = maxRate;
-    this.allocate();
+    f.weight = weight;
+    this.reallocate();
+  }
+
+  /** Bytes a stream has carried so far. */
+  sent(f: Flow): number {
+    if (f.left !== Number.POSITIVE_INFINITY)
+      throw new RangeError(`FlowNetwork.sent: flow ${f.name} is not a stream`);
+    return f.sent + f.rate * (this.sim.now - f.sentAt);
   }
 
   /** ns since the accounting was last brought up to date. */
@@ -254,7 +312,9 @@ export class FlowNetwork {
     let kept = 0;
     for (let i = 0; i < active.length; i++) {
       const g = active[i];
-      if (g.left <= BYTES_EPS + FINISH_REL_EPS * (g.bytes + g.rate * now)) {
+      // A stream (left Infinity) never finishes; the bound is Infinity for it too.
+      const left = g.left;
+      if (left <= BYTES_EPS + FINISH_REL_EPS * (g.bytes + g.rate * now) && left !== Infinity) {
         finishing.push(g);
       } else {
         active[kept++] = g;
@@ -280,6 +340,12 @@ export class FlowNetwork {
     while (finishing.length > 0) finishing.pop();
   }
 
+  /** Share the bandwidth anew now, or at the end of the open batch. */
+  private reallocate(): void {
+    if (this.held > 0) this.stale = true;
+    else this.allocate();
+  }
+
   /** Bring flows' bytes left and resources' totals up to now at the current rates. */
   private advance(): void {
     const now = this.sim.now;
@@ -294,6 +360,7 @@ export class FlowNetwork {
 
   /** Max-min fair rates for the active flows by progressive filling; requeue completions. */
   private allocate(): void {
+    this.stale = false;
     const flows = this.flows;
     const nFlows = flows.length;
     const res = this.busy;
@@ -304,6 +371,8 @@ export class FlowNetwork {
     for (let i = 0; i < nFlows; i++) {
       const f = flows[i];
       f.frozen = false;
+      // Exactly maxRate at weight 1, so unweighted networks share as they always did.
+      f.capLevel = f.maxRate / f.weight;
       const path = f.path;
       for (let j = 0; j < path.length; j++) {
         const r = path[j];
@@ -315,7 +384,7 @@ export class FlowNetwork {
           else res.push(r);
           nRes++;
         }
-        r.weight++;
+        r.weight += f.weight;
       }
     }
     this.nBusy = nRes;
@@ -335,12 +404,12 @@ export class FlowNetwork {
       let cap = Number.POSITIVE_INFINITY;
       for (let i = 0; i < nFlows; i++) {
         const f = flows[i];
-        if (!f.frozen && f.maxRate < cap) cap = f.maxRate;
+        if (!f.frozen && f.capLevel < cap) cap = f.capLevel;
       }
       if (cap <= share) {
         for (let i = 0; i < nFlows; i++) {
           const f = flows[i];
-          if (!f.frozen && f.maxRate <= share) {
+          if (!f.frozen && f.capLevel <= share) {
             freeze(f, f.maxRate);
             unfrozen--;
           }
@@ -356,7 +425,7 @@ export class FlowNetwork {
       for (let i = 0; i < nFlows; i++) {
         const f = flows[i];
         if (!f.frozen && crossesSaturated(f)) {
-          freeze(f, share);
+          freeze(f, share * f.weight);
           unfrozen--;
         }
       }
@@ -368,6 +437,13 @@ export class FlowNetwork {
       const path = f.path;
       for (let j = 0; j < path.length; j++) path[j].used += rate;
       if (rate !== f.rate) {
+        if (f.left === Number.POSITIVE_INFINITY) {
+          // A stream never completes: count what it carried at the rate it had.
+          f.sent += f.rate * (now - f.sentAt);
+          f.sentAt = now;
+          f.rate = rate;
+          continue;
+        }
         f.rate = rate;
         // left may be a hair below 0 when this flow is due now but its entry has not run.
         this.sim.reschedule(f, now + Math.max(0, f.left) / rate);
@@ -393,6 +469,6 @@ function freeze(f: Flow, rate: number): void {
   const path = f.path;
   for (let j = 0; j < path.length; j++) {
     path[j].spare -= rate;
-    path[j].weight--;
+    path[j].weight -= f.weight;
   }
 }

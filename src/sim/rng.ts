@@ -68,17 +68,27 @@ export class Rng {
     // x and y are bijections of the two seed words, so distinct seeds give distinct states.
     const x = fmix32((lo + GOLDEN) >>> 0);
     const y = fmix32((hi ^ 0x6a09e667) >>> 0);
-    this.a = x;
-    this.b = y;
-    this.c = fmix32((x + 2 * GOLDEN) >>> 0);
+    // The state words are kept as int32 (the steps are bitwise): small integers in the object,
+    // which a step updates without allocating.
+    this.a = x | 0;
+    this.b = y | 0;
+    this.c = fmix32((x + 2 * GOLDEN) >>> 0) | 0;
     this.d = fmix32((y + 3 * GOLDEN) >>> 0) | 1; // never the all-zero state
     for (let i = 0; i < WARMUP; i++) this.u32();
   }
 
   /** Next raw 32-bit output, an integer in [0, 2^32). */
   u32(): number {
+    return this.bits(0);
+  }
+
+  /**
+   * Step the generator; its output's top 32 - `shift` bits. With shift 5 or more the result
+   * is a small integer, which a call the compiler did not inline returns without boxing it.
+   */
+  private bits(shift: number): number {
     const b = this.b;
-    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> shift;
     const t = b << 9;
     this.c ^= this.a;
     this.d ^= b;
@@ -91,9 +101,21 @@ export class Rng {
 
   /** Uniform float in [0, 1) with 53 random bits. */
   next(): number {
-    const hi = this.u32() >>> 5; // 27 bits
-    const lo = this.u32() >>> 6; // 26 bits
+    const hi = this.bits(5); // 27 bits
+    const lo = this.bits(6); // 26 bits
     return (hi * 0x400_0000 + lo) / TWO_POW_53;
+  }
+
+  /**
+   * `out.length` uniform floats in [0, 1) into `out`, the same as as many calls of `next`: for
+   * hot loops, which then read them from the array rather than from a call that may box them.
+   */
+  fill(out: Float64Array): void {
+    for (let i = 0; i < out.length; i++) {
+      const hi = this.bits(5);
+      const lo = this.bits(6);
+      out[i] = (hi * 0x400_0000 + lo) / TWO_POW_53;
+    }
   }
 
   /** Uniform integer in [0, n), without modulo bias. `n` is a positive safe integer. */

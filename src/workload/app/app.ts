@@ -8,6 +8,15 @@
  * latency of the page's node, seen from the thread's socket) and counts the quantum's
  * operations as its running time over that mean.
  *
+ * The threads of an application start together and share one quantum, so one simulator
+ * process runs them in lockstep. Their traffic (a cache line per access) is one flow per read
+ * path (the CCD's and the node's, the same for every thread of the CCD) per quantum, weighted
+ * by the threads on it so that it shares links with migration copies as the threads' own flows
+ * would, and what it delivers goes back to the threads in proportion to their demand. A
+ * quantum's latencies are those of the paths as loaded at its start, by everything on them
+ * (the quantum that just ended included). The node of each sampled page comes from the
+ * region's own node map (AppRegion), which follows every fault-in and migration of its folios.
+ *
  * Migration stalls are exact in expectation rather than sampled. When a migration unmaps a
  * folio (its PTEs become migration entries), each thread that touches the folio draws when it
  * would next access it, from its access rate to the folio (its pattern's share of the folio
@@ -39,8 +48,9 @@ import type { FolioEvents } from "../../migrate/exec.js";
 import type { Kernel } from "../../migrate/kernel.js";
 import { type Folio, PAGE_SIZE } from "../../mm/folio.js";
 import type { Mempolicy } from "../../mm/mempolicy.js";
+import type { PhysMem } from "../../mm/phys.js";
 import type { Task } from "../../mm/task.js";
-import { VM_READ, VM_WRITE, type Vma } from "../../mm/vm.js";
+import { type MmStruct, VM_READ, VM_WRITE, type Vma } from "../../mm/vm.js";
 import type { SchedTask } from "../../sched/scheduler.js";
 import type { Flow, Resource } from "../../sim/flows.js";
 import type { Rng } from "../../sim/rng.js";
@@ -119,15 +129,28 @@ export function accessLatencyNs(profile: LoadedProfile, cpu: number, nid: number
 /** Bytes an access moves: one cache line (reads only; a write's line is read in first). */
 export const ACCESS_BYTES = 64;
 
-/** The busiest resource's utilisation on `path` (used over capacity), below 1. */
-function utilisation(path: readonly Resource[]): number {
+/**
+ * The busiest resource's utilisation on `path` (used over capacity) by others than a reader
+ * whose own traffic on it is `ownRate` bytes/ns (its own load is in its idle latency already:
+ * that is what a lone reader measures), below 1.
+ */
+function utilisation(path: readonly Resource[], ownRate: number): number {
   let u = 0;
-  for (const r of path) u = Math.max(u, r.used / r.capacity);
+  for (let i = 0; i < path.length; i++) {
+    const r = path[i];
+    u = Math.max(u, (r.used - ownRate) / r.capacity);
+  }
   return Math.min(u, MAX_UTILISATION);
 }
 
 /** Past this the queueing term would grow without bound; a saturated memory is held here. */
 const MAX_UTILISATION = 0.95;
+
+/** The queueing term of `nid`'s loaded-latency curve: its own queueingNs, else memory.queueingNs. */
+function queueingNs(profile: LoadedProfile, nid: number): number {
+  const node = profile.topology.nodes.find((n) => n.id === nid);
+  return node?.queueingNs ?? profile.memory?.queueingNs ?? 0;
+}
 
 /**
  * The latency of an access from `cpu` to `nid` at utilisation `u` of its path: the idle
@@ -140,16 +163,34 @@ export function loadedLatencyNs(
   nid: number,
   u: number,
 ): number {
-  const node = profile.topology.nodes.find((n) => n.id === nid);
-  const q = node?.queueingNs ?? profile.memory?.queueingNs ?? 0;
-  return accessLatencyNs(profile, cpu, nid) + (q * u) / (1 - u);
+  return accessLatencyNs(profile, cpu, nid) + (queueingNs(profile, nid) * u) / (1 - u);
 }
+
+/** A region folio's node before it is faulted in. */
+const NO_NODE = 255;
+/** A folio whose pages are on several nodes (a THP a migration split): see its pages' nodes. */
+const SPLIT = 254;
+
+/**
+ * A delivered share of a quantum's traffic this close to all of it is all of it: the float
+ * residue of a rate times a duration.
+ */
+const DELIVERED_REL_EPS = 1e-9;
 
 export class AppRegion {
   readonly pages: number;
   readonly order: number;
+  /** Pages per folio. */
+  readonly folioPages: number;
   /** Bytes of the region on each node, kept as migrations move its folios. */
   readonly bytesByNode = new Map<number, number>();
+  /**
+   * The node of each folio of the region, kept at every fault-in and remap (`place`), so a
+   * thread's sample costs an array read rather than a page-table walk.
+   */
+  private readonly folioNid: Uint8Array;
+  /** The pages' nodes of the folios marked SPLIT, by folio. */
+  private readonly splitNids = new Map<number, Uint8Array>();
 
   constructor(
     readonly vma: Vma,
@@ -157,10 +198,86 @@ export class AppRegion {
   ) {
     this.pages = (vma.end - vma.start) / PAGE_SIZE;
     this.order = Math.log2(folioSizeBytes / PAGE_SIZE);
+    this.folioPages = folioSizeBytes / PAGE_SIZE;
+    this.folioNid = new Uint8Array(Math.ceil(this.pages / this.folioPages)).fill(NO_NODE);
+  }
+
+  /** The node of the region's page `page`, or NO_NODE (255) when it was never faulted in. */
+  nidOfPage(page: number): number {
+    const f = Math.floor(page / this.folioPages);
+    const nid = this.folioNid[f];
+    if (nid !== SPLIT) return nid;
+    return (this.splitNids.get(f) as Uint8Array)[page - f * this.folioPages];
+  }
+
+  /**
+   * Pages [first, first + count) are on `nid` now: faulted in there, or mapped again there
+   * after a migration (or after one that failed, where they were). Moves their bytes from the
+   * nodes they were on.
+   */
+  place(first: number, count: number, nid: number): void {
+    if (!(Number.isInteger(nid) && nid >= 0 && nid < SPLIT)) {
+      throw new RangeError(`AppRegion: node ${nid} out of range (0..${SPLIT - 1})`);
+    }
+    const fp = this.folioPages;
+    const end = first + count;
+    for (let p = first; p < end; ) {
+      const f = Math.floor(p / fp);
+      const start = f * fp;
+      const stop = Math.min(start + fp, end);
+      const old = this.folioNid[f];
+      if (p === start && stop === start + fp && old !== SPLIT) {
+        if (old !== NO_NODE) this.account(old, -this.folioSizeBytes);
+        this.folioNid[f] = nid;
+        this.account(nid, this.folioSizeBytes);
+      } else {
+        // Part of a folio: its pages get nodes of their own until they are on one again.
+        let nids = this.splitNids.get(f);
+        if (nids === undefined) {
+          nids = new Uint8Array(fp).fill(old);
+          this.splitNids.set(f, nids);
+          this.folioNid[f] = SPLIT;
+        }
+        for (let q = p; q < stop; q++) {
+          const was = nids[q - start];
+          if (was !== NO_NODE) this.account(was, -PAGE_SIZE);
+          nids[q - start] = nid;
+          this.account(nid, PAGE_SIZE);
+        }
+        if (nids.every((n) => n === nid)) {
+          this.splitNids.delete(f);
+          this.folioNid[f] = nid;
+        }
+      }
+      p = stop;
+    }
+  }
+
+  /**
+   * Bring the node map (and the bytes by node) up to date from the page table, after
+   * migrations nobody reported: direct reclaim demoting the region's folios while this or
+   * another application faulted in, before the policies had the applications' watchers.
+   */
+  resync(mm: MmStruct, phys: PhysMem): void {
+    this.folioNid.fill(NO_NODE);
+    this.splitNids.clear();
+    this.bytesByNode.clear();
+    const fp = this.folioPages;
+    for (let f = 0; f * fp < this.pages; f++) {
+      const first = mm.entryAt(this.vma.start + f * fp * PAGE_SIZE);
+      if (first.kind !== "none" && first.pmd) {
+        this.place(f * fp, fp, phys.nidOf(first.pfn));
+        continue;
+      }
+      for (let p = f * fp; p < Math.min((f + 1) * fp, this.pages); p++) {
+        const e = mm.entryAt(this.vma.start + p * PAGE_SIZE);
+        if (e.kind !== "none") this.place(p, 1, phys.nidOf(e.pfn));
+      }
+    }
   }
 
   /** `bytes` more (or fewer) of the region on `nid`. */
-  account(nid: number, bytes: number): void {
+  private account(nid: number, bytes: number): void {
     this.bytesByNode.set(nid, (this.bytesByNode.get(nid) ?? 0) + bytes);
   }
 
@@ -187,16 +304,16 @@ export class AppThread {
   bandwidthBoundNs = 0;
   /** Sum of each quantum's mean access latency times its operations (for the mean). */
   accessNsOps = 0;
-  /** The thread's read path to each node, built once: its CPU does not change. */
-  private readonly paths = new Map<number, Resource[]>();
   /** Operations per quantum, in order: the thread's throughput over time. */
-  readonly opsPerQuantum: number[] = [];
+  get opsPerQuantum(): Float64Array {
+    return this.opsLog.subarray(0, this.quanta);
+  }
   /** log2 buckets of access latency, ns, counting operations (stalled accesses included). */
   readonly latency = new Float64Array(LATENCY_BUCKETS);
   /** Bytes mode: sampled accesses whose page bytes the thread checked. */
   pagesRead = 0;
-  /** Sampled accesses by node. */
-  readonly accessesByNode = new Map<number, number>();
+  /** Sampled accesses by node id. */
+  readonly accessesByNode: Float64Array;
   /** Mean time of one operation in the last quantum, ns: sets the access rate for stalls. */
   opNs: number;
   /** Share of the accesses that are writes. */
@@ -209,8 +326,14 @@ export class AppThread {
   /** When the thread starts and stops running (App.start), ns. */
   startNs = 0;
   endNs = 0;
-  /** Operations done before each quantum: opsBefore[i] for quantum i, which starts at startNs + i * quantum. */
-  private readonly opsBefore: number[] = [0];
+  /**
+   * Quanta done; operations in each, and done before each (opsBefore[i] for quantum i, which
+   * starts at startNs + i * quantum), sized for the run by `plan` (growing arrays would be
+   * copied by every young-generation GC of the run).
+   */
+  private quanta = 0;
+  private opsLog = new Float64Array(0);
+  private opsBefore = new Float64Array(1);
   /** Waits in migration entries, by folio. */
   private readonly stallLog = new WaitLog<Folio>();
   /** Hint faults in progress. */
@@ -221,6 +344,21 @@ export class AppThread {
   readonly track: number;
   /** The end of the last stall drawn on the track. */
   private drawnUntil = 0;
+  /** The App's path slot of each node id: the thread's read path to it. */
+  readonly slotOfNode: Int32Array;
+  /** The running quantum's sampled pages. */
+  private readonly drawn: Float64Array;
+  /** The running quantum's sampled accesses, their latency and the bytes of one, by node id. */
+  private readonly counts: Float64Array;
+  private readonly latByNode: Float64Array;
+  private bytesPerSample = 0;
+  /** Scratch: the thread's own traffic on its path to each node, bytes/ns. */
+  private readonly ownRate: Float64Array;
+  /** The running quantum's mean access latency, ns. */
+  private meanLatNs = 0;
+  /** The scheduler's CPU time of the thread, and kernel work on its CPU, at the quantum's start. */
+  private cpuMark = 0;
+  private kernelMark = 0;
 
   /** The CPU the thread runs on. */
   readonly cpu: number;
@@ -235,6 +373,8 @@ export class AppThread {
     readonly rng: Rng,
     /** What the timeline calls it: its process and its place there. */
     name: string,
+    /** Node ids are below this. */
+    nidSpan: number,
   ) {
     this.cpu = se.cpu;
     const local = app.k.profile.nodeOfCpu(this.cpu);
@@ -243,6 +383,12 @@ export class AppThread {
     this.opNs = spec.computeNs + accessLatencyNs(app.k.profile, this.cpu, local) / spec.mlp;
     this.writes = spec.writes ?? 0;
     this.writeRng = rng.fork("writes");
+    this.accessesByNode = new Float64Array(nidSpan);
+    this.drawn = new Float64Array(app.samples);
+    this.counts = new Float64Array(nidSpan);
+    this.latByNode = new Float64Array(nidSpan);
+    this.ownRate = new Float64Array(nidSpan);
+    this.slotOfNode = new Int32Array(nidSpan);
   }
 
   /**
@@ -250,11 +396,11 @@ export class AppThread {
    * one, one operation per opNs.
    */
   rateNow(): number {
-    const done = this.opsPerQuantum.length;
+    const done = this.quanta;
     if (done === 0) return 1 / this.opNs;
     const q = this.app.quantumNs;
     const start = this.startNs + (done - 1) * q;
-    return this.opsPerQuantum[done - 1] / (Math.min(start + q, this.endNs) - start);
+    return this.opsLog[done - 1] / (Math.min(start + q, this.endNs) - start);
   }
 
   /**
@@ -264,12 +410,12 @@ export class AppThread {
   private opsUntil(t: number): number {
     if (t <= this.startNs) return 0;
     const q = this.app.quantumNs;
-    const done = this.opsPerQuantum.length;
+    const done = this.quanta;
     const i = Math.floor((t - this.startNs) / q);
     if (i < done) {
       const start = this.startNs + i * q;
       const len = Math.min(start + q, this.endNs) - start;
-      return this.opsBefore[i] + (this.opsPerQuantum[i] * (t - start)) / len;
+      return this.opsBefore[i] + (this.opsLog[i] * (t - start)) / len;
     }
     const start = this.startNs + done * q;
     const elapsed = Math.min(t, this.endNs) - start;
@@ -348,32 +494,39 @@ export class AppThread {
   }
 
   /**
-   * Bytes mode: the sampled access reads the page and finds its own bytes. A page that is
-   * mapped is never mid-copy (a migration maps the destination only once it is copied), so a
-   * wrong byte here is a migration bug, reported at once.
+   * Bytes mode: the sampled access to the region's page `page`, which the region's node map
+   * puts on `nid`, goes through the page table: the entry must be there, on that node (else
+   * the map missed a migration), and a mapped page holds its own bytes. A page that is mapped
+   * is never mid-copy (a migration maps the destination only once it is copied), so a wrong
+   * byte here is a migration bug, reported at once. A sampled write stores the page's own
+   * bytes again, so the page stays verifiable while the write really goes to the frame the
+   * page table maps.
    */
-  private read(addr: number, pfn: number): void {
-    const contents = this.app.k.phys.contents;
+  private touch(page: number, nid: number): void {
+    const k = this.app.k;
+    const contents = k.phys.contents;
     if (contents === null) return;
-    this.pagesRead++;
     const mm = this.app.task.mm as NonNullable<Task["mm"]>;
-    if (!contents.checkPage(pfn, pageKey(this.app.seed, mm.id, addr / PAGE_SIZE))) {
-      throw new RunFailure(
-        `a thread on CPU ${this.cpu} read page 0x${addr.toString(16)} (pfn ${pfn}) and found other bytes`,
+    const addr = this.region.vma.start + page * PAGE_SIZE;
+    const e = mm.entryAt(addr);
+    if (e.kind === "none") throw new Error(`AppThread: page ${page} of its region is not mapped`);
+    if (k.phys.nidOf(e.pfn) !== nid) {
+      throw new Error(
+        `AppThread: page ${page} of its region is on node ${k.phys.nidOf(e.pfn)}, its node map says ${nid}`,
       );
     }
-  }
-
-  /**
-   * Bytes mode: a sampled write stores the page's own bytes again, so the page stays
-   * verifiable while the write really goes to the frame the page table maps.
-   */
-  private write(addr: number, pfn: number): void {
-    const contents = this.app.k.phys.contents;
-    if (contents === null) return;
-    this.pagesWritten++;
-    const mm = this.app.task.mm as NonNullable<Task["mm"]>;
-    contents.fillPage(pfn, pageKey(this.app.seed, mm.id, addr / PAGE_SIZE));
+    if (e.kind !== "present") return;
+    const key = pageKey(this.app.seed, mm.id, addr / PAGE_SIZE);
+    this.pagesRead++;
+    if (!contents.checkPage(e.pfn, key)) {
+      throw new RunFailure(
+        `a thread on CPU ${this.cpu} read page 0x${addr.toString(16)} (pfn ${e.pfn}) and found other bytes`,
+      );
+    }
+    if (this.writes > 0 && this.writeRng.bool(this.writes)) {
+      this.pagesWritten++;
+      contents.fillPage(e.pfn, key);
+    }
   }
 
   private addLatency(ns: number, weight: number): void {
@@ -381,95 +534,115 @@ export class AppThread {
     this.latency[b] += weight;
   }
 
-  private pathTo(nid: number): Resource[] {
-    let path = this.paths.get(nid);
-    if (path === undefined) {
-      path = readPath(this.app.k.fabric, this.cpu, nid);
-      this.paths.set(nid, path);
-    }
-    return path;
+  /** The thread runs from now until `endNs`, in `quanta` quanta. */
+  plan(endNs: number, quanta: number): void {
+    this.startNs = this.app.k.sim.now;
+    this.endNs = endNs;
+    this.opsLog = new Float64Array(quanta);
+    this.opsBefore = new Float64Array(quanta + 1);
   }
 
-  /** The thread's life from now until `endNs`. */
-  *run(endNs: number): Generator<number, void, unknown> {
-    const k = this.app.k;
-    const q = this.app.quantumNs;
-    const samples = this.app.samples;
-    const mm = this.app.task.mm;
-    if (mm === null) throw new Error("AppThread: the process has no mm");
-    const sched = k.sched;
-    let cpuBefore = sched.cpuTimeNs(this.se);
-    let kernelBefore = sched.kernelCpuNs(this.cpu);
-    let t = k.sim.now;
-    while (t < endNs) {
-      const len = Math.min(q, endNs - t);
-      // The node mix at the quantum's start; a page under migration counts at its source node.
-      const perNode = new Map<number, number>();
-      for (let i = 0; i < samples; i++) {
-        const page = this.pattern.next(this.rng, t);
-        const addr = this.region.vma.start + page * PAGE_SIZE;
-        const e = mm.entryAt(addr);
-        if (e.kind === "none")
-          throw new Error(`AppThread: page ${page} of its region is not mapped`);
-        const nid = k.phys.nidOf(e.pfn);
-        if (e.kind === "present") {
-          this.read(addr, e.pfn);
-          if (this.writes > 0 && k.phys.contents !== null && this.writeRng.bool(this.writes)) {
-            this.write(addr, e.pfn);
-          }
-        }
-        perNode.set(nid, (perNode.get(nid) ?? 0) + 1);
-        this.accessesByNode.set(nid, (this.accessesByNode.get(nid) ?? 0) + 1);
-      }
-      // Each node's latency as loaded now (by every flow on its path, migration copies too).
-      const lats: [number, number][] = [];
-      let latSum = 0;
-      for (const [nid, count] of perNode) {
-        const path = this.pathTo(nid);
-        const lat = loadedLatencyNs(k.profile, this.cpu, nid, utilisation(path));
-        lats.push([lat, count]);
-        latSum += lat * count;
-      }
-      this.opNs = this.spec.computeNs + latSum / samples / this.spec.mlp;
-      // The quantum's traffic, a cache line per access, as flows it shares with everything else.
-      const wantBytes = (len / this.opNs) * ACCESS_BYTES;
-      const flows: Flow[] = [];
-      for (const [nid, count] of perNode) {
-        const share = count / samples;
-        flows.push(
-          k.net.start(wantBytes * share, this.pathTo(nid), {
-            maxRate: (wantBytes * share) / len,
-          }),
-        );
-      }
-      yield len;
-      let delivered = 0;
-      for (const f of flows) delivered += k.net.stop(f);
-      const stalled = this.stallLog.within(t, t + len);
-      this.stallNs += stalled;
-      const faulted = this.faultLog.within(t, t + len);
-      // The CPU time the scheduler gave the thread, and its weight's share of what kernel work
-      // took from the CPU's steady tasks (application threads and the busy machine's load).
-      const cpuNow = sched.cpuTimeNs(this.se);
-      const kernelNow = sched.kernelCpuNs(this.cpu);
-      const cpu = cpuNow - cpuBefore;
-      this.schedCpuNs += cpu;
-      this.cpuLostNs += ((kernelNow - kernelBefore) * this.se.weight) / sched.userLoad(this.cpu);
-      cpuBefore = cpuNow;
-      kernelBefore = kernelNow;
-      const running = cpu * (1 - Math.min(len, stalled + faulted) / len);
-      this.cpuNs += running;
-      // Whichever binds: the time it ran, or the bytes the memory system delivered it.
-      const ops = Math.min(running / this.opNs, delivered / ACCESS_BYTES);
-      if (delivered / ACCESS_BYTES < running / this.opNs) this.bandwidthBoundNs += len;
-      this.accessNsOps += (latSum / samples) * ops;
-      this.ops += ops;
-      this.opsPerQuantum.push(ops);
-      this.opsBefore.push(this.ops);
-      for (const [lat, count] of lats) this.addLatency(lat, (ops * count) / samples);
-      t += len;
+  /** The thread starts running now: its CPU time counts from here. */
+  started(): void {
+    const sched = this.app.k.sched;
+    this.cpuMark = sched.cpuTimeNs(this.se);
+    this.kernelMark = sched.kernelCpuNs(this.cpu);
+  }
+
+  /**
+   * Quantum [t, t + len) begins: sample the node mix of the pages the thread touches (a page
+   * under migration counts at its source node), price it at its paths' latencies as loaded
+   * now by others (`rateShare`, per slot: the rate its stream runs at now per byte the last
+   * quantum wanted, gives the thread's own part), and add the quantum's traffic, a cache line
+   * per access, to its paths' `want` (bytes) and `users`.
+   */
+  beginQuantum(
+    t: number,
+    len: number,
+    rateShare: Float64Array,
+    want: Float64Array,
+    users: Float64Array,
+  ): void {
+    const counts = this.counts;
+    const slots = this.slotOfNode;
+    const own = this.ownRate;
+    for (let n = 0; n < counts.length; n++) {
+      own[n] = counts[n] === 0 ? 0 : this.bytesPerSample * counts[n] * rateShare[slots[n]];
     }
-    sched.block(this.se);
+    counts.fill(0);
+    const samples = this.app.samples;
+    const region = this.region;
+    const drawn = this.drawn;
+    this.pattern.fill(this.rng, t, drawn);
+    const bytesMode = this.app.k.phys.contents !== null;
+    for (let i = 0; i < samples; i++) {
+      const page = drawn[i];
+      const nid = region.nidOfPage(page);
+      if (nid >= counts.length)
+        throw new Error(`AppThread: page ${page} of its region is not mapped`);
+      if (bytesMode) this.touch(page, nid);
+      counts[nid]++;
+    }
+    let latSum = 0;
+    for (let n = 0; n < counts.length; n++) {
+      const c = counts[n];
+      if (c === 0) continue;
+      this.accessesByNode[n] += c;
+      const lat = this.app.latencyNs(slots[n], own[n]);
+      this.latByNode[n] = lat;
+      latSum += lat * c;
+    }
+    this.meanLatNs = latSum / samples;
+    this.opNs = this.spec.computeNs + this.meanLatNs / this.spec.mlp;
+    this.bytesPerSample = ((len / this.opNs) * ACCESS_BYTES) / samples;
+    for (let n = 0; n < counts.length; n++) {
+      const c = counts[n];
+      if (c === 0) continue;
+      want[slots[n]] += this.bytesPerSample * c;
+      users[slots[n]]++;
+    }
+  }
+
+  /**
+   * Quantum [t, t + len) is over, its paths having delivered `delivered` (per slot, the share of
+   * the traffic wanted): count the operations of the time the thread ran, or of the bytes it
+   * got, whichever binds, at the latencies it began with.
+   */
+  endQuantum(t: number, len: number, delivered: Float64Array): void {
+    const sched = this.app.k.sched;
+    const stalled = this.stallLog.within(t, t + len);
+    this.stallNs += stalled;
+    const faulted = this.faultLog.within(t, t + len);
+    // The CPU time the scheduler gave the thread, and its weight's share of what kernel work
+    // took from the CPU's steady tasks (application threads and the busy machine's load).
+    const cpuNow = sched.cpuTimeNs(this.se);
+    const kernelNow = sched.kernelCpuNs(this.cpu);
+    const cpu = cpuNow - this.cpuMark;
+    this.schedCpuNs += cpu;
+    this.cpuLostNs += ((kernelNow - this.kernelMark) * this.se.weight) / sched.userLoad(this.cpu);
+    this.cpuMark = cpuNow;
+    this.kernelMark = kernelNow;
+    const running = cpu * (1 - Math.min(len, stalled + faulted) / len);
+    this.cpuNs += running;
+    // The share of its traffic the thread got: its samples' paths' shares.
+    const counts = this.counts;
+    const slots = this.slotOfNode;
+    const samples = this.app.samples;
+    let got = 0;
+    for (let n = 0; n < counts.length; n++) {
+      if (counts[n] !== 0) got += counts[n] * delivered[slots[n]];
+    }
+    got /= samples;
+    // Whichever binds: the time it ran, or the bytes the memory system delivered it.
+    const ops = Math.min(running, len * got) / this.opNs;
+    if (len * got < running) this.bandwidthBoundNs += len;
+    this.accessNsOps += this.meanLatNs * ops;
+    this.ops += ops;
+    this.opsLog[this.quanta] = ops;
+    this.opsBefore[++this.quanta] = this.ops;
+    for (let n = 0; n < counts.length; n++) {
+      if (counts[n] !== 0) this.addLatency(this.latByNode[n], (ops * counts[n]) / samples);
+    }
   }
 }
 
@@ -489,6 +662,24 @@ export class App {
   /** Each region's fault-in: its policy and the node of the thread that first touches it. */
   private readonly faults: RegionFault[] = [];
   private readonly byRegion = new Map<AppRegion, AppThread[]>();
+  /**
+   * The machine's folios migrated before the regions were faulted in: more at the start, and
+   * some may have been the regions' own, unreported.
+   */
+  private readonly migratedMark: number;
+  /**
+   * The threads' read paths, one slot per (CCD, node): every thread of a CCD reads a node over
+   * the same resources at the same idle latency, so their traffic to it is one flow.
+   */
+  private readonly slotPaths: Resource[][] = [];
+  private readonly slotCpu: number[] = [];
+  private readonly slotNid: number[] = [];
+  /**
+   * Each slot's idle latency (NaN until first needed: a node nobody touches needs none) and
+   * its curve's queueing term.
+   */
+  private readonly slotIdleNs: Float64Array;
+  private readonly slotQueueingNs: Float64Array;
 
   constructor(
     readonly k: Kernel,
@@ -501,6 +692,11 @@ export class App {
     this.quantumNs = spec.quantumNs ?? DEFAULT_QUANTUM_NS;
     this.samples = spec.samplesPerQuantum ?? DEFAULT_SAMPLES;
     this.task = k.spawnProcess(spec.threads[0].cpu);
+    this.migratedMark = migratedTotal(k);
+    const nids = k.profile.topology.nodes.map((n) => n.id);
+    const nidSpan = Math.max(...nids) + 1;
+    if (nidSpan > SPLIT)
+      throw new RangeError(`App: node ids up to ${SPLIT - 1}, got ${nidSpan - 1}`);
     const mm = this.task.mm;
     if (mm === null) throw new Error("App: spawned without an mm");
     k.copyFlows = true;
@@ -548,25 +744,59 @@ export class App {
         makePattern(t.pattern, region.pages),
         rng.fork(`thread${i}`),
         `${this.name} thread ${i}`,
+        nidSpan,
       );
     });
+    const slotOf = new Map<number, number>();
+    for (const t of this.threads) {
+      const ccd = k.profile.ccdOfCpu(t.cpu);
+      t.slotOfNode.fill(-1);
+      for (const nid of nids) {
+        const key = ccd * nidSpan + nid;
+        let slot = slotOf.get(key);
+        if (slot === undefined) {
+          slot = this.slotPaths.length;
+          slotOf.set(key, slot);
+          this.slotPaths.push(readPath(k.fabric, t.cpu, nid));
+          this.slotCpu.push(t.cpu);
+          this.slotNid.push(nid);
+        }
+        t.slotOfNode[nid] = slot;
+      }
+    }
+    const nSlots = this.slotPaths.length;
+    this.slotIdleNs = new Float64Array(nSlots).fill(Number.NaN);
+    this.slotQueueingNs = Float64Array.from(this.slotNid, (nid) => queueingNs(k.profile, nid));
     const regionOf = (folio: Folio): AppRegion | undefined =>
       this.regions.find((r) => r.pageOf(folio) >= 0);
     const threadsOf = (region: AppRegion) => this.threadsOf(region);
+    // The kernel's policies tell every application of every folio they migrate, and another
+    // process's region may sit at the same addresses: a folio is this one's when this page
+    // table holds its migration entry. Those unmapped and not mapped again yet:
+    const unmappedHere = new Set<Folio>();
     this.watcher = {
       unmapped: (folio, ns) => {
         const region = regionOf(folio);
         if (region === undefined) return;
+        const e = mm.entryAt(folio.index * PAGE_SIZE);
+        if (e.kind !== "migration" || e.pfn !== folio.pfn) return;
+        unmappedHere.add(folio);
         for (const t of threadsOf(region)) t.unmapped(folio, region.pageOf(folio), ns);
       },
       remapped: (folio, ns) => {
         const region = regionOf(folio);
-        if (region === undefined) return;
-        // The source folio's pages are mapped again, at the destination's frames.
+        if (region === undefined || !unmappedHere.delete(folio)) return;
+        // The source folio's pages are mapped again, at the destination's frames (or at its
+        // own, when the migration failed).
         const e = mm.entryAt(folio.index * PAGE_SIZE);
         if (e.kind === "present") {
-          region.account(folio.nid, -folio.sizeBytes);
-          region.account(k.phys.nidOf(e.pfn), folio.sizeBytes);
+          const first = region.pageOf(folio);
+          if (region.nidOfPage(first) !== folio.nid) {
+            throw new Error(
+              `App: page ${first} of a region was on node ${folio.nid}, its node map says ${region.nidOfPage(first)} (a migration it was not told of)`,
+            );
+          }
+          region.place(first, folio.nrPages, k.phys.nidOf(e.pfn));
         }
         for (const t of threadsOf(region)) t.remapped(folio, ns);
       },
@@ -621,12 +851,107 @@ export class App {
     for (const r of this.faults) yield* faultIn(this.k, this.task, r, this.seed, thp);
   }
 
-  /** Start every thread; they run until `endNs` of virtual time. */
-  start(endNs: number): Process<void>[] {
-    for (const t of this.threads) {
-      t.startNs = this.k.sim.now;
-      t.endNs = endNs;
+  /** Start every thread; they run until `endNs` of virtual time, in lockstep, in the process returned. */
+  start(endNs: number): Process<void> {
+    // The watchers hear of every migration from here on; before, only this one's own movers.
+    if (migratedTotal(this.k) !== this.migratedMark) {
+      const mm = this.task.mm as NonNullable<Task["mm"]>;
+      for (const r of this.regions) r.resync(mm, this.k.phys);
     }
-    return this.threads.map((t, i) => this.k.sim.spawn(t.run(endNs), `app thread ${i}`));
+    // Counted as `run` steps through them, float sums and all.
+    let quanta = 0;
+    for (let t = this.k.sim.now; t < endNs; t += Math.min(this.quantumNs, endNs - t)) quanta++;
+    for (const t of this.threads) t.plan(endNs, quanta);
+    return this.k.sim.spawn(this.run(endNs), `app ${this.name}`);
   }
+
+  /**
+   * The latency of an access over slot `slot`'s path as loaded now, by others than a thread
+   * whose own traffic on it is `ownRate` bytes/ns.
+   */
+  latencyNs(slot: number, ownRate: number): number {
+    let idle = this.slotIdleNs[slot];
+    if (Number.isNaN(idle)) {
+      idle = accessLatencyNs(this.k.profile, this.slotCpu[slot], this.slotNid[slot]);
+      this.slotIdleNs[slot] = idle;
+    }
+    // loadedLatencyNs with the slot's terms looked up once.
+    const u = utilisation(this.slotPaths[slot], ownRate);
+    return idle + (this.slotQueueingNs[slot] * u) / (1 - u);
+  }
+
+  /**
+   * The threads' lives from now until `endNs`, quantum by quantum. Each path's traffic is one
+   * stream for the whole run, re-capped at each quantum's edge. At an edge, in one batch of
+   * the flow network (so the paths' loads read in it are those of the quantum that ends): the
+   * ending quantum's threads count their operations from what their paths delivered, then the
+   * next one's threads sample and their paths' streams take the new demand.
+   */
+  private *run(endNs: number): Generator<number, void, unknown> {
+    const k = this.k;
+    const net = k.net;
+    const q = this.quantumNs;
+    const threads = this.threads;
+    const nSlots = this.slotPaths.length;
+    const want = new Float64Array(nSlots);
+    const users = new Float64Array(nSlots);
+    const delivered = new Float64Array(nSlots);
+    const rateShare = new Float64Array(nSlots);
+    /** Each path's stream, and what it had sent when the quantum began. */
+    const streams: (Flow | null)[] = new Array(nSlots).fill(null);
+    const sentBefore = new Float64Array(nSlots);
+    for (const t of threads) t.started();
+    let t = k.sim.now;
+    let len = 0;
+    const edge = () => {
+      if (len > 0) {
+        for (let s = 0; s < nSlots; s++) {
+          const f = streams[s];
+          if (f === null) continue;
+          const total = net.sent(f);
+          const sent = total - sentBefore[s];
+          sentBefore[s] = total;
+          delivered[s] = sent >= want[s] * (1 - DELIVERED_REL_EPS) ? 1 : sent / want[s];
+          rateShare[s] = f.rate / want[s];
+        }
+        for (const th of threads) th.endQuantum(t - len, len, delivered);
+      }
+      if (t >= endNs) {
+        for (const f of streams) if (f !== null) net.stop(f);
+        return;
+      }
+      len = Math.min(q, endNs - t);
+      want.fill(0);
+      users.fill(0);
+      for (const th of threads) th.beginQuantum(t, len, rateShare, want, users);
+      for (let s = 0; s < nSlots; s++) {
+        const f = streams[s];
+        if (want[s] === 0) {
+          if (f !== null) net.stop(f);
+          streams[s] = null;
+          rateShare[s] = 0;
+        } else if (f === null) {
+          const opts = { maxRate: want[s] / len, weight: users[s] };
+          streams[s] = net.start(Number.POSITIVE_INFINITY, this.slotPaths[s], opts);
+          sentBefore[s] = 0;
+        } else {
+          net.setMaxRate(f, want[s] / len, users[s]);
+        }
+      }
+    };
+    for (;;) {
+      net.batch(edge);
+      if (t >= endNs) break;
+      yield len;
+      t += len;
+    }
+    for (const th of threads) k.sched.block(th.se);
+  }
+}
+
+/** Folios the machine has migrated so far, for every reason. */
+function migratedTotal(k: Kernel): number {
+  let n = 0;
+  for (let r = 0; r < k.migratedFolios.length; r++) n += k.migratedFolios[r];
+  return n;
 }

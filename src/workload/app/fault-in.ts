@@ -54,7 +54,7 @@ export function* faultIn(
   const map = (addr: number, folio: Folio) => {
     mm.mapFolio(region.vma, addr, folio, { dirty: true });
     k.ctx.lru?.add(folio);
-    region.account(folio.nid, folio.sizeBytes);
+    region.place((addr - region.vma.start) / PAGE_SIZE, folio.nrPages, folio.nid);
     // Bytes mode: every page holds bytes of its own, for the threads' reads and the final check.
     const contents = k.phys.contents;
     if (contents !== null) {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../sim/rng.js";
-import { makePattern, type PatternSpec, scatterStep } from "./patterns.js";
+import { makePattern, mulMod, type PatternSpec, scatterStep } from "./patterns.js";
 
 const counts = (spec: PatternSpec, pages: number, draws: number, nowNs = () => 0) => {
   const p = makePattern(spec, pages);
@@ -62,6 +62,34 @@ describe("access patterns", () => {
     expect(seen.size).toBe(pages);
   });
 
+  it("zipf: past the ranks drawn one by one, the buckets keep every range at its weight", () => {
+    const pages = 300_000;
+    const step = scatterStep(pages);
+    const draws = 400_000;
+    // Ranges of ranks: the exact head, and tails cut across the buckets' edges.
+    const ranges = [
+      [1, 1024],
+      [1025, 1500],
+      [1501, 9999],
+      [10_000, 123_456],
+      [123_457, pages],
+    ];
+    for (const skew of [0.6, 1.5]) {
+      const c = counts({ kind: "zipf", skew }, pages, draws);
+      let norm = 0;
+      for (let r = 1; r <= pages; r++) norm += r ** -skew;
+      for (const [lo, hi] of ranges) {
+        let want = 0;
+        let got = 0;
+        for (let r = lo; r <= hi; r++) {
+          want += r ** -skew / norm;
+          got += c[((r - 1) * step) % pages];
+        }
+        expect(got / draws, `skew ${skew}, ranks ${lo}..${hi}`).toBeCloseTo(want, 2);
+      }
+    }
+  });
+
   it("hotset: the window gets its probability plus its share of the rest, and moves each period", () => {
     const pages = 1000;
     let now = 0;
@@ -104,6 +132,26 @@ describe("access patterns", () => {
       const got = c.slice(300, 364).reduce((a, b) => a + b, 0) / 200_000;
       expect(got, spec.kind).toBeCloseTo(p.share(300, 64, 2500), 2);
     }
+  });
+
+  it("mulMod is (a * b) mod n exactly, on both sides of 2^52", () => {
+    fc.assert(
+      fc.property(
+        fc
+          .bigInt({ min: 1n, max: 2n ** 40n })
+          .chain((n) =>
+            fc.tuple(
+              fc.constant(n),
+              fc.bigInt({ min: 0n, max: n - 1n }),
+              fc.bigInt({ min: 0n, max: n - 1n }),
+            ),
+          ),
+        ([n, a, b]) => {
+          expect(mulMod(Number(a), Number(b), Number(n))).toBe(Number((a * b) % n));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it("sequential: streams through the pages and wraps", () => {

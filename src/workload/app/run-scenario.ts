@@ -300,10 +300,10 @@ export function runScenario(
       const own = profile.nodeOfCpu(t.cpu);
       let all = 0;
       let remote = 0;
-      for (const [nid, n] of t.accessesByNode) {
+      t.accessesByNode.forEach((n, nid) => {
         all += n;
         if (nid !== own) remote += n;
-      }
+      });
       return {
         process: s.processes[pi].name,
         cpu: t.cpu,
@@ -321,7 +321,7 @@ export function runScenario(
         bandwidthBoundShare: t.bandwidthBoundNs / s.duration,
         remoteShare: all === 0 ? 0 : remote / all,
         latency: [...t.latency],
-        opsPerSecSeries: t.opsPerQuantum.map((ops) => ops / (s.quantum / 1e9)),
+        opsPerSecSeries: Array.from(t.opsPerQuantum, (ops) => ops / (s.quantum / 1e9)),
         hintFaults: t.hintFaults,
         hintFaultNs: t.hintFaultNs,
       };

@@ -12,6 +12,7 @@
 import type { CpuTime } from "../../copy/workqueue.js";
 import type { Kernel } from "../../migrate/kernel.js";
 import { MIGRATE_REASON_ENUM } from "../../migrate/modes.js";
+import { NODE_STATS, type NodeStatName, type VmEventName } from "../../mm/vmstat.js";
 import type { App } from "./app.js";
 import { CPU_KINDS, type CpuByKind, cpuLanes, cpuTimeByKind, spreadCpu } from "./cpu-kinds.js";
 import type { MoverStats } from "./movers.js";
@@ -81,6 +82,20 @@ function moved(named: Iterable<[string, Float64Array | undefined]>): Record<stri
   return out;
 }
 
+/** An application's operations per second in each of `n` intervals of `quantumNs`. */
+function opsPerSec(app: App, n: number, quantumNs: number): number[] {
+  const sum = new Float64Array(n);
+  for (const t of app.threads) {
+    const ops = t.opsPerQuantum;
+    // A process that started late counts its quanta from its start.
+    const first = Math.floor(t.startNs / quantumNs);
+    for (let i = Math.max(0, first); i < Math.min(n, first + ops.length); i++) {
+      sum[i] += ops[i - first];
+    }
+  }
+  return Array.from(sum, (ops) => ops / (quantumNs / 1e9));
+}
+
 export interface SeriesSources {
   apps: readonly App[];
   movers: readonly MoverStats[];
@@ -104,6 +119,19 @@ export function recordSeries(
   const bytes = src.apps.map(() => nodes.map(() => new Float64Array(n)));
   const migration = new Float64Array(n);
   const vmNames = Object.keys(k.ctx.vmstat.snapshot());
+  // The counters read in place each interval (a snapshot is an object of them all): a node
+  // stat summed over the nodes, as /proc/vmstat shows it, or a global event.
+  const vmstat = k.ctx.vmstat;
+  const nodeStat = vmNames.map((name) => (NODE_STATS as readonly string[]).includes(name));
+  const readVm = (out: Float64Array) => {
+    for (let j = 0; j < vmNames.length; j++) {
+      const name = vmNames[j];
+      let v = 0;
+      if (nodeStat[j]) for (const nid of nodes) v += vmstat.nodeStat(nid, name as NodeStatName);
+      else v = vmstat.events[name as VmEventName];
+      out[j] = v;
+    }
+  };
   // Counters, reasons and resources get their arrays when they first move: memory grows with
   // what happened, not with what the model could count.
   const vm: (Float64Array | undefined)[] = vmNames.map(() => undefined);
@@ -118,7 +146,9 @@ export function recordSeries(
   k.sim.spawn(
     (function* () {
       let lastMoved = moverBytes();
-      let lastVm = k.ctx.vmstat.snapshot();
+      let lastVm = new Float64Array(vmNames.length);
+      let nowVm = new Float64Array(vmNames.length);
+      readVm(lastVm);
       const lastFolios = Float64Array.from(k.migratedFolios);
       const lastBytes = Float64Array.from(k.migratedBytes);
       let lastCpu = cpuNow();
@@ -136,12 +166,12 @@ export function recordSeries(
         const nowMoved = moverBytes();
         migration[i] = (nowMoved - lastMoved) / quantumNs;
         lastMoved = nowMoved;
-        const nowVm = k.ctx.vmstat.snapshot();
-        vmNames.forEach((name, j) => {
-          const d = nowVm[name] - lastVm[name];
+        readVm(nowVm);
+        for (let j = 0; j < vmNames.length; j++) {
+          const d = nowVm[j] - lastVm[j];
           if (d !== 0) put(vm, j, n, i, d);
-        });
-        lastVm = nowVm;
+        }
+        [lastVm, nowVm] = [nowVm, lastVm];
         for (let r = 0; r < MIGRATE_REASON_ENUM.length; r++) {
           const folios = k.migratedFolios[r] - lastFolios[r];
           if (folios === 0) continue;
@@ -179,14 +209,7 @@ export function recordSeries(
       processes: src.apps.map((app, pi) => ({
         name: app.name,
         pid: app.task.pid,
-        opsPerSec: timeNs.map(
-          // A process that started late counts its quanta from its start.
-          (_, i) =>
-            app.threads.reduce(
-              (a, t) => a + (t.opsPerQuantum[i - Math.floor(t.startNs / quantumNs)] ?? 0),
-              0,
-            ) / seconds,
-        ),
+        opsPerSec: opsPerSec(app, n, quantumNs),
         bytesByNode: Object.fromEntries(nodes.map((nid, ni) => [String(nid), [...bytes[pi][ni]]])),
       })),
       migrationGBps: [...migration],

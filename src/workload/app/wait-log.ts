@@ -26,6 +26,7 @@ export class WaitLog<K> {
 
   /** Time of [from, to) spent waiting, from ended waits and open ones that have begun. */
   within(from: number, to: number): number {
+    if (this.ended.length === 0 && this.open.size === 0) return 0;
     let ns = 0;
     const keep: number[] = [];
     for (let i = 0; i < this.ended.length; i += 2) {
