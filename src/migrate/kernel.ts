@@ -236,6 +236,16 @@ export class Kernel {
     return task;
   }
 
+  /** Another thread of `process` (CLONE_VM): its mm, on `cpu`, with a pid of its own. */
+  spawnThread(process: Task, cpu: number): Task {
+    const mm = process.mm;
+    if (mm === null) throw new Error("spawnThread: a kernel thread has no mm to share");
+    mm.cpuMask.add(cpu);
+    const task = new Task(this.nextPid++, cpu, mm);
+    this.tasks.set(task.pid, task);
+    return task;
+  }
+
   /** A kernel thread (no mm) on `cpu`, with a pid of its own. */
   spawnKthread(cpu: number): Task {
     const task = new Task(this.nextPid++, cpu, null);

@@ -8,8 +8,9 @@
  * itself, the other nodes of its socket (DRAM before far memory), then the other sockets'.
  *
  * Simplifications: no cpuset or mems_allowed rebinding, no MPOL_F_* flags (static, relative
- * nodes, numa balancing), no home_node; weighted interleave takes its weights from the
- * policy (the kernel's iw_table, default 1 per node), not from sysfs or HMAT bandwidths.
+ * nodes, numa balancing), no home_node. Weighted interleave takes its weights from the policy
+ * when it gives them (as an administrator's writes to the sysfs iw_table would), else from the
+ * nodes' bandwidths as the kernel's auto mode does (`iwTableFromBandwidth`).
  */
 import type { LoadedProfile } from "../machine/profile.js";
 import { PAGE_SIZE } from "./folio.js";
@@ -95,6 +96,44 @@ export function weightedInterleaveNid(pol: Mempolicy, ilx: number): number {
     i++;
   }
   return pol.nodes[i];
+}
+
+/** The kernel's auto-tuned weights span 1..this before the GCD reduction (mm/mempolicy.c). */
+const WEIGHTINESS = 32;
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * The weighted-interleave weight table in auto mode (reduce_interleave_weights(), Linux 6.16,
+ * "mm/mempolicy: Weighted Interleave Auto-tuning"): each memory node's share of the summed
+ * bandwidth scaled to 1..32 (rounded down, at least 1), then divided by the weights' GCD. The
+ * kernel takes each node's bandwidth from HMAT/CDAT (the lower of read and write); the model
+ * takes the profile's sustained memoryGBps of the node. Indexed by node id.
+ */
+export function iwTableFromBandwidth(profile: LoadedProfile): number[] {
+  const bw = (id: number) =>
+    profile.topology.nodes.find((n) => n.id === id)?.memoryGBps ?? profile.fabric.memoryGBps;
+  const ids = profile.topology.nodes.map((n) => n.id);
+  const sum = ids.reduce((a, id) => a + bw(id), 0);
+  const table: number[] = [];
+  let g = 0;
+  for (const id of ids) {
+    const scaled = WEIGHTINESS * bw(id);
+    table[id] = sum < scaled ? Math.floor(scaled / sum) : 1;
+    g = g === 0 ? table[id] : gcd(g, table[id]);
+  }
+  for (const id of ids) table[id] /= g;
+  return table;
+}
+
+/** A weighted-interleave policy without weights gets the auto table's; other policies as given. */
+export function withIwTable(profile: LoadedProfile, pol: Mempolicy): Mempolicy {
+  if (pol.mode !== MPOL_WEIGHTED_INTERLEAVE || pol.weights !== undefined) return pol;
+  const table = iwTableFromBandwidth(profile);
+  return { ...pol, weights: pol.nodes.map((n) => table[n]) };
 }
 
 /**

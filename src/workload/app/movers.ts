@@ -8,19 +8,22 @@
  * - `migratePagesLoop` moves the whole process to each node of a list in turn with
  *   migrate_pages(2), as migratepages(8) run back and forth does (the test of Linux 6.3's
  *   batched TLB flushing).
+ * - `mbindOnce` is a thread of the application calling mbind(2) once on one of its regions.
  * - `cappedMover` moves the region to one node a chunk per tick, at most a bandwidth's worth of
  *   bytes per tick, as a user-space tiering daemon such as memtierd paces its moves so that
  *   the application keeps its memory bandwidth.
  *
- * The mover is a task of another process, which may move the application's pages (the model's
+ * Except for mbind's thread, the mover is a task of another process, which may move the application's pages (the model's
  * ptrace check passes for root); every unmap and remap is reported to the application.
  */
 import type { MigGen } from "../../migrate/core.js";
 import type { Exec } from "../../migrate/exec.js";
 import type { Kernel } from "../../migrate/kernel.js";
+import { sysMbind } from "../../migrate/mbind.js";
 import { sysMigratePages } from "../../migrate/migrate-pages-syscall.js";
 import { MAX_NUMNODES, MPOL_MF_MOVE } from "../../migrate/modes.js";
 import { sysMovePages } from "../../migrate/move-pages.js";
+import type { Mempolicy } from "../../mm/mempolicy.js";
 import type { Task } from "../../mm/task.js";
 import type { Yieldable } from "../../sim/simulator.js";
 import type { App, AppRegion } from "./app.js";
@@ -199,4 +202,20 @@ export function* cappedMover(
     if (pages.length > 0) yield* movePages(k, mover, app, pages, node, stats);
     if (k.sim.now < tickEnd) yield tickEnd - k.sim.now;
   }
+}
+
+/** One mbind(2) of the whole region with `policy` and `flags`, by `thread` (of the application). */
+export function mbindOnce(
+  k: Kernel,
+  thread: Task,
+  app: App,
+  region: AppRegion,
+  policy: Mempolicy,
+  flags: number,
+  stats: MoverStats,
+): MoverGen {
+  const { start, end } = region.vma;
+  return moverCall(k, thread, app, stats, "mbind", (exec) =>
+    sysMbind(k, exec, { start, len: end - start, policy, flags }),
+  );
 }

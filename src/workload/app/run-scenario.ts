@@ -9,8 +9,15 @@ import { RunFailure } from "../../errors.js";
 import type { LoadedProfile } from "../../machine/profile.js";
 import { Exec, type FolioEvents } from "../../migrate/exec.js";
 import { Kernel } from "../../migrate/kernel.js";
-import { MIGRATE_REASON_ENUM, MR_COMPACTION } from "../../migrate/modes.js";
+import {
+  MIGRATE_REASON_ENUM,
+  MPOL_MF_MOVE,
+  MPOL_MF_MOVE_ALL,
+  MPOL_MF_STRICT,
+  MR_COMPACTION,
+} from "../../migrate/modes.js";
 import type { Folio } from "../../mm/folio.js";
+import { withIwTable } from "../../mm/mempolicy.js";
 import { anonVmaOf } from "../../mm/vm.js";
 import { vmstatDelta } from "../../mm/vmstat.js";
 import { bootReclaim, startPolicies } from "../../policy/index.js";
@@ -19,8 +26,14 @@ import { Rng } from "../../sim/rng.js";
 import type { Slice, Track } from "../../sim/timeline.js";
 import { Churn } from "../churn.js";
 import { App, type AppThreadSpec, accessLatencyNs } from "./app.js";
-import { cappedMover, migratePagesLoop, movePagesLoop, newMoverStats } from "./movers.js";
-import type { Scenario } from "./scenario.js";
+import {
+  cappedMover,
+  mbindOnce,
+  migratePagesLoop,
+  movePagesLoop,
+  newMoverStats,
+} from "./movers.js";
+import type { MBIND_FLAGS, Scenario } from "./scenario.js";
 import { recordSeries, type ScenarioSeries } from "./series.js";
 
 export type { ScenarioSeries } from "./series.js";
@@ -203,7 +216,7 @@ export function runScenario(
     const regions = proc.regions.map((r) => ({
       bytes: r.size,
       folioSizeBytes: r.folioSize,
-      policy: r.policy,
+      policy: withIwTable(profile, r.policy),
     }));
     return new App(
       k,
@@ -232,8 +245,10 @@ export function runScenario(
     const regionOf = (name: string) =>
       app.regions[s.processes[pi].regions.findIndex((r) => r.name === name)];
     const stats = newMoverStats();
-    const task = k.spawnProcess(m.cpu);
-    k.setSchedEntity(task, { nice: m.nice, cgroup: m.cgroup });
+    // mbind(2) acts on the caller's own mm: its caller is a thread of the application.
+    const task = m.kind === "mbind" ? k.spawnThread(app.task, m.cpu) : k.spawnProcess(m.cpu);
+    const cgroup = m.kind === "mbind" ? s.processes[pi].cgroup : m.cgroup;
+    k.setSchedEntity(task, { nice: m.nice, cgroup });
     k.sim.spawn(
       (function* () {
         if (m.start > 0) yield m.start;
@@ -243,6 +258,9 @@ export function runScenario(
         } else if (m.kind === "capped") {
           const region = regionOf(m.region);
           yield* cappedMover(k, task, app, region, m.node, m.bandwidth, m.tick, endNs, stats);
+        } else if (m.kind === "mbind") {
+          const policy = withIwTable(profile, m.policy);
+          yield* mbindOnce(k, task, app, regionOf(m.region), policy, mbindFlags(m.flags), stats);
         } else {
           yield* migratePagesLoop(k, task, app, m.nodes, endNs, stats, m.calls);
         }
@@ -373,6 +391,12 @@ function callerResults(k: Kernel): CallerResult[] {
           },
         ],
   );
+}
+
+/** mbind(2)'s flag bits from their scenario names. */
+function mbindFlags(names: readonly (typeof MBIND_FLAGS)[number][]): number {
+  const bit = { strict: MPOL_MF_STRICT, move: MPOL_MF_MOVE, move_all: MPOL_MF_MOVE_ALL };
+  return names.reduce((a, n) => a | bit[n], 0);
 }
 
 /** What a mover moves: its region, or `*` for migrate_pages(2), which takes the whole process. */

@@ -16,6 +16,9 @@
  *   # or, paced as memtierd: { kind: capped, node: 0, bandwidth: 1G/s, tick: 10ms, ... }
  *   # or all the process's memory back and forth, as migratepages(8) does: { kind: migrate_pages,
  *   #   cpu: 3, process: readers, nodes: [1, 0] }
+ *   # or a thread of the process giving a region a new policy, moving what it excludes:
+ *   #   { kind: mbind, cpu: 3, process: readers, region: buf, policy: { mode: interleave,
+ *   #   nodes: [1] }, flags: [move], start: 20ms }
  *   kernel: { batchedUnmapTlbFlush: false }  # a kernel before 6.3: a TLB flush per entry
  *   engine: { migrator: dcbm, channels: 2 }
  *   sysctl: { kernel: { numa_balancing: 1 } }  # the kernel's policies that migrate (policy/)
@@ -210,10 +213,33 @@ const migratePagesMoverSchema = z.strictObject({
   calls: z.int().min(1).optional().describe("stop after this many calls (default: until the end)"),
 });
 
+/** mbind(2)'s flags by name: MPOL_MF_STRICT, MPOL_MF_MOVE, MPOL_MF_MOVE_ALL. */
+export const MBIND_FLAGS = ["strict", "move", "move_all"] as const;
+
+const mbindMoverSchema = z.strictObject({
+  kind: z.literal("mbind"),
+  cpu: z
+    .int()
+    .min(0)
+    .describe("a thread of the process on this CPU calls it (mbind acts on its own mm)"),
+  nice,
+  process: name,
+  region: name,
+  policy: policySchema.describe(
+    "the region's new policy; weighted_interleave without weights takes the kernel's auto weights from the nodes' memoryGBps",
+  ),
+  flags: z
+    .array(z.enum(MBIND_FLAGS))
+    .default(["move"])
+    .describe("move: migrate folios on nodes outside the policy's nodes (MPOL_MF_MOVE)"),
+  start: parsedField(parseTime).default(0),
+});
+
 const moverSchema = z.discriminatedUnion("kind", [
   loopMoverSchema,
   cappedMoverSchema,
   migratePagesMoverSchema,
+  mbindMoverSchema,
 ]);
 
 const engineSchema = z.strictObject({
@@ -366,7 +392,10 @@ export function checkScenarioOnProfile(s: Scenario, p: LoadedProfile, label: str
       fail(`${at}.region`, `no region '${m.region}' in process '${m.process}'`);
     }
     if (m.kind === "capped") node(`${at}.node`, m.node);
-    else for (const [j, n] of m.nodes.entries()) node(`${at}.nodes[${j}]`, n);
+    else if (m.kind === "mbind") {
+      const why = checkPolicy(p, m.policy);
+      if (why !== null) fail(`${at}.policy`, why);
+    } else for (const [j, n] of m.nodes.entries()) node(`${at}.nodes[${j}]`, n);
     if (m.start >= s.duration) fail(`${at}.start`, "starts after the scenario ends");
   });
   if (s.engine.threads !== undefined && s.engine.migrator !== "mtcopy") {

@@ -1,0 +1,91 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { loadProfile } from "../machine/profile.js";
+import { iwTableFromBandwidth } from "../mm/mempolicy.js";
+import { runScenario, type ScenarioResult } from "../workload/app/run-scenario.js";
+import { parseScenario, type Scenario } from "../workload/app/scenario.js";
+
+const MS = 1e6;
+
+/** Total ops/s of every thread over [fromMs, toMs). */
+function opsPerSec(r: ScenarioResult, fromMs: number, toMs: number): number {
+  const q = r.quantumNs;
+  let sum = 0;
+  for (const t of r.threads) {
+    const xs = t.opsPerSecSeries.slice(Math.floor((fromMs * MS) / q), Math.floor((toMs * MS) / q));
+    sum += xs.reduce((a, b) => a + b, 0) / xs.length;
+  }
+  return sum;
+}
+
+const lastBytes = (r: ScenarioResult, nid: number) =>
+  r.series.processes[0].bytesByNode[String(nid)]?.at(-1) ?? 0;
+
+describe("iwTableFromBandwidth (reduce_interleave_weights)", () => {
+  it("weights nodes by bandwidth in 1..32, reduced by their GCD", () => {
+    // turin-cxl: DRAM 338 GB/s, CXL 64: 32 * 338 / 402 = 26.9, 32 * 64 / 402 = 5.1.
+    expect(iwTableFromBandwidth(loadProfile("turin-cxl"))).toEqual([26, 5]);
+    // Equal bandwidths: 16:16, reduced to 1:1.
+    expect(iwTableFromBandwidth(loadProfile("zen3-2s-ptdma"))).toEqual([1, 1]);
+  });
+});
+
+describe("scenarios/hotspot-spread.yaml", () => {
+  const profile = loadProfile("turin-cxl");
+  const s = parseScenario(readFileSync("scenarios/hotspot-spread.yaml", "utf8"), "hotspot-spread");
+  const r = runScenario(s, profile);
+
+  it("mbind(weighted interleave [0, 1], MPOL_MF_MOVE) over a region on node 0 moves nothing (MPOL_MF_INVERT)", () => {
+    expect(r.movers[0]).toMatchObject({ region: "hot", calls: 1, foliosMoved: 0 });
+    expect(opsPerSec(r, 25, 55) / opsPerSec(r, 5, 20)).toBeCloseTo(1, 2);
+  });
+
+  it("mbind(interleave [1]) moves the side region to CXL and the DRAM-bound application gains", () => {
+    expect(r.movers[1]).toMatchObject({ region: "side", calls: 1, foliosMoved: 128 });
+    expect(r.callers).toEqual([
+      expect.objectContaining({ reason: "MR_MEMPOLICY_MBIND", calls: 1, foliosMoved: 128 }),
+    ]);
+    expect(r.vmstat.pgmigrate_success).toBe(65536);
+    expect(lastBytes(r, 1)).toBe(256 << 20);
+    const gain = opsPerSec(r, 85, 100) / opsPerSec(r, 25, 55);
+    expect(gain).toBeGreaterThan(1.05);
+  });
+
+  it("an interleave mask that holds the region's node moves nothing, and ops/s stay", () => {
+    const movers = s.movers.map((m, i) =>
+      i === 1 && m.kind === "mbind" ? { ...m, policy: { ...m.policy, nodes: [0, 1] } } : m,
+    );
+    const same = runScenario({ ...s, movers }, profile);
+    expect(same.callers).toEqual([]);
+    expect(opsPerSec(same, 85, 100) / opsPerSec(same, 25, 55)).toBeCloseTo(1, 2);
+  });
+});
+
+describe("mbind placing the folios it moves by the policy's interleave index", () => {
+  const scenario = (weights?: number[]): Scenario =>
+    parseScenario(
+      `profile: zen5-2s-cxl
+duration: 5ms
+processes:
+  - name: app
+    regions: [{ name: buf, size: 64M, folioSize: 2M, policy: { mode: bind, nodes: [2] } }]
+    threads: [{ cpu: 0, region: buf }]
+movers:
+  - { kind: mbind, cpu: 1, process: app, region: buf, start: 1ms, flags: [move],
+      policy: { mode: weighted_interleave, nodes: [0, 1]${weights ? `, weights: [${weights}]` : ""} } }
+`,
+      "inline",
+    );
+
+  it("spreads a region moved off the CXL node over the mask's nodes by their weights", () => {
+    const profile = loadProfile("zen5-2s-cxl");
+    const even = runScenario(scenario(), profile);
+    expect([lastBytes(even, 0), lastBytes(even, 1), lastBytes(even, 2)]).toEqual([
+      32 << 20,
+      32 << 20,
+      0,
+    ]);
+    const skewed = runScenario(scenario([3, 1]), profile);
+    expect([lastBytes(skewed, 0), lastBytes(skewed, 1)]).toEqual([48 << 20, 16 << 20]);
+  });
+});
