@@ -175,6 +175,22 @@ describe("pagemig run", () => {
         /movers\[0\]\.region: unknown key/,
       ],
       [
+        ["scenarios/hotspot-spread.yaml", "--set", "movers[0].flags=[lazy]"],
+        /movers\[0\]\.flags\[0\]: Invalid option/,
+      ],
+      [
+        ["scenarios/hotspot-spread.yaml", "--set", "movers[1].policy.nodes=[2]"],
+        /movers\[1\]\.policy: node 2 does not exist/,
+      ],
+      [
+        ["scenarios/hotspot-spread.yaml", "--set", "movers[0].policy.weights=[1]"],
+        /movers\[0\]\.policy: one weight per node/,
+      ],
+      [
+        ["scenarios/hotspot-spread.yaml", "--set", "movers[1].region=heap"],
+        /movers\[1\]\.region: no region 'heap' in process 'stream'/,
+      ],
+      [
         ["scenarios/tiering.yaml", "--set", "sysctl.vm.min_free_kbytes=-1"],
         /sysctl\.vm\.min_free_kbytes: Too small/,
       ],
