@@ -90,7 +90,9 @@ export function* sysMbind(k: Kernel, exec: Exec, args: MbindArgs): MigGen<number
       failed += r.rc < 0 ? 1 : r.rc;
     }
   }
-  return failed > 0 && flags & MPOL_MF_STRICT ? -EIO : 0;
+  // do_mbind() drops MPOL_MF_STRICT for MPOL_DEFAULT.
+  const strict = flags & MPOL_MF_STRICT && policy.mode !== MPOL_DEFAULT;
+  return failed > 0 && strict ? -EIO : 0;
 }
 
 /**

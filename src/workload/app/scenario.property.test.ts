@@ -44,6 +44,19 @@ const mover = fc.oneof(
     bandwidth: fc.constantFrom("200M/s", "2G/s"),
     tick: fc.constantFrom("200us", "1ms"),
   }),
+  fc.record({
+    kind: fc.constant("mbind"),
+    cpu: fc.integer({ min: 0, max: 127 }),
+    policy: fc.constantFrom(
+      { mode: "interleave", nodes: [0, 1] },
+      { mode: "interleave", nodes: [1] },
+      { mode: "weighted_interleave", nodes: [0] },
+      { mode: "bind", nodes: [0] },
+      { mode: "default" },
+    ),
+    flags: fc.constantFrom(["move"], ["move_all"], []),
+    start: fc.constantFrom("0ns", "1ms"),
+  }),
 );
 const engine = fc.oneof(
   fc.constant({ migrator: "serial" }),
