@@ -1,9 +1,15 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadProfile } from "../machine/profile.js";
-import { iwTableFromBandwidth } from "../mm/mempolicy.js";
+import { EFAULT, EINVAL } from "../mm/errno.js";
+import { PAGE_SIZE } from "../mm/folio.js";
+import { iwTableFromBandwidth, type Mempolicy, MPOL_INTERLEAVE } from "../mm/mempolicy.js";
+import { type MmStruct, shareRange } from "../mm/vm.js";
 import { runScenario, type ScenarioResult } from "../workload/app/run-scenario.js";
 import { parseScenario, type Scenario } from "../workload/app/scenario.js";
+import { type MbindArgs, sysMbind } from "./mbind.js";
+import { MPOL_MF_MOVE, MPOL_MF_MOVE_ALL } from "./modes.js";
+import { boot, migrateCalls, nodeAt, runAs, spawnWithRegion } from "./test-fixture.js";
 
 const MS = 1e6;
 
@@ -87,5 +93,53 @@ movers:
     ]);
     const skewed = runScenario(scenario([3, 1]), profile);
     expect([lastBytes(skewed, 0), lastBytes(skewed, 1)]).toEqual([48 << 20, 16 << 20]);
+  });
+});
+
+describe("sysMbind", () => {
+  const interleave = (nodes: number[]): Mempolicy => ({ mode: MPOL_INTERLEAVE, nodes });
+
+  it("refuses bad flags, an unaligned start, an invalid policy, and a hole in the range", () => {
+    const k = boot();
+    const { task, region } = spawnWithRegion(k, 0, 4);
+    const start = region.vma.start;
+    const call = (a: Partial<MbindArgs>) =>
+      runAs(k, task, (exec) =>
+        sysMbind(k, exec, {
+          start,
+          len: 4 * PAGE_SIZE,
+          policy: interleave([1]),
+          flags: MPOL_MF_MOVE,
+          ...a,
+        }),
+      );
+    expect(call({ flags: 1 << 5 })).toBe(-EINVAL);
+    expect(call({ start: start + 1 })).toBe(-EINVAL);
+    expect(call({ policy: interleave([7]) })).toBe(-EINVAL);
+    expect(call({ len: 8 * PAGE_SIZE })).toBe(-EFAULT);
+    expect(call({ len: 0 })).toBe(0);
+    expect(region.vma.policy).toBeNull();
+    expect(migrateCalls(k)).toEqual([]);
+  });
+
+  it("moves only folios outside the mask, with MR_MEMPOLICY_MBIND, and leaves shared ones without MPOL_MF_MOVE_ALL", () => {
+    const k = boot({ trace: true });
+    const { task, region } = spawnWithRegion(k, 0, 4);
+    const other = k.spawnProcess(1);
+    shareRange(task.mm as MmStruct, other.mm as MmStruct, region.folioAddrs[0], PAGE_SIZE);
+    const start = region.vma.start;
+    const mbind = (policy: Mempolicy, flags: number) =>
+      runAs(k, task, (exec) => sysMbind(k, exec, { start, len: 4 * PAGE_SIZE, policy, flags }));
+    expect(mbind(interleave([0, 1]), MPOL_MF_MOVE)).toBe(0);
+    expect(migrateCalls(k)).toEqual([]);
+    expect(region.vma.policy).toEqual(interleave([0, 1]));
+    expect(mbind(interleave([1]), MPOL_MF_MOVE)).toBe(0);
+    const nodes = region.folioAddrs.map((a) => nodeAt(k, task, a));
+    expect(Array.from(nodes)).toEqual([0, 1, 1, 1]);
+    expect(migrateCalls(k)).toEqual([
+      expect.objectContaining({ reason: "mempolicy_mbind", mode: "MIGRATE_SYNC", succeeded: 3 }),
+    ]);
+    expect(mbind(interleave([1]), MPOL_MF_MOVE_ALL)).toBe(0);
+    expect(nodeAt(k, task, region.folioAddrs[0])).toBe(1);
   });
 });
