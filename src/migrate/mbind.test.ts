@@ -43,7 +43,7 @@ describe("scenarios/hotspot-spread.yaml", () => {
 
   it("mbind(weighted interleave [0, 1], MPOL_MF_MOVE) over a region on node 0 moves nothing (MPOL_MF_INVERT)", () => {
     expect(r.movers[0]).toMatchObject({ region: "hot", calls: 1, foliosMoved: 0 });
-    expect(opsPerSec(r, 25, 55) / opsPerSec(r, 5, 20)).toBeCloseTo(1, 2);
+    expect(opsPerSec(r, 20, 60) / opsPerSec(r, 0, 20)).toBeCloseTo(1, 2);
   });
 
   it("mbind(interleave [1]) moves the side region to CXL and the DRAM-bound application gains", () => {
@@ -53,8 +53,9 @@ describe("scenarios/hotspot-spread.yaml", () => {
     ]);
     expect(r.vmstat.pgmigrate_success).toBe(65536);
     expect(lastBytes(r, 1)).toBe(256 << 20);
-    const gain = opsPerSec(r, 85, 100) / opsPerSec(r, 25, 55);
-    expect(gain).toBeGreaterThan(1.05);
+    // Windows of whole 10 ms: the threads' throughput alternates from one 5 ms to the next.
+    const gain = opsPerSec(r, 100, 120) / opsPerSec(r, 20, 60);
+    expect(gain).toBeGreaterThan(1.1);
   });
 
   it("an interleave mask that holds the region's node moves nothing, and ops/s stay", () => {
@@ -63,7 +64,7 @@ describe("scenarios/hotspot-spread.yaml", () => {
     );
     const same = runScenario({ ...s, movers }, profile);
     expect(same.callers).toEqual([]);
-    expect(opsPerSec(same, 85, 100) / opsPerSec(same, 25, 55)).toBeCloseTo(1, 2);
+    expect(opsPerSec(same, 100, 120) / opsPerSec(same, 20, 60)).toBeCloseTo(1, 2);
   });
 });
 

@@ -215,7 +215,7 @@ export function mbindOnce(
   stats: MoverStats,
 ): MoverGen {
   const { start, end } = region.vma;
-  return moverCall(k, thread, app, stats, "mbind", (exec) =>
+  return moverCall(k, thread, app, stats, (exec) =>
     sysMbind(k, exec, { start, len: end - start, policy, flags }),
   );
 }
