@@ -115,6 +115,10 @@ describe("pagemig run", () => {
         /engine\.channels: channels are for dcbm, not serial/,
       ],
       [
+        ["scenarios/tiering.yaml", "--sweep", "engine.reasons=[demotion],[numa_misplace]"],
+        /\(engine\.reasons=\["numa_misplace"\]\): engine\.reasons\[0\]: Invalid option/,
+      ],
+      [
         ["scenarios/ping-pong.yaml", "--set", "processes[0].threads[0].nice=-21"],
         /threads\[0\]\.nice: Too small/,
       ],

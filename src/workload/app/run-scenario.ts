@@ -11,6 +11,7 @@ import { Exec, type FolioEvents } from "../../migrate/exec.js";
 import { Kernel } from "../../migrate/kernel.js";
 import {
   MIGRATE_REASON_ENUM,
+  MIGRATE_REASON_NAMES,
   MPOL_MF_MOVE,
   MPOL_MF_MOVE_ALL,
   MPOL_MF_STRICT,
@@ -159,6 +160,12 @@ export interface RunOptions {
   record?: boolean;
 }
 
+/** The registry's reason mask from the scenario's names; every reason when it names none. */
+function offloadReasonMask(reasons: Scenario["engine"]["reasons"]): number {
+  if (reasons === undefined) return MIGRATE_OFFLOAD_REASONS_ALLOWED;
+  return reasons.reduce((mask, r) => mask | (1 << MIGRATE_REASON_NAMES.indexOf(r)), 0);
+}
+
 export function runScenario(
   s: Scenario,
   profile: LoadedProfile,
@@ -182,7 +189,7 @@ export function runScenario(
     placement: s.engine.placement,
     minBatchFolios: 0,
   });
-  if (migrator !== null) k.offload.register(migrator, MIGRATE_OFFLOAD_REASONS_ALLOWED);
+  if (migrator !== null) k.offload.register(migrator, offloadReasonMask(s.engine.reasons));
   k.timeline.enabled = opts.record ?? false;
   const rng = new Rng(s.seed);
   const nodes = profile.topology.nodes.map((n) => n.id);

@@ -20,7 +20,7 @@
  *   #   { kind: mbind, cpu: 3, process: readers, region: buf, policy: { mode: interleave,
  *   #   nodes: [1] }, flags: [move], start: 20ms }
  *   kernel: { batchedUnmapTlbFlush: false }  # a kernel before 6.3: a TLB flush per entry
- *   engine: { migrator: dcbm, channels: 2 }
+ *   engine: { migrator: dcbm, channels: 2 }  # reasons: [demotion] offloads reclaim's batches only
  *   sysctl: { kernel: { numa_balancing: 1 } }  # the kernel's policies that migrate (policy/)
  *   churn: [{ node: 0, size: 1G, keep: 0.3 }]  # a node fragmented before the run
  *   # and a process may start late (start: 50ms), faulting its regions in then
@@ -35,6 +35,7 @@ import { FaultInjector } from "../../fault/inject.js";
 import type { LoadedProfile } from "../../machine/profile.js";
 import { formatSize } from "../../machine/units.js";
 import { MAX_CPU_LOAD } from "../../migrate/kernel.js";
+import { MIGRATE_REASON_NAMES } from "../../migrate/modes.js";
 import { MAX_PAGE_ORDER } from "../../mm/folio.js";
 import { checkPolicy, type Mempolicy, MPOL_DEFAULT, MPOL_MODE_NAMES } from "../../mm/mempolicy.js";
 import { SysctlSchema } from "../../policy/sysctl.js";
@@ -248,6 +249,12 @@ const engineSchema = z.strictObject({
   channels: z.int().min(1).optional(),
   placement: z.enum(["spread", "fill"]).default("spread"),
   batchPages: z.int().min(1).optional(),
+  reasons: z
+    .array(z.enum(MIGRATE_REASON_NAMES))
+    .optional()
+    .describe(
+      "the migrate reasons whose batches the migrator copies, by the kernel's trace names (numa_misplaced, demotion, compaction, syscall_or_cpuset, ...); the rest copy folio by folio on the CPU (default: every reason, MIGRATE_OFFLOAD_REASONS_ALLOWED); serial registers no migrator and ignores it",
+    ),
 });
 
 export const ScenarioSchema = z.strictObject({
