@@ -64,7 +64,31 @@ function formatSweep(runs: readonly ScenarioRun[]): string {
         diff(t.moverGBps, first.moverGBps),
       ];
     }),
-  )}\nMOPS/s, STALLED-ms and CPU-LOST-ms (CPU time the threads lost to copy threads and movers sharing their CPUs) are summed over every thread; KERNEL-CPU-ms is the CPU time of migrating tasks, kworkers and interrupts; MOVER-GB/s over the movers.\n`;
+  )}\nMOPS/s, STALLED-ms and CPU-LOST-ms (CPU time the threads lost to copy threads and movers sharing their CPUs) are summed over every thread; KERNEL-CPU-ms is the CPU time of migrating tasks, kworkers and interrupts; MOVER-GB/s over the movers.\n${formatProcessSweep(runs, diff)}`;
+}
+
+/**
+ * With several processes, each one's ops/s against the first run's: the application's gain,
+ * which the total would blur with a filler's or a neighbour's.
+ */
+function formatProcessSweep(
+  runs: readonly ScenarioRun[],
+  diff: (x: number, base: number) => string,
+): string {
+  const mops = (r: ScenarioResult, name: string) =>
+    r.threads.filter((t) => t.process === name).reduce((a, t) => a + t.opsPerSec, 0) / 1e6;
+  const names = [...new Set(runs[0].result.threads.map((t) => t.process))];
+  if (names.length < 2) return "";
+  return `\n${formatTable(
+    ["RUN", ...names.flatMap((n) => [`${n} MOPS/s`, "VS-FIRST"])],
+    runs.map(({ settings, result }) => [
+      settings.join(" "),
+      ...names.flatMap((n) => [
+        fmt(mops(result, n), 3),
+        diff(mops(result, n), mops(runs[0].result, n)),
+      ]),
+    ]),
+  )}\nEach process's MOPS/s summed over its threads.\n`;
 }
 
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
