@@ -3,7 +3,7 @@
  * run once on the vanilla kernel, short, to check the mechanism the README states: every
  * caller offers the copy engine one THP at a time (hint-fault promotion one folio per fault,
  * kswapd's demotion one THP per shrink, move_pages(2) one THP per NR_MAX_BATCHED_MIGRATION
- * batch), and the share of the application's time spent on migration is what bounds any gain:
+ * batch; compaction a handful of small folios), and the share of the application's time spent on migration is what bounds any gain:
  * small on the tiered machine, large when the two-socket application's placement goes wrong.
  */
 import { readFileSync } from "node:fs";
@@ -55,5 +55,22 @@ describe("scenarios/claim-tiering.yaml, vanilla kernel, 4.6 s (the hot set reach
     const share = migrationShare(e);
     expect(share).toBeGreaterThan(0);
     expect(share).toBeLessThan(0.1);
+  });
+});
+
+describe("scenarios/claim-compaction.yaml, vanilla kernel, 600 ms", () => {
+  const s = parseScenario(readFileSync("scenarios/claim-compaction.yaml", "utf8"), "compaction");
+  const r = runScenario({ ...s, duration: 600_000_000 }, loadProfile(s.profile));
+  const e = explainScenario(r, "compaction");
+
+  it("direct compaction hands migrate_pages() a few small folios a call, within COMPACT_CLUSTER_MAX", () => {
+    const c = e.callers.find((x) => x.reason === "MR_COMPACTION");
+    expect(c).toBeDefined();
+    const batch = c?.meanBatch ?? 0;
+    expect(batch).toBeGreaterThan(1);
+    expect(batch).toBeLessThanOrEqual(32);
+    // Orders 0-3 of the churn: well under 64 KiB a folio, so a batch is a few tens of KiB.
+    expect((c?.bytesMoved ?? 0) / (c?.foliosMoved ?? 1)).toBeLessThan(64 << 10);
+    expect(r.vmstat.thp_fault_alloc).toBeGreaterThan(0);
   });
 });
