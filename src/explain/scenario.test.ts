@@ -47,6 +47,7 @@ const thread = fc
       opsPerSecSeries: [],
       hintFaults: 0,
       hintFaultNs,
+      runNs: D,
     };
   });
 

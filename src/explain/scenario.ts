@@ -2,7 +2,8 @@
  * Where an application's time went in a scenario run (`pagemig explain SCENARIO`), and what
  * changed against a reference run (the vanilla kernel, or a sweep's first run).
  *
- * Each thread's run is split without remainder. Its CPU went to other tasks (user tasks
+ * Each thread's run is split without remainder. A late process's threads had not started
+ * before its start time and fault-in; from then on, its CPU went to other tasks (user tasks
  * sharing its CPU), to kernel work on its CPU (copy threads, a mover's calls, kthreads), or to
  * the thread itself; of the thread's own time, some was spent waiting in migration entries and
  * in NUMA hint faults, and the rest ran operations: compute, memory accesses at the idle local
@@ -22,6 +23,7 @@ export const TIME_PARTS = [
   "hintFault",
   "kernelWork",
   "otherTasks",
+  "notStarted",
 ] as const;
 export type TimePart = (typeof TIME_PARTS)[number];
 
@@ -34,6 +36,7 @@ export const TIME_PART_TEXT: Record<TimePart, string> = {
   hintFault: "NUMA hint faults (entry and handler, misplaced migrations included)",
   kernelWork: "CPU taken by kernel work on its CPUs (copy threads, migrating tasks, kthreads)",
   otherTasks: "CPU taken by other tasks on its CPUs",
+  notStarted: "before it started (its process's start time and fault-in)",
 };
 
 export interface ProcessTime {
@@ -84,7 +87,8 @@ export function threadTime(t: ThreadResult, durationNs: number): Record<TimePart
     migrationStall: Math.min(t.stallNs, t.cpuNs),
     hintFault: Math.min(t.hintFaultNs, Math.max(0, t.cpuNs - t.stallNs)),
     kernelWork: t.cpuLostNs,
-    otherTasks: Math.max(0, durationNs - t.cpuNs - t.cpuLostNs),
+    otherTasks: Math.max(0, t.runNs - t.cpuNs - t.cpuLostNs),
+    notStarted: durationNs - t.runNs,
   };
 }
 

@@ -63,6 +63,16 @@ describe("pagemig explain SCENARIO", () => {
     expect(r.stdout).not.toContain(" against ");
   });
 
+  it("counts a late process's start time and fault-in as time before it started, not as other tasks' CPU", async () => {
+    // compaction.yaml: the process starts at 10 ms and faults in 256M of THPs by direct compaction.
+    const doc = await explainJson(["scenarios/compaction.yaml"]);
+    const [app] = doc.runs[0].processes;
+    expect(app.shares.notStarted).toBeGreaterThan(0.1);
+    expect(app.shares.notStarted).toBeLessThan(0.5);
+    expect(app.shares.otherTasks).toBeLessThan(0.01);
+    expect(doc.runs[0].callers.map((c: { reason: string }) => c.reason)).toEqual(["MR_COMPACTION"]);
+  });
+
   it("explains a run's JSON report: each run of its sweep against the first", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pagemig-explain-"));
     const report = join(dir, "run.json");

@@ -69,6 +69,11 @@ export interface ThreadResult {
   latency: number[];
   /** Operations per second in each quantum. */
   opsPerSecSeries: number[];
+  /**
+   * Virtual time the thread ran for, ns: the run's duration, less a late process's start time
+   * and fault-in (0 if the run ended before its threads started).
+   */
+  runNs: number;
   /** NUMA hint faults the thread took, and their time (entry cost and handler), ns. */
   hintFaults: number;
   hintFaultNs: number;
@@ -349,6 +354,7 @@ export function runScenario(
         opsPerSecSeries: Array.from(t.opsPerQuantum, (ops) => ops / (s.quantum / 1e9)),
         hintFaults: t.hintFaults,
         hintFaultNs: t.hintFaultNs,
+        runNs: t.endNs - t.startNs,
       };
     }),
   );
