@@ -3,7 +3,10 @@
  * with its resident memory before the work, the process's peak, its wall time and its figures.
  */
 
-import { loadProfile } from "../machine/profile.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseProfile } from "../machine/parse.js";
+import { loadProfile, profilesDir } from "../machine/profile.js";
 import { Kernel } from "../migrate/kernel.js";
 import { runScenario } from "../workload/app/run-scenario.js";
 import { checkScenarioOnProfile, validateScenario } from "../workload/app/scenario.js";
@@ -40,6 +43,45 @@ function appScenario(seconds: number) {
   );
 }
 
+/**
+ * Issue 11's speed scenario: memory tiering at work. turin-cxl with its DRAM node cut to 32G
+ * and its CXL node to 64G, so that one 64G heap of THPs outgrows DRAM; 64 threads read a hot
+ * quarter of it that moves every 2 s, with promotion (numa_balancing 2) and demotion on.
+ */
+function tieringScenario(seconds: number) {
+  const text = readFileSync(join(profilesDir(), "turin-cxl.yaml"), "utf8")
+    .replace("name: turin-cxl", "name: turin-cxl-96g")
+    .replace("memory: 768G", "memory: 32G")
+    .replace("memory: 512G", "memory: 64G");
+  const profile = parseProfile(text, "bench tiering profile", { source: "turin-cxl.yaml, cut" });
+  const s = validateScenario(
+    {
+      description: "issue 11's speed scenario: tiering, 64 threads over 64 GiB",
+      profile: profile.name,
+      duration: `${seconds}s`,
+      quantum: "1ms",
+      processes: [
+        {
+          name: "app",
+          regions: [{ name: "heap", size: "64G", folioSize: "2M" }],
+          threads: [
+            {
+              cpu: 0,
+              count: 64,
+              region: "heap",
+              pattern: { kind: "hotset", fraction: 0.25, probability: 0.9, period: "2s" },
+              compute: "20ns",
+            },
+          ],
+        },
+      ],
+      sysctl: { kernel: { numa_balancing: 2 }, mm: { numa: { demotion_enabled: true } } },
+    },
+    "bench tiering scenario",
+  );
+  return { s, profile };
+}
+
 async function measure(work: () => Promise<Record<string, number>>): Promise<void> {
   const rssBefore = process.memoryUsage().rss;
   const t0 = performance.now();
@@ -68,6 +110,13 @@ export async function runChild(mode: string, args: readonly string[]): Promise<v
         verify: false,
       });
       return { folios: folioCount };
+    });
+  } else if (mode === "tiering") {
+    const { s, profile } = tieringScenario(Number(args[0]));
+    checkScenarioOnProfile(s, profile, "bench tiering scenario");
+    await measure(async () => {
+      const r = runScenario(s, profile);
+      return { migratedPages: r.vmstat.pgmigrate_success };
     });
   } else if (mode === "app") {
     const s = appScenario(Number(args[0]));

@@ -149,3 +149,23 @@ export function appScenario(seconds: number): Check[] {
     ),
   ];
 }
+
+/** Issue 11: the tiering scenario at least 10x faster than real time. */
+const TIERING_RTF_TARGET = 10;
+
+/**
+ * Issue 11's scenario: memory tiering with 64 threads over a 64 GiB heap of THPs that outgrows
+ * DRAM (children.ts), for `seconds` of virtual time in a fresh process: real-time factor.
+ */
+export function tieringScenario(seconds: number): Check[] {
+  const r = child("tiering", [String(seconds)]);
+  const rtf = (seconds * 1000) / r.wallMs;
+  return [
+    {
+      name: `memory tiering, 64 threads over a 64 GiB heap of THPs outgrowing DRAM, promotion and demotion on, ${seconds} s of virtual time: real-time factor (${(r.wallMs / 1000).toFixed(1)} s wall, fault-in included; ${count(r.migratedPages)} pages migrated)`,
+      value: rtf.toFixed(2),
+      target: `>= ${TIERING_RTF_TARGET}`,
+      ok: rtf >= TIERING_RTF_TARGET,
+    },
+  ];
+}
