@@ -5,24 +5,12 @@ import { EFAULT, EINVAL } from "../mm/errno.js";
 import { PAGE_SIZE } from "../mm/folio.js";
 import { iwTableFromBandwidth, type Mempolicy, MPOL_INTERLEAVE } from "../mm/mempolicy.js";
 import { type MmStruct, shareRange } from "../mm/vm.js";
+import { threadsOpsPerSec } from "../test-support/scenario-result.js";
 import { runScenario, type ScenarioResult } from "../workload/app/run-scenario.js";
 import { parseScenario, type Scenario } from "../workload/app/scenario.js";
 import { type MbindArgs, sysMbind } from "./mbind.js";
 import { MPOL_MF_MOVE, MPOL_MF_MOVE_ALL } from "./modes.js";
 import { boot, migrateCalls, nodeAt, runAs, spawnWithRegion } from "./test-fixture.js";
-
-const MS = 1e6;
-
-/** Total ops/s of every thread over [fromMs, toMs). */
-function opsPerSec(r: ScenarioResult, fromMs: number, toMs: number): number {
-  const q = r.quantumNs;
-  let sum = 0;
-  for (const t of r.threads) {
-    const xs = t.opsPerSecSeries.slice(Math.floor((fromMs * MS) / q), Math.floor((toMs * MS) / q));
-    sum += xs.reduce((a, b) => a + b, 0) / xs.length;
-  }
-  return sum;
-}
 
 const lastBytes = (r: ScenarioResult, nid: number) =>
   r.series.processes[0].bytesByNode[String(nid)]?.at(-1) ?? 0;
@@ -43,7 +31,7 @@ describe("scenarios/hotspot-spread.yaml", () => {
 
   it("mbind(weighted interleave [0, 1], MPOL_MF_MOVE) over a region on node 0 moves nothing (MPOL_MF_INVERT)", () => {
     expect(r.movers[0]).toMatchObject({ region: "hot", calls: 1, foliosMoved: 0 });
-    expect(opsPerSec(r, 20, 60) / opsPerSec(r, 0, 20)).toBeCloseTo(1, 2);
+    expect(threadsOpsPerSec(r, 20, 60) / threadsOpsPerSec(r, 0, 20)).toBeCloseTo(1, 2);
   });
 
   it("mbind(interleave [1]) moves the side region to CXL and the DRAM-bound application gains", () => {
@@ -54,7 +42,7 @@ describe("scenarios/hotspot-spread.yaml", () => {
     expect(r.vmstat.pgmigrate_success).toBe(65536);
     expect(lastBytes(r, 1)).toBe(256 << 20);
     // Windows of whole 10 ms: the threads' throughput alternates from one 5 ms to the next.
-    const gain = opsPerSec(r, 100, 120) / opsPerSec(r, 20, 60);
+    const gain = threadsOpsPerSec(r, 100, 120) / threadsOpsPerSec(r, 20, 60);
     expect(gain).toBeGreaterThan(1.1);
   });
 
@@ -64,7 +52,7 @@ describe("scenarios/hotspot-spread.yaml", () => {
     );
     const same = runScenario({ ...s, movers }, profile);
     expect(same.callers).toEqual([]);
-    expect(opsPerSec(same, 100, 120) / opsPerSec(same, 20, 60)).toBeCloseTo(1, 2);
+    expect(threadsOpsPerSec(same, 100, 120) / threadsOpsPerSec(same, 20, 60)).toBeCloseTo(1, 2);
   });
 });
 

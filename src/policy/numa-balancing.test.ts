@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadProfile } from "../machine/profile.js";
 import { Kernel } from "../migrate/kernel.js";
+import { migratedPages, threadsOpsPerSec } from "../test-support/scenario-result.js";
 import { runScenario, type ScenarioResult } from "../workload/app/run-scenario.js";
 import { parseScenario, type Scenario } from "../workload/app/scenario.js";
 import { NumaBalancing, NumaTask } from "./numa-balancing.js";
@@ -12,23 +13,6 @@ const MS = 1e6;
 
 function scenario(): Scenario {
   return parseScenario(readFileSync("scenarios/numa-balancing.yaml", "utf8"), "numa-balancing");
-}
-
-/** Mean ops/s of every thread over [fromMs, toMs). */
-function opsPerSec(r: ScenarioResult, fromMs: number, toMs: number): number {
-  const q = r.quantumNs;
-  let sum = 0;
-  for (const t of r.threads) {
-    const xs = t.opsPerSecSeries.slice(Math.floor((fromMs * MS) / q), Math.floor((toMs * MS) / q));
-    sum += xs.reduce((a, b) => a + b, 0) / xs.length;
-  }
-  return sum;
-}
-
-/** Pages migrated for `reason` over the run, from the series' GB/s per interval. */
-function migratedPages(r: ScenarioResult, reason: string): number {
-  const gbps = r.series.migrations[reason]?.gbps ?? [];
-  return gbps.reduce((a, g) => a + g * r.series.intervalNs, 0) / 4096;
 }
 
 describe("scenarios/numa-balancing.yaml", () => {
@@ -45,10 +29,10 @@ describe("scenarios/numa-balancing.yaml", () => {
     expect(last("0")).toBe(64 << 20);
     expect(last("1")).toBe(0);
     // Remote until the first scan at scan_delay_ms (1 s); local once the faults moved it.
-    const before = opsPerSec(on, 100, 1000);
-    const after = opsPerSec(on, 1500, 2500);
+    const before = threadsOpsPerSec(on, 100, 1000);
+    const after = threadsOpsPerSec(on, 1500, 2500);
     expect(after / before).toBeGreaterThan(1.5);
-    expect(opsPerSec(off, 1500, 2500) / opsPerSec(off, 100, 1000)).toBeCloseTo(1, 1);
+    expect(threadsOpsPerSec(off, 1500, 2500) / threadsOpsPerSec(off, 100, 1000)).toBeCloseTo(1, 1);
     const total = (r: ScenarioResult) => r.threads.reduce((a, t) => a + t.opsPerSec, 0);
     expect(total(on)).toBeGreaterThan(1.2 * total(off));
     expect(off.vmstat.numa_pte_updates ?? 0).toBe(0);

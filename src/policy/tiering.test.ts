@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadProfile } from "../machine/profile.js";
+import { migratedPages } from "../test-support/scenario-result.js";
 import { runScenario, type ScenarioResult } from "../workload/app/run-scenario.js";
 import { parseScenario, type Scenario } from "../workload/app/scenario.js";
 
@@ -22,12 +23,6 @@ function opsPerSec(r: ScenarioResult, fromMs: number, toMs: number): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
-/** Pages migrated for `reason` over the run, from the series' GB/s per interval. */
-function migratedPages(r: ScenarioResult, reason: string): number {
-  const gbps = r.series.migrations[reason]?.gbps ?? [];
-  return Math.round(gbps.reduce((a, g) => a + g * r.series.intervalNs, 0) / 4096);
-}
-
 /** The most of vmstat counter `name` counted in any window of `windowNs` starting at an interval. */
 function maxPerWindow(r: ScenarioResult, name: string, windowNs: number): number {
   const xs = r.series.vmstat[name] ?? [];
@@ -45,8 +40,8 @@ function consistent(r: ScenarioResult): void {
   const v = r.vmstat;
   const demoted = (v.pgdemote_kswapd ?? 0) + (v.pgdemote_direct ?? 0);
   const promoted = v.pgpromote_success ?? 0;
-  expect(migratedPages(r, "MR_DEMOTION")).toBe(demoted);
-  expect(migratedPages(r, "MR_NUMA_MISPLACED")).toBe(v.numa_pages_migrated ?? 0);
+  expect(Math.round(migratedPages(r, "MR_DEMOTION"))).toBe(demoted);
+  expect(Math.round(migratedPages(r, "MR_NUMA_MISPLACED"))).toBe(v.numa_pages_migrated ?? 0);
   // Every NUMA balancing migration here goes from CXL up to DRAM.
   expect(promoted).toBe(v.numa_pages_migrated ?? 0);
   expect(v.pgmigrate_success).toBe(demoted + promoted);

@@ -8,6 +8,7 @@ import { loadProfile, profilesDir } from "../../machine/profile.js";
 import { Kernel } from "../../migrate/kernel.js";
 import { MPOL_BIND } from "../../mm/mempolicy.js";
 import { Rng } from "../../sim/rng.js";
+import { migratedPages } from "../../test-support/scenario-result.js";
 import { App } from "./app.js";
 import { runScenario } from "./run-scenario.js";
 import { checkScenarioOnProfile, validateScenario } from "./scenario.js";
@@ -285,9 +286,7 @@ describe("scenarios in bytes mode (property)", () => {
         if (!doc.sysctl.kernel && doc.inject === undefined) expect(v.pgmigrate_fail).toBe(0);
         const bytes = Object.values(r.series.processes[0].bytesByNode);
         expect(bytes.reduce((a, b) => a + (b.at(-1) ?? 0), 0)).toBe(pages * 4096);
-        const misplaced = r.series.migrations.MR_NUMA_MISPLACED?.gbps ?? [];
-        const moved = misplaced.reduce((a, g) => a + g * r.series.intervalNs, 0) / 4096;
-        expect(moved).toBeCloseTo(v.numa_pages_migrated ?? 0, 6);
+        expect(migratedPages(r, "MR_NUMA_MISPLACED")).toBeCloseTo(v.numa_pages_migrated ?? 0, 6);
         expect(v.numa_hint_faults_local ?? 0).toBeLessThanOrEqual(v.numa_hint_faults ?? 0);
         expect(v.numa_hint_faults ?? 0).toBeLessThanOrEqual(v.numa_pte_updates ?? 0);
         expect(v.numa_pages_migrated ?? 0).toBeLessThanOrEqual(v.pgmigrate_success);
