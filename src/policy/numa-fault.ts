@@ -149,14 +149,20 @@ export function migrateBalancedPgdat(k: Kernel, nid: number, nrPages: number): b
   return k.phys.freePages(nid) > highWmarkPages(k, nid) + nrPages;
 }
 
+/** The kernel's default watermarks of each machine without reclaim, set up once per machine. */
+const defaultWmarks = new WeakMap<Kernel, Map<number, Watermarks>>();
+
 /** The node's high watermark (mm/watermarks.ts), with vm.* as the scenario sets them. */
 export function highWmarkPages(k: Kernel, nid: number): number {
   const r = reclaimOf(k);
   if (r !== null) return r.wmark(nid).high;
-  const nodes = new Map(k.profile.topology.nodes.map((n) => [n.id, k.phys.nodePages(n.id)]));
-  return (
-    setupPerZoneWmarks(nodes, undefined, DEFAULT_WATERMARK_SCALE_FACTOR).get(nid) as Watermarks
-  ).high;
+  let wmarks = defaultWmarks.get(k);
+  if (wmarks === undefined) {
+    const nodes = new Map(k.profile.topology.nodes.map((n) => [n.id, k.phys.nodePages(n.id)]));
+    wmarks = setupPerZoneWmarks(nodes, undefined, DEFAULT_WATERMARK_SCALE_FACTOR);
+    defaultWmarks.set(k, wmarks);
+  }
+  return (wmarks.get(nid) as Watermarks).high;
 }
 
 /**
