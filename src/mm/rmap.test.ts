@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { EAGAIN, EBUSY } from "./errno.js";
 import { type Folio, HPAGE_PMD_SIZE, PAGE_SIZE, PG } from "./folio.js";
-import { PhysMem } from "./phys.js";
 import { removeMigrationPtes, splitFolio, tryToMigrate } from "./rmap.js";
 import { Task } from "./task.js";
+import { bootMm } from "./test-fixture.js";
 import { TLB_LOCAL_MM_SHOOTDOWN, TLB_REMOTE_SEND_IPI, tryToUnmapFlush } from "./tlb.js";
-import { Tracer } from "./trace.js";
 import {
   type MmContext,
   MmStruct,
@@ -25,21 +24,8 @@ import {
   VM_WRITE,
   type Vma,
 } from "./vm.js";
-import { Vmstat } from "./vmstat.js";
 
 const RW = VM_READ | VM_WRITE;
-
-function setup() {
-  const phys = new PhysMem([
-    { nid: 0, bytes: 64 << 20 },
-    { nid: 1, bytes: 64 << 20 },
-  ]);
-  const ctx: MmContext = { phys, trace: new Tracer(), vmstat: new Vmstat() };
-  const mm = new MmStruct(1, phys);
-  mm.cpuMask.add(0);
-  const task = new Task(1, 0, mm);
-  return { phys, ctx, mm, task };
-}
 
 function fault(ctx: MmContext, mm: MmStruct, vma: Vma, addr: number, order: number): Folio {
   const folio = ctx.phys.allocFolio(0, order) as Folio;
@@ -61,7 +47,7 @@ function ptes(mm: MmStruct, addr: number, n: number) {
 describe("tryToMigrate + removeMigrationPtes", () => {
   for (const order of [0, 4, 9]) {
     it(`moves an order-${order} folio's mappings to a new folio`, () => {
-      const { phys, ctx, mm, task } = setup();
+      const { phys, ctx, mm, task } = bootMm();
       const vma = mm.mmap(2 * HPAGE_PMD_SIZE, RW);
       const addr = vma.start + HPAGE_PMD_SIZE;
       const src = fault(ctx, mm, vma, addr, order);
@@ -94,7 +80,7 @@ describe("tryToMigrate + removeMigrationPtes", () => {
   }
 
   it("undoes to the source, restoring the counts it started with", () => {
-    const { phys, ctx, mm, task } = setup();
+    const { phys, ctx, mm, task } = bootMm();
     const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
     const src = fault(ctx, mm, vma, vma.start, 4);
     src.refcount++;
@@ -107,7 +93,7 @@ describe("tryToMigrate + removeMigrationPtes", () => {
   });
 
   it("keeps read-only exclusive pages exclusive, and old or clean entries so", () => {
-    const { phys, ctx, mm, task } = setup();
+    const { phys, ctx, mm, task } = bootMm();
     const vma = mm.mmap(HPAGE_PMD_SIZE, VM_READ);
     const src = fault(ctx, mm, vma, vma.start, 2);
     const t = mm.pmds.get(pmdIndex(vma.start)) as PteTable;
@@ -130,7 +116,7 @@ describe("tryToMigrate + removeMigrationPtes", () => {
   });
 
   it("unmaps a forked folio from both mms and remaps both read-only, shared", () => {
-    const { phys, ctx, mm, task } = setup();
+    const { phys, ctx, mm, task } = bootMm();
     const child = new MmStruct(2, phys);
     const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
     const src = fault(ctx, mm, vma, vma.start + 8 * PAGE_SIZE, 3);
@@ -155,7 +141,7 @@ describe("tryToMigrate + removeMigrationPtes", () => {
   });
 
   it("stops at an anon-exclusive page of a pinned folio, leaving it mapped", () => {
-    const { phys, ctx, mm, task } = setup();
+    const { phys, ctx, mm, task } = bootMm();
     const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
     const src = fault(ctx, mm, vma, vma.start, 4);
     // Pages 0-2 were shared once (no longer exclusive); page 3 is exclusive.
@@ -175,7 +161,7 @@ describe("tryToMigrate + removeMigrationPtes", () => {
   });
 
   it("leaves a pinned PMD-mapped THP mapped", () => {
-    const { ctx, mm, task } = setup();
+    const { ctx, mm, task } = bootMm();
     const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
     const thp = fault(ctx, mm, vma, vma.start, 9);
     thp.pins = 1;
@@ -188,7 +174,7 @@ describe("tryToMigrate + removeMigrationPtes", () => {
 
 describe("TLB flushes during try_to_migrate", () => {
   it("defers when batching and the mm is live on another CPU", () => {
-    const { ctx, mm, task } = setup();
+    const { ctx, mm, task } = bootMm();
     mm.cpuMask.add(1).add(2);
     const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
     const f = fault(ctx, mm, vma, vma.start, 2);
@@ -203,7 +189,7 @@ describe("TLB flushes during try_to_migrate", () => {
   });
 
   it("flushes at once without batching, or when the mm is live only here", () => {
-    const { ctx, mm, task } = setup();
+    const { ctx, mm, task } = bootMm();
     const vma = mm.mmap(2 * HPAGE_PMD_SIZE, RW);
     const f = fault(ctx, mm, vma, vma.start, 2);
     expect(tryToMigrate(f, task, true, ctx)).toEqual({
@@ -233,7 +219,7 @@ describe("TLB flushes during try_to_migrate", () => {
   });
 
   it("defers to the mm's CPUs when the migrating task runs elsewhere", () => {
-    const { ctx, mm } = setup();
+    const { ctx, mm } = bootMm();
     const kthread = new Task(99, 5, null);
     const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
     const f = fault(ctx, mm, vma, vma.start, 0);
@@ -244,7 +230,7 @@ describe("TLB flushes during try_to_migrate", () => {
 
 describe("tracepoints", () => {
   it("emit set/remove_migration_pte with the tail-page order quirk", () => {
-    const { phys, ctx, mm, task } = setup();
+    const { phys, ctx, mm, task } = bootMm();
     let now = 100;
     ctx.trace.enabled = true;
     ctx.trace.clock = () => now++;
@@ -274,7 +260,7 @@ describe("tracepoints", () => {
   });
 
   it("records nothing while disabled", () => {
-    const { ctx, mm, task } = setup();
+    const { ctx, mm, task } = bootMm();
     const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
     const f = fault(ctx, mm, vma, vma.start, 3);
     tryToMigrate(f, task, false, ctx);
@@ -285,7 +271,7 @@ describe("tracepoints", () => {
 
 describe("splitFolio", () => {
   it("splits a PTE-mapped folio into mapped order-0 pieces", () => {
-    const { ctx, mm } = setup();
+    const { ctx, mm } = bootMm();
     const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
     const f = fault(ctx, mm, vma, vma.start + 16 * PAGE_SIZE, 4);
     f.refcount++;
@@ -309,7 +295,7 @@ describe("splitFolio", () => {
   });
 
   it("splits the PMDs of a shared THP first", () => {
-    const { phys, ctx, mm } = setup();
+    const { phys, ctx, mm } = bootMm();
     const child = new MmStruct(2, phys);
     const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
     const thp = fault(ctx, mm, vma, vma.start, 9);
@@ -329,7 +315,7 @@ describe("splitFolio", () => {
   });
 
   it("propagates anon-exclusive from a split PMD to every page", () => {
-    const { phys, ctx, mm } = setup();
+    const { phys, ctx, mm } = bootMm();
     const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
     const thp = fault(ctx, mm, vma, vma.start, 9);
     thp.refcount++;
@@ -338,7 +324,7 @@ describe("splitFolio", () => {
   });
 
   it("refuses a pinned folio, extra references and a folio never mapped", () => {
-    const { phys, ctx, mm } = setup();
+    const { phys, ctx, mm } = bootMm();
     const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
     const f = fault(ctx, mm, vma, vma.start, 2);
     f.refcount += 2;

@@ -6,7 +6,8 @@ import { Tracer } from "./trace.js";
 import { type MmContext, MmStruct, VM_READ, VM_WRITE } from "./vm.js";
 import { Vmstat } from "./vmstat.js";
 
-export function mmFixture() {
+/** Two 64 MiB nodes and one mm, with no mapping yet, and its task on CPU 0. */
+export function bootMm() {
   const phys = new PhysMem([
     { nid: 0, bytes: 64 << 20 },
     { nid: 1, bytes: 64 << 20 },
@@ -15,6 +16,11 @@ export function mmFixture() {
   const mm = new MmStruct(1, phys);
   mm.cpuMask.add(0);
   const task = new Task(1, 0, mm);
+  return { phys, ctx, mm, task };
+}
+
+export function mmFixture() {
+  const { phys, ctx, mm, task } = bootMm();
   const vma = mm.mmap(4 * HPAGE_PMD_SIZE, VM_READ | VM_WRITE);
   /** Fault a fresh folio of `order` from node `nid` in at addr. */
   const fault = (addr: number, order: number, dirty = true, nid = 0): Folio => {
