@@ -3,11 +3,12 @@
  * the classic two-list LRU of mm/vmscan.c and mm/swap.c rather than the multi-generational one.
  *
  * A folio is on its node's inactive or active list while it has PG_lru, by PG_active. Each list
- * is an insertion-ordered Set: the first entry is the tail (oldest), an add goes to the head.
- * folio_add_lru() adds (a fault's new folio, a migration's destination, a folio put back),
- * folio_isolate_lru() removes, so the lists and their page counts are exact and reclaim scans
- * only the folios it looks at, never the whole list. New anonymous folios start inactive, as
- * since Linux 5.9 (workingset protection of anonymous memory).
+ * is a doubly linked list through the folios, as the kernel's folio->lru: the tail is the
+ * oldest, an add goes to the head. The links live here, by Folio.id, rather than in every
+ * folio of the machine. folio_add_lru() adds (a fault's new folio, a migration's destination,
+ * a folio put back), folio_isolate_lru() removes, so the lists and their page counts are exact
+ * and reclaim scans only the folios it looks at, never the whole list. New anonymous folios
+ * start inactive, as since Linux 5.9 (workingset protection of anonymous memory).
  */
 import { type Folio, PG } from "./folio.js";
 
@@ -19,22 +20,65 @@ export interface LruHooks {
   del(folio: Folio): void;
 }
 
+/** No folio: the end of a list. */
+const NIL = -1;
+
+/**
+ * The links of every list, by Folio.id: the neighbour towards the head (newer) and towards the
+ * tail (older), and the list a folio is on (its lruvec's index * 2 + active, plus one; 0 for
+ * none), grown as folio ids appear.
+ */
+class LruLinks {
+  newer = new Int32Array(0);
+  older = new Int32Array(0);
+  on = new Int32Array(0);
+  folios: (Folio | null)[] = [];
+
+  /** Room for folio `id`. */
+  fit(id: number): void {
+    if (id < this.on.length) return;
+    const size = Math.max(1024, 2 ** Math.ceil(Math.log2(id + 1)));
+    const grow = (a: Int32Array) => {
+      const b = new Int32Array(size);
+      b.set(a);
+      return b;
+    };
+    this.newer = grow(this.newer);
+    this.older = grow(this.older);
+    this.on = grow(this.on);
+    const folios: (Folio | null)[] = new Array(size).fill(null);
+    for (let i = 0; i < this.folios.length; i++) folios[i] = this.folios[i];
+    this.folios = folios;
+  }
+}
+
 export class Lruvec {
-  /** Oldest first. */
-  readonly inactive = new Set<Folio>();
-  readonly active = new Set<Folio>();
+  /** Each list's oldest and newest folio id (inactive at 0, active at 1), or NIL. */
+  private readonly tail = new Int32Array([NIL, NIL]);
+  private readonly head = new Int32Array([NIL, NIL]);
   /** Base pages on each list. */
   inactivePages = 0;
   activePages = 0;
 
-  constructor(readonly nid: number) {}
-
-  list(active: boolean): Set<Folio> {
-    return active ? this.active : this.inactive;
-  }
+  constructor(
+    readonly nid: number,
+    private readonly links: LruLinks,
+  ) {}
 
   pages(active: boolean): number {
     return active ? this.activePages : this.inactivePages;
+  }
+
+  /** The oldest folio of a list, or null when it is empty. */
+  oldest(active: boolean): Folio | null {
+    const id = this.tail[active ? 1 : 0];
+    return id === NIL ? null : (this.links.folios[id] as Folio);
+  }
+
+  /** The folio after `folio` (on one of these lists) towards the head, or null at the head. */
+  newer(folio: Folio): Folio | null {
+    const id = this.links.newer[folio.id];
+    return id === NIL ? null : (this.links.folios[id] as Folio);
   }
 
   /**
@@ -46,35 +90,69 @@ export class Lruvec {
     const ratio = gb > 0 ? Math.floor(Math.sqrt(10 * gb)) : 1;
     return this.inactivePages * ratio < this.activePages;
   }
+
+  /** Put `folio` (on no list) at the head of list `lru` (0 inactive, 1 active). */
+  link(folio: Folio, lru: number): void {
+    const l = this.links;
+    const id = folio.id;
+    const head = this.head[lru];
+    l.older[id] = head;
+    l.newer[id] = NIL;
+    if (head === NIL) this.tail[lru] = id;
+    else l.newer[head] = id;
+    this.head[lru] = id;
+    if (lru === 1) this.activePages += folio.nrPages;
+    else this.inactivePages += folio.nrPages;
+  }
+
+  /** Take `folio` off list `lru`. */
+  unlink(folio: Folio, lru: number): void {
+    const l = this.links;
+    const id = folio.id;
+    const older = l.older[id];
+    const newer = l.newer[id];
+    if (older === NIL) this.tail[lru] = newer;
+    else l.newer[older] = newer;
+    if (newer === NIL) this.head[lru] = older;
+    else l.older[newer] = older;
+    if (lru === 1) this.activePages -= folio.nrPages;
+    else this.inactivePages -= folio.nrPages;
+  }
 }
 
 /** Every node's lruvec. */
 export class LruLists implements LruHooks {
   private readonly vecs: Lruvec[] = [];
+  private readonly links = new LruLinks();
 
   lruvec(nid: number): Lruvec {
     let v = this.vecs[nid];
     if (v === undefined) {
-      v = new Lruvec(nid);
+      v = new Lruvec(nid, this.links);
       this.vecs[nid] = v;
     }
     return v;
   }
 
+  /** A folio already on a list moves to the head of the one its PG_active names. */
   add(folio: Folio): void {
-    const v = this.lruvec(folio.nid);
-    const active = folio.test(PG.active);
-    const list = v.list(active);
-    if (list.has(folio)) list.delete(folio);
-    else if (active) v.activePages += folio.nrPages;
-    else v.inactivePages += folio.nrPages;
-    list.add(folio);
+    const id = folio.id;
+    if (id < 0) throw new RangeError("LruLists: a folio outside a PhysMem has no id to link by");
+    const l = this.links;
+    l.fit(id);
+    l.folios[id] = folio;
+    this.del(folio);
+    const lru = folio.test(PG.active) ? 1 : 0;
+    this.lruvec(folio.nid).link(folio, lru);
+    l.on[id] = 2 * folio.nid + lru + 1;
   }
 
   del(folio: Folio): void {
-    const v = this.vecs[folio.nid];
-    if (v === undefined) return;
-    if (v.active.delete(folio)) v.activePages -= folio.nrPages;
-    else if (v.inactive.delete(folio)) v.inactivePages -= folio.nrPages;
+    const l = this.links;
+    const id = folio.id;
+    const on = id < l.on.length ? l.on[id] : 0;
+    if (on === 0) return;
+    (this.vecs[(on - 1) >> 1] as Lruvec).unlink(folio, (on - 1) & 1);
+    l.on[id] = 0;
   }
 }

@@ -94,11 +94,13 @@ function isolateLruFolios(
 ): Folio[] {
   const out: Folio[] = [];
   let scan = 0;
-  for (const folio of v.list(active)) {
-    if (scan >= nrToScan) break;
+  for (let folio = v.oldest(active); folio !== null && scan < nrToScan; ) {
+    // The next one first: isolating takes this one off the list.
+    const next = v.newer(folio);
     scan += folio.nrPages;
     sc.exec.charge(PH_ISOLATE, r.k.costs.pageWalkNs);
     if (folioIsolateLru(folio, r.k.ctx)) out.push(folio);
+    folio = next;
   }
   sc.nrScanned += scan;
   return out;
