@@ -47,6 +47,9 @@ export function makePattern(spec: PatternSpec, pages: number): AccessPattern {
     throw new RangeError(`pattern: pages must be a positive integer, got ${pages}`);
   }
   if (spec.kind === "zipf") return zipfPattern(spec.skew, pages);
+  if (spec.kind === "hotset") {
+    return hotsetPattern(spec.fraction, spec.probability, spec.periodNs, pages);
+  }
   const p = drawnOneByOne(spec, pages);
   return {
     ...p,
@@ -58,14 +61,12 @@ export function makePattern(spec: PatternSpec, pages: number): AccessPattern {
 
 /** The patterns whose draws are cheap enough to fill a quantum's samples one call at a time. */
 function drawnOneByOne(
-  spec: Exclude<PatternSpec, { kind: "zipf" }>,
+  spec: Exclude<PatternSpec, { kind: "zipf" | "hotset" }>,
   pages: number,
 ): Omit<AccessPattern, "fill"> {
   switch (spec.kind) {
     case "uniform":
       return { next: (rng) => rng.int(pages), share: (_, count) => count / pages };
-    case "hotset":
-      return hotsetPattern(spec.fraction, spec.probability, spec.periodNs, pages);
     case "sequential": {
       let cursor = 0;
       return {
@@ -271,7 +272,7 @@ function hotsetPattern(
   probability: number,
   periodNs: number,
   n: number,
-): Omit<AccessPattern, "fill"> {
+): AccessPattern {
   if (!(fraction > 0 && fraction <= 1))
     throw new RangeError(`hotset: fraction ${fraction} not in (0, 1]`);
   if (!(probability >= 0 && probability <= 1)) {
@@ -279,12 +280,30 @@ function hotsetPattern(
   }
   if (!(periodNs > 0)) throw new RangeError(`hotset: period must be > 0, got ${periodNs}`);
   const size = Math.max(1, Math.round(fraction * n));
-  const windowStart = (nowNs: number) => (Math.floor(nowNs / periodNs) * size) % n;
+  // The window of the period last asked for: every draw and share asks, and a float `%` is a
+  // library call.
+  let period = -1;
+  let start = 0;
+  const windowStart = (nowNs: number) => {
+    const j = Math.floor(nowNs / periodNs);
+    if (j !== period) {
+      period = j;
+      start = (j * size) % n;
+    }
+    return start;
+  };
+  /** A draw with the window at `at`: both terms are below n, so one subtraction wraps it. */
+  const draw = (rng: Rng, at: number) => {
+    if (!rng.bool(probability)) return rng.int(n);
+    const p = at + rng.int(size);
+    return p >= n ? p - n : p;
+  };
   return {
     periodNs,
-    next: (rng, nowNs) => {
-      if (!rng.bool(probability)) return rng.int(n);
-      return (windowStart(nowNs) + rng.int(size)) % n;
+    next: (rng, nowNs) => draw(rng, windowStart(nowNs)),
+    fill: (rng, nowNs, out) => {
+      const at = windowStart(nowNs);
+      for (let i = 0; i < out.length; i++) out[i] = draw(rng, at);
     },
     share: (first, count, nowNs) => {
       // The window may wrap: count its pages in [first, first + count) in two runs.
