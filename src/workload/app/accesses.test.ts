@@ -10,6 +10,7 @@ import { Rng } from "../../sim/rng.js";
 import { App, type AppThreadSpec } from "./app.js";
 import { movePagesLoop, newMoverStats } from "./movers.js";
 import type { PatternSpec } from "./patterns.js";
+import { groupThreads, ThreadGroup } from "./thread-group.js";
 
 const profile = loadProfile("zen3-2s-ptdma");
 const US = 1e3;
@@ -126,9 +127,10 @@ describe("a thread's expected accesses", () => {
       app.start(end);
       k.sim.run();
       const t = app.threads[0];
+      const g = new ThreadGroup([t], app.quantumNs);
       const sum = (from: number, to: number) => {
         let m = 0;
-        for (let i = 0; i < app.regions[0].pages; i++) m += t.expectedAccesses(i, 1, from, to);
+        for (let i = 0; i < app.regions[0].pages; i++) m += g.expectedAccesses(i, 1, from, to);
         return m;
       };
       expect(sum(0, end) / t.ops).toBeCloseTo(1, 9);
@@ -142,9 +144,54 @@ describe("a thread's expected accesses", () => {
         const P = pattern.periodNs;
         const hot = pattern.probability / Math.round(pattern.fraction * n) + 0.1 / n;
         const want = sum(0, P) * hot + sum(P, 2 * P) * (0.1 / n);
-        expect(t.expectedAccesses(0, 1, 0, 2 * P) / want).toBeCloseTo(1, 9);
+        expect(g.expectedAccesses(0, 1, 0, 2 * P) / want).toBeCloseTo(1, 9);
       }
     }
+  });
+});
+
+describe("a group of threads' expected accesses", () => {
+  it("are the sum of its threads' own, mid-run too (the running quantum at the last one's rate), and group by pattern and write share", () => {
+    const hot: PatternSpec = {
+      kind: "hotset",
+      fraction: 0.2,
+      probability: 0.8,
+      periodNs: 0.7 * MS,
+    };
+    // Threads on both sockets, so that their rates differ.
+    const { k, app } = boot(
+      [{ mib: 4, nid: 0 }],
+      [
+        { region: 0, pattern: hot },
+        { region: 0, pattern: { ...hot } },
+        { region: 0, pattern: { kind: "uniform" } },
+        { region: 0, pattern: hot, writes: 0.5 },
+        ...Array.from({ length: 12 }, () => ({ region: 0, pattern: hot })),
+      ],
+    );
+    const groups = groupThreads(app.threads, app.quantumNs);
+    expect(groups.map((g) => g.threads.length)).toEqual([14, 1, 1]);
+    const own = groups[0].threads.map((t) => new ThreadGroup([t], app.quantumNs));
+    const pages = app.regions[0].pages;
+    const check = (from: number, to: number) => {
+      for (const [first, count] of [
+        [0, 1],
+        [3, 512],
+        [pages - 100, 100],
+      ]) {
+        const want = own.reduce((a, g) => a + g.expectedAccesses(first, count, from, to), 0);
+        expect(groups[0].expectedAccesses(first, count, from, to) / want).toBeCloseTo(1, 12);
+      }
+    };
+    app.start(4 * MS);
+    // Before the first quantum ends (at the threads' opNs), then mid-quantum past a period's edge.
+    check(0, 0.3 * MS);
+    k.sim.run(2.345 * MS);
+    check(0.1 * MS, 2.345 * MS);
+    check(0.5 * MS, 3.9 * MS);
+    k.sim.run();
+    check(0, 4 * MS);
+    check(1.234 * MS, 3.21 * MS);
   });
 });
 

@@ -8,10 +8,13 @@ import { type Folio, PAGE_SIZE } from "../../mm/folio.js";
 import type { Vma } from "../../mm/vm.js";
 import type { App, AppRegion, AppThread } from "./app.js";
 import { HintFaults } from "./hint-faults.js";
+import { groupThreads, type ThreadGroup } from "./thread-group.js";
 
 export class AppAccesses implements MmAccessModel {
   readonly seed: number;
   private readonly hintFaults: HintFaults;
+  /** Each region's thread groups, by region index, made on first use. */
+  private readonly groups: ThreadGroup[][] = [];
 
   constructor(private readonly app: App) {
     this.seed = app.seed;
@@ -37,15 +40,30 @@ export class AppAccesses implements MmAccessModel {
   expected(addr: number, nrPages: number, fromNs: number, toNs: number, out: AccessMass): void {
     out.accesses = 0;
     out.writes = 0;
-    const at = this.regionAt(addr);
-    if (at === null) return;
-    const first = (addr - at.region.vma.start) / PAGE_SIZE;
-    const count = Math.min(nrPages, at.region.pages - first);
-    for (const t of at.threads) {
-      const m = t.expectedAccesses(first, count, fromNs, toNs);
-      out.accesses += m;
-      out.writes += m * t.writes;
+    const regions = this.app.regions;
+    for (let i = 0; i < regions.length; i++) {
+      const region = regions[i];
+      if (addr < region.vma.start || addr >= region.vma.end) continue;
+      const first = (addr - region.vma.start) / PAGE_SIZE;
+      const count = Math.min(nrPages, region.pages - first);
+      for (const g of this.groupsOf(i)) {
+        const m = g.expectedAccesses(first, count, fromNs, toNs);
+        out.accesses += m;
+        out.writes += m * g.writes;
+      }
+      return;
     }
+  }
+
+  /** The threads of region `i` in groups that share their expected accesses. */
+  private groupsOf(i: number): readonly ThreadGroup[] {
+    let groups = this.groups[i];
+    if (groups === undefined) {
+      const app = this.app;
+      groups = groupThreads(app.threadsOf(app.regions[i]), app.quantumNs);
+      this.groups[i] = groups;
+    }
+    return groups;
   }
 
   armHintFault(vma: Vma, addr: number, folio: Folio, nrPages: number, pmd: boolean): void {

@@ -327,13 +327,12 @@ export class AppThread {
   startNs = 0;
   endNs = 0;
   /**
-   * Quanta done; operations in each, and done before each (opsBefore[i] for quantum i, which
-   * starts at startNs + i * quantum), sized for the run by `plan` (growing arrays would be
-   * copied by every young-generation GC of the run).
+   * Quanta done, and the operations in each (quantum i starts at startNs + i * quantum), sized
+   * for the run by `plan` (a growing array would be copied by every young-generation GC of the
+   * run).
    */
   private quanta = 0;
   private opsLog = new Float64Array(0);
-  private opsBefore = new Float64Array(1);
   /** Waits in migration entries, by folio. */
   private readonly stallLog = new WaitLog<Folio>();
   /** Hint faults in progress. */
@@ -403,44 +402,14 @@ export class AppThread {
     return this.opsLog[done - 1] / (Math.min(start + q, this.endNs) - start);
   }
 
-  /**
-   * Operations done by time t: each finished quantum's spread evenly over it; the quantum
-   * running now at rateNow() (its own count is known only at its end).
-   */
-  private opsUntil(t: number): number {
-    if (t <= this.startNs) return 0;
-    const q = this.app.quantumNs;
-    const done = this.quanta;
-    const i = Math.floor((t - this.startNs) / q);
-    if (i < done) {
-      const start = this.startNs + i * q;
-      const len = Math.min(start + q, this.endNs) - start;
-      return this.opsBefore[i] + (this.opsLog[i] * (t - start)) / len;
-    }
-    const start = this.startNs + done * q;
-    const elapsed = Math.min(t, this.endNs) - start;
-    return this.opsBefore[done] + (elapsed > 0 ? elapsed * this.rateNow() : 0);
+  /** Quanta done. */
+  get quantaDone(): number {
+    return this.quanta;
   }
 
-  /**
-   * Expected accesses of this thread to its region's pages [first, first + count) over
-   * (fromNs, toNs]: its operations then (one access each) times its pattern's share of those
-   * pages, integrated over the periods where a moving pattern's share is constant.
-   */
-  expectedAccesses(first: number, count: number, fromNs: number, toNs: number): number {
-    const pattern = this.pattern;
-    const period = pattern.periodNs;
-    if (period === undefined) {
-      return pattern.share(first, count, fromNs) * (this.opsUntil(toNs) - this.opsUntil(fromNs));
-    }
-    let m = 0;
-    for (let a = fromNs; a < toNs; ) {
-      let b = Math.min(toNs, (Math.floor(a / period) + 1) * period);
-      if (b <= a) b = Math.min(toNs, a + period);
-      m += pattern.share(first, count, a) * (this.opsUntil(b) - this.opsUntil(a));
-      a = b;
-    }
-    return m;
+  /** Operations of quantum `i`, one of those done. */
+  opsIn(i: number): number {
+    return this.opsLog[i];
   }
 
   /** A hint fault on one of this thread's accesses begins at `ns`; returns its key for faultDone. */
@@ -539,7 +508,6 @@ export class AppThread {
     this.startNs = this.app.k.sim.now;
     this.endNs = endNs;
     this.opsLog = new Float64Array(quanta);
-    this.opsBefore = new Float64Array(quanta + 1);
   }
 
   /** The thread starts running now: its CPU time counts from here. */
@@ -638,8 +606,7 @@ export class AppThread {
     if (len * got < running) this.bandwidthBoundNs += len;
     this.accessNsOps += this.meanLatNs * ops;
     this.ops += ops;
-    this.opsLog[this.quanta] = ops;
-    this.opsBefore[++this.quanta] = this.ops;
+    this.opsLog[this.quanta++] = ops;
     for (let n = 0; n < counts.length; n++) {
       if (counts[n] !== 0) this.addLatency(this.latByNode[n], (ops * counts[n]) / samples);
     }
