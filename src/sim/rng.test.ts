@@ -52,6 +52,26 @@ describe("Rng", () => {
     );
   });
 
+  it("int(n) up to 2^32 is the raw stream's rejection sampling with an exact remainder", () => {
+    fc.assert(
+      fc.property(
+        fc.integer(),
+        fc.oneof(fc.integer({ min: 1, max: 2 ** 32 }), fc.constantFrom(1, 3, 2 ** 31 + 1, 2 ** 32)),
+        (seed, n) => {
+          const r = new Rng(seed);
+          const raw = new Rng(seed);
+          // The top partial bucket, 2^32 mod n, with integer arithmetic only.
+          const limit = Number(2n ** 32n - (2n ** 32n % BigInt(n)));
+          for (let i = 0; i < 20; i++) {
+            let u = raw.u32();
+            while (u >= limit) u = raw.u32();
+            expect(r.int(n)).toBe(Number(BigInt(u) % BigInt(n)));
+          }
+        },
+      ),
+    );
+  });
+
   it("spreads int(n) evenly", () => {
     const r = new Rng(3);
     const n = 10;
