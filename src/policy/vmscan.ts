@@ -158,43 +158,57 @@ function* demoteFolioList(r: Reclaim, nid: number, folios: Folio[], exec: Exec):
 }
 
 /**
- * shrink_folio_list(): sort the isolated folios by their references; demote those to reclaim,
- * and retry the ones demotion failed with demotion off (no swap: they are activated). Leaves
- * in `folios` what goes back on the LRU; returns the pages reclaimed.
+ * shrink_folio_list()'s sorting of the isolated `folios` by their references: those to reclaim
+ * when `demote` is on are returned, the rest pushed on `keep` (activated when referenced twice,
+ * or to be reclaimed with nowhere to go: add_to_swap() fails).
  */
-function* shrinkFolioList(r: Reclaim, nid: number, folios: Folio[], sc: ScanControl): Gen<number> {
-  const k = r.k;
-  let doDemotePass = r.canDemote(nid);
-  let list = folios.splice(0);
-  let reclaimed = 0;
-  for (;;) {
-    const demote: Folio[] = [];
-    for (const folio of list) {
-      // A folio someone holds locked or under writeback is kept (folio_trylock failed).
-      if (folio.test(PG.locked) || folio.test(PG.writeback)) {
-        folios.push(folio);
-        continue;
-      }
-      const ref = folioCheckReferences(k, folio, sc.exec);
-      if (ref === FOLIOREF_RECLAIM && doDemotePass) {
-        demote.push(folio);
-        continue;
-      }
-      // Referenced twice, or to be reclaimed with nowhere to go (add_to_swap() fails).
-      if (ref !== FOLIOREF_KEEP) folio.set(PG.active);
-      folios.push(folio);
+function sortFolioList(
+  k: Kernel,
+  folios: readonly Folio[],
+  keep: Folio[],
+  sc: ScanControl,
+  demote: boolean,
+): Folio[] {
+  const reclaim: Folio[] = [];
+  for (const folio of folios) {
+    // A folio someone holds locked or under writeback is kept (folio_trylock failed).
+    if (folio.test(PG.locked) || folio.test(PG.writeback)) {
+      keep.push(folio);
+      continue;
     }
-    const demoted = yield* demoteFolioList(r, nid, demote, sc.exec);
-    if (demoted > 0) k.ctx.vmstat.addNode(nid, sc.demoteStat, demoted);
-    reclaimed += demoted;
-    if (demote.length === 0) break;
-    list = demote;
-    doDemotePass = false;
+    const ref = folioCheckReferences(k, folio, sc.exec);
+    if (ref === FOLIOREF_RECLAIM && demote) {
+      reclaim.push(folio);
+      continue;
+    }
+    if (ref !== FOLIOREF_KEEP) folio.set(PG.active);
+    keep.push(folio);
   }
-  return reclaimed;
+  return reclaim;
 }
 
-/** shrink_inactive_list(): isolate up to `nrToScan` pages and reclaim what is cold among them. */
+/**
+ * shrink_folio_list()'s reclaim of the folios sorted out (`demote`, not empty): demote them,
+ * and sort the ones demotion failed again with demotion off (no swap: they are activated).
+ * Pushes on `keep` what goes back on the LRU; returns the pages reclaimed.
+ */
+function* shrinkFolioList(
+  r: Reclaim,
+  nid: number,
+  demote: Folio[],
+  keep: Folio[],
+  sc: ScanControl,
+): Gen<number> {
+  const demoted = yield* demoteFolioList(r, nid, demote, sc.exec);
+  if (demoted > 0) r.k.ctx.vmstat.addNode(nid, sc.demoteStat, demoted);
+  sortFolioList(r.k, demote, keep, sc, false);
+  return demoted;
+}
+
+/**
+ * shrink_inactive_list(): isolate up to `nrToScan` pages and reclaim what is cold among them.
+ * Most calls on a hot node reclaim nothing: those make no generator of shrink_folio_list().
+ */
 function* shrinkInactiveList(
   r: Reclaim,
   v: Lruvec,
@@ -205,8 +219,10 @@ function* shrinkInactiveList(
   if (folios.length === 0) return 0;
   let nrTaken = 0;
   for (const f of folios) nrTaken += f.nrPages;
-  const reclaimed = yield* shrinkFolioList(r, v.nid, folios, sc);
-  moveFoliosToLru(r, v.nid, folios, nrTaken);
+  const keep: Folio[] = [];
+  const demote = sortFolioList(r.k, folios, keep, sc, r.canDemote(v.nid));
+  const reclaimed = demote.length === 0 ? 0 : yield* shrinkFolioList(r, v.nid, demote, keep, sc);
+  moveFoliosToLru(r, v.nid, keep, nrTaken);
   yield* sc.exec.sync();
   return reclaimed;
 }
