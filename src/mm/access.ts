@@ -205,40 +205,64 @@ function forEachMapping(folio: Folio, visit: (vma: Vma, addr: number, pmd: boole
 }
 
 /**
+ * folio_referenced()'s walk: its state and its visitor, made once rather than per call (reclaim
+ * walks every folio it ages). One walk at a time: nothing the visitor calls walks again.
+ */
+const refWalk = {
+  folio: null as Folio | null,
+  referenced: 0,
+  vmFlags: 0,
+  locked: false,
+  current: null as Vma | null,
+  young: false,
+};
+
+/** The VMA the walk was in is done: count it if it referenced the folio. */
+function referencedVmaDone(): void {
+  const w = refWalk;
+  if (w.current !== null && w.young) {
+    w.referenced++;
+    w.vmFlags |= w.current.flags & ~VM_LOCKED;
+  }
+}
+
+function referencedOne(vma: Vma, i: number, pmd: boolean): void {
+  const w = refWalk;
+  if (w.locked) return;
+  if (vma !== w.current) {
+    referencedVmaDone();
+    w.current = vma;
+    w.young = false;
+  }
+  if (vma.flags & VM_LOCKED) {
+    w.locked = true;
+    w.vmFlags |= VM_LOCKED;
+    return;
+  }
+  const addr = vma.start + ((w.folio as Folio).index - vma.pgoff + i) * PAGE_SIZE;
+  if (pmd ? pmdpTestAndClearYoung(vma, addr) : ptepTestAndClearYoung(vma, addr)) w.young = true;
+}
+
+/**
  * folio_referenced(): test and clear the accessed bit of every mapping of the folio (the rmap
  * walk of folio_referenced_one()); returns the number of VMAs in which it was referenced. A
  * mapping in a VM_LOCKED VMA is not cleared: the flag is reported and the walk stops, as the
  * kernel's does. The per-folio idle/young flags of page-idle tracking are not modelled.
  */
 export function folioReferenced(folio: Folio, info?: ReferencedInfo): number {
-  let referenced = 0;
-  let vmFlags = 0;
-  let locked = false;
-  let current: Vma | null = null;
-  let young = false;
-  const finish = () => {
-    if (current !== null && young) {
-      referenced++;
-      vmFlags |= current.flags & ~VM_LOCKED;
-    }
-  };
-  forEachMapping(folio, (vma, addr, pmd) => {
-    if (locked) return;
-    if (vma !== current) {
-      finish();
-      current = vma;
-      young = false;
-    }
-    if (vma.flags & VM_LOCKED) {
-      locked = true;
-      vmFlags |= VM_LOCKED;
-      return;
-    }
-    if (pmd ? pmdpTestAndClearYoung(vma, addr) : ptepTestAndClearYoung(vma, addr)) young = true;
-  });
-  finish();
-  if (info !== undefined) info.vmFlags = vmFlags;
-  return referenced;
+  const w = refWalk;
+  w.folio = folio;
+  w.referenced = 0;
+  w.vmFlags = 0;
+  w.locked = false;
+  w.current = null;
+  w.young = false;
+  walkFolioMappings(folio, referencedOne);
+  referencedVmaDone();
+  w.folio = null;
+  w.current = null;
+  if (info !== undefined) info.vmFlags = w.vmFlags;
+  return w.referenced;
 }
 
 /**
