@@ -150,7 +150,10 @@ export class Rng {
   /** True with probability `p`; p <= 0 is never true and p >= 1 always is. */
   bool(p = 0.5): boolean {
     if (Number.isNaN(p)) throw new RangeError("Rng.bool: p is NaN");
-    return this.next() < p;
+    // next() spelt out: its float, returned from a call the compiler did not inline, is boxed.
+    const hi = this.bits(5);
+    const lo = this.bits(6);
+    return (hi * 0x400_0000 + lo) / TWO_POW_53 < p;
   }
 
   /** A uniformly chosen element. */
