@@ -54,6 +54,46 @@ interface ScanControl {
   demoteStat: NodeStatName;
   /** The task doing the reclaim. */
   exec: Exec;
+  /**
+   * The folios of the shrink_list() call in progress (one at a time per scan_control): those
+   * isolated, and those sorted to go back on the LRU, with the pages isolated.
+   */
+  isolated: FolioBatch;
+  keep: FolioBatch;
+  nrTaken: number;
+}
+
+/**
+ * Folios gathered by a shrink_list() call: an array kept from call to call with a count, so
+ * that its storage is too (emptying an array drops its storage, and a call gathers one THP).
+ */
+class FolioBatch {
+  readonly folios: Folio[] = [];
+  n = 0;
+
+  push(folio: Folio): void {
+    this.folios[this.n++] = folio;
+  }
+}
+
+/** A round's scan_control for `exec` at `priority`, to reclaim `nrToReclaim` pages. */
+function scanControl(
+  priority: number,
+  nrToReclaim: number,
+  demoteStat: NodeStatName,
+  exec: Exec,
+): ScanControl {
+  return {
+    priority,
+    nrToReclaim,
+    nrReclaimed: 0,
+    nrScanned: 0,
+    demoteStat,
+    exec,
+    isolated: new FolioBatch(),
+    keep: new FolioBatch(),
+    nrTaken: 0,
+  };
 }
 
 const FOLIOREF_RECLAIM = 0;
@@ -83,7 +123,8 @@ function folioCheckReferences(k: Kernel, folio: Folio, exec: Exec): number {
 
 /**
  * isolate_lru_folios(): take folios from the tail of the list until `nrToScan` pages were
- * taken; NR_ISOLATED_ANON counts them until the caller puts them back.
+ * taken, into sc.isolated (and their pages into sc.nrTaken); NR_ISOLATED_ANON counts them
+ * until the caller puts them back.
  */
 function isolateLruFolios(
   r: Reclaim,
@@ -91,18 +132,24 @@ function isolateLruFolios(
   active: boolean,
   nrToScan: number,
   sc: ScanControl,
-): Folio[] {
-  const out: Folio[] = [];
+): FolioBatch {
+  const out = sc.isolated;
+  out.n = 0;
+  let taken = 0;
   let scan = 0;
   for (let folio = v.oldest(active); folio !== null && scan < nrToScan; ) {
     // The next one first: isolating takes this one off the list.
     const next = v.newer(folio);
     scan += folio.nrPages;
     sc.exec.charge(PH_ISOLATE, r.k.costs.pageWalkNs);
-    if (folioIsolateLru(folio, r.k.ctx)) out.push(folio);
+    if (folioIsolateLru(folio, r.k.ctx)) {
+      out.push(folio);
+      taken += folio.nrPages;
+    }
     folio = next;
   }
   sc.nrScanned += scan;
+  sc.nrTaken = taken;
   return out;
 }
 
@@ -111,15 +158,17 @@ function isolateLruFolios(
  * and NR_ISOLATED_ANON drops by all `nrTaken` pages, the demoted ones included (demotion
  * leaves that count to its caller).
  */
-function moveFoliosToLru(r: Reclaim, nid: number, folios: readonly Folio[], nrTaken: number): void {
+function moveFoliosToLru(r: Reclaim, nid: number, batch: FolioBatch, nrTaken: number): void {
   const ctx = r.k.ctx;
-  for (const folio of folios) {
+  for (let i = 0; i < batch.n; i++) {
+    const folio = batch.folios[i];
     folio.clear(PG.isolated);
     folio.set(PG.lru);
     folio.refcount--;
     if (folio.refcount === 0) ctx.phys.freeFolio(folio);
     else r.lru.add(folio);
   }
+  batch.n = 0;
   ctx.vmstat.addNode(nid, "nr_isolated_anon", -nrTaken);
 }
 
@@ -158,19 +207,21 @@ function* demoteFolioList(r: Reclaim, nid: number, folios: Folio[], exec: Exec):
 }
 
 /**
- * shrink_folio_list()'s sorting of the isolated `folios` by their references: those to reclaim
- * when `demote` is on are returned, the rest pushed on `keep` (activated when referenced twice,
- * or to be reclaimed with nowhere to go: add_to_swap() fails).
+ * shrink_folio_list()'s sorting of the first `n` isolated `folios` by their references: those
+ * to reclaim when `demote` is on are returned, the rest pushed on sc.keep (activated when
+ * referenced twice, or to be reclaimed with nowhere to go: add_to_swap() fails).
  */
 function sortFolioList(
   k: Kernel,
   folios: readonly Folio[],
-  keep: Folio[],
+  n: number,
   sc: ScanControl,
   demote: boolean,
 ): Folio[] {
+  const keep = sc.keep;
   const reclaim: Folio[] = [];
-  for (const folio of folios) {
+  for (let i = 0; i < n; i++) {
+    const folio = folios[i];
     // A folio someone holds locked or under writeback is kept (folio_trylock failed).
     if (folio.test(PG.locked) || folio.test(PG.writeback)) {
       keep.push(folio);
@@ -190,59 +241,47 @@ function sortFolioList(
 /**
  * shrink_folio_list()'s reclaim of the folios sorted out (`demote`, not empty): demote them,
  * and sort the ones demotion failed again with demotion off (no swap: they are activated).
- * Pushes on `keep` what goes back on the LRU; returns the pages reclaimed.
+ * Pushes on sc.keep what goes back on the LRU; returns the pages reclaimed.
  */
-function* shrinkFolioList(
-  r: Reclaim,
-  nid: number,
-  demote: Folio[],
-  keep: Folio[],
-  sc: ScanControl,
-): Gen<number> {
+function* shrinkFolioList(r: Reclaim, nid: number, demote: Folio[], sc: ScanControl): Gen<number> {
   const demoted = yield* demoteFolioList(r, nid, demote, sc.exec);
   if (demoted > 0) r.k.ctx.vmstat.addNode(nid, sc.demoteStat, demoted);
-  sortFolioList(r.k, demote, keep, sc, false);
+  sortFolioList(r.k, demote, demote.length, sc, false);
   return demoted;
 }
 
 /**
- * shrink_inactive_list(): isolate up to `nrToScan` pages and reclaim what is cold among them.
- * Most calls on a hot node reclaim nothing: those make no generator of shrink_folio_list().
+ * shrink_inactive_list(), all but its waits: isolate up to `nrToScan` pages and sort them into
+ * those to keep (sc.keep) and those to reclaim, which it returns; null when it isolated none.
+ * shrinkNode() demotes those (shrinkFolioList()), puts the rest back (moveFoliosToLru()) and
+ * runs the CPU time it took: most calls on a hot node reclaim nothing, and make no generator.
  */
-function* shrinkInactiveList(
+function shrinkInactiveList(
   r: Reclaim,
   v: Lruvec,
   nrToScan: number,
   sc: ScanControl,
-): Gen<number> {
-  const folios = isolateLruFolios(r, v, false, nrToScan, sc);
-  if (folios.length === 0) return 0;
-  let nrTaken = 0;
-  for (const f of folios) nrTaken += f.nrPages;
-  const keep: Folio[] = [];
-  const demote = sortFolioList(r.k, folios, keep, sc, r.canDemote(v.nid));
-  const reclaimed = demote.length === 0 ? 0 : yield* shrinkFolioList(r, v.nid, demote, keep, sc);
-  moveFoliosToLru(r, v.nid, keep, nrTaken);
-  yield* sc.exec.sync();
-  return reclaimed;
+): Folio[] | null {
+  const isolated = isolateLruFolios(r, v, false, nrToScan, sc);
+  if (isolated.n === 0) return null;
+  return sortFolioList(r.k, isolated.folios, isolated.n, sc, r.canDemote(v.nid));
 }
 
 /**
- * shrink_active_list(): age `nrToScan` pages of the active list. Anonymous folios go to the
- * inactive list whether referenced or not; folio_referenced() clears their accessed bits, so
- * that the inactive list sees only references made since.
+ * shrink_active_list(): age `nrToScan` pages of the active list (the caller runs the CPU time
+ * it took). Anonymous folios go to the inactive list whether referenced or not;
+ * folio_referenced() clears their accessed bits, so that the inactive list sees only
+ * references made since.
  */
-function* shrinkActiveList(r: Reclaim, v: Lruvec, nrToScan: number, sc: ScanControl): Gen<void> {
-  const folios = isolateLruFolios(r, v, true, nrToScan, sc);
-  let nrTaken = 0;
-  for (const folio of folios) {
-    nrTaken += folio.nrPages;
+function shrinkActiveList(r: Reclaim, v: Lruvec, nrToScan: number, sc: ScanControl): void {
+  const isolated = isolateLruFolios(r, v, true, nrToScan, sc);
+  for (let i = 0; i < isolated.n; i++) {
+    const folio = isolated.folios[i];
     folioReferenced(folio);
     sc.exec.charge(PH_ISOLATE, folio.mapcount * r.k.costs.pteNs);
     folio.clear(PG.active);
   }
-  moveFoliosToLru(r, v.nid, folios, nrTaken);
-  yield* sc.exec.sync();
+  moveFoliosToLru(r, v.nid, isolated, sc.nrTaken);
 }
 
 /**
@@ -260,16 +299,27 @@ function* shrinkNode(r: Reclaim, nid: number, sc: ScanControl): Gen<void> {
   while (nrInactive > 0) {
     const n = Math.min(nrInactive, SWAP_CLUSTER_MAX);
     nrInactive -= n;
-    reclaimed += yield* shrinkInactiveList(r, v, n, sc);
+    const demote = shrinkInactiveList(r, v, n, sc);
+    if (demote !== null) {
+      if (demote.length > 0) reclaimed += yield* shrinkFolioList(r, v.nid, demote, sc);
+      moveFoliosToLru(r, v.nid, sc.keep, sc.nrTaken);
+      yield* sc.exec.sync();
+    }
     if (nrActive > 0) {
       const a = Math.min(nrActive, SWAP_CLUSTER_MAX);
       nrActive -= a;
-      if (mayDeactivate) yield* shrinkActiveList(r, v, a, sc);
+      if (mayDeactivate) {
+        shrinkActiveList(r, v, a, sc);
+        yield* sc.exec.sync();
+      }
     }
     if (reclaimed >= sc.nrToReclaim) break;
   }
   sc.nrReclaimed += reclaimed;
-  if (v.inactiveIsLow()) yield* shrinkActiveList(r, v, SWAP_CLUSTER_MAX, sc);
+  if (v.inactiveIsLow()) {
+    shrinkActiveList(r, v, SWAP_CLUSTER_MAX, sc);
+    yield* sc.exec.sync();
+  }
 }
 
 /** A kernel thread's task and its CPU meter, on the first CPU `cpus` allows that is idle. */
@@ -348,14 +398,7 @@ export class Kswapd {
     let total = 0;
     for (let priority = DEF_PRIORITY; priority >= 1; ) {
       if (r.pgdatBalanced(this.nid, order) || r.k.sim.now >= r.endNs) break;
-      const sc: ScanControl = {
-        priority,
-        nrToReclaim: Math.max(w.high, SWAP_CLUSTER_MAX),
-        nrReclaimed: 0,
-        nrScanned: 0,
-        demoteStat: "pgdemote_kswapd",
-        exec,
-      };
+      const sc = scanControl(priority, Math.max(w.high, SWAP_CLUSTER_MAX), "pgdemote_kswapd", exec);
       yield* shrinkNode(r, this.nid, sc);
       total += sc.nrReclaimed;
       if (sc.nrScanned < sc.nrToReclaim || sc.nrReclaimed === 0) priority--;
@@ -374,14 +417,7 @@ export function* tryToFreePages(r: Reclaim, nodes: readonly number[], task: Task
   let reclaimed = 0;
   for (let priority = DEF_PRIORITY; priority >= 0 && reclaimed < SWAP_CLUSTER_MAX; priority--) {
     for (const nid of nodes) {
-      const sc: ScanControl = {
-        priority,
-        nrToReclaim: SWAP_CLUSTER_MAX,
-        nrReclaimed: 0,
-        nrScanned: 0,
-        demoteStat: "pgdemote_direct",
-        exec,
-      };
+      const sc = scanControl(priority, SWAP_CLUSTER_MAX, "pgdemote_direct", exec);
       yield* shrinkNode(r, nid, sc);
       reclaimed += sc.nrReclaimed;
       if (reclaimed >= SWAP_CLUSTER_MAX) break;
