@@ -13,8 +13,12 @@ import { groupThreads, type ThreadGroup } from "./thread-group.js";
 export class AppAccesses implements MmAccessModel {
   readonly seed: number;
   private readonly hintFaults: HintFaults;
-  /** Each region's thread groups, by region index, made on first use. */
+  /**
+   * Each region's thread groups, by region index, made on first use, and the group of each of
+   * its threads (by their place in App.threadsOf()).
+   */
   private readonly groups: ThreadGroup[][] = [];
+  private readonly groupOfThread: Int32Array[] = [];
 
   constructor(private readonly app: App) {
     this.seed = app.seed;
@@ -25,16 +29,30 @@ export class AppAccesses implements MmAccessModel {
     return this.app.k.sim.now;
   }
 
-  /** The region holding addr and the threads that use it, or null. */
-  regionAt(addr: number): { region: AppRegion; threads: readonly AppThread[] } | null {
+  /** The region holding addr, its index, and the threads that use it, or null. */
+  regionAt(
+    addr: number,
+  ): { index: number; region: AppRegion; threads: readonly AppThread[] } | null {
     const app = this.app;
     for (let i = 0; i < app.regions.length; i++) {
       const region = app.regions[i];
       if (addr >= region.vma.start && addr < region.vma.end) {
-        return { region, threads: app.threadsOf(region) };
+        return { index: i, region, threads: app.threadsOf(region) };
       }
     }
     return null;
+  }
+
+  /**
+   * The access rate now of each thread of region `i` (in App.threadsOf() order) to its pages
+   * [first, first + count) at `atNs`: its pattern's share of them times its operations per ns.
+   * The share is asked once per group: equal patterns give equal shares.
+   */
+  rates(i: number, first: number, count: number, atNs: number): number[] {
+    const groups = this.groupsOf(i);
+    const shares = groups.map((g) => g.pattern.share(first, count, atNs));
+    const groupOf = this.groupOfThread[i];
+    return this.app.threadsOf(this.app.regions[i]).map((t, j) => shares[groupOf[j]] * t.rateNow());
   }
 
   expected(addr: number, nrPages: number, fromNs: number, toNs: number, out: AccessMass): void {
@@ -60,8 +78,13 @@ export class AppAccesses implements MmAccessModel {
     let groups = this.groups[i];
     if (groups === undefined) {
       const app = this.app;
-      groups = groupThreads(app.threadsOf(app.regions[i]), app.quantumNs);
+      const threads = app.threadsOf(app.regions[i]);
+      groups = groupThreads(threads, app.quantumNs);
       this.groups[i] = groups;
+      const gs = groups;
+      this.groupOfThread[i] = Int32Array.from(threads, (t) =>
+        gs.findIndex((g) => g.threads.includes(t)),
+      );
     }
     return groups;
   }

@@ -60,7 +60,7 @@ export class HintFaults {
         const p = t.pattern.periodNs;
         if (p !== undefined) to = Math.min(to, (Math.floor(from / p) + 1) * p);
       }
-      rates = at.threads.map((t) => t.pattern.share(first, count, from) * t.rateNow());
+      rates = this.accesses.rates(at.index, first, count, from);
       total = rates.reduce((a, r) => a + r, 0);
       if (total > 0 && mass <= total * (to - from)) break;
       if (to >= end) return;
