@@ -132,6 +132,8 @@ export class Rng {
     if (!Number.isSafeInteger(n) || n <= 0) {
       throw new RangeError(`Rng.int: n must be a positive safe integer, got ${n}`);
     }
+    // A power of two up to 2^30 divides 2^32: nothing to reject, the residue is the low bits.
+    if (n <= 0x4000_0000 && (n & (n - 1)) === 0) return this.u32() & (n - 1);
     if (n <= TWO_POW_32) {
       // Reject the top partial bucket so every residue is equally likely.
       const limit = TWO_POW_32 - mod32(TWO_POW_32, n);
