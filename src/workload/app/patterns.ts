@@ -308,11 +308,16 @@ function hotsetPattern(
     share: (first, count, nowNs) => {
       // The window may wrap: count its pages in [first, first + count) in two runs.
       const start = windowStart(nowNs);
-      const overlap = (a: number, b: number) =>
-        Math.max(0, Math.min(b, first + count) - Math.max(a, first));
       const end = start + size;
-      const hot = overlap(start, Math.min(end, n)) + (end > n ? overlap(0, end - n) : 0);
+      const hot =
+        overlap(first, count, start, Math.min(end, n)) +
+        (end > n ? overlap(first, count, 0, end - n) : 0);
       return (probability * hot) / size + ((1 - probability) * count) / n;
     },
   };
+}
+
+/** Pages of [first, first + count) in [a, b). */
+function overlap(first: number, count: number, a: number, b: number): number {
+  return Math.max(0, Math.min(b, first + count) - Math.max(a, first));
 }
