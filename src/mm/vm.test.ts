@@ -16,6 +16,7 @@ import {
   VM_SHARED,
   VM_WRITE,
   type Vma,
+  walkFolioMappings,
 } from "./vm.js";
 
 const RW = VM_READ | VM_WRITE;
@@ -282,5 +283,64 @@ describe("pteIndex", () => {
         expect(pteIndex(addr)).toBe(Math.floor(addr / PAGE_SIZE) % 512);
       }),
     );
+  });
+});
+
+describe("splitVma (__split_vma)", () => {
+  it("cuts a VMA in two that share its flags, anon_vma, policy and linear page offsets", () => {
+    const { phys, mm } = setup();
+    const vma = mm.mmap(4 * HPAGE_PMD_SIZE, RW);
+    const folio = fault(phys, mm, vma, vma.start + HPAGE_PMD_SIZE, 0);
+    vma.policy = { mode: 2, nodes: [1] };
+    const { start, end, pgoff } = vma;
+    const below = mm.splitVma(vma, start + HPAGE_PMD_SIZE, true);
+    expect([below.start, below.end, below.pgoff]).toEqual([start, start + HPAGE_PMD_SIZE, pgoff]);
+    expect([vma.start, vma.end, vma.pgoff]).toEqual([
+      start + HPAGE_PMD_SIZE,
+      end,
+      pgoff + HPAGE_PMD_SIZE / PAGE_SIZE,
+    ]);
+    const above = mm.splitVma(vma, end - PAGE_SIZE, false);
+    expect([above.start, above.end, above.pgoff]).toEqual([
+      end - PAGE_SIZE,
+      end,
+      pgoff + (end - PAGE_SIZE - start) / PAGE_SIZE,
+    ]);
+    expect(mm.vmas).toEqual([below, vma, above]);
+    for (const v of mm.vmas) {
+      expect(v.flags).toBe(RW);
+      expect(v.anonVma).toBe(below.anonVma);
+      expect(v.policy).toEqual({ mode: 2, nodes: [1] });
+    }
+    expect(below.anonVma?.vmas).toHaveLength(3);
+    expect(mm.findVma(start + HPAGE_PMD_SIZE)).toBe(vma);
+    // The folio's index still names its address in whichever VMA maps it now.
+    expect(vma.start + (folio.index - vma.pgoff) * PAGE_SIZE).toBe(start + HPAGE_PMD_SIZE);
+  });
+
+  it("splits a huge PMD across the cut into 512 PTEs of the same THP, mapped from both sides", () => {
+    const { phys, mm } = setup();
+    const vma = mm.mmap(2 * HPAGE_PMD_SIZE, RW);
+    const thp = fault(phys, mm, vma, vma.start, 9);
+    const cut = vma.start + 100 * PAGE_SIZE;
+    const above = mm.splitVma(vma, cut, false);
+    expect(mm.pmds.get(Math.floor(vma.start / HPAGE_PMD_SIZE))).not.toBeInstanceOf(HugePmd);
+    expect([thp.order, thp.mapcount, thp.refcount]).toEqual([9, 512, 512]);
+    const seen = new Set<Vma>();
+    walkFolioMappings(thp, (v, i, pmd) => {
+      expect(pmd).toBe(false);
+      expect(v).toBe(i < 100 ? vma : above);
+      seen.add(v);
+    });
+    expect(seen.size).toBe(2);
+    expect(mm.lookup(cut)).toMatchObject({ kind: "present", vma: above, folio: thp });
+  });
+
+  it("refuses a cut that is not a page boundary strictly inside the VMA", () => {
+    const { mm } = setup();
+    const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
+    expect(() => mm.splitVma(vma, vma.start, true)).toThrow("is not a page boundary inside");
+    expect(() => mm.splitVma(vma, vma.end, false)).toThrow("is not a page boundary inside");
+    expect(() => mm.splitVma(vma, vma.start + 100, false)).toThrow("is not a page boundary");
   });
 });

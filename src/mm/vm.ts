@@ -294,6 +294,46 @@ export class MmStruct {
     return vma;
   }
 
+  /**
+   * __split_vma(): cut `vma` at `addr`, page aligned and strictly inside it, into two VMAs
+   * with its flags, anon_vma and policy (vma_dup_policy()); the new one is the part below
+   * `addr` when `newBelow`, else the part from `addr` on, and `vma` keeps the other. A huge
+   * PMD across `addr` is split into PTEs first (vma_adjust_trans_huge()): its THP stays whole,
+   * mapped by PTEs from both VMAs. Returns the new VMA.
+   */
+  splitVma(vma: Vma, addr: number, newBelow: boolean): Vma {
+    if (vma.mm !== this) throw new Error("splitVma: the VMA belongs to another mm");
+    if (
+      !Number.isSafeInteger(addr) ||
+      addr % PAGE_SIZE !== 0 ||
+      addr <= vma.start ||
+      addr >= vma.end
+    ) {
+      throw new Error(
+        `splitVma: ${hex(addr)} is not a page boundary inside [${hex(vma.start)}, ${hex(vma.end)})`,
+      );
+    }
+    const idx = pmdIndex(addr);
+    const slot = this.pmds.get(idx);
+    if (slot instanceof HugePmd && idx * HPAGE_PMD_SIZE !== addr) this.splitHugePmd(idx, slot);
+    const pgoff = vma.pgoff + (addr - vma.start) / PAGE_SIZE;
+    const i = this.vmaList.indexOf(vma);
+    let nv: Vma;
+    if (newBelow) {
+      nv = new Vma(this, vma.start, addr, vma.flags, vma.pgoff, vma.anonVma);
+      vma.start = addr;
+      vma.pgoff = pgoff;
+      this.vmaList.splice(i, 0, nv);
+    } else {
+      nv = new Vma(this, addr, vma.end, vma.flags, pgoff, vma.anonVma);
+      vma.end = addr;
+      this.vmaList.splice(i + 1, 0, nv);
+    }
+    nv.policy = vma.policy;
+    nv.anonVma?.vmas.push(nv);
+    return nv;
+  }
+
   findVma(addr: number): Vma | undefined {
     const i = this.vmasStartingAtOrBefore(addr) - 1;
     if (i < 0) return undefined;
