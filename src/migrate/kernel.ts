@@ -236,12 +236,16 @@ export class Kernel {
     return task;
   }
 
-  /** Another thread of `process` (CLONE_VM): its mm, on `cpu`, with a pid of its own. */
+  /**
+   * Another thread of `process` (CLONE_VM): its mm, on `cpu`, with a pid of its own and a copy
+   * of its memory policy (copy_process()'s mpol_dup()).
+   */
   spawnThread(process: Task, cpu: number): Task {
     const mm = process.mm;
     if (mm === null) throw new Error("spawnThread: a kernel thread has no mm to share");
     mm.cpuMask.add(cpu);
     const task = new Task(this.nextPid++, cpu, mm);
+    task.mempolicy = process.mempolicy;
     this.tasks.set(task.pid, task);
     return task;
   }

@@ -7,13 +7,22 @@
  * one; the model has no SLIT, so distance is the topology's order (`fallbackOrder`): the node
  * itself, the other nodes of its socket (DRAM before far memory), then the other sockets'.
  *
- * Simplifications: no cpuset or mems_allowed rebinding, no MPOL_F_* flags (static, relative
- * nodes, numa balancing), no home_node. Weighted interleave takes its weights from the policy
+ * A fault in a VMA takes the VMA's policy (mbind(2)), else its task's (set_mempolicy(2)), else
+ * the system default, local allocation (get_vma_policy()). Either way an interleave policy
+ * places the fault by the VMA offset of its address (the interleave index); the task's il_prev
+ * counter serves only allocations without a VMA (slab, page cache), which the model has none
+ * of, so it is not kept.
+ *
+ * Simplifications: no cpuset or mems_allowed rebinding (so MPOL_F_STATIC_NODES changes
+ * nothing), no MPOL_F_RELATIVE_NODES or MPOL_F_NUMA_BALANCING (refused as unmodelled), no
+ * home_node. Weighted interleave takes its weights from the policy
  * when it gives them (as an administrator's writes to the sysfs iw_table would), else from the
  * nodes' bandwidths as the kernel's auto mode does (`iwTableFromBandwidth`).
  */
 import type { LoadedProfile } from "../machine/profile.js";
+import { EINVAL } from "./errno.js";
 import { PAGE_SIZE } from "./folio.js";
+import type { Task } from "./task.js";
 import type { Vma } from "./vm.js";
 
 export const MPOL_DEFAULT = 0;
@@ -23,6 +32,15 @@ export const MPOL_INTERLEAVE = 3;
 export const MPOL_LOCAL = 4;
 export const MPOL_PREFERRED_MANY = 5;
 export const MPOL_WEIGHTED_INTERLEAVE = 6;
+export const MPOL_MAX = 7;
+
+/* Mode flags, ORed into the mode argument (include/uapi/linux/mempolicy.h). */
+export const MPOL_F_NUMA_BALANCING = 1 << 13;
+export const MPOL_F_RELATIVE_NODES = 1 << 14;
+export const MPOL_F_STATIC_NODES = 1 << 15;
+export const MPOL_MODE_FLAGS = MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES | MPOL_F_NUMA_BALANCING;
+/** Node ids a nodemask can hold (CONFIG_NODES_SHIFT 10, as migrate/modes.ts's MAX_NUMNODES). */
+const MAX_NUMNODES = 1024;
 
 export const MPOL_MODE_NAMES: Record<number, string> = {
   [MPOL_DEFAULT]: "default",
@@ -44,6 +62,100 @@ export interface Mempolicy {
 }
 
 export const DEFAULT_POLICY: Mempolicy = Object.freeze({ mode: MPOL_DEFAULT, nodes: [] });
+
+/** get_task_policy(): the task's own policy (set_mempolicy(2)), else the default, local. */
+export function getTaskPolicy(task: Task): Mempolicy {
+  return task.mempolicy ?? DEFAULT_POLICY;
+}
+
+/** get_vma_policy(): the VMA's policy (mbind(2)), else the faulting task's. */
+export function getVmaPolicy(vma: Vma, task: Task): Mempolicy {
+  return vma.policy ?? getTaskPolicy(task);
+}
+
+/** mpol_equal() of two VMA policies (null: none). */
+export function mpolEqual(a: Mempolicy | null, b: Mempolicy | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a.mode !== b.mode) return false;
+  const same = (x: readonly number[] | undefined, y: readonly number[] | undefined) =>
+    x === y ||
+    (x !== undefined && y !== undefined && x.length === y.length && x.every((v, i) => v === y[i]));
+  return same(a.nodes, b.nodes) && same(a.weights, b.weights);
+}
+
+/**
+ * sanitize_mpol_flags(): split the mode argument into mode and mode flags; -EINVAL for a mode
+ * past MPOL_MAX, static with relative nodes, or numa balancing on a mode other than bind and
+ * preferred-many.
+ */
+export function sanitizeMpolFlags(arg: number): { mode: number; flags: number } | number {
+  const flags = arg & MPOL_MODE_FLAGS;
+  const mode = arg & ~MPOL_MODE_FLAGS;
+  if (mode < 0 || mode >= MPOL_MAX) return -EINVAL;
+  if (flags & MPOL_F_STATIC_NODES && flags & MPOL_F_RELATIVE_NODES) return -EINVAL;
+  if (flags & MPOL_F_NUMA_BALANCING && mode !== MPOL_BIND && mode !== MPOL_PREFERRED_MANY)
+    return -EINVAL;
+  return { mode, flags };
+}
+
+/**
+ * The policy set_mempolicy(2) and mbind(2) build from their arguments, or a negative errno
+ * (sanitize_mpol_flags(), get_nodes(), mpol_new(), mpol_set_nodemask()): null for
+ * MPOL_DEFAULT (no policy of its own); preferred without nodes is local, with several its
+ * first; the nodes are cut to those with memory the task may use (cpuset mems_allowed), and
+ * -EINVAL when none is left. The model's per-policy weights must come one per node, 1..255.
+ */
+export function mpolNew(
+  profile: LoadedProfile,
+  task: Task,
+  arg: Mempolicy,
+): Mempolicy | null | number {
+  const sane = sanitizeMpolFlags(arg.mode);
+  if (typeof sane === "number") return sane;
+  const { mode, flags } = sane;
+  if (flags & (MPOL_F_RELATIVE_NODES | MPOL_F_NUMA_BALANCING)) {
+    throw new Error("mempolicy: MPOL_F_RELATIVE_NODES and MPOL_F_NUMA_BALANCING are not modelled");
+  }
+  // get_nodes(): a nodemask holds node ids below MAX_NUMNODES, each once.
+  for (const n of arg.nodes) if (!Number.isInteger(n) || n < 0 || n >= MAX_NUMNODES) return -EINVAL;
+  const w = arg.weights;
+  if (w !== undefined) {
+    if (mode !== MPOL_WEIGHTED_INTERLEAVE || w.length !== arg.nodes.length) return -EINVAL;
+    if (w.some((x) => !Number.isInteger(x) || x < 1 || x > 255)) return -EINVAL;
+  }
+  const weightOf = new Map(arg.nodes.map((n, i) => [n, w?.[i] ?? 1]));
+  const given = [...weightOf.keys()].sort((a, b) => a - b);
+  if (mode === MPOL_DEFAULT) return given.length > 0 ? -EINVAL : null;
+  let effective = mode;
+  if (mode === MPOL_PREFERRED && given.length === 0) {
+    if (flags & MPOL_F_STATIC_NODES) return -EINVAL;
+    effective = MPOL_LOCAL;
+  } else if (mode === MPOL_LOCAL) {
+    if (given.length > 0 || flags & MPOL_F_STATIC_NODES) return -EINVAL;
+  } else if (given.length === 0) return -EINVAL;
+  if (effective === MPOL_LOCAL) return { mode: MPOL_LOCAL, nodes: [] };
+  // mpol_set_nodemask(): the nodes with memory (N_MEMORY) that the cpuset allows.
+  const allowed = task.memsAllowed;
+  const withMemory = (n: number) =>
+    profile.topology.nodes.some((x) => x.id === n) && profile.nodeBytes(n) > 0;
+  let nodes = given.filter((n) => withMemory(n) && (allowed === null || allowed.has(n)));
+  if (nodes.length === 0) return -EINVAL;
+  if (mode === MPOL_PREFERRED) nodes = nodes.slice(0, 1);
+  return w === undefined
+    ? { mode, nodes }
+    : { mode, nodes, weights: nodes.map((n) => weightOf.get(n) as number) };
+}
+
+/**
+ * do_set_mempolicy(): the calling task's policy for its later faults in VMAs without one of
+ * their own (MPOL_DEFAULT clears it). 0, or -EINVAL with the task's policy unchanged.
+ */
+export function doSetMempolicy(profile: LoadedProfile, task: Task, arg: Mempolicy): number {
+  const pol = mpolNew(profile, task, arg);
+  if (typeof pol === "number") return pol;
+  task.mempolicy = pol;
+  return 0;
+}
 
 /** fallbackOrder() of each profile by node: a zonelist is built once, as the kernel's is at boot. */
 const zonelists = new WeakMap<LoadedProfile, Map<number, readonly number[]>>();
@@ -189,9 +301,11 @@ export function policyNodesFor(
 }
 
 /**
- * Check a policy as set_mempolicy(2)/mbind(2) would: -EINVAL for a mode that needs nodes
- * without them (or default/local with some), a node the machine does not have, or a weight
- * outside 1..255. Returns the reason, or null when valid.
+ * Check a scenario's policy: what set_mempolicy(2)/mbind(2) refuse with -EINVAL (a mode that
+ * needs nodes without them, default/local with some, a weight outside 1..255), and what they
+ * would quietly change (mpolNew(): a node the machine does not have dropped, preferred's nodes
+ * after the first ignored), so that a scenario runs the policy it says. Returns the reason, or
+ * null when valid.
  */
 export function checkPolicy(profile: LoadedProfile, pol: Mempolicy): string | null {
   const known = new Set(profile.topology.nodes.map((n) => n.id));

@@ -1,3 +1,4 @@
+import type { Mempolicy } from "./mempolicy.js";
 import type { MmStruct } from "./vm.js";
 
 /**
@@ -16,6 +17,8 @@ export class Task {
   readonly tlbUbc: TlbUnmapBatch = { flushRequired: false, writable: false, cpus: new Set() };
   /** PF_MEMALLOC (direct compaction): never sleep on the folio lock. */
   pfMemalloc = false;
+  /** task->mempolicy (set_mempolicy(2)); null: the system default, local allocation. */
+  mempolicy: Mempolicy | null = null;
 
   constructor(
     readonly pid: number,

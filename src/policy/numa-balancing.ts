@@ -119,11 +119,12 @@ export class NumaBalancing {
     return this.tasks.get(mm);
   }
 
-  /** The task_struct of the process's thread on `cpu`. */
+  /** The task_struct of the process's thread on `cpu`, with the process's memory policy. */
   threadTask(t: NumaTask, cpu: number): Task {
     let task = t.threads.get(cpu);
     if (task === undefined) {
       task = new Task(t.task.pid, cpu, t.mm);
+      task.mempolicy = t.task.mempolicy;
       t.threads.set(cpu, task);
     }
     return task;
@@ -217,7 +218,7 @@ export class NumaBalancing {
     let ns = 0;
     scan: for (; i < vmas.length; i++) {
       const vma = vmas[i];
-      if (!vmaMigratable(vma) || !vmaPolicyMof(vma)) continue;
+      if (!vmaMigratable(vma) || !vmaPolicyMof(vma, thread)) continue;
       // Inaccessible VMAs are skipped, so PROT_NONE and NUMA hinting are not confused.
       if (!(vma.flags & (VM_READ | VM_WRITE | VM_EXEC))) continue;
       let end: number;

@@ -17,7 +17,7 @@ import { MIGRATE_ASYNC, MR_NUMA_MISPLACED } from "../migrate/modes.js";
 import { nodeTarget } from "../migrate/move-pages.js";
 import { MigrationRun } from "../migrate/run.js";
 import type { Folio } from "../mm/folio.js";
-import { MPOL_DEFAULT } from "../mm/mempolicy.js";
+import { DEFAULT_POLICY, getVmaPolicy } from "../mm/mempolicy.js";
 import { countNumaHintFault, type NumaHintFault, numaRebuildMapping } from "../mm/numa-hint.js";
 import type { Task } from "../mm/task.js";
 import type { Vma } from "../mm/vm.js";
@@ -87,9 +87,13 @@ export function threadPid(task: Task, cpu: number): number {
   return task.pid * 4096 + cpu;
 }
 
-/** vma_policy_mof(): the default policy migrates on fault; an mbind(2) policy does not. */
-export function vmaPolicyMof(vma: Vma): boolean {
-  return vma.policy === null || vma.policy.mode === MPOL_DEFAULT;
+/**
+ * vma_policy_mof(): whether the policy a fault of `task` in the VMA takes (get_vma_policy())
+ * migrates on fault. Only the system default does: an mbind(2) or set_mempolicy(2) policy
+ * has no MPOL_F_MOF without MPOL_F_NUMA_BALANCING, which the model does not have.
+ */
+export function vmaPolicyMof(vma: Vma, task: Task): boolean {
+  return getVmaPolicy(vma, task) === DEFAULT_POLICY;
 }
 
 /**
@@ -134,7 +138,7 @@ export function shouldNumaMigrateMemory(
  * MPOL_F_NUMA_BALANCING.
  */
 export function mpolMisplaced(nb: NumaBalancing, t: NumaTask, fault: NumaHintFault): number {
-  if (!vmaPolicyMof(fault.vma)) return NUMA_NO_NODE;
+  if (!vmaPolicyMof(fault.vma, fault.task)) return NUMA_NO_NODE;
   const curNid = fault.folio.nid;
   if (!shouldNumaMigrateMemory(nb, t, fault, curNid)) return NUMA_NO_NODE;
   return curNid === fault.nid ? NUMA_NO_NODE : fault.nid;

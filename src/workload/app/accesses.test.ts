@@ -6,6 +6,7 @@ import { PAGE_SIZE } from "../../mm/folio.js";
 import { MPOL_BIND } from "../../mm/mempolicy.js";
 import { changeProtNuma, type NumaHintFault, numaHintFaultRestore } from "../../mm/numa-hint.js";
 import { pteDirty } from "../../mm/pgtable.js";
+import type { Vma } from "../../mm/vm.js";
 import { Rng } from "../../sim/rng.js";
 import { App, type AppThreadSpec } from "./app.js";
 import { movePagesLoop, newMoverStats } from "./movers.js";
@@ -67,11 +68,12 @@ describe("accessed bits from a thread's accesses", () => {
     const thread = app.threads[0];
     const pages = region.pages;
     const young = new Float64Array(pages);
+    const vma = app.task.mm?.findVma(region.start) as Vma;
     const W = 200 * US;
     const end = 40 * MS;
     const scan = () => {
       for (let i = 0; i < pages; i++) {
-        if (ptepTestAndClearYoung(region.vma, region.vma.start + i * PAGE_SIZE)) young[i]++;
+        if (ptepTestAndClearYoung(vma, region.start + i * PAGE_SIZE)) young[i]++;
       }
     };
     scan(); // every page young from its fault: start from old bits
@@ -217,7 +219,7 @@ describe("dirty bits from a thread's writes", () => {
       const region = app.regions[r];
       let dirty = 0;
       for (let i = 0; i < region.pages; i++) {
-        if (pteDirty(ptepGet(mm, region.vma.start + i * PAGE_SIZE))) dirty++;
+        if (pteDirty(ptepGet(mm, region.start + i * PAGE_SIZE))) dirty++;
       }
       return dirty / region.pages;
     };
@@ -276,11 +278,12 @@ describe("NUMA hint faults", () => {
     );
     if (opts.handler) k.numaHintFault = opts.handler(k);
     const region = app.regions[0];
+    const vma = app.task.mm?.findVma(region.start) as Vma;
     const end = 20 * MS;
     let updated = 0;
     // change_prot_numa() over the region every 5 ms, as task_numa_work() would.
     every(k, 5 * MS, end - 1, () => {
-      updated += changeProtNuma(region.vma, region.vma.start, region.vma.end, app.task, k.ctx);
+      updated += changeProtNuma(vma, region.start, region.end, app.task, k.ctx);
     });
     app.start(end);
     k.sim.run();

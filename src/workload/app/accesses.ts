@@ -36,7 +36,7 @@ export class AppAccesses implements MmAccessModel {
     const app = this.app;
     for (let i = 0; i < app.regions.length; i++) {
       const region = app.regions[i];
-      if (addr >= region.vma.start && addr < region.vma.end) {
+      if (addr >= region.start && addr < region.end) {
         return { index: i, region, threads: app.threadsOf(region) };
       }
     }
@@ -61,8 +61,8 @@ export class AppAccesses implements MmAccessModel {
     const regions = this.app.regions;
     for (let i = 0; i < regions.length; i++) {
       const region = regions[i];
-      if (addr < region.vma.start || addr >= region.vma.end) continue;
-      const first = (addr - region.vma.start) / PAGE_SIZE;
+      if (addr < region.start || addr >= region.end) continue;
+      const first = (addr - region.start) / PAGE_SIZE;
       const count = Math.min(nrPages, region.pages - first);
       for (const g of this.groupsOf(i)) {
         const m = g.expectedAccesses(first, count, fromNs, toNs);

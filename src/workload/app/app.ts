@@ -47,7 +47,7 @@ import type { LoadedProfile } from "../../machine/profile.js";
 import type { FolioEvents } from "../../migrate/exec.js";
 import type { Kernel } from "../../migrate/kernel.js";
 import { type Folio, PAGE_SIZE } from "../../mm/folio.js";
-import type { Mempolicy } from "../../mm/mempolicy.js";
+import { type Mempolicy, MPOL_DEFAULT } from "../../mm/mempolicy.js";
 import type { PhysMem } from "../../mm/phys.js";
 import type { Task } from "../../mm/task.js";
 import { type MmStruct, VM_READ, VM_WRITE, type Vma } from "../../mm/vm.js";
@@ -88,6 +88,13 @@ export interface AppThreadSpec {
 export interface AppSpec {
   /** The process's name, for its threads' tracks on a timeline. */
   name?: string;
+  /**
+   * The process's memory policy (task->mempolicy), set before its threads start as
+   * `numactl --interleave=...` does before exec, and inherited by each thread: what a region
+   * without a policy of its own faults in under. The default policy (local) when absent.
+   */
+  mempolicy?: Mempolicy;
+  /** Each region's VMA policy; MPOL_DEFAULT gives the VMA none (the task's applies). */
   regions: AppRegionSpec[];
   /** The process's cgroup (the root by default). */
   cgroup?: string;
@@ -192,10 +199,19 @@ export class AppRegion {
   /** The pages' nodes of the folios marked SPLIT, by folio. */
   private readonly splitNids = new Map<number, Uint8Array>();
 
+  /**
+   * The region's addresses: those of the VMA it was mapped as, which mbind(2) over part of it
+   * may split into several since (the region's own extent does not change).
+   */
+  readonly start: number;
+  readonly end: number;
+
   constructor(
-    readonly vma: Vma,
+    vma: Vma,
     readonly folioSizeBytes: number,
   ) {
+    this.start = vma.start;
+    this.end = vma.end;
     this.pages = (vma.end - vma.start) / PAGE_SIZE;
     this.order = Math.log2(folioSizeBytes / PAGE_SIZE);
     this.folioPages = folioSizeBytes / PAGE_SIZE;
@@ -264,13 +280,13 @@ export class AppRegion {
     this.bytesByNode.clear();
     const fp = this.folioPages;
     for (let f = 0; f * fp < this.pages; f++) {
-      const first = mm.entryAt(this.vma.start + f * fp * PAGE_SIZE);
+      const first = mm.entryAt(this.start + f * fp * PAGE_SIZE);
       if (first.kind !== "none" && first.pmd) {
         this.place(f * fp, fp, phys.nidOf(first.pfn));
         continue;
       }
       for (let p = f * fp; p < Math.min((f + 1) * fp, this.pages); p++) {
-        const e = mm.entryAt(this.vma.start + p * PAGE_SIZE);
+        const e = mm.entryAt(this.start + p * PAGE_SIZE);
         if (e.kind !== "none") this.place(p, 1, phys.nidOf(e.pfn));
       }
     }
@@ -284,7 +300,7 @@ export class AppRegion {
   /** The region's page index of `folio`'s first page, or -1 when the folio is not in it. */
   pageOf(folio: Folio): number {
     const addr = folio.index * PAGE_SIZE;
-    return addr >= this.vma.start && addr < this.vma.end ? (addr - this.vma.start) / PAGE_SIZE : -1;
+    return addr >= this.start && addr < this.end ? (addr - this.start) / PAGE_SIZE : -1;
   }
 }
 
@@ -476,7 +492,7 @@ export class AppThread {
     const contents = k.phys.contents;
     if (contents === null) return;
     const mm = this.app.task.mm as NonNullable<Task["mm"]>;
-    const addr = this.region.vma.start + page * PAGE_SIZE;
+    const addr = this.region.start + page * PAGE_SIZE;
     const e = mm.entryAt(addr);
     if (e.kind === "none") throw new Error(`AppThread: page ${page} of its region is not mapped`);
     if (k.phys.nidOf(e.pfn) !== nid) {
@@ -626,7 +642,7 @@ export class App {
 
   /** The seed of the pages' contents in bytes mode (pageKey), and of the access bits' draws. */
   readonly seed: number;
-  /** Each region's fault-in: its policy and the node of the thread that first touches it. */
+  /** Each region's fault-in: the node of the thread that first touches it. */
   private readonly faults: RegionFault[] = [];
   private readonly byRegion = new Map<AppRegion, AppThread[]>();
   /**
@@ -659,6 +675,7 @@ export class App {
     this.quantumNs = spec.quantumNs ?? DEFAULT_QUANTUM_NS;
     this.samples = spec.samplesPerQuantum ?? DEFAULT_SAMPLES;
     this.task = k.spawnProcess(spec.threads[0].cpu);
+    this.task.mempolicy = spec.mempolicy ?? null;
     this.migratedMark = migratedTotal(k);
     const nids = k.profile.topology.nodes.map((n) => n.id);
     const nidSpan = Math.max(...nids) + 1;
@@ -683,13 +700,13 @@ export class App {
     });
     this.regions = spec.regions.map((r, i) => {
       const vma = mm.mmap(r.bytes, VM_READ | VM_WRITE);
-      vma.policy = r.policy;
+      vma.policy = r.policy.mode === MPOL_DEFAULT ? null : r.policy;
       const user = spec.threads.find((t) => t.region === i);
       const region = new AppRegion(vma, r.folioSizeBytes);
       const localNid = k.profile.nodeOfCpu(
         tasks[user === undefined ? 0 : spec.threads.indexOf(user)].cpu,
       );
-      this.faults.push({ region, policy: r.policy, localNid });
+      this.faults.push({ region, localNid });
       return region;
     });
     if (!spec.faultLater) {
@@ -793,7 +810,7 @@ export class App {
     if (contents === null || mm === null) throw new Error("App.verify needs bytes mode");
     let pages = 0;
     for (const region of this.regions) {
-      for (let addr = region.vma.start; addr < region.vma.end; addr += PAGE_SIZE) {
+      for (let addr = region.start; addr < region.end; addr += PAGE_SIZE) {
         const e = mm.entryAt(addr);
         if (e.kind !== "present")
           throw new RunFailure(

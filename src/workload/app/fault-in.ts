@@ -6,8 +6,9 @@
 import { RunFailure } from "../../errors.js";
 import type { Kernel } from "../../migrate/kernel.js";
 import { type Folio, HPAGE_PMD_ORDER, PAGE_SIZE } from "../../mm/folio.js";
-import { interleaveIndex, type Mempolicy, policyNodesFor } from "../../mm/mempolicy.js";
+import { getVmaPolicy, interleaveIndex, policyNodesFor } from "../../mm/mempolicy.js";
 import type { Task } from "../../mm/task.js";
+import type { Vma } from "../../mm/vm.js";
 import { allocFaultFolio } from "../../policy/reclaim.js";
 import type { Yieldable } from "../../sim/simulator.js";
 import { pageKey } from "../region.js";
@@ -22,15 +23,16 @@ export type ThpAlloc = (
   order: number,
 ) => Generator<Yieldable, Folio | null, unknown>;
 
-/** A region to fault in under its policy, first touched from a CPU of `localNid`. */
+/** A region to fault in, first touched from a CPU of `localNid`. */
 export interface RegionFault {
   region: AppRegion;
-  policy: Mempolicy;
   localNid: number;
 }
 
 /**
- * Fault in every folio of the region under its policy; in bytes mode each page gets the bytes
+ * Fault in every folio of the region, each under the policy get_vma_policy() gives at its
+ * address: its VMA's (the region's, or an mbind(2) over part of it), else the task's
+ * (set_mempolicy(2)), else local. In bytes mode each page gets the bytes
  * of (seed, mm, virtual page). A THP comes from `thp` (thp_fault_alloc); when it gives none
  * the fault falls back to 4K pages (thp_fault_fallback), as do_huge_pmd_anonymous_page does;
  * without `thp`, as any fault allocates (policy/reclaim.ts: under the watermarks when reclaim
@@ -39,7 +41,7 @@ export interface RegionFault {
 export function* faultIn(
   k: Kernel,
   task: Task,
-  { region, policy, localNid }: RegionFault,
+  { region, localNid }: RegionFault,
   seed: number,
   thp: ThpAlloc | null,
 ): Generator<Yieldable, void, unknown> {
@@ -47,14 +49,14 @@ export function* faultIn(
   if (mm === null) throw new Error("faultIn: no mm");
   const size = region.folioSizeBytes;
   const vmstat = k.ctx.vmstat;
-  // The policy's node lists, built once rather than per fault.
-  const nodesFor = policyNodesFor(k.profile, policy, localNid);
-  const nodesAt = (addr: number, order: number) =>
-    nodesFor(interleaveIndex(region.vma, addr, order));
+  // The VMA being faulted in, and its policy's node lists, built once per VMA rather than per fault.
+  let vma = mm.findVma(region.start) as Vma;
+  let nodesFor = policyNodesFor(k.profile, getVmaPolicy(vma, task), localNid);
+  const nodesAt = (addr: number, order: number) => nodesFor(interleaveIndex(vma, addr, order));
   const map = (addr: number, folio: Folio) => {
-    mm.mapFolio(region.vma, addr, folio, { dirty: true });
+    mm.mapFolio(vma, addr, folio, { dirty: true });
     k.ctx.lru?.add(folio);
-    region.place((addr - region.vma.start) / PAGE_SIZE, folio.nrPages, folio.nid);
+    region.place((addr - region.start) / PAGE_SIZE, folio.nrPages, folio.nid);
     // Bytes mode: every page holds bytes of its own, for the threads' reads and the final check.
     const contents = k.phys.contents;
     if (contents !== null) {
@@ -70,7 +72,22 @@ export function* faultIn(
       `out of memory: no node the policy allows has a free ${PAGE_SIZE << order}-byte folio for 0x${addr.toString(16)}`,
     );
   };
-  for (let addr = region.vma.start; addr < region.vma.end; addr += size) {
+  const enter = (addr: number) => {
+    if (addr < vma.end) return;
+    vma = mm.findVma(addr) as Vma;
+    nodesFor = policyNodesFor(k.profile, getVmaPolicy(vma, task), localNid);
+  };
+  for (let addr = region.start; addr < region.end; addr += size) {
+    enter(addr);
+    if (addr + size > vma.end) {
+      // mbind(2) over part of the region split it before the fault-in, inside this folio: a
+      // THP or mTHP order must fit its VMA, so the fault maps 4K pages here.
+      for (let a = addr; a < addr + size; a += PAGE_SIZE) {
+        enter(a);
+        map(a, alloc(a, 0));
+      }
+      continue;
+    }
     if (region.order < HPAGE_PMD_ORDER) {
       map(addr, alloc(addr, region.order));
       continue;

@@ -41,7 +41,7 @@ export class HintFaults {
     if (at === null) return;
     const k = this.app.k;
     const now = k.sim.now;
-    const first = (addr - at.region.vma.start) / PAGE_SIZE;
+    const first = (addr - at.region.start) / PAGE_SIZE;
     const count = Math.min(nrPages, at.region.pages - first);
     const seed = this.accesses.seed;
     const mmId = vma.mm.id;

@@ -8,7 +8,8 @@
  * - `migratePagesLoop` moves the whole process to each node of a list in turn with
  *   migrate_pages(2), as migratepages(8) run back and forth does (the test of Linux 6.3's
  *   batched TLB flushing).
- * - `mbindOnce` is a thread of the application calling mbind(2) once on one of its regions.
+ * - `mbindOnce` is a thread of the application calling mbind(2) once on one of its regions, or
+ *   on part of one.
  * - `cappedMover` moves the region to one node a chunk per tick, at most a bandwidth's worth of
  *   bytes per tick, as a user-space tiering daemon such as memtierd paces its moves so that
  *   the application keeps its memory bandwidth.
@@ -71,8 +72,8 @@ type MoverGen = Generator<Yieldable, void, unknown>;
 
 /** The address of each folio of `region`. */
 function folioAddrs(region: AppRegion): Float64Array {
-  const n = (region.vma.end - region.vma.start) / region.folioSizeBytes;
-  return Float64Array.from({ length: n }, (_, i) => region.vma.start + i * region.folioSizeBytes);
+  const n = (region.end - region.start) / region.folioSizeBytes;
+  return Float64Array.from({ length: n }, (_, i) => region.start + i * region.folioSizeBytes);
 }
 
 /** One move_pages(2) call of `pages` to `target`, counted in `stats`. */
@@ -204,18 +205,21 @@ export function* cappedMover(
   }
 }
 
-/** One mbind(2) of the whole region with `policy` and `flags`, by `thread` (of the application). */
+/**
+ * One mbind(2) of `len` bytes of the region from `offset` with `policy` and `flags`, by
+ * `thread` (of the application).
+ */
 export function mbindOnce(
   k: Kernel,
   thread: Task,
   app: App,
-  region: AppRegion,
+  range: { region: AppRegion; offset: number; len: number },
   policy: Mempolicy,
   flags: number,
   stats: MoverStats,
 ): MoverGen {
-  const { start, end } = region.vma;
+  const start = range.region.start + range.offset;
   return moverCall(k, thread, app, stats, (exec) =>
-    sysMbind(k, exec, { start, len: end - start, policy, flags }),
+    sysMbind(k, exec, { start, len: range.len, policy, flags }),
   );
 }

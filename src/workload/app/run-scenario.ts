@@ -18,7 +18,7 @@ import {
   MR_COMPACTION,
 } from "../../migrate/modes.js";
 import type { Folio } from "../../mm/folio.js";
-import { withIwTable } from "../../mm/mempolicy.js";
+import { MPOL_DEFAULT, withIwTable } from "../../mm/mempolicy.js";
 import { anonVmaOf } from "../../mm/vm.js";
 import { vmstatDelta } from "../../mm/vmstat.js";
 import { bootReclaim, startPolicies } from "../../policy/index.js";
@@ -234,6 +234,10 @@ export function runScenario(
       k,
       {
         name: proc.name,
+        mempolicy:
+          proc.mempolicy === undefined || proc.mempolicy.mode === MPOL_DEFAULT
+            ? undefined
+            : withIwTable(profile, proc.mempolicy),
         regions,
         threads,
         cgroup: proc.cgroup,
@@ -272,7 +276,10 @@ export function runScenario(
           yield* cappedMover(k, task, app, region, m.node, m.bandwidth, m.tick, endNs, stats);
         } else if (m.kind === "mbind") {
           const policy = withIwTable(profile, m.policy);
-          yield* mbindOnce(k, task, app, regionOf(m.region), policy, mbindFlags(m.flags), stats);
+          const region = regionOf(m.region);
+          const len = m.size ?? region.end - region.start - m.offset;
+          const range = { region, offset: m.offset, len };
+          yield* mbindOnce(k, task, app, range, policy, mbindFlags(m.flags), stats);
         } else {
           yield* migratePagesLoop(k, task, app, m.nodes, endNs, stats, m.calls);
         }

@@ -361,7 +361,7 @@ describe("scenarios in bytes mode (property)", () => {
     );
     // Scribble over one page's frame, as a destination mapped before its copy finished would be.
     const mm = app.task.mm;
-    const e = mm?.entryAt(app.regions[0].vma.start + 3 * 4096);
+    const e = mm?.entryAt(app.regions[0].start + 3 * 4096);
     if (e === undefined || e.kind !== "present") throw new Error("page 3 not mapped");
     k.phys.contents?.fillPage(e.pfn, 12345);
     app.start(1e6);

@@ -9,6 +9,7 @@
  *   processes:
  *     - name: readers
  *       regions: [{ name: buf, size: 2M, folioSize: 2M, policy: { mode: bind, nodes: [0] } }]
+ *       # a region without a policy takes the process's: mempolicy: { mode: interleave, ... }
  *       threads: [{ cpu: 1, region: buf, pattern: uniform, compute: 10ns }]
  *       # or placed among CPUs at a nice level: { cpus: [0, 1, 2, 3], nice: -5, ... }; a
  *       # process may name its cgroup (cgroup: batch), which its CPU time is charged to
@@ -18,7 +19,7 @@
  *   #   cpu: 3, process: readers, nodes: [1, 0] }
  *   # or a thread of the process giving a region a new policy, moving what it excludes:
  *   #   { kind: mbind, cpu: 3, process: readers, region: buf, policy: { mode: interleave,
- *   #   nodes: [1] }, flags: [move], start: 20ms }
+ *   #   nodes: [1] }, flags: [move], start: 20ms }, or over part of it (offset: 1M, size: 512K)
  *   kernel: { batchedUnmapTlbFlush: false }  # a kernel before 6.3: a TLB flush per entry
  *   engine: { migrator: dcbm, channels: 2 }  # reasons: [demotion] offloads reclaim's batches only
  *   sysctl: { kernel: { numa_balancing: 1 } }  # the kernel's policies that migrate (policy/)
@@ -33,10 +34,10 @@ import { MIGRATORS } from "../../copy/engines.js";
 import { UsageError } from "../../errors.js";
 import { FaultInjector } from "../../fault/inject.js";
 import type { LoadedProfile } from "../../machine/profile.js";
-import { formatSize } from "../../machine/units.js";
+import { formatSize, tryParseSize } from "../../machine/units.js";
 import { MAX_CPU_LOAD } from "../../migrate/kernel.js";
 import { MIGRATE_REASON_NAMES } from "../../migrate/modes.js";
-import { MAX_PAGE_ORDER } from "../../mm/folio.js";
+import { MAX_PAGE_ORDER, PAGE_SIZE } from "../../mm/folio.js";
 import { checkPolicy, type Mempolicy, MPOL_DEFAULT, MPOL_MODE_NAMES } from "../../mm/mempolicy.js";
 import { SysctlSchema } from "../../policy/sysctl.js";
 import { MAX_NICE, MIN_NICE } from "../../sched/weights.js";
@@ -95,7 +96,9 @@ const regionSchema = z.strictObject({
   name,
   size: parsedField(parseBytes),
   folioSize: parsedField(parseFolioSize),
-  policy: policySchema.default({ mode: MPOL_DEFAULT, nodes: [] }),
+  policy: policySchema
+    .default({ mode: MPOL_DEFAULT, nodes: [] })
+    .describe("the region's VMA policy (mbind(2)); default: none, the process's mempolicy applies"),
 });
 
 const nice = z
@@ -139,6 +142,11 @@ const threadSchema = z.strictObject({
 const processSchema = z.strictObject({
   name,
   cgroup,
+  mempolicy: policySchema
+    .optional()
+    .describe(
+      "the process's memory policy, set_mempolicy(2) before its threads start (as numactl --interleave=... runs a program); its regions without a policy of their own fault in under it (default: local)",
+    ),
   regions: z.array(regionSchema).min(1),
   threads: z.array(threadSchema).min(1),
   start: parsedField(parseTime)
@@ -163,6 +171,12 @@ const churnSchema = z.strictObject({
       "share of the kept folios that are unmovable (slab-like), which compaction cannot move",
     ),
 });
+
+/** A byte offset: a size that may be zero. */
+function parseOffset(text: string): Parsed<number> {
+  const r = tryParseSize(text, { allowZero: true });
+  return r.ok ? { ok: true, value: r.bytes } : { ok: false, reason: r.reason };
+}
 
 /** `200M/s` (bytes per second, the size suffixes of --total) -> bytes per ns. */
 function parseBandwidth(text: string): Parsed<number> {
@@ -233,6 +247,14 @@ const mbindMoverSchema = z.strictObject({
     .array(z.enum(MBIND_FLAGS))
     .default(["move"])
     .describe("move: migrate folios on nodes outside the policy's nodes (MPOL_MF_MOVE)"),
+  offset: parsedField(parseOffset)
+    .default(0)
+    .describe("where in the region the range starts, page aligned (0: its start)"),
+  size: parsedField(parseBytes)
+    .optional()
+    .describe(
+      "the range's length (default: to the region's end); a part of the region is split off as a VMA of its own, and a folio across its edges moves whole",
+    ),
   start: parsedField(parseTime).default(0),
 });
 
@@ -325,6 +347,25 @@ export function validateScenario(data: unknown, label: string): Scenario {
   return validated(ScenarioSchema, data, label);
 }
 
+/** An mbind mover's range: page aligned, inside its region. */
+function mbindRange(
+  at: string,
+  m: { offset: number; size?: number },
+  regionSize: number,
+  fail: (path: string, msg: string) => never,
+): void {
+  if (m.offset % PAGE_SIZE !== 0) fail(`${at}.offset`, `${m.offset} is not a multiple of 4K`);
+  if (m.offset >= regionSize) {
+    fail(`${at}.offset`, `${formatSize(m.offset)} is past the region's ${formatSize(regionSize)}`);
+  }
+  if (m.size !== undefined && m.offset + m.size > regionSize) {
+    fail(
+      `${at}.size`,
+      `${formatSize(m.offset)} + ${formatSize(m.size)} is past the region's ${formatSize(regionSize)}`,
+    );
+  }
+}
+
 /** The checks that need the machine: CPUs, nodes, policies, names, sizes. */
 export function checkScenarioOnProfile(s: Scenario, p: LoadedProfile, label: string): void {
   const fail = (path: string, msg: string): never => {
@@ -343,6 +384,10 @@ export function checkScenarioOnProfile(s: Scenario, p: LoadedProfile, label: str
   s.processes.forEach((proc, i) => {
     if (names.has(proc.name)) fail(`processes[${i}].name`, `duplicate process '${proc.name}'`);
     names.add(proc.name);
+    if (proc.mempolicy !== undefined) {
+      const why = checkPolicy(p, proc.mempolicy);
+      if (why !== null) fail(`processes[${i}].mempolicy`, why);
+    }
     const regions = new Set<string>();
     proc.regions.forEach((r, j) => {
       const at = `processes[${i}].regions[${j}]`;
@@ -402,6 +447,8 @@ export function checkScenarioOnProfile(s: Scenario, p: LoadedProfile, label: str
     else if (m.kind === "mbind") {
       const why = checkPolicy(p, m.policy);
       if (why !== null) fail(`${at}.policy`, why);
+      const region = proc?.regions.find((r) => r.name === m.region);
+      if (region !== undefined) mbindRange(at, m, region.size, fail);
     } else for (const [j, n] of m.nodes.entries()) node(`${at}.nodes[${j}]`, n);
     if (m.start >= s.duration) fail(`${at}.start`, "starts after the scenario ends");
   });
