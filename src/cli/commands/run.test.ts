@@ -195,6 +195,44 @@ describe("pagemig run", () => {
         /movers\[1\]\.region: no region 'heap' in process 'stream'/,
       ],
       [
+        ["scenarios/mempolicy-partial.yaml", "--set", "movers[0].offset=6K"],
+        /movers\[0\]\.offset: 6K is not a multiple of 4K/,
+      ],
+      [
+        ["scenarios/mempolicy-partial.yaml", "--set", "movers[0].offset=1G"],
+        /movers\[0\]\.offset: 1G is past the region's 1G/,
+      ],
+      [
+        ["scenarios/mempolicy-partial.yaml", "--set", "movers[0].offset=-4K"],
+        /movers\[0\]\.offset: size must not be negative/,
+      ],
+      [
+        [
+          "scenarios/mempolicy-partial.yaml",
+          "--set",
+          "movers[0].size=1G",
+          "--set",
+          "movers[0].offset=4K",
+        ],
+        /movers\[0\]\.size: 4K \+ 1G is past the region's 1G/,
+      ],
+      [
+        ["scenarios/mempolicy-partial.yaml", "--set", "movers[0].size=0"],
+        /movers\[0\]\.size: size must be greater than zero/,
+      ],
+      [
+        ["scenarios/mempolicy-partial.yaml", "--set", "processes[0].mempolicy.nodes=[]"],
+        /processes\[0\]\.mempolicy: interleave needs at least one node/,
+      ],
+      [
+        ["scenarios/mempolicy-partial.yaml", "--set", "processes[0].mempolicy.nodes=[0, 5]"],
+        /processes\[0\]\.mempolicy: node 5 does not exist/,
+      ],
+      [
+        ["scenarios/mempolicy-partial.yaml", "--set", "processes[0].mempolicy.mode=lazy"],
+        /processes\[0\]\.mempolicy\.mode: Invalid option/,
+      ],
+      [
         ["scenarios/tiering.yaml", "--set", "sysctl.vm.min_free_kbytes=-1"],
         /sysctl\.vm\.min_free_kbytes: Too small/,
       ],

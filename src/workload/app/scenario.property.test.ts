@@ -55,16 +55,31 @@ const mover = fc.oneof(
       { mode: "bind", nodes: [0] },
       { mode: "default" },
     ),
-    flags: fc.constantFrom(["move"], ["move_all"], []),
+    flags: fc.constantFrom(["move"], ["move_all"], ["move", "strict"], []),
     start: fc.constantFrom("0ns", "1ms"),
+    // A part of the region (its first page and length, reduced modulo its pages), or all of it.
+    part: fc.option(fc.tuple(fc.nat(), fc.nat())),
   }),
 );
+
+/** A mover of the scenario below: an mbind's part of the region as its offset and size. */
+function placeMover(m: Record<string, unknown>, regionKiB: number) {
+  const { part, ...rest } = m;
+  if (!Array.isArray(part)) return rest;
+  const pages = regionKiB / 4;
+  const first = part[0] % pages;
+  const count = 1 + (part[1] % (pages - first));
+  return { ...rest, offset: `${first * 4}K`, size: `${count * 4}K` };
+}
 const engine = fc.oneof(
   fc.constant({ migrator: "serial" }),
   fc.constant({ migrator: "batch-cpu" }),
   fc.integer({ min: 1, max: 4 }).map((threads) => ({ migrator: "mtcopy", threads })),
   fc.integer({ min: 1, max: 4 }).map((channels) => ({ migrator: "dcbm", channels })),
 );
+
+const regionKiB = (r: { folios: number; size: "4K" | "64K" | "2M" }) =>
+  r.folios * { "4K": 4, "64K": 64, "2M": 2048 }[r.size];
 
 const scenario = fc
   .record({
@@ -89,6 +104,8 @@ const scenario = fc
     inject: fc.constantFrom(undefined, undefined, "all"),
     // NUMA balancing scans default-policy memory only: give it that more often.
     nbDefault: fc.boolean(),
+    // The process's own policy, for regions without one (set_mempolicy(2) before it runs).
+    mempolicy: fc.option(policy, { nil: undefined }),
   })
   .map((r) => ({
     seed: r.seed,
@@ -98,10 +115,11 @@ const scenario = fc
     processes: [
       {
         name: "app",
+        ...(r.mempolicy === undefined ? {} : { mempolicy: r.mempolicy }),
         regions: [
           {
             name: "heap",
-            size: `${r.folios * { "4K": 4, "64K": 64, "2M": 2048 }[r.size]}K`,
+            size: `${regionKiB(r)}K`,
             folioSize: r.size,
             policy: r.numaBalancing && r.nbDefault ? { mode: "default" } : r.policy,
           },
@@ -109,7 +127,11 @@ const scenario = fc
         threads: r.threads.map((t) => ({ ...t, region: "heap", compute: "10ns" })),
       },
     ],
-    movers: r.movers.map((m) => ({ ...m, process: "app", region: "heap" })),
+    movers: r.movers.map((m) => ({
+      ...placeMover(m, regionKiB(r)),
+      process: "app",
+      region: "heap",
+    })),
     engine: { ...r.engine, batchPages: r.batchPages },
     ...(r.inject === undefined ? {} : { inject: r.inject }),
     // NUMA balancing scanning 1 MB every tick from the start, so a 4 ms run takes hint faults.

@@ -354,7 +354,8 @@ function mbindRange(
   regionSize: number,
   fail: (path: string, msg: string) => never,
 ): void {
-  if (m.offset % PAGE_SIZE !== 0) fail(`${at}.offset`, `${m.offset} is not a multiple of 4K`);
+  if (m.offset % PAGE_SIZE !== 0)
+    fail(`${at}.offset`, `${formatSize(m.offset)} is not a multiple of 4K`);
   if (m.offset >= regionSize) {
     fail(`${at}.offset`, `${formatSize(m.offset)} is past the region's ${formatSize(regionSize)}`);
   }
