@@ -132,6 +132,8 @@ describe("set_mempolicy(2) (do_set_mempolicy)", () => {
       pol(MPOL_LOCAL, [1]),
       pol(MPOL_LOCAL | MPOL_F_STATIC_NODES, []),
       pol(MPOL_PREFERRED | MPOL_F_STATIC_NODES, []),
+      pol(MPOL_PREFERRED | MPOL_F_RELATIVE_NODES, []),
+      pol(MPOL_LOCAL | MPOL_F_RELATIVE_NODES, []),
       // Only nodes the machine lacks: nothing left after mpol_set_nodemask().
       pol(MPOL_BIND, [3, 7]),
       // get_nodes(): past MAX_NUMNODES.
@@ -143,6 +145,15 @@ describe("set_mempolicy(2) (do_set_mempolicy)", () => {
       expect(doSetMempolicy(cxl, t, p), JSON.stringify(p)).toBe(-EINVAL);
       expect(t.mempolicy).toBe(before);
     }
+  });
+
+  it("throws on the mode flags it does not model rather than ignore them", () => {
+    expect(() => mpolNew(cxl, task(), pol(MPOL_BIND | MPOL_F_NUMA_BALANCING, [0]))).toThrow(
+      "not modelled",
+    );
+    expect(() => mpolNew(cxl, task(), pol(MPOL_INTERLEAVE | MPOL_F_RELATIVE_NODES, [0]))).toThrow(
+      "not modelled",
+    );
   });
 
   it("builds the policy the kernel does: default clears it, preferred keeps its first node or is local, absent nodes dropped", () => {

@@ -20,6 +20,7 @@
  * nodes' bandwidths as the kernel's auto mode does (`iwTableFromBandwidth`).
  */
 import type { LoadedProfile } from "../machine/profile.js";
+import { MAX_NUMNODES } from "../migrate/modes.js";
 import { EINVAL } from "./errno.js";
 import { PAGE_SIZE } from "./folio.js";
 import type { Task } from "./task.js";
@@ -39,8 +40,6 @@ export const MPOL_F_NUMA_BALANCING = 1 << 13;
 export const MPOL_F_RELATIVE_NODES = 1 << 14;
 export const MPOL_F_STATIC_NODES = 1 << 15;
 export const MPOL_MODE_FLAGS = MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES | MPOL_F_NUMA_BALANCING;
-/** Node ids a nodemask can hold (CONFIG_NODES_SHIFT 10, as migrate/modes.ts's MAX_NUMNODES). */
-const MAX_NUMNODES = 1024;
 
 export const MPOL_MODE_NAMES: Record<number, string> = {
   [MPOL_DEFAULT]: "default",
@@ -113,9 +112,6 @@ export function mpolNew(
   const sane = sanitizeMpolFlags(arg.mode);
   if (typeof sane === "number") return sane;
   const { mode, flags } = sane;
-  if (flags & (MPOL_F_RELATIVE_NODES | MPOL_F_NUMA_BALANCING)) {
-    throw new Error("mempolicy: MPOL_F_RELATIVE_NODES and MPOL_F_NUMA_BALANCING are not modelled");
-  }
   // get_nodes(): a nodemask holds node ids below MAX_NUMNODES, each once.
   for (const n of arg.nodes) if (!Number.isInteger(n) || n < 0 || n >= MAX_NUMNODES) return -EINVAL;
   const w = arg.weights;
@@ -127,12 +123,16 @@ export function mpolNew(
   const given = [...weightOf.keys()].sort((a, b) => a - b);
   if (mode === MPOL_DEFAULT) return given.length > 0 ? -EINVAL : null;
   let effective = mode;
+  const userNodes = MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES;
   if (mode === MPOL_PREFERRED && given.length === 0) {
-    if (flags & MPOL_F_STATIC_NODES) return -EINVAL;
+    if (flags & userNodes) return -EINVAL;
     effective = MPOL_LOCAL;
   } else if (mode === MPOL_LOCAL) {
-    if (given.length > 0 || flags & MPOL_F_STATIC_NODES) return -EINVAL;
+    if (given.length > 0 || flags & userNodes) return -EINVAL;
   } else if (given.length === 0) return -EINVAL;
+  if (flags & (MPOL_F_RELATIVE_NODES | MPOL_F_NUMA_BALANCING)) {
+    throw new Error("mempolicy: MPOL_F_RELATIVE_NODES and MPOL_F_NUMA_BALANCING are not modelled");
+  }
   if (effective === MPOL_LOCAL) return { mode: MPOL_LOCAL, nodes: [] };
   // mpol_set_nodemask(): the nodes with memory (N_MEMORY) that the cpuset allows.
   const allowed = task.memsAllowed;
