@@ -539,36 +539,18 @@ export class MmStruct {
     let i = this.vmasStartingAtOrBefore(addr) - 1;
     if (i < 0 || list[i].end <= addr) i++;
     while (i < list.length && list[i].start < end) {
-      const v = list[i];
-      const s = Math.max(v.start, addr);
-      const e = Math.min(v.end, end);
-      this.zapRange(s, e, partial);
-      if (v.start < s && v.end > e) {
-        const tail = new Vma(
-          this,
-          e,
-          v.end,
-          v.flags,
-          v.pgoff + (e - v.start) / PAGE_SIZE,
-          v.anonVma,
-        );
-        tail.anonVma?.vmas.push(tail);
-        tail.policy = v.policy;
-        v.end = s;
-        list.splice(i + 1, 0, tail);
-        i += 2;
-      } else if (v.start < s) {
-        v.end = s;
+      // do_vmi_align_munmap(): split off the parts outside the range (the VMA keeps the part
+      // below it, or else the part above), then zap and remove what is left.
+      let v = list[i];
+      if (v.start < addr) {
+        v = this.splitVma(v, addr, false);
         i++;
-      } else if (v.end > e) {
-        v.pgoff += (e - v.start) / PAGE_SIZE;
-        v.start = e;
-        i++;
-      } else {
-        list.splice(i, 1);
-        const siblings = v.anonVma?.vmas;
-        if (siblings) siblings.splice(siblings.indexOf(v), 1);
       }
+      if (v.end > end) v = this.splitVma(v, end, true);
+      this.zapRange(v.start, v.end, partial);
+      list.splice(i, 1);
+      const siblings = v.anonVma?.vmas;
+      if (siblings) siblings.splice(siblings.indexOf(v), 1);
     }
     for (const folio of partial) {
       if (folio.order > 1 && folio.mapcount > 0 && mappedPages(folio) < folio.nrPages) {
