@@ -60,6 +60,31 @@ processes:
   });
 });
 
+describe("mbind over part of a region not faulted in yet", () => {
+  it("each part faults in under its VMA's policy, in 4K pages where a THP would cross an edge", () => {
+    const r = runScenario(
+      parseScenario(
+        `profile: zen3-2s-ptdma
+duration: 3ms
+processes:
+  - name: late
+    start: 2ms
+    regions: [{ name: heap, size: 8M, folioSize: 2M }]
+    threads: [{ cpu: 0, region: heap }]
+movers:
+  - { kind: mbind, cpu: 1, process: late, region: heap, offset: 1M, size: 2M,
+      policy: { mode: bind, nodes: [1] }, flags: [move, strict], start: 1ms }
+`,
+        "inline",
+      ),
+      loadProfile("zen3-2s-ptdma"),
+    );
+    expect(r.movers[0]).toMatchObject({ calls: 1, failedCalls: 0, foliosMoved: 0 });
+    expect([bytesOn(r, 0), bytesOn(r, 1)]).toEqual([6 * MiB, 2 * MiB]);
+    expect(r.compaction).toMatchObject({ thpFaultAlloc: 2, thpFaultFallback: 0 });
+  });
+});
+
 describe("scenarios/mempolicy-partial.yaml", () => {
   const profile = loadProfile("zen3-2s-ptdma");
   const s = parseScenario(
