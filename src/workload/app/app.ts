@@ -91,7 +91,8 @@ export interface AppSpec {
   /**
    * The process's memory policy (task->mempolicy), set before its threads start as
    * `numactl --interleave=...` does before exec, and inherited by each thread: what a region
-   * without a policy of its own faults in under. The default policy (local) when absent.
+   * without a policy of its own faults in under. The default policy (local) when absent or
+   * MPOL_DEFAULT.
    */
   mempolicy?: Mempolicy;
   /** Each region's VMA policy; MPOL_DEFAULT gives the VMA none (the task's applies). */
@@ -675,7 +676,8 @@ export class App {
     this.quantumNs = spec.quantumNs ?? DEFAULT_QUANTUM_NS;
     this.samples = spec.samplesPerQuantum ?? DEFAULT_SAMPLES;
     this.task = k.spawnProcess(spec.threads[0].cpu);
-    this.task.mempolicy = spec.mempolicy ?? null;
+    const pol = spec.mempolicy;
+    this.task.mempolicy = pol === undefined || pol.mode === MPOL_DEFAULT ? null : pol;
     this.migratedMark = migratedTotal(k);
     const nids = k.profile.topology.nodes.map((n) => n.id);
     const nidSpan = Math.max(...nids) + 1;

@@ -18,7 +18,7 @@ import {
   MR_COMPACTION,
 } from "../../migrate/modes.js";
 import type { Folio } from "../../mm/folio.js";
-import { MPOL_DEFAULT, withIwTable } from "../../mm/mempolicy.js";
+import { withIwTable } from "../../mm/mempolicy.js";
 import { anonVmaOf } from "../../mm/vm.js";
 import { vmstatDelta } from "../../mm/vmstat.js";
 import { bootReclaim, startPolicies } from "../../policy/index.js";
@@ -234,10 +234,7 @@ export function runScenario(
       k,
       {
         name: proc.name,
-        mempolicy:
-          proc.mempolicy === undefined || proc.mempolicy.mode === MPOL_DEFAULT
-            ? undefined
-            : withIwTable(profile, proc.mempolicy),
+        mempolicy: proc.mempolicy && withIwTable(profile, proc.mempolicy),
         regions,
         threads,
         cgroup: proc.cgroup,
