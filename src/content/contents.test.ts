@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PAGE_SIZE } from "../mm/folio.js";
 import { PhysMem } from "../mm/phys.js";
@@ -67,6 +68,65 @@ describe("PageContents", () => {
     for (let i = 0; i < 800; i++) expect(c.checkPage(dst + i, 1000 + i)).toBe(true);
     expect(c.checkPage(dst + 800, 1800)).toBe(false);
     expect(c.bytesCopied).toBe(800 * PAGE_SIZE);
+  });
+
+  it("allocates a queued copy's memory when it is queued, not in the timed flush", () => {
+    const c = new PageContents(4 * CHUNK_PAGES);
+    c.fillPage(0, 5);
+    c.copyPages(3 * CHUNK_PAGES - 1, 0, 2);
+    expect(c.chunksAllocated()).toBe(3);
+    c.flushCopies();
+    expect(c.chunksAllocated()).toBe(3);
+    expect(c.checkPage(3 * CHUNK_PAGES - 1, 5)).toBe(true);
+  });
+
+  // Queued copies are an optimisation only: every reader sees what immediate copies leave.
+  it("reads, fills and copies see the bytes immediate copies would have left", () => {
+    const NR = 3 * CHUNK_PAGES;
+    const pfn = fc.integer({ min: 0, max: NR - 1 });
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("fill" as const), pfn, key: fc.nat() }),
+      fc.record({
+        kind: fc.constant("copy" as const),
+        dst: pfn,
+        src: pfn,
+        n: fc.integer({ min: 1, max: CHUNK_PAGES + 3 }),
+      }),
+      fc.record({ kind: fc.constant("check" as const), pfn }),
+      fc.constant({ kind: "flush" as const }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const c = new PageContents(NR);
+        // The key each page holds under immediate copies (undefined: never filled).
+        const model: (number | undefined)[] = new Array(NR).fill(undefined);
+        let bytes = 0;
+        for (const o of ops) {
+          if (o.kind === "fill") {
+            c.fillPage(o.pfn, o.key);
+            model[o.pfn] = o.key;
+          } else if (o.kind === "copy") {
+            const n = Math.min(o.n, NR - o.dst, NR - o.src);
+            c.copyPages(o.dst, o.src, n);
+            // memmove: an overlapping copy reads the source as it was.
+            const from = model.slice(o.src, o.src + n);
+            for (let i = 0; i < n; i++) model[o.dst + i] = from[i];
+            bytes += n * PAGE_SIZE;
+          } else if (o.kind === "check") {
+            const key = model[o.pfn];
+            if (key !== undefined && !c.checkPage(o.pfn, key)) return false;
+          } else {
+            c.flushCopies();
+          }
+        }
+        for (let p = 0; p < NR; p++) {
+          const key = model[p];
+          if (key !== undefined && !c.checkPage(p, key)) return false;
+        }
+        return c.bytesCopied === bytes;
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it("rejects pfns outside the address space", () => {

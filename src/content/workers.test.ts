@@ -95,6 +95,18 @@ describe("CopyWorkerPool", () => {
     expect(pool.stats.bytes).toBe(reference.bytesCopied);
   });
 
+  it("lets the main thread's queued copies land before a worker copies from their destination", () => {
+    const { contents, pool } = setup();
+    // Every worker has every chunk already: the submit has no new memory to hand out.
+    pool.adopt([{ pfn: 0, nrPages: NR_PFNS }]);
+    const staged = range(SRC_PAGES, 7, 3);
+    contents.copyPages(staged.dstPfn, staged.srcPfn, staged.nrPages);
+    const job = pool.submit(0, [range(SRC_PAGES + CHUNK_PAGES, staged.dstPfn, 3)]);
+    expect(pool.wait(job)).toBe("done");
+    for (let i = 0; i < 3; i++)
+      expect(contents.checkPage(SRC_PAGES + CHUNK_PAGES + i, 8 + i)).toBe(true);
+  });
+
   it("runs many jobs in flight on two workers, waited in any order", () => {
     const { contents, pool } = setup();
     const ranges = Array.from({ length: 300 }, (_, i) => range(SRC_PAGES + i * 5, i * 3, 2));

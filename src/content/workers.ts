@@ -251,6 +251,8 @@ export class CopyWorkerPool {
       this.contents.checkRange(r.srcPfn, r.nrPages, "copy from");
       nrPages += r.nrPages;
     }
+    // The worker touches the memory itself: the main thread's queued copies land first.
+    this.contents.flushCopies();
     const lane = this.readyLane(w);
     const words = this.encode(ranges);
     const slot = this.freeSlots[--this.nrFree];

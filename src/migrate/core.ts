@@ -458,6 +458,8 @@ function* migratePagesBatch(
     unmapFolios.length = w;
     dstFolios.length = w;
   }
+  // Bytes mode: the batch's CPU copies, queued as the model made them, run back to back.
+  k.phys.contents?.flushCopies();
   nrFailed += retry;
   stats.nrThpFailed += thpRetry;
   stats.nrFailedPages += retryPages;
