@@ -43,8 +43,10 @@ class Chunk {
 
   constructor() {
     // Fault every host page in now, so first-touch faults are charged to allocation and not to
-    // the timed copies (hostCopyGBps measures copying).
+    // the timed copies (hostCopyGBps measures copying). The buffer need not start on a host
+    // page (malloc puts a header first), so its last word may lie on one more page.
     for (let i = 0; i < this.u32.length; i += HOST_PAGE_WORDS) this.u32[i] = 0;
+    this.u32[this.u32.length - 1] = 0;
   }
 }
 
@@ -62,13 +64,13 @@ export class PageContents {
     this.dir = new Array(Math.ceil(nrPfns / (CHUNK_PAGES << DIR_SHIFT))).fill(undefined);
   }
 
-  /** Bytes really copied by copyPages. */
+  /** Bytes really copied by copyPages (queued copies are run first). */
   get bytesCopied(): number {
     this.flushCopies();
     return this.copied;
   }
 
-  /** Host wall-clock nanoseconds spent inside the copies. */
+  /** Host wall-clock nanoseconds spent inside the copies (queued copies are run first). */
   get hostCopyNs(): number {
     this.flushCopies();
     return this.copyNs;
