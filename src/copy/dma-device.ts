@@ -79,6 +79,12 @@ export class DmaDevice {
   readonly maxSegmentBytes: number;
   /** Flow options of every copy: the channel's rate cap. */
   readonly flowOpts: FlowOptions;
+  /**
+   * flowOpts with coalesced starts, for the descriptors: a batch's channels start theirs at one
+   * instant, so the flow network shares its bandwidth once for them all rather than once per
+   * channel (the rates are the same).
+   */
+  readonly descriptorOpts: FlowOptions;
   /** Flow paths by source and destination node (srcNid * nodeCount + dstNid), built on use. */
   private readonly paths: (Resource[] | undefined)[] = [];
 
@@ -94,6 +100,7 @@ export class DmaDevice {
     this.iommuPageNs = spec.iommuPageNs;
     this.maxSegmentBytes = spec.maxSegmentBytes;
     this.flowOpts = { maxRate: spec.channelGBps };
+    this.descriptorOpts = { ...this.flowOpts, coalesce: true };
   }
 
   /** The resources a copy by this engine from srcNid to dstNid crosses, in travel order. */
@@ -320,7 +327,7 @@ export class DmaChannel {
       if (setup > 0) yield setup;
       if (this.generation !== generation) break;
       const path = dev.path(k.phys.nidOf(src), k.phys.nidOf(dst));
-      yield k.net.transfer(n * PAGE_SIZE, path, dev.flowOpts);
+      yield k.net.transfer(n * PAGE_SIZE, path, dev.descriptorOpts);
       if (this.generation !== generation) break;
       this.finishCopies(d);
       this.completed++;

@@ -22,6 +22,11 @@ export function packageRoot(): string {
   return dir;
 }
 
+/** Directory of the shipped profiles. */
+export function profilesDir(): string {
+  return join(packageRoot(), "profiles");
+}
+
 /** The package's version, from its package.json (what `--version` prints and reports carry). */
 export function packageVersion(): string {
   version ??= String(JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")).version);

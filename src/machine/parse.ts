@@ -5,7 +5,7 @@
 import { type Document, parseDocument } from "yaml";
 import { UsageError } from "../errors.js";
 import { LoadedProfile } from "./loaded-profile.js";
-import { validateProfile } from "./schema.js";
+import { type MachineProfile, validateProfile } from "./schema.js";
 
 const MAX_PROBLEMS = 5;
 
@@ -25,13 +25,22 @@ export function parseProfile(
   label: string,
   options: ParseProfileOptions,
 ): LoadedProfile {
+  return new LoadedProfile(validateProfileText(text, label, options.expectedName), options.source);
+}
+
+/** parseProfile()'s validated profile, before the topology is derived from it. */
+export function validateProfileText(
+  text: string,
+  label: string,
+  expectedName?: string,
+): MachineProfile {
   const data = toValue(parseDocument(text), label);
   const r = validateProfile(data);
   if (!r.ok) fail(label, summarise(r.problems));
-  if (options.expectedName !== undefined && r.profile.name !== options.expectedName) {
-    fail(label, `name: '${r.profile.name}' does not match the file name '${options.expectedName}'`);
+  if (expectedName !== undefined && r.profile.name !== expectedName) {
+    fail(label, `name: '${r.profile.name}' does not match the file name '${expectedName}'`);
   }
-  return new LoadedProfile(r.profile, options.source);
+  return r.profile;
 }
 
 function toValue(doc: Document, label: string): unknown {

@@ -2,24 +2,26 @@
  * Finding and loading machine profiles from disk. A bare name means a shipped profile,
  * `<package root>/profiles/<name>.yaml`; anything with a `/` or a .yaml/.yml suffix is a path.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../errors.js";
+import {
+  BUILTIN_PROFILES_FILE,
+  type BuiltinProfiles,
+  machineCodeHash,
+  sha256,
+} from "./builtin-profiles.js";
 import type { LoadedProfile } from "./loaded-profile.js";
-import { packageRoot } from "./package-root.js";
-import { parseProfile } from "./parse.js";
+import { profilesDir } from "./package-root.js";
+import { parseProfile, validateProfileText } from "./parse.js";
 
 export type { CpuInfo } from "./loaded-profile.js";
 export { LoadedProfile } from "./loaded-profile.js";
+export { profilesDir };
 
 export interface ProfileSummary {
   name: string;
   description: string;
-}
-
-/** Directory of the shipped profiles. */
-export function profilesDir(): string {
-  return join(packageRoot(), "profiles");
 }
 
 /** Names of the shipped profiles, sorted. */
@@ -63,4 +65,14 @@ function readProfileFile(path: string): string {
     if (code === "ENOENT") throw new UsageError(`profile '${path}': no such file`);
     throw new UsageError(`profile '${path}': cannot read: ${(err as Error).message}`);
   }
+}
+
+/** The build's last step: every shipped profile validated, for builtin-profiles.ts to load. */
+export function writeBuiltinProfiles(file = BUILTIN_PROFILES_FILE): void {
+  const built: BuiltinProfiles = { code: machineCodeHash(), profiles: {} };
+  for (const name of profileNames()) {
+    const text = readProfileFile(join(profilesDir(), `${name}.yaml`));
+    built.profiles[name] = { yaml: sha256(text), profile: validateProfileText(text, name, name) };
+  }
+  writeFileSync(file, `${JSON.stringify(built)}\n`);
 }

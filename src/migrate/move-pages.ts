@@ -138,13 +138,16 @@ function* doPagesMove(
     }
     const addr = pages[i];
     const node = nodes[i];
-    if (!Number.isInteger(node) || node < 0 || node >= MAX_NUMNODES || !k.nodeHasMemory(node)) {
-      err = -ENODEV;
-      break;
-    }
-    if (!allowed.has(node)) {
-      err = -EACCES;
-      break;
+    // The node of the run being built passed these checks at the run's first entry.
+    if (currentNode === NUMA_NO_NODE || node !== currentNode) {
+      if (!Number.isInteger(node) || node < 0 || node >= MAX_NUMNODES || !k.nodeHasMemory(node)) {
+        err = -ENODEV;
+        break;
+      }
+      if (!allowed.has(node)) {
+        err = -EACCES;
+        break;
+      }
     }
     if (currentNode === NUMA_NO_NODE) {
       start = i;

@@ -280,6 +280,70 @@ describe("FlowNetwork", () => {
     );
   });
 
+  it("shares once for coalesced starts at one instant, and ends every flow as starts one by one do", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            at: fc.integer({ min: 0, max: 2 }),
+            bytes: fc.integer({ min: 1, max: 5000 }),
+            path: fc.array(fc.nat({ max: 2 }), { minLength: 1, maxLength: 3 }),
+            maxRate: fc.option(fc.double({ min: 0.05, max: 20, noNaN: true })),
+            coalesce: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 12 },
+        ),
+        (specs) => {
+          // Each flow started by a process of its own, at instant 0, 50 or 100 ns.
+          const run = (coalesce: boolean) => {
+            const { sim, net } = setup();
+            const res = [3, 7, 11].map((c, i) => net.addResource(`r${i}`, c));
+            const ends = specs.map(() => Number.NaN);
+            specs.forEach((s, i) => {
+              sim.spawn(
+                (function* (): Generator<Yieldable, void, unknown> {
+                  yield s.at * 50;
+                  const opts = {
+                    coalesce: coalesce && s.coalesce,
+                    ...(s.maxRate === null ? {} : { maxRate: s.maxRate }),
+                  };
+                  yield net.transfer(
+                    s.bytes,
+                    s.path.map((j) => res[j]),
+                    opts,
+                  );
+                  ends[i] = sim.now;
+                })(),
+              );
+            });
+            sim.run();
+            return {
+              ends,
+              carried: res.map((r) => r.bytesCarried),
+              busy: res.map((r) => r.busyNs),
+            };
+          };
+          expect(run(true)).toEqual(run(false));
+        },
+      ),
+    );
+  });
+
+  it("gives a coalesced flow its rate once the instant's due entries ran, or at the next change", () => {
+    const { sim, net } = setup();
+    const link = net.addResource("link", 10);
+    const a = net.start(1000, [link], { coalesce: true });
+    expect(a.rate).toBe(0);
+    const b = net.start(1000, [link], { coalesce: true });
+    sim.run(0);
+    expect([a.rate, b.rate]).toEqual([5, 5]);
+    const c = net.start(1000, [link], { coalesce: true });
+    const d = net.start(1000, [link]);
+    expect([a.rate, b.rate, c.rate, d.rate]).toEqual([2.5, 2.5, 2.5, 2.5]);
+    sim.run();
+    expect(d.finishedAt).toBe(400);
+  });
+
   it("rejects bad input", () => {
     const { net } = setup();
     const link = net.addResource("link", 1);

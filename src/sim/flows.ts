@@ -22,13 +22,15 @@
  * of Infinity bytes is a stream: it carries bytes at its rate until stopped, and never
  * completes (an application's traffic, whose demand is a rate). `batch` makes several starts,
  * stops and cap changes at one instant share the bandwidth once, at its end: the rates are
- * those the changes one by one would end with.
+ * those the changes one by one would end with. A `coalesce` start does the same across the
+ * processes that start flows at one instant (a DMA engine's channels): the sharing waits until
+ * the entries already due then have run.
  *
  * Networks are built explicitly, `new FlowNetwork(sim)`; a simulator may host several.
  * Flows and resources are iterated in creation order, so allocations are deterministic.
  */
 
-import { Scheduled, type SimEvent, type Simulator } from "./simulator.js";
+import { Scheduled, type SimEvent, type Simulator, Timer } from "./simulator.js";
 
 /**
  * Two shares within this relative distance are the same bottleneck level: float error
@@ -49,6 +51,13 @@ export interface FlowOptions {
   /** How many flows this one stands for in the sharing, a positive integer; default 1. */
   weight?: number;
   name?: string;
+  /**
+   * Share the bandwidth once for all the flows started at this instant, when the entries the
+   * simulator already has due now have run (or at the network's next change, if sooner),
+   * rather than at each start; until then the flow moves nothing. The rates are those the
+   * starts one by one would end with.
+   */
+  coalesce?: boolean;
 }
 
 export class Resource {
@@ -158,9 +167,13 @@ export class FlowNetwork {
   private nBusy = 0;
   /** Scratch for `complete`, kept to avoid garbage. */
   private readonly finishing: Flow[] = [];
-  /** Open `batch` calls, and whether a change inside them awaits the allocation. */
+  /** Open `batch` calls, and whether a change (inside them, or coalesced) awaits the allocation. */
   private held = 0;
   private stale = false;
+  /** The allocation of coalesced starts, queued at their instant. */
+  private readonly coalesced = new Timer(() => {
+    if (this.stale && this.held === 0) this.allocate();
+  });
 
   constructor(readonly sim: Simulator) {
     this.lastUpdate = sim.now;
@@ -221,7 +234,12 @@ export class FlowNetwork {
     this.advance();
     this.flows.push(f);
     for (let i = 0; i < path.length; i++) path[i].crossings++;
-    this.reallocate();
+    if (opts?.coalesce === true) {
+      this.stale = true;
+      if (!this.coalesced.queued) this.sim.schedule(this.coalesced, this.sim.now);
+    } else {
+      this.reallocate();
+    }
     return f;
   }
 

@@ -10,7 +10,8 @@ import {
 import { MTCOPY_DEFAULT_THREADS, type MtPlacement } from "../../copy/mtcopy.js";
 import { UsageError } from "../../errors.js";
 import { FaultInjector } from "../../fault/inject.js";
-import { loadProfile } from "../../machine/profile.js";
+import { openProfile } from "../../machine/builtin-profiles.js";
+import type { LoadedProfile } from "../../machine/loaded-profile.js";
 import {
   formatSize,
   parseCount,
@@ -59,7 +60,7 @@ interface BenchFlags extends ReporterFlags {
 }
 
 export interface BenchPlan {
-  profile: ReturnType<typeof loadProfile>;
+  profile: LoadedProfile;
   migrators: MigratorName[];
   threads: number[];
   channels: number[];
@@ -90,9 +91,11 @@ function regionFlag(r: Region): string {
   return "folios" in r ? `--count ${r.folios}` : `--total ${formatSize(r.bytes)}`;
 }
 
-/** Validates every flag before anything runs, so bad input never leaves partial output. */
-export function planBench(f: BenchFlags): BenchPlan {
-  const profile = loadProfile(f.profile);
+/**
+ * Validates every flag before anything runs, so bad input never leaves partial output;
+ * `profile` is the one `--profile` names.
+ */
+export function planBench(f: BenchFlags, profile: LoadedProfile): BenchPlan {
   const migrators = parseList(f.migrator, "--migrator", parseMigratorName);
   for (const m of migrators) checkMigratorOnProfile(m, profile);
   const usesWorkers = (kind: "threads" | "channels") =>
@@ -274,7 +277,7 @@ export function register(program: Command): void {
     .option("--verify", "bytes mode: real page contents, every page checked after each run");
   addReporterOptions(movePages, DEFAULT_REPORTER, REPORTERS).action(
     async (flags: BenchFlags, cmd: Command) => {
-      const plan = planBench(flags);
+      const plan = planBench(flags, await openProfile(flags.profile));
       const targets = resolveReporters(flags, {
         reporters: REPORTERS,
         defaultReporter: DEFAULT_REPORTER,

@@ -13,6 +13,7 @@ import type { Explanation } from "../../explain/explain.js";
 import { formatExplanation } from "../../explain/format.js";
 import { explainMovePages } from "../../explain/run.js";
 import { formatScenarioExplanation } from "../../explain/scenario-format.js";
+import { loadProfile } from "../../machine/profile.js";
 import { jsonDocument } from "../../report/header.js";
 import { print } from "../output.js";
 import { type BenchPlan, DEFAULT_PROFILE, folioCountOf, planBench } from "./bench.js";
@@ -42,7 +43,7 @@ interface ExplainFlags {
 /** The bench plan of the one configuration the flags give; a list in any flag is an error. */
 function planExplain(f: ExplainFlags): BenchPlan {
   // The model is deterministic: one timed call says all that more would.
-  const plan = planBench({ ...f, runs: "1" });
+  const plan = planBench({ ...f, runs: "1" }, loadProfile(f.profile));
   const lists: [string, readonly unknown[]][] = [
     ["--migrator", plan.migrators],
     ["--threads", plan.threads],
