@@ -134,6 +134,11 @@ export function accessLatencyNs(profile: LoadedProfile, cpu: number, nid: number
   return base + (profile.socketOfCpu(cpu) === node.socket ? 0 : m.socketHopNs);
 }
 
+/** The latency histogram's bucket of `ns`. */
+function latencyBucket(ns: number): number {
+  return Math.min(LATENCY_BUCKETS - 1, Math.max(0, Math.floor(Math.log2(Math.max(1, ns)))));
+}
+
 /** Bytes an access moves: one cache line (reads only; a write's line is read in first). */
 export const ACCESS_BYTES = 64;
 
@@ -188,8 +193,9 @@ const DELIVERED_REL_EPS = 1e-9;
 export class AppRegion {
   readonly pages: number;
   readonly order: number;
-  /** Pages per folio. */
+  /** Pages per folio, and its inverse (a power of two: a page's folio is an exact product). */
   readonly folioPages: number;
+  private readonly perFolioPage: number;
   /** Bytes of the region on each node, kept as migrations move its folios. */
   readonly bytesByNode = new Map<number, number>();
   /**
@@ -216,15 +222,35 @@ export class AppRegion {
     this.pages = (vma.end - vma.start) / PAGE_SIZE;
     this.order = Math.log2(folioSizeBytes / PAGE_SIZE);
     this.folioPages = folioSizeBytes / PAGE_SIZE;
+    if (!Number.isInteger(this.order) || this.order < 0)
+      throw new RangeError(`AppRegion: folio size ${folioSizeBytes} is not a power-of-two pages`);
+    this.perFolioPage = 1 / this.folioPages;
     this.folioNid = new Uint8Array(Math.ceil(this.pages / this.folioPages)).fill(NO_NODE);
   }
 
   /** The node of the region's page `page`, or NO_NODE (255) when it was never faulted in. */
   nidOfPage(page: number): number {
-    const f = Math.floor(page / this.folioPages);
+    const f = Math.floor(page * this.perFolioPage);
     const nid = this.folioNid[f];
     if (nid !== SPLIT) return nid;
     return (this.splitNids.get(f) as Uint8Array)[page - f * this.folioPages];
+  }
+
+  /**
+   * Count the nodes of `pages` (a quantum's samples) into `counts`, by node id; throws if one
+   * was never faulted in. nidOfPage in one loop: this is the model's hottest.
+   */
+  countNodes(pages: Float64Array, counts: Float64Array): void {
+    const map = this.folioNid;
+    const per = this.perFolioPage;
+    for (let i = 0; i < pages.length; i++) {
+      const page = pages[i];
+      let nid = map[Math.floor(page * per)];
+      if (nid === SPLIT) nid = this.nidOfPage(page);
+      if (nid >= counts.length)
+        throw new Error(`AppThread: page ${page} of its region is not mapped`);
+      counts[nid]++;
+    }
   }
 
   /**
@@ -364,9 +390,9 @@ export class AppThread {
   readonly slotOfNode: Int32Array;
   /** The running quantum's sampled pages. */
   private readonly drawn: Float64Array;
-  /** The running quantum's sampled accesses, their latency and the bytes of one, by node id. */
+  /** The running quantum's sampled accesses, their latency's bucket and the bytes of one, by node id. */
   private readonly counts: Float64Array;
-  private readonly latByNode: Float64Array;
+  private readonly latBucket: Int32Array;
   private bytesPerSample = 0;
   /** Scratch: the thread's own traffic on its path to each node, bytes/ns. */
   private readonly ownRate: Float64Array;
@@ -402,7 +428,7 @@ export class AppThread {
     this.accessesByNode = new Float64Array(nidSpan);
     this.drawn = new Float64Array(app.samples);
     this.counts = new Float64Array(nidSpan);
-    this.latByNode = new Float64Array(nidSpan);
+    this.latBucket = new Int32Array(nidSpan);
     this.ownRate = new Float64Array(nidSpan);
     this.slotOfNode = new Int32Array(nidSpan);
   }
@@ -516,8 +542,7 @@ export class AppThread {
   }
 
   private addLatency(ns: number, weight: number): void {
-    const b = Math.min(LATENCY_BUCKETS - 1, Math.max(0, Math.floor(Math.log2(Math.max(1, ns)))));
-    this.latency[b] += weight;
+    this.latency[latencyBucket(ns)] += weight;
   }
 
   /** The thread runs from now until `endNs`, in `quanta` quanta. */
@@ -559,14 +584,17 @@ export class AppThread {
     const region = this.region;
     const drawn = this.drawn;
     this.pattern.fill(this.rng, t, drawn);
-    const bytesMode = this.app.k.phys.contents !== null;
-    for (let i = 0; i < samples; i++) {
-      const page = drawn[i];
-      const nid = region.nidOfPage(page);
-      if (nid >= counts.length)
-        throw new Error(`AppThread: page ${page} of its region is not mapped`);
-      if (bytesMode) this.touch(page, nid);
-      counts[nid]++;
+    if (this.app.k.phys.contents === null) {
+      region.countNodes(drawn, counts);
+    } else {
+      for (let i = 0; i < samples; i++) {
+        const page = drawn[i];
+        const nid = region.nidOfPage(page);
+        if (nid >= counts.length)
+          throw new Error(`AppThread: page ${page} of its region is not mapped`);
+        this.touch(page, nid);
+        counts[nid]++;
+      }
     }
     let latSum = 0;
     for (let n = 0; n < counts.length; n++) {
@@ -574,7 +602,7 @@ export class AppThread {
       if (c === 0) continue;
       this.accessesByNode[n] += c;
       const lat = this.app.latencyNs(slots[n], own[n]);
-      this.latByNode[n] = lat;
+      this.latBucket[n] = latencyBucket(lat);
       latSum += lat * c;
     }
     this.meanLatNs = latSum / samples;
@@ -625,7 +653,7 @@ export class AppThread {
     this.ops += ops;
     this.opsLog[this.quanta++] = ops;
     for (let n = 0; n < counts.length; n++) {
-      if (counts[n] !== 0) this.addLatency(this.latByNode[n], (ops * counts[n]) / samples);
+      if (counts[n] !== 0) this.latency[this.latBucket[n]] += (ops * counts[n]) / samples;
     }
   }
 }
