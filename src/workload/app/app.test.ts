@@ -3,7 +3,7 @@ import { loadProfile } from "../../machine/profile.js";
 import { Kernel } from "../../migrate/kernel.js";
 import { MPOL_BIND, MPOL_INTERLEAVE } from "../../mm/mempolicy.js";
 import { Rng } from "../../sim/rng.js";
-import { App, accessLatencyNs } from "./app.js";
+import { App, accessLatencyNs, DEFAULT_SAMPLES, MIX_QUANTA } from "./app.js";
 import { movePagesLoop, newMoverStats } from "./movers.js";
 
 const profile = loadProfile("zen3-2s-ptdma");
@@ -81,6 +81,73 @@ describe("an application on the machine", () => {
     // Per folio: a 4K page is unmapped once per call, a THP once per call too, but the calls
     // of 512 pages take longer; per call the THP's single folio stalls a reader once.
     expect(huge.app.threads[0].stalls).toBeLessThan(small.app.threads[0].stalls);
+  });
+});
+
+describe("a thread's node mix", () => {
+  /** One thread over a region interleaved on both nodes, on a kernel with or without bytes. */
+  const interleaved = (contents: boolean) => {
+    const k = new Kernel({ profile, contents });
+    const app = new App(
+      k,
+      {
+        regions: [
+          {
+            bytes: 4 << 20,
+            folioSizeBytes: 4096,
+            policy: { mode: MPOL_INTERLEAVE, nodes: [0, 1] },
+          },
+        ],
+        threads: [{ cpu: 0, region: 0, pattern: { kind: "uniform" }, computeNs: 20, mlp: 1 }],
+        quantumNs: 100_000,
+      },
+      new Rng(7),
+    );
+    app.start(5 * MS);
+    k.sim.run();
+    return app.threads[0];
+  };
+
+  it("is drawn while the region's pages and the pattern are still, up to MIX_QUANTA quanta, then kept", () => {
+    const ops = interleaved(false).opsPerQuantum;
+    expect(ops.length).toBe(50);
+    // Each quantum draws more samples of the same mix until MIX_QUANTA quanta's worth...
+    const drawing = new Set(ops.subarray(0, MIX_QUANTA));
+    expect(drawing.size).toBeGreaterThan(1);
+    // ...and then runs at that mix's latencies, quantum after quantum, on an idle machine.
+    for (const o of ops.subarray(MIX_QUANTA)) expect(o / ops[MIX_QUANTA]).toBeCloseTo(1, 6);
+  });
+
+  it("moves only when a page of the region changes node", () => {
+    const k = new Kernel({ profile });
+    const app = new App(
+      k,
+      {
+        regions: [
+          { bytes: 4 << 20, folioSizeBytes: 2 << 20, policy: { mode: MPOL_BIND, nodes: [0] } },
+        ],
+        threads: [{ cpu: 0, region: 0, pattern: { kind: "uniform" }, computeNs: 20, mlp: 1 }],
+      },
+      new Rng(7),
+    );
+    const region = app.regions[0];
+    const v = region.version;
+    region.place(0, 512, 0); // a failed migration: mapped again where it was
+    expect(region.version).toBe(v);
+    region.place(0, 512, 1);
+    expect(region.version).toBeGreaterThan(v);
+    const w = region.version;
+    region.place(512, 1, 1); // one page of a THP a migration split
+    expect(region.version).toBeGreaterThan(w);
+    expect(region.nidOfPage(512)).toBe(1);
+    expect(region.nidOfPage(513)).toBe(0);
+  });
+
+  it("is the same in bytes mode, which reads a quantum's worth of pages every quantum", () => {
+    const plain = interleaved(false);
+    const bytes = interleaved(true);
+    expect([...bytes.opsPerQuantum]).toEqual([...plain.opsPerQuantum]);
+    expect(bytes.pagesRead).toBe(50 * DEFAULT_SAMPLES);
   });
 });
 

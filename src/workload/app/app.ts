@@ -113,6 +113,8 @@ export interface AppSpec {
 
 export const DEFAULT_QUANTUM_NS = 100_000;
 export const DEFAULT_SAMPLES = 16;
+/** A thread's node mix stops drawing samples when it holds this many quanta's worth. */
+export const MIX_QUANTA = 16;
 /** Latency histogram buckets: bucket i counts accesses of [2^i, 2^(i+1)) ns, as pmbench's. */
 export const LATENCY_BUCKETS = 40;
 
@@ -198,6 +200,8 @@ export class AppRegion {
   private readonly perFolioPage: number;
   /** Bytes of the region on each node, kept as migrations move its folios. */
   readonly bytesByNode = new Map<number, number>();
+  /** Bumped whenever a page's node changes: what a thread's node mix was drawn against. */
+  version = 0;
   /**
    * The node of each folio of the region, kept at every fault-in and remap (`place`), so a
    * thread's sample costs an array read rather than a page-table walk.
@@ -270,9 +274,12 @@ export class AppRegion {
       const stop = Math.min(start + fp, end);
       const old = this.folioNid[f];
       if (p === start && stop === start + fp && old !== SPLIT) {
-        if (old !== NO_NODE) this.account(old, -this.folioSizeBytes);
-        this.folioNid[f] = nid;
-        this.account(nid, this.folioSizeBytes);
+        if (old !== nid) {
+          if (old !== NO_NODE) this.account(old, -this.folioSizeBytes);
+          this.folioNid[f] = nid;
+          this.account(nid, this.folioSizeBytes);
+          this.version++;
+        }
       } else {
         // Part of a folio: its pages get nodes of their own until they are on one again.
         let nids = this.splitNids.get(f);
@@ -283,9 +290,11 @@ export class AppRegion {
         }
         for (let q = p; q < stop; q++) {
           const was = nids[q - start];
+          if (was === nid) continue;
           if (was !== NO_NODE) this.account(was, -PAGE_SIZE);
           nids[q - start] = nid;
           this.account(nid, PAGE_SIZE);
+          this.version++;
         }
         if (nids.every((n) => n === nid)) {
           this.splitNids.delete(f);
@@ -305,6 +314,7 @@ export class AppRegion {
     this.folioNid.fill(NO_NODE);
     this.splitNids.clear();
     this.bytesByNode.clear();
+    this.version++;
     const fp = this.folioPages;
     for (let f = 0; f * fp < this.pages; f++) {
       const first = mm.entryAt(this.start + f * fp * PAGE_SIZE);
@@ -390,6 +400,17 @@ export class AppThread {
   readonly slotOfNode: Int32Array;
   /** The running quantum's sampled pages. */
   private readonly drawn: Float64Array;
+  /**
+   * Sampled accesses by node id since the region's node map (its version) or the pattern's
+   * period (its epoch) last changed, and how many; a sequential stream's mix drifts.
+   */
+  private readonly mix: Float64Array;
+  private mixSamples = 0;
+  private mixVersion = -1;
+  private mixEpoch = -1;
+  private readonly drifts: boolean;
+  /** Bytes mode: draws the pages to check in quanta whose mix is not drawn. */
+  private readonly touchRng: Rng;
   /** The running quantum's sampled accesses, their latency's bucket and the bytes of one, by node id. */
   private readonly counts: Float64Array;
   private readonly latBucket: Int32Array;
@@ -425,6 +446,9 @@ export class AppThread {
     this.opNs = spec.computeNs + accessLatencyNs(app.k.profile, this.cpu, local) / spec.mlp;
     this.writes = spec.writes ?? 0;
     this.writeRng = rng.fork("writes");
+    this.touchRng = rng.fork("touches");
+    this.drifts = spec.pattern.kind === "sequential";
+    this.mix = new Float64Array(nidSpan);
     this.accessesByNode = new Float64Array(nidSpan);
     this.drawn = new Float64Array(app.samples);
     this.counts = new Float64Array(nidSpan);
@@ -579,23 +603,8 @@ export class AppThread {
     for (let n = 0; n < counts.length; n++) {
       own[n] = counts[n] === 0 ? 0 : this.bytesPerSample * counts[n] * rateShare[slots[n]];
     }
-    counts.fill(0);
+    this.sampleNodes(t);
     const samples = this.app.samples;
-    const region = this.region;
-    const drawn = this.drawn;
-    this.pattern.fill(this.rng, t, drawn);
-    if (this.app.k.phys.contents === null) {
-      region.countNodes(drawn, counts);
-    } else {
-      for (let i = 0; i < samples; i++) {
-        const page = drawn[i];
-        const nid = region.nidOfPage(page);
-        if (nid >= counts.length)
-          throw new Error(`AppThread: page ${page} of its region is not mapped`);
-        this.touch(page, nid);
-        counts[nid]++;
-      }
-    }
     let latSum = 0;
     for (let n = 0; n < counts.length; n++) {
       const c = counts[n];
@@ -614,6 +623,44 @@ export class AppThread {
       want[slots[n]] += this.bytesPerSample * c;
       users[slots[n]]++;
     }
+  }
+
+  /**
+   * The node mix of the quantum beginning at `t` into `counts`, scaled to the quantum's samples:
+   * that of every sample drawn since the region's pages or the pattern's shares last changed
+   * (a mix that has not changed is only estimated better by more samples, which stop at
+   * MIX_QUANTA quanta's worth). A sequential stream's mix moves with its cursor: drawn afresh.
+   * Bytes mode reads the quantum's samples' pages, or pages drawn from a stream of their own
+   * when the mix is not drawn, so checking bytes does not change the figures.
+   */
+  private sampleNodes(t: number): void {
+    const counts = this.counts;
+    const mix = this.mix;
+    const samples = this.app.samples;
+    const region = this.region;
+    const period = this.pattern.periodNs;
+    const epoch = period === undefined ? 0 : Math.floor(t / period);
+    if (this.drifts || region.version !== this.mixVersion || epoch !== this.mixEpoch) {
+      mix.fill(0);
+      this.mixSamples = 0;
+      this.mixVersion = region.version;
+      this.mixEpoch = epoch;
+    }
+    const bytesMode = this.app.k.phys.contents !== null;
+    const drawn = this.drawn;
+    if (this.mixSamples < MIX_QUANTA * samples) {
+      counts.fill(0);
+      this.pattern.fill(this.rng, t, drawn);
+      region.countNodes(drawn, counts);
+      for (let n = 0; n < counts.length; n++) mix[n] += counts[n];
+      this.mixSamples += samples;
+    } else if (bytesMode) {
+      this.pattern.fill(this.touchRng, t, drawn);
+    }
+    if (bytesMode)
+      for (let i = 0; i < samples; i++) this.touch(drawn[i], region.nidOfPage(drawn[i]));
+    const scale = samples / this.mixSamples;
+    for (let n = 0; n < counts.length; n++) counts[n] = mix[n] * scale;
   }
 
   /**
