@@ -58,6 +58,7 @@ import type { Process, Yieldable } from "../../sim/simulator.js";
 import { pageKey } from "../region.js";
 import { AppAccesses } from "./accesses.js";
 import { faultIn, type RegionFault, type ThpAlloc } from "./fault-in.js";
+import { ACCESS_BYTES, PathLoads } from "./path-loads.js";
 import { type AccessPattern, makePattern, type PatternSpec } from "./patterns.js";
 import { WaitLog } from "./wait-log.js";
 
@@ -140,26 +141,6 @@ export function accessLatencyNs(profile: LoadedProfile, cpu: number, nid: number
 function latencyBucket(ns: number): number {
   return Math.min(LATENCY_BUCKETS - 1, Math.max(0, Math.floor(Math.log2(Math.max(1, ns)))));
 }
-
-/** Bytes an access moves: one cache line (reads only; a write's line is read in first). */
-export const ACCESS_BYTES = 64;
-
-/**
- * The busiest resource's utilisation on `path` (used over capacity) by others than a reader
- * whose own traffic on it is `ownRate` bytes/ns (its own load is in its idle latency already:
- * that is what a lone reader measures), below 1.
- */
-function utilisation(path: readonly Resource[], ownRate: number): number {
-  let u = 0;
-  for (let i = 0; i < path.length; i++) {
-    const r = path[i];
-    u = Math.max(u, (r.used - ownRate) / r.capacity);
-  }
-  return Math.min(u, MAX_UTILISATION);
-}
-
-/** Past this the queueing term would grow without bound; a saturated memory is held here. */
-const MAX_UTILISATION = 0.95;
 
 /** The queueing term of `nid`'s loaded-latency curve: its own queueingNs, else memory.queueingNs. */
 function queueingNs(profile: LoadedProfile, nid: number): number {
@@ -411,12 +392,13 @@ export class AppThread {
   private readonly drifts: boolean;
   /** Bytes mode: draws the pages to check in quanta whose mix is not drawn. */
   private readonly touchRng: Rng;
-  /** The running quantum's sampled accesses, their latency's bucket and the bytes of one, by node id. */
-  private readonly counts: Float64Array;
+  /** The running quantum's sampled accesses (of the App's samples) by node id. */
+  readonly counts: Float64Array;
+  /** Their latency's bucket in the histogram, by node id. */
   private readonly latBucket: Int32Array;
-  private bytesPerSample = 0;
-  /** Scratch: the thread's own traffic on its path to each node, bytes/ns. */
-  private readonly ownRate: Float64Array;
+  /** The spec's compute time between accesses, ns, and accesses in flight. */
+  readonly computeNs: number;
+  readonly mlp: number;
   /** The running quantum's mean access latency, ns. */
   private meanLatNs = 0;
   /** The scheduler's CPU time of the thread, and kernel work on its CPU, at the quantum's start. */
@@ -453,7 +435,8 @@ export class AppThread {
     this.drawn = new Float64Array(app.samples);
     this.counts = new Float64Array(nidSpan);
     this.latBucket = new Int32Array(nidSpan);
-    this.ownRate = new Float64Array(nidSpan);
+    this.computeNs = spec.computeNs;
+    this.mlp = spec.mlp;
     this.slotOfNode = new Int32Array(nidSpan);
   }
 
@@ -584,44 +567,29 @@ export class AppThread {
   }
 
   /**
-   * Quantum [t, t + len) begins: sample the node mix of the pages the thread touches (a page
-   * under migration counts at its source node), price it at its paths' latencies as loaded
-   * now by others (`rateShare`, per slot: the rate its stream runs at now per byte the last
-   * quantum wanted, gives the thread's own part), and add the quantum's traffic, a cache line
-   * per access, to its paths' `want` (bytes) and `users`.
+   * Quantum [t, t + len) begins, its node mix sampled (`sampleNodes`) and its paths' loads
+   * solved (PathLoads): price the mix at its paths' latencies (`latNs`, per slot) and add the
+   * quantum's traffic, a cache line per access, to its paths' `want` (bytes).
    */
-  beginQuantum(
-    t: number,
-    len: number,
-    rateShare: Float64Array,
-    want: Float64Array,
-    users: Float64Array,
-  ): void {
+  beginQuantum(len: number, latNs: Float64Array, want: Float64Array): void {
     const counts = this.counts;
     const slots = this.slotOfNode;
-    const own = this.ownRate;
-    for (let n = 0; n < counts.length; n++) {
-      own[n] = counts[n] === 0 ? 0 : this.bytesPerSample * counts[n] * rateShare[slots[n]];
-    }
-    this.sampleNodes(t);
     const samples = this.app.samples;
     let latSum = 0;
     for (let n = 0; n < counts.length; n++) {
       const c = counts[n];
       if (c === 0) continue;
       this.accessesByNode[n] += c;
-      const lat = this.app.latencyNs(slots[n], own[n]);
+      const lat = latNs[slots[n]];
       this.latBucket[n] = latencyBucket(lat);
       latSum += lat * c;
     }
     this.meanLatNs = latSum / samples;
-    this.opNs = this.spec.computeNs + this.meanLatNs / this.spec.mlp;
-    this.bytesPerSample = ((len / this.opNs) * ACCESS_BYTES) / samples;
+    this.opNs = this.computeNs + this.meanLatNs / this.mlp;
+    const bytesPerSample = ((len / this.opNs) * ACCESS_BYTES) / samples;
     for (let n = 0; n < counts.length; n++) {
       const c = counts[n];
-      if (c === 0) continue;
-      want[slots[n]] += this.bytesPerSample * c;
-      users[slots[n]]++;
+      if (c !== 0) want[slots[n]] += bytesPerSample * c;
     }
   }
 
@@ -631,9 +599,10 @@ export class AppThread {
    * (a mix that has not changed is only estimated better by more samples, which stop at
    * MIX_QUANTA quanta's worth). A sequential stream's mix moves with its cursor: drawn afresh.
    * Bytes mode reads the quantum's samples' pages, or pages drawn from a stream of their own
-   * when the mix is not drawn, so checking bytes does not change the figures.
+   * when the mix is not drawn, so checking bytes does not change the figures. Returns whether
+   * the counts may have changed.
    */
-  private sampleNodes(t: number): void {
+  sampleNodes(t: number): boolean {
     const counts = this.counts;
     const mix = this.mix;
     const samples = this.app.samples;
@@ -648,7 +617,8 @@ export class AppThread {
     }
     const bytesMode = this.app.k.phys.contents !== null;
     const drawn = this.drawn;
-    if (this.mixSamples < MIX_QUANTA * samples) {
+    const drawing = this.mixSamples < MIX_QUANTA * samples;
+    if (drawing) {
       counts.fill(0);
       this.pattern.fill(this.rng, t, drawn);
       region.countNodes(drawn, counts);
@@ -659,8 +629,10 @@ export class AppThread {
     }
     if (bytesMode)
       for (let i = 0; i < samples; i++) this.touch(drawn[i], region.nidOfPage(drawn[i]));
+    if (!drawing) return false;
     const scale = samples / this.mixSamples;
     for (let n = 0; n < counts.length; n++) counts[n] = mix[n] * scale;
+    return true;
   }
 
   /**
@@ -738,7 +710,8 @@ export class App {
    * its curve's queueing term.
    */
   private readonly slotIdleNs: Float64Array;
-  private readonly slotQueueingNs: Float64Array;
+  /** The paths' loads for each quantum, solved for their fixed point. */
+  private readonly loads: PathLoads;
 
   constructor(
     readonly k: Kernel,
@@ -827,7 +800,14 @@ export class App {
     }
     const nSlots = this.slotPaths.length;
     this.slotIdleNs = new Float64Array(nSlots).fill(Number.NaN);
-    this.slotQueueingNs = Float64Array.from(this.slotNid, (nid) => queueingNs(k.profile, nid));
+    this.loads = new PathLoads(
+      this.slotPaths,
+      this.threads,
+      this.slotNid,
+      (slot) => this.idleLatencyNs(slot),
+      Float64Array.from(this.slotNid, (nid) => queueingNs(k.profile, nid)),
+      this.samples,
+    );
     const regionOf = (folio: Folio): AppRegion | undefined =>
       this.regions.find((r) => r.pageOf(folio) >= 0);
     const threadsOf = (region: AppRegion) => this.threadsOf(region);
@@ -926,27 +906,23 @@ export class App {
     return this.k.sim.spawn(this.run(endNs), `app ${this.name}`);
   }
 
-  /**
-   * The latency of an access over slot `slot`'s path as loaded now, by others than a thread
-   * whose own traffic on it is `ownRate` bytes/ns.
-   */
-  latencyNs(slot: number, ownRate: number): number {
+  /** The idle latency of an access over slot `slot`'s path, ns. */
+  private idleLatencyNs(slot: number): number {
     let idle = this.slotIdleNs[slot];
     if (Number.isNaN(idle)) {
       idle = accessLatencyNs(this.k.profile, this.slotCpu[slot], this.slotNid[slot]);
       this.slotIdleNs[slot] = idle;
     }
-    // loadedLatencyNs with the slot's terms looked up once.
-    const u = utilisation(this.slotPaths[slot], ownRate);
-    return idle + (this.slotQueueingNs[slot] * u) / (1 - u);
+    return idle;
   }
 
   /**
    * The threads' lives from now until `endNs`, quantum by quantum. Each path's traffic is one
    * stream for the whole run, re-capped at each quantum's edge. At an edge, in one batch of
-   * the flow network (so the paths' loads read in it are those of the quantum that ends): the
-   * ending quantum's threads count their operations from what their paths delivered, then the
-   * next one's threads sample and their paths' streams take the new demand.
+   * the flow network (so the loads read in it are those of the quantum that ends): the ending
+   * quantum's threads count their operations from what their paths delivered, then the next
+   * one's threads sample, the paths' loads are solved for their fixed point with what else
+   * crosses them, and their streams take the new demand.
    */
   private *run(endNs: number): Generator<number, void, unknown> {
     const k = this.k;
@@ -955,9 +931,8 @@ export class App {
     const threads = this.threads;
     const nSlots = this.slotPaths.length;
     const want = new Float64Array(nSlots);
-    const users = new Float64Array(nSlots);
     const delivered = new Float64Array(nSlots);
-    const rateShare = new Float64Array(nSlots);
+    const loads = this.loads;
     /** Each path's stream, and what it had sent when the quantum began. */
     const streams: (Flow | null)[] = new Array(nSlots).fill(null);
     const sentBefore = new Float64Array(nSlots);
@@ -973,7 +948,6 @@ export class App {
           const sent = total - sentBefore[s];
           sentBefore[s] = total;
           delivered[s] = sent >= want[s] * (1 - DELIVERED_REL_EPS) ? 1 : sent / want[s];
-          rateShare[s] = f.rate / want[s];
         }
         for (const th of threads) th.endQuantum(t - len, len, delivered);
       }
@@ -982,15 +956,17 @@ export class App {
         return;
       }
       len = Math.min(q, endNs - t);
+      let mixed = false;
+      for (const th of threads) mixed = th.sampleNodes(t) || mixed;
+      loads.solve(streams, mixed);
       want.fill(0);
-      users.fill(0);
-      for (const th of threads) th.beginQuantum(t, len, rateShare, want, users);
+      for (const th of threads) th.beginQuantum(len, loads.latNs, want);
+      const users = loads.users;
       for (let s = 0; s < nSlots; s++) {
         const f = streams[s];
         if (want[s] === 0) {
           if (f !== null) net.stop(f);
           streams[s] = null;
-          rateShare[s] = 0;
         } else if (f === null) {
           const opts = { maxRate: want[s] / len, weight: users[s] };
           streams[s] = net.start(Number.POSITIVE_INFINITY, this.slotPaths[s], opts);
