@@ -394,8 +394,6 @@ export class AppThread {
   private readonly touchRng: Rng;
   /** The running quantum's sampled accesses (of the App's samples) by node id. */
   readonly counts: Float64Array;
-  /** Their latency's bucket in the histogram, by node id. */
-  private readonly latBucket: Int32Array;
   /** The spec's compute time between accesses, ns, and accesses in flight. */
   readonly computeNs: number;
   readonly mlp: number;
@@ -434,7 +432,6 @@ export class AppThread {
     this.accessesByNode = new Float64Array(nidSpan);
     this.drawn = new Float64Array(app.samples);
     this.counts = new Float64Array(nidSpan);
-    this.latBucket = new Int32Array(nidSpan);
     this.computeNs = spec.computeNs;
     this.mlp = spec.mlp;
     this.slotOfNode = new Int32Array(nidSpan);
@@ -567,6 +564,16 @@ export class AppThread {
   }
 
   /**
+   * Quantum [t, t + len) begins priced as the last one was (neither the node mix nor the paths'
+   * loads changed): only count its samples.
+   */
+  repeatQuantum(): void {
+    const counts = this.counts;
+    for (let n = 0; n < counts.length; n++)
+      if (counts[n] !== 0) this.accessesByNode[n] += counts[n];
+  }
+
+  /**
    * Quantum [t, t + len) begins, its node mix sampled (`sampleNodes`) and its paths' loads
    * solved (PathLoads): price the mix at its paths' latencies (`latNs`, per slot) and add the
    * quantum's traffic, a cache line per access, to its paths' `want` (bytes).
@@ -580,9 +587,7 @@ export class AppThread {
       const c = counts[n];
       if (c === 0) continue;
       this.accessesByNode[n] += c;
-      const lat = latNs[slots[n]];
-      this.latBucket[n] = latencyBucket(lat);
-      latSum += lat * c;
+      latSum += latNs[slots[n]] * c;
     }
     this.meanLatNs = latSum / samples;
     this.opNs = this.computeNs + this.meanLatNs / this.mlp;
@@ -638,9 +643,10 @@ export class AppThread {
   /**
    * Quantum [t, t + len) is over, its paths having delivered `delivered` (per slot, the share of
    * the traffic wanted): count the operations of the time the thread ran, or of the bytes it
-   * got, whichever binds, at the latencies it began with.
+   * got, whichever binds, at the latencies it began with (their histogram buckets `buckets`,
+   * per slot).
    */
-  endQuantum(t: number, len: number, delivered: Float64Array): void {
+  endQuantum(t: number, len: number, delivered: Float64Array, buckets: Int32Array): void {
     const sched = this.app.k.sched;
     const stalled = this.stallLog.within(t, t + len);
     this.stallNs += stalled;
@@ -672,7 +678,7 @@ export class AppThread {
     this.ops += ops;
     this.opsLog[this.quanta++] = ops;
     for (let n = 0; n < counts.length; n++) {
-      if (counts[n] !== 0) this.latency[this.latBucket[n]] += (ops * counts[n]) / samples;
+      if (counts[n] !== 0) this.latency[buckets[slots[n]]] += (ops * counts[n]) / samples;
     }
   }
 }
@@ -932,6 +938,8 @@ export class App {
     const nSlots = this.slotPaths.length;
     const want = new Float64Array(nSlots);
     const delivered = new Float64Array(nSlots);
+    /** The latency histogram's bucket of each slot's latency in the quantum. */
+    const buckets = new Int32Array(nSlots);
     const loads = this.loads;
     /** Each path's stream, and what it had sent when the quantum began. */
     const streams: (Flow | null)[] = new Array(nSlots).fill(null);
@@ -949,18 +957,25 @@ export class App {
           sentBefore[s] = total;
           delivered[s] = sent >= want[s] * (1 - DELIVERED_REL_EPS) ? 1 : sent / want[s];
         }
-        for (const th of threads) th.endQuantum(t - len, len, delivered);
+        for (const th of threads) th.endQuantum(t - len, len, delivered, buckets);
       }
       if (t >= endNs) {
         for (const f of streams) if (f !== null) net.stop(f);
         return;
       }
-      len = Math.min(q, endNs - t);
       let mixed = false;
       for (const th of threads) mixed = th.sampleNodes(t) || mixed;
-      loads.solve(streams, mixed);
-      want.fill(0);
-      for (const th of threads) th.beginQuantum(len, loads.latNs, want);
+      const lenWas = len;
+      len = Math.min(q, endNs - t);
+      if (!loads.solve(streams, mixed) && len === lenWas) {
+        for (const th of threads) th.repeatQuantum();
+      } else {
+        const latNs = loads.latNs;
+        for (let s = 0; s < nSlots; s++)
+          if (loads.users[s] > 0) buckets[s] = latencyBucket(latNs[s]);
+        want.fill(0);
+        for (const th of threads) th.beginQuantum(len, latNs, want);
+      }
       const users = loads.users;
       for (let s = 0; s < nSlots; s++) {
         const f = streams[s];

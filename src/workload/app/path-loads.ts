@@ -113,9 +113,9 @@ export class PathLoads {
    * Solve the quantum's loads, the paths' streams (`streams`, per slot, null where none ran)
    * carrying the last quantum's traffic: fills latNs, users and demand. `mixed`: some thread's
    * counts changed since the last solve; if not, and nothing else on the paths did, the last
-   * solution stands.
+   * solution stands. Returns whether it solved anew.
    */
-  solve(streams: readonly (Flow | null)[], mixed: boolean): void {
+  solve(streams: readonly (Flow | null)[], mixed: boolean): boolean {
     const nSlots = this.latNs.length;
     const res = this.res;
     let still = !mixed && this.solved;
@@ -130,7 +130,7 @@ export class PathLoads {
       this.others[i] = v;
     }
     this.solved = true;
-    if (still) return;
+    if (still) return false;
     const users = this.users;
     users.fill(0);
     for (const t of this.threads) {
@@ -145,6 +145,7 @@ export class PathLoads {
       for (let i = 0; i < res.length; i++) moved = Math.max(moved, this.solveResource(i));
       if (!this.measureDemand() && moved <= TOLERANCE) break;
     }
+    return true;
   }
 
   /** The slots' demand at the solved latencies; whether it moved since the last. */
