@@ -657,7 +657,9 @@ export class AppThread {
     const kernelNow = sched.kernelCpuNs(this.cpu);
     const cpu = cpuNow - this.cpuMark;
     this.schedCpuNs += cpu;
-    this.cpuLostNs += ((kernelNow - this.kernelMark) * this.se.weight) / sched.userLoad(this.cpu);
+    if (kernelNow !== this.kernelMark) {
+      this.cpuLostNs += ((kernelNow - this.kernelMark) * this.se.weight) / sched.userLoad(this.cpu);
+    }
     this.cpuMark = cpuNow;
     this.kernelMark = kernelNow;
     const running = cpu * (1 - Math.min(len, stalled + faulted) / len);
