@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { readPath } from "../../machine/fabric.js";
 import { loadProfile } from "../../machine/profile.js";
 import { Kernel } from "../../migrate/kernel.js";
 import { MPOL_BIND, MPOL_INTERLEAVE } from "../../mm/mempolicy.js";
 import { Rng } from "../../sim/rng.js";
-import { App, accessLatencyNs } from "./app.js";
+import { App, accessLatencyNs, DEFAULT_SAMPLES, MIX_QUANTA } from "./app.js";
 import { movePagesLoop, newMoverStats } from "./movers.js";
+import { ACCESS_BYTES } from "./path-loads.js";
 
 const profile = loadProfile("zen3-2s-ptdma");
 const MS = 1e6;
@@ -81,6 +83,143 @@ describe("an application on the machine", () => {
     // Per folio: a 4K page is unmapped once per call, a THP once per call too, but the calls
     // of 512 pages take longer; per call the THP's single folio stalls a reader once.
     expect(huge.app.threads[0].stalls).toBeLessThan(small.app.threads[0].stalls);
+  });
+});
+
+describe("a thread's node mix", () => {
+  /** One thread over a region interleaved on both nodes, on a kernel with or without bytes. */
+  const interleaved = (contents: boolean) => {
+    const k = new Kernel({ profile, contents });
+    const app = new App(
+      k,
+      {
+        regions: [
+          {
+            bytes: 4 << 20,
+            folioSizeBytes: 4096,
+            policy: { mode: MPOL_INTERLEAVE, nodes: [0, 1] },
+          },
+        ],
+        threads: [{ cpu: 0, region: 0, pattern: { kind: "uniform" }, computeNs: 20, mlp: 1 }],
+        quantumNs: 100_000,
+      },
+      new Rng(7),
+    );
+    app.start(5 * MS);
+    k.sim.run();
+    return app.threads[0];
+  };
+
+  it("is drawn while the region's pages and the pattern are still, up to MIX_QUANTA quanta, then kept", () => {
+    const ops = interleaved(false).opsPerQuantum;
+    expect(ops.length).toBe(50);
+    // Each quantum draws more samples of the same mix until MIX_QUANTA quanta's worth...
+    const drawing = new Set(ops.subarray(0, MIX_QUANTA));
+    expect(drawing.size).toBeGreaterThan(1);
+    // ...and then runs at that mix's latencies, quantum after quantum, on an idle machine.
+    for (const o of ops.subarray(MIX_QUANTA)) expect(o / ops[MIX_QUANTA]).toBeCloseTo(1, 6);
+  });
+
+  it("moves only when a page of the region changes node", () => {
+    const k = new Kernel({ profile });
+    const app = new App(
+      k,
+      {
+        regions: [
+          { bytes: 4 << 20, folioSizeBytes: 2 << 20, policy: { mode: MPOL_BIND, nodes: [0] } },
+        ],
+        threads: [{ cpu: 0, region: 0, pattern: { kind: "uniform" }, computeNs: 20, mlp: 1 }],
+      },
+      new Rng(7),
+    );
+    const region = app.regions[0];
+    const v = region.version;
+    region.place(0, 512, 0); // a failed migration: mapped again where it was
+    expect(region.version).toBe(v);
+    region.place(0, 512, 1);
+    expect(region.version).toBeGreaterThan(v);
+    const w = region.version;
+    region.place(512, 1, 1); // one page of a THP a migration split
+    expect(region.version).toBeGreaterThan(w);
+    expect(region.nidOfPage(512)).toBe(1);
+    expect(region.nidOfPage(513)).toBe(0);
+  });
+
+  it("is the same in bytes mode, which reads a quantum's worth of pages every quantum", () => {
+    const plain = interleaved(false);
+    const bytes = interleaved(true);
+    expect([...bytes.opsPerQuantum]).toEqual([...plain.opsPerQuantum]);
+    expect(bytes.pagesRead).toBe(50 * DEFAULT_SAMPLES);
+  });
+});
+
+describe("loaded latency at the paths' fixed point", () => {
+  /** `n` threads on CPUs 0.. (4 CCDs of socket 0 at most) reading node 0, compute 0. */
+  const readers = (n: number, mlp: number, computeNs: number) => {
+    const k = new Kernel({ profile });
+    const app = new App(
+      k,
+      {
+        regions: [
+          { bytes: 64 << 20, folioSizeBytes: 2 << 20, policy: { mode: MPOL_BIND, nodes: [0] } },
+        ],
+        threads: Array.from({ length: n }, (_, cpu) => ({
+          cpu,
+          region: 0,
+          pattern: { kind: "uniform" } as const,
+          computeNs,
+          mlp,
+        })),
+        quantumNs: 100_000,
+      },
+      new Rng(1),
+    );
+    app.start(3 * MS);
+    k.sim.run();
+    return { k, app };
+  };
+
+  /**
+   * The latency thread 0 ran at, and the one the loaded-latency curve gives for the load the
+   * threads' operations put on the busiest resource of its path, less its own (every thread
+   * does as many).
+   */
+  const consistent = (k: Kernel, app: App, ops: number) => {
+    const t = app.threads[0];
+    const opNs = app.quantumNs / ops;
+    const latency = (opNs - t.computeNs) * t.mlp;
+    const perThread = ACCESS_BYTES / opNs;
+    const paths = app.threads.map((th) => readPath(k.fabric, th.cpu, 0));
+    let u = 0;
+    for (const r of paths[0]) {
+      const others = paths.filter((p) => p.includes(r)).length - 1;
+      u = Math.max(u, (others * perThread) / r.capacity);
+    }
+    const queueing = profile.memory?.queueingNs ?? 0;
+    return { latency, curve: accessLatencyNs(profile, 0, 0) + (queueing * u) / (1 - u) };
+  };
+
+  it("a saturating application runs at the same rate quantum after quantum, where its demand and latency agree", () => {
+    // 32 threads with 8 loads in flight ask node 0 for ~140 GB/s at idle latency, more than its
+    // 120 GB/s. Taking the last quantum's load instead alternated 5859 and 1168 operations.
+    const { k, app } = readers(32, 8, 0);
+    const ops = app.threads[0].opsPerQuantum;
+    for (let i = 1; i < ops.length; i++) expect(ops[i] / ops[i - 1]).toBeCloseTo(1, 6);
+    for (const t of app.threads) expect(t.ops).toBeCloseTo(app.threads[0].ops, 6);
+    const { latency, curve } = consistent(k, app, ops[0]);
+    expect(latency / curve).toBeCloseTo(1, 6);
+    // Loaded: well above idle, below the curve's cap.
+    expect(latency).toBeGreaterThan(1.5 * accessLatencyNs(profile, 0, 0));
+  });
+
+  it("an unsaturated application runs where the last quantum's load settled it, from its first quantum", () => {
+    const { k, app } = readers(4, 1, 20);
+    const ops = app.threads[0].opsPerQuantum;
+    // The last quantum's load settled at 736.1 operations a quantum after a first one at idle
+    // latency (740.7); the fixed point is there from the start.
+    for (const o of ops) expect(o).toBeCloseTo(736.1, 1);
+    const { latency, curve } = consistent(k, app, ops[0]);
+    expect(latency / curve).toBeCloseTo(1, 6);
   });
 });
 

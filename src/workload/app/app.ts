@@ -58,6 +58,7 @@ import type { Process, Yieldable } from "../../sim/simulator.js";
 import { pageKey } from "../region.js";
 import { AppAccesses } from "./accesses.js";
 import { faultIn, type RegionFault, type ThpAlloc } from "./fault-in.js";
+import { ACCESS_BYTES, PathLoads } from "./path-loads.js";
 import { type AccessPattern, makePattern, type PatternSpec } from "./patterns.js";
 import { WaitLog } from "./wait-log.js";
 
@@ -113,6 +114,8 @@ export interface AppSpec {
 
 export const DEFAULT_QUANTUM_NS = 100_000;
 export const DEFAULT_SAMPLES = 16;
+/** A thread's node mix stops drawing samples when it holds this many quanta's worth. */
+export const MIX_QUANTA = 16;
 /** Latency histogram buckets: bucket i counts accesses of [2^i, 2^(i+1)) ns, as pmbench's. */
 export const LATENCY_BUCKETS = 40;
 
@@ -134,25 +137,10 @@ export function accessLatencyNs(profile: LoadedProfile, cpu: number, nid: number
   return base + (profile.socketOfCpu(cpu) === node.socket ? 0 : m.socketHopNs);
 }
 
-/** Bytes an access moves: one cache line (reads only; a write's line is read in first). */
-export const ACCESS_BYTES = 64;
-
-/**
- * The busiest resource's utilisation on `path` (used over capacity) by others than a reader
- * whose own traffic on it is `ownRate` bytes/ns (its own load is in its idle latency already:
- * that is what a lone reader measures), below 1.
- */
-function utilisation(path: readonly Resource[], ownRate: number): number {
-  let u = 0;
-  for (let i = 0; i < path.length; i++) {
-    const r = path[i];
-    u = Math.max(u, (r.used - ownRate) / r.capacity);
-  }
-  return Math.min(u, MAX_UTILISATION);
+/** The latency histogram's bucket of `ns`. */
+function latencyBucket(ns: number): number {
+  return Math.min(LATENCY_BUCKETS - 1, Math.max(0, Math.floor(Math.log2(Math.max(1, ns)))));
 }
-
-/** Past this the queueing term would grow without bound; a saturated memory is held here. */
-const MAX_UTILISATION = 0.95;
 
 /** The queueing term of `nid`'s loaded-latency curve: its own queueingNs, else memory.queueingNs. */
 function queueingNs(profile: LoadedProfile, nid: number): number {
@@ -188,10 +176,13 @@ const DELIVERED_REL_EPS = 1e-9;
 export class AppRegion {
   readonly pages: number;
   readonly order: number;
-  /** Pages per folio. */
+  /** Pages per folio, and its inverse (a power of two: a page's folio is an exact product). */
   readonly folioPages: number;
+  private readonly perFolioPage: number;
   /** Bytes of the region on each node, kept as migrations move its folios. */
   readonly bytesByNode = new Map<number, number>();
+  /** Bumped whenever a page's node changes: what a thread's node mix was drawn against. */
+  version = 0;
   /**
    * The node of each folio of the region, kept at every fault-in and remap (`place`), so a
    * thread's sample costs an array read rather than a page-table walk.
@@ -216,15 +207,35 @@ export class AppRegion {
     this.pages = (vma.end - vma.start) / PAGE_SIZE;
     this.order = Math.log2(folioSizeBytes / PAGE_SIZE);
     this.folioPages = folioSizeBytes / PAGE_SIZE;
+    if (!Number.isInteger(this.order) || this.order < 0)
+      throw new RangeError(`AppRegion: folio size ${folioSizeBytes} is not a power-of-two pages`);
+    this.perFolioPage = 1 / this.folioPages;
     this.folioNid = new Uint8Array(Math.ceil(this.pages / this.folioPages)).fill(NO_NODE);
   }
 
   /** The node of the region's page `page`, or NO_NODE (255) when it was never faulted in. */
   nidOfPage(page: number): number {
-    const f = Math.floor(page / this.folioPages);
+    const f = Math.floor(page * this.perFolioPage);
     const nid = this.folioNid[f];
     if (nid !== SPLIT) return nid;
     return (this.splitNids.get(f) as Uint8Array)[page - f * this.folioPages];
+  }
+
+  /**
+   * Count the nodes of `pages` (a quantum's samples) into `counts`, by node id; throws if one
+   * was never faulted in. nidOfPage in one loop: this is the model's hottest.
+   */
+  countNodes(pages: Float64Array, counts: Float64Array): void {
+    const map = this.folioNid;
+    const per = this.perFolioPage;
+    for (let i = 0; i < pages.length; i++) {
+      const page = pages[i];
+      let nid = map[Math.floor(page * per)];
+      if (nid === SPLIT) nid = this.nidOfPage(page);
+      if (nid >= counts.length)
+        throw new Error(`AppThread: page ${page} of its region is not mapped`);
+      counts[nid]++;
+    }
   }
 
   /**
@@ -244,9 +255,12 @@ export class AppRegion {
       const stop = Math.min(start + fp, end);
       const old = this.folioNid[f];
       if (p === start && stop === start + fp && old !== SPLIT) {
-        if (old !== NO_NODE) this.account(old, -this.folioSizeBytes);
-        this.folioNid[f] = nid;
-        this.account(nid, this.folioSizeBytes);
+        if (old !== nid) {
+          if (old !== NO_NODE) this.account(old, -this.folioSizeBytes);
+          this.folioNid[f] = nid;
+          this.account(nid, this.folioSizeBytes);
+          this.version++;
+        }
       } else {
         // Part of a folio: its pages get nodes of their own until they are on one again.
         let nids = this.splitNids.get(f);
@@ -257,9 +271,11 @@ export class AppRegion {
         }
         for (let q = p; q < stop; q++) {
           const was = nids[q - start];
+          if (was === nid) continue;
           if (was !== NO_NODE) this.account(was, -PAGE_SIZE);
           nids[q - start] = nid;
           this.account(nid, PAGE_SIZE);
+          this.version++;
         }
         if (nids.every((n) => n === nid)) {
           this.splitNids.delete(f);
@@ -279,6 +295,7 @@ export class AppRegion {
     this.folioNid.fill(NO_NODE);
     this.splitNids.clear();
     this.bytesByNode.clear();
+    this.version++;
     const fp = this.folioPages;
     for (let f = 0; f * fp < this.pages; f++) {
       const first = mm.entryAt(this.start + f * fp * PAGE_SIZE);
@@ -364,12 +381,22 @@ export class AppThread {
   readonly slotOfNode: Int32Array;
   /** The running quantum's sampled pages. */
   private readonly drawn: Float64Array;
-  /** The running quantum's sampled accesses, their latency and the bytes of one, by node id. */
-  private readonly counts: Float64Array;
-  private readonly latByNode: Float64Array;
-  private bytesPerSample = 0;
-  /** Scratch: the thread's own traffic on its path to each node, bytes/ns. */
-  private readonly ownRate: Float64Array;
+  /**
+   * Sampled accesses by node id since the region's node map (its version) or the pattern's
+   * period (its epoch) last changed, and how many; a sequential stream's mix drifts.
+   */
+  private readonly mix: Float64Array;
+  private mixSamples = 0;
+  private mixVersion = -1;
+  private mixEpoch = -1;
+  private readonly drifts: boolean;
+  /** Bytes mode: draws the pages to check in quanta whose mix is not drawn. */
+  private readonly touchRng: Rng;
+  /** The running quantum's sampled accesses (of the App's samples) by node id. */
+  readonly counts: Float64Array;
+  /** The spec's compute time between accesses, ns, and accesses in flight. */
+  readonly computeNs: number;
+  readonly mlp: number;
   /** The running quantum's mean access latency, ns. */
   private meanLatNs = 0;
   /** The scheduler's CPU time of the thread, and kernel work on its CPU, at the quantum's start. */
@@ -399,11 +426,14 @@ export class AppThread {
     this.opNs = spec.computeNs + accessLatencyNs(app.k.profile, this.cpu, local) / spec.mlp;
     this.writes = spec.writes ?? 0;
     this.writeRng = rng.fork("writes");
+    this.touchRng = rng.fork("touches");
+    this.drifts = spec.pattern.kind === "sequential";
+    this.mix = new Float64Array(nidSpan);
     this.accessesByNode = new Float64Array(nidSpan);
     this.drawn = new Float64Array(app.samples);
     this.counts = new Float64Array(nidSpan);
-    this.latByNode = new Float64Array(nidSpan);
-    this.ownRate = new Float64Array(nidSpan);
+    this.computeNs = spec.computeNs;
+    this.mlp = spec.mlp;
     this.slotOfNode = new Int32Array(nidSpan);
   }
 
@@ -516,8 +546,7 @@ export class AppThread {
   }
 
   private addLatency(ns: number, weight: number): void {
-    const b = Math.min(LATENCY_BUCKETS - 1, Math.max(0, Math.floor(Math.log2(Math.max(1, ns)))));
-    this.latency[b] += weight;
+    this.latency[latencyBucket(ns)] += weight;
   }
 
   /** The thread runs from now until `endNs`, in `quanta` quanta. */
@@ -535,65 +564,89 @@ export class AppThread {
   }
 
   /**
-   * Quantum [t, t + len) begins: sample the node mix of the pages the thread touches (a page
-   * under migration counts at its source node), price it at its paths' latencies as loaded
-   * now by others (`rateShare`, per slot: the rate its stream runs at now per byte the last
-   * quantum wanted, gives the thread's own part), and add the quantum's traffic, a cache line
-   * per access, to its paths' `want` (bytes) and `users`.
+   * Quantum [t, t + len) begins priced as the last one was (neither the node mix nor the paths'
+   * loads changed): only count its samples.
    */
-  beginQuantum(
-    t: number,
-    len: number,
-    rateShare: Float64Array,
-    want: Float64Array,
-    users: Float64Array,
-  ): void {
+  repeatQuantum(): void {
+    const counts = this.counts;
+    for (let n = 0; n < counts.length; n++)
+      if (counts[n] !== 0) this.accessesByNode[n] += counts[n];
+  }
+
+  /**
+   * Quantum [t, t + len) begins, its node mix sampled (`sampleNodes`) and its paths' loads
+   * solved (PathLoads): price the mix at its paths' latencies (`latNs`, per slot) and add the
+   * quantum's traffic, a cache line per access, to its paths' `want` (bytes).
+   */
+  beginQuantum(len: number, latNs: Float64Array, want: Float64Array): void {
     const counts = this.counts;
     const slots = this.slotOfNode;
-    const own = this.ownRate;
-    for (let n = 0; n < counts.length; n++) {
-      own[n] = counts[n] === 0 ? 0 : this.bytesPerSample * counts[n] * rateShare[slots[n]];
-    }
-    counts.fill(0);
     const samples = this.app.samples;
-    const region = this.region;
-    const drawn = this.drawn;
-    this.pattern.fill(this.rng, t, drawn);
-    const bytesMode = this.app.k.phys.contents !== null;
-    for (let i = 0; i < samples; i++) {
-      const page = drawn[i];
-      const nid = region.nidOfPage(page);
-      if (nid >= counts.length)
-        throw new Error(`AppThread: page ${page} of its region is not mapped`);
-      if (bytesMode) this.touch(page, nid);
-      counts[nid]++;
-    }
     let latSum = 0;
     for (let n = 0; n < counts.length; n++) {
       const c = counts[n];
       if (c === 0) continue;
       this.accessesByNode[n] += c;
-      const lat = this.app.latencyNs(slots[n], own[n]);
-      this.latByNode[n] = lat;
-      latSum += lat * c;
+      latSum += latNs[slots[n]] * c;
     }
     this.meanLatNs = latSum / samples;
-    this.opNs = this.spec.computeNs + this.meanLatNs / this.spec.mlp;
-    this.bytesPerSample = ((len / this.opNs) * ACCESS_BYTES) / samples;
+    this.opNs = this.computeNs + this.meanLatNs / this.mlp;
+    const bytesPerSample = ((len / this.opNs) * ACCESS_BYTES) / samples;
     for (let n = 0; n < counts.length; n++) {
       const c = counts[n];
-      if (c === 0) continue;
-      want[slots[n]] += this.bytesPerSample * c;
-      users[slots[n]]++;
+      if (c !== 0) want[slots[n]] += bytesPerSample * c;
     }
+  }
+
+  /**
+   * The node mix of the quantum beginning at `t` into `counts`, scaled to the quantum's samples:
+   * that of every sample drawn since the region's pages or the pattern's shares last changed
+   * (a mix that has not changed is only estimated better by more samples, which stop at
+   * MIX_QUANTA quanta's worth). A sequential stream's mix moves with its cursor: drawn afresh.
+   * Bytes mode reads the quantum's samples' pages, or pages drawn from a stream of their own
+   * when the mix is not drawn, so checking bytes does not change the figures. Returns whether
+   * the counts may have changed.
+   */
+  sampleNodes(t: number): boolean {
+    const counts = this.counts;
+    const mix = this.mix;
+    const samples = this.app.samples;
+    const region = this.region;
+    const period = this.pattern.periodNs;
+    const epoch = period === undefined ? 0 : Math.floor(t / period);
+    if (this.drifts || region.version !== this.mixVersion || epoch !== this.mixEpoch) {
+      mix.fill(0);
+      this.mixSamples = 0;
+      this.mixVersion = region.version;
+      this.mixEpoch = epoch;
+    }
+    const bytesMode = this.app.k.phys.contents !== null;
+    const drawn = this.drawn;
+    const drawing = this.mixSamples < MIX_QUANTA * samples;
+    if (drawing) {
+      counts.fill(0);
+      this.pattern.fill(this.rng, t, drawn);
+      region.countNodes(drawn, counts);
+      for (let n = 0; n < counts.length; n++) mix[n] += counts[n];
+      this.mixSamples += samples;
+    } else if (bytesMode) {
+      this.pattern.fill(this.touchRng, t, drawn);
+    }
+    if (bytesMode)
+      for (let i = 0; i < samples; i++) this.touch(drawn[i], region.nidOfPage(drawn[i]));
+    if (!drawing) return false;
+    const scale = samples / this.mixSamples;
+    for (let n = 0; n < counts.length; n++) counts[n] = mix[n] * scale;
+    return true;
   }
 
   /**
    * Quantum [t, t + len) is over, its paths having delivered `delivered` (per slot, the share of
    * the traffic wanted): count the operations of the time the thread ran, or of the bytes it
-   * got, whichever binds, at the latencies it began with.
+   * got, whichever binds, at the latencies it began with (their histogram buckets `buckets`,
+   * per slot).
    */
-  endQuantum(t: number, len: number, delivered: Float64Array): void {
+  endQuantum(t: number, len: number, delivered: Float64Array, buckets: Int32Array): void {
     const sched = this.app.k.sched;
     const stalled = this.stallLog.within(t, t + len);
     this.stallNs += stalled;
@@ -604,7 +657,9 @@ export class AppThread {
     const kernelNow = sched.kernelCpuNs(this.cpu);
     const cpu = cpuNow - this.cpuMark;
     this.schedCpuNs += cpu;
-    this.cpuLostNs += ((kernelNow - this.kernelMark) * this.se.weight) / sched.userLoad(this.cpu);
+    if (kernelNow !== this.kernelMark) {
+      this.cpuLostNs += ((kernelNow - this.kernelMark) * this.se.weight) / sched.userLoad(this.cpu);
+    }
     this.cpuMark = cpuNow;
     this.kernelMark = kernelNow;
     const running = cpu * (1 - Math.min(len, stalled + faulted) / len);
@@ -625,7 +680,7 @@ export class AppThread {
     this.ops += ops;
     this.opsLog[this.quanta++] = ops;
     for (let n = 0; n < counts.length; n++) {
-      if (counts[n] !== 0) this.addLatency(this.latByNode[n], (ops * counts[n]) / samples);
+      if (counts[n] !== 0) this.latency[buckets[slots[n]]] += (ops * counts[n]) / samples;
     }
   }
 }
@@ -663,7 +718,8 @@ export class App {
    * its curve's queueing term.
    */
   private readonly slotIdleNs: Float64Array;
-  private readonly slotQueueingNs: Float64Array;
+  /** The paths' loads for each quantum, solved for their fixed point. */
+  private readonly loads: PathLoads;
 
   constructor(
     readonly k: Kernel,
@@ -752,7 +808,14 @@ export class App {
     }
     const nSlots = this.slotPaths.length;
     this.slotIdleNs = new Float64Array(nSlots).fill(Number.NaN);
-    this.slotQueueingNs = Float64Array.from(this.slotNid, (nid) => queueingNs(k.profile, nid));
+    this.loads = new PathLoads(
+      this.slotPaths,
+      this.threads,
+      this.slotNid,
+      (slot) => this.idleLatencyNs(slot),
+      Float64Array.from(this.slotNid, (nid) => queueingNs(k.profile, nid)),
+      this.samples,
+    );
     const regionOf = (folio: Folio): AppRegion | undefined =>
       this.regions.find((r) => r.pageOf(folio) >= 0);
     const threadsOf = (region: AppRegion) => this.threadsOf(region);
@@ -851,27 +914,23 @@ export class App {
     return this.k.sim.spawn(this.run(endNs), `app ${this.name}`);
   }
 
-  /**
-   * The latency of an access over slot `slot`'s path as loaded now, by others than a thread
-   * whose own traffic on it is `ownRate` bytes/ns.
-   */
-  latencyNs(slot: number, ownRate: number): number {
+  /** The idle latency of an access over slot `slot`'s path, ns. */
+  private idleLatencyNs(slot: number): number {
     let idle = this.slotIdleNs[slot];
     if (Number.isNaN(idle)) {
       idle = accessLatencyNs(this.k.profile, this.slotCpu[slot], this.slotNid[slot]);
       this.slotIdleNs[slot] = idle;
     }
-    // loadedLatencyNs with the slot's terms looked up once.
-    const u = utilisation(this.slotPaths[slot], ownRate);
-    return idle + (this.slotQueueingNs[slot] * u) / (1 - u);
+    return idle;
   }
 
   /**
    * The threads' lives from now until `endNs`, quantum by quantum. Each path's traffic is one
    * stream for the whole run, re-capped at each quantum's edge. At an edge, in one batch of
-   * the flow network (so the paths' loads read in it are those of the quantum that ends): the
-   * ending quantum's threads count their operations from what their paths delivered, then the
-   * next one's threads sample and their paths' streams take the new demand.
+   * the flow network (so the loads read in it are those of the quantum that ends): the ending
+   * quantum's threads count their operations from what their paths delivered, then the next
+   * one's threads sample, the paths' loads are solved for their fixed point with what else
+   * crosses them, and their streams take the new demand.
    */
   private *run(endNs: number): Generator<number, void, unknown> {
     const k = this.k;
@@ -880,9 +939,10 @@ export class App {
     const threads = this.threads;
     const nSlots = this.slotPaths.length;
     const want = new Float64Array(nSlots);
-    const users = new Float64Array(nSlots);
     const delivered = new Float64Array(nSlots);
-    const rateShare = new Float64Array(nSlots);
+    /** The latency histogram's bucket of each slot's latency in the quantum. */
+    const buckets = new Int32Array(nSlots);
+    const loads = this.loads;
     /** Each path's stream, and what it had sent when the quantum began. */
     const streams: (Flow | null)[] = new Array(nSlots).fill(null);
     const sentBefore = new Float64Array(nSlots);
@@ -898,24 +958,32 @@ export class App {
           const sent = total - sentBefore[s];
           sentBefore[s] = total;
           delivered[s] = sent >= want[s] * (1 - DELIVERED_REL_EPS) ? 1 : sent / want[s];
-          rateShare[s] = f.rate / want[s];
         }
-        for (const th of threads) th.endQuantum(t - len, len, delivered);
+        for (const th of threads) th.endQuantum(t - len, len, delivered, buckets);
       }
       if (t >= endNs) {
         for (const f of streams) if (f !== null) net.stop(f);
         return;
       }
+      let mixed = false;
+      for (const th of threads) mixed = th.sampleNodes(t) || mixed;
+      const lenWas = len;
       len = Math.min(q, endNs - t);
-      want.fill(0);
-      users.fill(0);
-      for (const th of threads) th.beginQuantum(t, len, rateShare, want, users);
+      if (!loads.solve(streams, mixed) && len === lenWas) {
+        for (const th of threads) th.repeatQuantum();
+      } else {
+        const latNs = loads.latNs;
+        for (let s = 0; s < nSlots; s++)
+          if (loads.users[s] > 0) buckets[s] = latencyBucket(latNs[s]);
+        want.fill(0);
+        for (const th of threads) th.beginQuantum(len, latNs, want);
+      }
+      const users = loads.users;
       for (let s = 0; s < nSlots; s++) {
         const f = streams[s];
         if (want[s] === 0) {
           if (f !== null) net.stop(f);
           streams[s] = null;
-          rateShare[s] = 0;
         } else if (f === null) {
           const opts = { maxRate: want[s] / len, weight: users[s] };
           streams[s] = net.start(Number.POSITIVE_INFINITY, this.slotPaths[s], opts);

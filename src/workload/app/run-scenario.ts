@@ -35,7 +35,7 @@ import {
   newMoverStats,
 } from "./movers.js";
 import type { MBIND_FLAGS, Scenario } from "./scenario.js";
-import { recordSeries, type ScenarioSeries } from "./series.js";
+import { plain, recordSeries, type ScenarioSeries } from "./series.js";
 
 export type { ScenarioSeries } from "./series.js";
 
@@ -354,8 +354,8 @@ export function runScenario(
         localAccessNs: accessLatencyNs(profile, t.cpu, own),
         bandwidthBoundShare: t.bandwidthBoundNs / s.duration,
         remoteShare: all === 0 ? 0 : remote / all,
-        latency: [...t.latency],
-        opsPerSecSeries: Array.from(t.opsPerQuantum, (ops) => ops / (s.quantum / 1e9)),
+        latency: plain(t.latency),
+        opsPerSecSeries: plain(t.opsPerQuantum, s.quantum / 1e9),
         hintFaults: t.hintFaults,
         hintFaultNs: t.hintFaultNs,
         runNs: t.endNs - t.startNs,

@@ -75,10 +75,20 @@ function put(arrays: (Float64Array | undefined)[], j: number, n: number, i: numb
   a[i] = v;
 }
 
+/**
+ * `values` as a plain array, each divided by `per` (1: as they are), by index: a spread or
+ * Array.from goes through the typed array's iterator, slowly for a run's every interval.
+ */
+export function plain(values: Float64Array, per = 1): number[] {
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = per === 1 ? values[i] : values[i] / per;
+  return out;
+}
+
 /** The named arrays that were made (something moved), as plain arrays, in the given order. */
 function moved(named: Iterable<[string, Float64Array | undefined]>): Record<string, number[]> {
   const out: Record<string, number[]> = {};
-  for (const [name, values] of named) if (values !== undefined) out[name] = [...values];
+  for (const [name, values] of named) if (values !== undefined) out[name] = plain(values);
   return out;
 }
 
@@ -93,7 +103,7 @@ function opsPerSec(app: App, n: number, quantumNs: number): number[] {
       sum[i] += ops[i - first];
     }
   }
-  return Array.from(sum, (ops) => ops / (quantumNs / 1e9));
+  return plain(sum, quantumNs / 1e9);
 }
 
 export interface SeriesSources {
@@ -210,20 +220,21 @@ export function recordSeries(
         name: app.name,
         pid: app.task.pid,
         opsPerSec: opsPerSec(app, n, quantumNs),
-        bytesByNode: Object.fromEntries(nodes.map((nid, ni) => [String(nid), [...bytes[pi][ni]]])),
+        bytesByNode: Object.fromEntries(
+          nodes.map((nid, ni) => [String(nid), plain(bytes[pi][ni])]),
+        ),
       })),
-      migrationGBps: [...migration],
+      migrationGBps: plain(migration),
       vmstat: moved(vmNames.map((name, j) => [name, vm[j]])),
       migrations: Object.fromEntries(
         MIGRATE_REASON_ENUM.flatMap((name, r) => {
           const folios = reasonFolios[r];
           const bytes = reasonBytes[r];
           if (folios === undefined || bytes === undefined) return [];
-          const foliosPerSec = [...folios].map((f) => f / seconds);
-          return [[name, { foliosPerSec, gbps: [...bytes].map((b) => b / quantumNs) }]];
+          return [[name, { foliosPerSec: plain(folios, seconds), gbps: plain(bytes, quantumNs) }]];
         }),
       ),
-      cpuNs: Object.fromEntries(CPU_KINDS.map((kind, j) => [kind, [...cpu[j]]])) as Record<
+      cpuNs: Object.fromEntries(CPU_KINDS.map((kind, j) => [kind, plain(cpu[j])])) as Record<
         keyof CpuByKind,
         number[]
       >,
