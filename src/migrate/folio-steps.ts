@@ -80,7 +80,6 @@ export function migrateFolioUnmap(
     // MIGRATE_SYNC waits for writeback to end.
     src.clear(PG.writeback);
   }
-  dst.migrateAnonVma = src.mapping;
   dst.set(PG.locked);
 
   if (src.test(PG.movableOps)) {
@@ -106,7 +105,6 @@ export function migrateFolioUnmap(
   }
   // Still mapped (a pinned anon-exclusive page): put back what was unmapped.
   if (wasMapped) restoreSource(run, src);
-  dst.migrateAnonVma = null;
   src.clear(PG.locked);
   dst.clear(PG.locked);
   run.target.free(dst);
@@ -144,7 +142,6 @@ export function migrateFolioMove(
   }
   if (rc !== 0) {
     if (wasMapped) restoreSource(run, src);
-    dst.migrateAnonVma = null;
     src.clear(PG.locked);
     ret.push(src);
     dst.clear(PG.locked);
@@ -163,7 +160,6 @@ export function migrateFolioMove(
   if (info & FOLIO_WAS_MLOCKED) dst.set(PG.mlocked);
   dst.clear(PG.locked);
   dst.migrateInfo = 0;
-  dst.migrateAnonVma = null;
   // The allocation reference: the page-table references now keep the destination alive.
   dst.refcount--;
   src.clear(PG.locked);
@@ -253,7 +249,6 @@ export function* copyFolioAsFlow(run: MigrationRun, dst: Folio, src: Folio): Mig
 /** migrate_folio_undo_src/dst for a folio whose move retries ran out. */
 export function undoFolio(run: MigrationRun, dst: Folio, src: Folio, ret: Folio[]): void {
   if (dst.migrateInfo & FOLIO_WAS_MAPPED) restoreSource(run, src);
-  dst.migrateAnonVma = null;
   src.clear(PG.locked);
   ret.push(src);
   dst.clear(PG.locked);

@@ -46,38 +46,41 @@ export interface AnonVmaRef {
   readonly id: number;
 }
 
-/** Folio.meta: the order in bits 0-3, the node in bits 4-13, and whether the folio is live. */
+/**
+ * Folio.meta: the order in bits 0-3, the node in bits 4-13, whether the folio is live (bit 14),
+ * migrate_info in bits 15-17 and the pin count in bits 18-30: one small integer (a Smi even
+ * where V8 has 31-bit ones) instead of five fields, as there is one folio object per folio.
+ */
 const META_NID_SHIFT = 4;
 const META_NID_MASK = 0x3ff;
 const META_ORDER_MASK = 0xf;
 const META_LIVE = 1 << 14;
+const META_INFO_SHIFT = 15;
+const META_INFO_MASK = 0x7;
+const META_PINS_SHIFT = 18;
+/** The most long-term pins a folio can hold in the model. */
+export const MAX_FOLIO_PINS = (1 << 13) - 1;
 /** Folio.index is kept as two small integers: a double field costs a heap number per folio. */
 const INDEX_SPLIT = 2 ** 26;
 
 /**
  * PhysMem reuses the objects of freed folios for later allocations (reinit() below), so that a
  * folio moved allocates nothing: a field added here must be reset there too. The object is
- * kept small (order, node and liveness share one field; the index is two small integers), as
- * there is one per folio of the machine: 4 million for 16 GiB of 4K folios.
+ * kept small (order, node, liveness, migrate_info and pins share one field; the index is two
+ * small integers), as there is one per folio of the machine: 4 million for 16 GiB of 4K folios.
  */
 export class Folio {
   /** Reference count, including the isolation reference and GUP pins. */
   refcount = 1;
   /** Number of page-table mappings (PTEs plus PMDs) across all address spaces. */
   mapcount = 0;
-  /** Long-term GUP pins held on the folio; each is also counted in refcount. */
-  pins = 0;
   flags = 0;
   /** anon_vma of an anonymous folio; null for a folio nobody has mapped yet. */
   mapping: AnonVmaRef | null = null;
   /** `index`, as index = indexHi * INDEX_SPLIT + indexLo. */
   private indexHi = 0;
   private indexLo = 0;
-  /** folio->migrate_info of a destination folio: FOLIO_WAS_* and FOLIO_CONTENT_COPIED bits. */
-  migrateInfo = 0;
-  /** The anon_vma saved in migrate_info while the source is unmapped. */
-  migrateAnonVma: AnonVmaRef | null = null;
-  /** order | nid << META_NID_SHIFT | META_LIVE while live. */
+  /** order | nid << META_NID_SHIFT | META_LIVE while live, migrate_info and pins (see above). */
   private meta: number;
   /**
    * folio_last_cpupid(): the CPU and pid bits of the last NUMA hint fault on the folio
@@ -111,6 +114,28 @@ export class Folio {
   set live(on: boolean) {
     this.meta = on ? this.meta | META_LIVE : this.meta & ~META_LIVE;
   }
+  /**
+   * folio->migrate_info of a destination folio: FOLIO_WAS_* and FOLIO_CONTENT_COPIED bits. The
+   * kernel packs the source's anon_vma into the same word; the model's source keeps its
+   * mapping until the move, so there is nothing to save.
+   */
+  get migrateInfo(): number {
+    return (this.meta >>> META_INFO_SHIFT) & META_INFO_MASK;
+  }
+  set migrateInfo(v: number) {
+    if ((v & ~META_INFO_MASK) !== 0) throw new RangeError(`folio migrate_info ${v}: not 3 bits`);
+    this.meta = (this.meta & ~(META_INFO_MASK << META_INFO_SHIFT)) | (v << META_INFO_SHIFT);
+  }
+  /** Long-term GUP pins held on the folio; each is also counted in refcount. */
+  get pins(): number {
+    return this.meta >>> META_PINS_SHIFT;
+  }
+  set pins(n: number) {
+    if (!(Number.isInteger(n) && n >= 0 && n <= MAX_FOLIO_PINS)) {
+      throw new RangeError(`folio at pfn ${this.pfn}: ${n} pins, outside 0..${MAX_FOLIO_PINS}`);
+    }
+    this.meta = (this.meta & ((1 << META_PINS_SHIFT) - 1)) | (n << META_PINS_SHIFT);
+  }
   /** Linear page index: the virtual page number of the first page in its original VMA. */
   get index(): number {
     return this.indexHi * INDEX_SPLIT + this.indexLo;
@@ -132,12 +157,9 @@ export class Folio {
     this.meta = order | (nid << META_NID_SHIFT) | META_LIVE;
     this.refcount = 1;
     this.mapcount = 0;
-    this.pins = 0;
     this.flags = 0;
     this.mapping = null;
     this.index = 0;
-    this.migrateInfo = 0;
-    this.migrateAnonVma = null;
     this.lastCpupid = -1;
     return this;
   }

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { profilesDir } from "../machine/profile.js";
 import { validateProfile } from "../machine/schema.js";
-import { Folio, MAX_PAGE_ORDER, PG } from "./folio.js";
+import { Folio, MAX_FOLIO_PINS, MAX_PAGE_ORDER, PG } from "./folio.js";
 import { PhysMem } from "./phys.js";
 import { PAGES_PER_SECTION } from "./sections.js";
 
@@ -200,6 +200,40 @@ describe("folios", () => {
     expect(phys.allocFolio(1, 0)).not.toBe(old);
     phys.checkNode(0);
     phys.checkNode(1);
+  });
+
+  it("keeps order, node, liveness, migrate_info and pins apart in one field", () => {
+    const f = new Folio(12345, 9, 1023);
+    f.pins = MAX_FOLIO_PINS;
+    f.migrateInfo = 7;
+    f.live = false;
+    expect([f.order, f.nid, f.live, f.migrateInfo, f.pins]).toEqual([
+      9,
+      1023,
+      false,
+      7,
+      MAX_FOLIO_PINS,
+    ]);
+    f.pins--;
+    f.migrateInfo &= ~2;
+    f.live = true;
+    expect([f.order, f.nid, f.live, f.migrateInfo, f.pins]).toEqual([
+      9,
+      1023,
+      true,
+      5,
+      MAX_FOLIO_PINS - 1,
+    ]);
+    expect(() => {
+      f.pins = MAX_FOLIO_PINS + 1;
+    }).toThrow(RangeError);
+    expect(() => {
+      f.pins = -1;
+    }).toThrow(RangeError);
+    expect(() => {
+      f.migrateInfo = 8;
+    }).toThrow(RangeError);
+    expect(f.pins).toBe(MAX_FOLIO_PINS - 1);
   });
 
   it("detects a folio that died without going back to the allocator", () => {
