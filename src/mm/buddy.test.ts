@@ -159,6 +159,108 @@ describe("buddy allocator", () => {
   });
 });
 
+/**
+ * The textbook buddy allocator the zone must behave as, page for page: LIFO lists of block
+ * heads (index 0 the head), expand() on every split, merging on free, untouched memory handed
+ * out as max-order blocks in pfn order.
+ */
+class ReferenceBuddy {
+  readonly lists: number[][] = Array.from({ length: MAX_PAGE_ORDER + 1 }, () => []);
+  private lazyNext = 0;
+
+  constructor(private readonly nrPages: number) {}
+
+  alloc(order: number): number | null {
+    let current = order;
+    while (current <= MAX_PAGE_ORDER && this.lists[current].length === 0) current++;
+    let pfn: number;
+    if (current <= MAX_PAGE_ORDER) {
+      pfn = this.lists[current].shift() as number;
+    } else {
+      if (this.lazyNext >= this.nrPages) return null;
+      current = MAX_PAGE_ORDER;
+      pfn = this.lazyNext;
+      this.lazyNext += MAX_BLOCK;
+    }
+    while (current > order) {
+      current--;
+      this.lists[current].unshift(pfn + (1 << current));
+    }
+    return pfn;
+  }
+
+  free(pfn: number, order: number): void {
+    while (order < MAX_PAGE_ORDER) {
+      const i = this.lists[order].indexOf(pfn ^ (1 << order));
+      if (i < 0) break;
+      this.lists[order].splice(i, 1);
+      pfn &= ~(1 << order);
+      order++;
+    }
+    this.lists[order].unshift(pfn);
+  }
+
+  /** nr_free of an order, the untouched max-order blocks included. */
+  freeBlocks(order: number): number {
+    const lazy = order === MAX_PAGE_ORDER ? (this.nrPages - this.lazyNext) / MAX_BLOCK : 0;
+    return this.lists[order].length + lazy;
+  }
+}
+
+describe("buddy allocator against the textbook one", () => {
+  it("hands out the same pages and keeps the same free blocks, with splits handed out in runs", () => {
+    const nodePages = 8 * MAX_BLOCK;
+    // Streaks of one order, as a fault-in or a move_pages(2) call allocates, mixed with frees
+    // and with reads of the free lists, which each see what the textbook lists hold.
+    const op = fc.oneof(
+      fc.record({ alloc: fc.nat({ max: MAX_PAGE_ORDER }), times: fc.integer({ min: 1, max: 70 }) }),
+      fc.record({ free: fc.nat(), times: fc.integer({ min: 1, max: 8 }) }),
+      fc.record({ blocks: fc.nat({ max: MAX_PAGE_ORDER }) }),
+      fc.record({ blockAt: fc.nat({ max: nodePages - 1 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const phys = new PhysMem([{ nid: 0, bytes: nodePages * 4096 }]);
+        const ref = new ReferenceBuddy(nodePages);
+        const live: Folio[] = [];
+        for (const o of ops) {
+          if ("alloc" in o) {
+            for (let t = 0; t < o.times; t++) {
+              const f = phys.allocFolio(0, o.alloc);
+              expect(f?.pfn ?? null).toBe(ref.alloc(o.alloc));
+              if (f !== null) live.push(f);
+            }
+          } else if ("free" in o) {
+            for (let t = 0; t < o.times && live.length > 0; t++) {
+              const [f] = live.splice((o.free * (t + 1)) % live.length, 1);
+              ref.free(f.pfn, f.order);
+              release(phys, f);
+            }
+          } else if ("blocks" in o) {
+            expect(phys.freeBlocks(0, o.blocks)).toBe(ref.freeBlocks(o.blocks));
+          } else {
+            const want = ref.lists.findIndex((l) => l.includes(o.blockAt));
+            expect(phys.freeBlockOrder(0, o.blockAt)).toBe(want);
+          }
+        }
+        phys.checkNode(0);
+        for (let order = 0; order <= MAX_PAGE_ORDER; order++) {
+          expect(phys.freeBlocks(0, order)).toBe(ref.freeBlocks(order));
+        }
+        // The same blocks, in the same order on every list: drain both and compare.
+        const drained: number[] = [];
+        const refDrained: number[] = [];
+        for (let f = phys.allocFolio(0, 0); f !== null; f = phys.allocFolio(0, 0)) {
+          drained.push(f.pfn);
+        }
+        for (let pfn = ref.alloc(0); pfn !== null; pfn = ref.alloc(0)) refDrained.push(pfn);
+        expect(drained).toEqual(refDrained);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe("fragmentation", () => {
   it("makes order-9 allocations fail while free memory remains", () => {
     const phys = new PhysMem([{ nid: 0, bytes: 64 * MiB }]);

@@ -5,6 +5,12 @@
  * Memory the model never touched has no metadata: the node's pages at or above `lazyNext` are
  * implicit free MAX_PAGE_ORDER blocks, handed out in pfn order once the explicit order-10 list is
  * empty. Boot is O(1) and a node costs nothing until it is used.
+ *
+ * A split is handed out in runs: the rest of a block split for an allocation stays one implicit
+ * run while only allocations of the same order follow (a region faulted in, a move_pages(2)
+ * call's destinations), each taking the run's next pages, as the free lists would give them.
+ * Anything else first puts the run's blocks on the lists as expand() would have, so the lists
+ * and counts anyone sees are the kernel's.
  */
 
 import { MAX_PAGE_ORDER } from "./folio.js";
@@ -38,6 +44,14 @@ export class BuddyZone {
   nrFreePages: number;
   /** Pages allocated as non-folio filler (fragmentation, hwpoison). */
   nrReserved = 0;
+  /**
+   * The run (see above): [runPfn, runEnd) is free and stands for the blocks expand() would have
+   * left on the lists of orders runOrder and up, which were empty when the block was split (it
+   * was the smallest that had one) and have been touched by nothing since. NO_PFN: no run.
+   */
+  private runPfn = NO_PFN;
+  private runEnd = 0;
+  private runOrder = 0;
 
   constructor(
     readonly nid: number,
@@ -63,33 +77,57 @@ export class BuddyZone {
    * caller to mark, or NO_PFN.
    */
   rmqueue(order: number): number {
+    const nr = 1 << order;
+    let pfn = this.runPfn;
+    if (pfn !== NO_PFN) {
+      if (order === this.runOrder) {
+        // The lists' smallest block of `order` and up is the run's first, and it starts here.
+        this.runPfn = pfn + nr === this.runEnd ? NO_PFN : pfn + nr;
+        this.nrFreePages -= nr;
+        return pfn;
+      }
+      this.flushRun();
+    }
     let current = order;
-    let pfn = NO_PFN;
     for (; current <= MAX_PAGE_ORDER; current++) {
       pfn = this.freeHead[current];
       if (pfn !== NO_PFN) break;
     }
-    let sec: MemSection;
     if (pfn !== NO_PFN) {
-      sec = this.sectionOf(pfn);
-      this.delFromFreeList(sec, pfn, current);
+      this.delFromFreeList(this.sectionOf(pfn), pfn, current);
     } else {
       if (this.lazyNext >= this.nrPages) return NO_PFN;
       current = MAX_PAGE_ORDER;
       pfn = this.startPfn + this.lazyNext;
       this.lazyNext += MAX_ORDER_NR_PAGES;
-      sec = this.table.ensure(pfn);
+      this.table.ensure(pfn);
     }
-    this.expand(sec, pfn, order, current);
-    this.nrFreePages -= 1 << order;
+    if (current > order) {
+      // expand(), deferred: the upper part becomes the run.
+      this.runPfn = pfn + nr;
+      this.runEnd = pfn + (1 << current);
+      this.runOrder = order;
+    }
+    this.nrFreePages -= nr;
     return pfn;
   }
 
-  /** expand(): the upper halves of a split block go back on the lower-order lists. */
-  private expand(sec: MemSection, pfn: number, low: number, high: number): void {
-    while (high > low) {
-      high--;
-      this.addToFreeList(sec, pfn + (1 << high), high);
+  /**
+   * expand() for what is left of the run: its free blocks onto their lists, one per order from
+   * runOrder up (an order's block where the rest's size has that bit), smallest first.
+   */
+  private flushRun(): void {
+    let pfn = this.runPfn;
+    if (pfn === NO_PFN) return;
+    this.runPfn = NO_PFN;
+    const end = this.runEnd;
+    const rest = end - pfn;
+    // A split block never crosses a section.
+    const sec = this.sectionOf(pfn);
+    for (let order = this.runOrder; pfn < end; order++) {
+      if ((rest & (1 << order)) === 0) continue;
+      this.addToFreeList(sec, pfn, order);
+      pfn += 1 << order;
     }
   }
 
@@ -98,6 +136,7 @@ export class BuddyZone {
    * it with its buddy for as long as the buddy is a free block of the same order.
    */
   free(pfn: number, order: number): void {
+    this.flushRun();
     // A block never crosses a MAX_PAGE_ORDER boundary, so it and every buddy share a section.
     const sec = this.sectionOf(pfn);
     const types = sec.pageType;
@@ -117,20 +156,22 @@ export class BuddyZone {
     const idx = pfn & SECTION_MASK;
     const head = this.freeHead[order];
     sec.pageType[idx] = PT_BUDDY | order;
-    sec.links[2 * idx] = head;
-    sec.links[2 * idx + 1] = NO_PFN;
-    if (head !== NO_PFN) this.sectionOf(head).links[2 * (head & SECTION_MASK) + 1] = pfn;
+    const links = sec.links ?? sec.allocLinks();
+    links[2 * idx] = head;
+    links[2 * idx + 1] = NO_PFN;
+    if (head !== NO_PFN) this.linksOf(head)[2 * (head & SECTION_MASK) + 1] = pfn;
     this.freeHead[order] = pfn;
     this.nrFree[order]++;
   }
 
   private delFromFreeList(sec: MemSection, pfn: number, order: number): void {
     const idx = pfn & SECTION_MASK;
-    const next = sec.links[2 * idx];
-    const prev = sec.links[2 * idx + 1];
+    const links = sec.links as Int32Array;
+    const next = links[2 * idx];
+    const prev = links[2 * idx + 1];
     if (prev === NO_PFN) this.freeHead[order] = next;
-    else this.sectionOf(prev).links[2 * (prev & SECTION_MASK)] = next;
-    if (next !== NO_PFN) this.sectionOf(next).links[2 * (next & SECTION_MASK) + 1] = prev;
+    else this.linksOf(prev)[2 * (prev & SECTION_MASK)] = next;
+    if (next !== NO_PFN) this.linksOf(next)[2 * (next & SECTION_MASK) + 1] = prev;
     sec.pageType[idx] = PT_NONE;
     this.nrFree[order]--;
   }
@@ -140,11 +181,17 @@ export class BuddyZone {
     return this.table.sections[pfn >>> SECTION_SHIFT] as MemSection;
   }
 
+  /** The free-list links of the section of a pfn on a free list. */
+  private linksOf(pfn: number): Int32Array {
+    return this.sectionOf(pfn).links as Int32Array;
+  }
+
   /**
    * PageBuddy + buddy_order for a compaction scanner: the order of the free block whose head is
    * at `pfn`, or -1. The untouched tail is not scanned (it is whole free blocks already).
    */
   freeBlockOrder(pfn: number): number {
+    this.flushRun();
     if (pfn < this.startPfn || pfn >= this.touchedEndPfn) return -1;
     const type = this.sectionOf(pfn).pageType[pfn & SECTION_MASK];
     return (type & PT_KIND_MASK) === PT_BUDDY ? type & PT_ORDER_MASK : -1;
@@ -164,6 +211,7 @@ export class BuddyZone {
 
   /** free_area[order].nr_free, counting the untouched tail's implicit MAX_PAGE_ORDER blocks. */
   freeBlocks(order: number): number {
+    this.flushRun();
     const lazy = order === MAX_PAGE_ORDER ? (this.nrPages - this.lazyNext) / MAX_ORDER_NR_PAGES : 0;
     return this.nrFree[order] + lazy;
   }
@@ -200,6 +248,7 @@ export class BuddyZone {
    * exactly one free block, live folio or reserved page, or on any inconsistent count or link.
    */
   check(): void {
+    this.flushRun();
     const { nid, startPfn } = this;
     const where = (pfn: number) => `node ${nid} pfn ${pfn}`;
     const touchedEnd = this.touchedEndPfn;
@@ -304,6 +353,7 @@ export class BuddyZone {
           pfn < this.startPfn ||
           pfn >= this.touchedEndPfn ||
           sec === undefined ||
+          sec.links === null ||
           sec.pageType[idx] !== (PT_BUDDY | order)
         ) {
           throw new Error(`${where}: entry ${pfn} is not a free block of that order`);

@@ -46,9 +46,11 @@ export class MemSection {
   readonly pageType = new Uint8Array(PAGES_PER_SECTION);
   /**
    * Free-list links of buddy block heads, next at 2 * index and prev at 2 * index + 1 (absolute
-   * pfns, NO_PFN at the ends): interleaved so unlinking touches one cache line.
+   * pfns, NO_PFN at the ends): interleaved so unlinking touches one cache line. Allocated when a
+   * block of the section first goes on a free list (allocLinks), as memory filled from the
+   * buddy allocator's runs never does: 8 bytes a page that allocated memory does without.
    */
-  readonly links = new Int32Array(2 * PAGES_PER_SECTION);
+  links: Int32Array | null = null;
   /**
    * The folio whose head page is at this index: its slot in SectionTable.folios plus one, 0 for
    * none. A typed array costs nothing until written (the host zero-fills it on demand) and the
@@ -66,11 +68,16 @@ export class MemSection {
     readonly nid: number,
   ) {}
 
+  allocLinks(): Int32Array {
+    this.links = new Int32Array(2 * PAGES_PER_SECTION);
+    return this.links;
+  }
+
   /** Approximate host bytes of this section's metadata. */
   get metadataBytes(): number {
     return (
       this.pageType.byteLength +
-      this.links.byteLength +
+      (this.links?.byteLength ?? 0) +
       this.folioIds.byteLength +
       (this.hwPoison?.byteLength ?? 0)
     );
