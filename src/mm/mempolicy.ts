@@ -285,19 +285,22 @@ export function policyNodes(
 }
 
 /**
- * policyNodes() for the faults of one task under one policy, as a function of the interleave
- * index: each distinct list is built once (only the interleave modes' lists depend on it).
+ * policyNodes() for the faults of one task under one policy, by interleave index: the list for
+ * index ilx is the result's [ilx % length]. Each distinct list is built once, so a fault-in
+ * walking consecutive indices looks its nodes up without a call (only the interleave modes'
+ * lists depend on the index: one cycle of their nodes, or of their weights' sum).
  */
-export function policyNodesFor(
+export function policyNodesCycle(
   profile: LoadedProfile,
   pol: Mempolicy,
   localNid: number,
-): (ilx: number) => readonly number[] {
-  if (pol.mode === MPOL_INTERLEAVE || pol.mode === MPOL_WEIGHTED_INTERLEAVE) {
-    return (ilx) => policyNodes(profile, pol, localNid, ilx);
+): readonly (readonly number[])[] {
+  let length = 1;
+  if (pol.mode === MPOL_INTERLEAVE) length = pol.nodes.length;
+  if (pol.mode === MPOL_WEIGHTED_INTERLEAVE) {
+    length = pol.nodes.reduce((sum, _, i) => sum + (pol.weights?.[i] ?? 1), 0);
   }
-  const nodes = policyNodes(profile, pol, localNid, 0);
-  return () => nodes;
+  return Array.from({ length }, (_, ilx) => policyNodes(profile, pol, localNid, ilx));
 }
 
 /**

@@ -150,23 +150,24 @@ export class Reclaim {
 const reclaims = new WeakMap<Kernel, Reclaim>();
 
 /**
- * A page fault's folio of `order` from the first of `nodes` (its policy's order) that has one:
- * with reclaim booted, under the watermarks (Reclaim.allocFault); else whatever the buddy
- * allocator has. Null when no node has it.
+ * How the page faults of `task` allocate: a folio of `order` from the first of `nodes` (its
+ * policy's order) that has one; with reclaim booted, under the watermarks
+ * (Reclaim.allocFault), else whatever the buddy allocator has. Null when no node has it.
+ * Resolved once for a fault-in's many faults.
  */
-export function allocFaultFolio(
+export function faultAllocator(
   k: Kernel,
   task: Task,
-  nodes: readonly number[],
-  order: number,
-): Folio | null {
+): (nodes: readonly number[], order: number) => Folio | null {
   const r = reclaims.get(k);
-  if (r !== undefined) return r.allocFault(nodes, order, task);
-  for (const nid of nodes) {
-    const folio = k.phys.allocFolio(nid, order);
-    if (folio !== null) return folio;
-  }
-  return null;
+  if (r !== undefined) return (nodes, order) => r.allocFault(nodes, order, task);
+  return (nodes, order) => {
+    for (const nid of nodes) {
+      const folio = k.phys.allocFolio(nid, order);
+      if (folio !== null) return folio;
+    }
+    return null;
+  };
 }
 
 /**

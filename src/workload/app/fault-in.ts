@@ -6,10 +6,10 @@
 import { RunFailure } from "../../errors.js";
 import type { Kernel } from "../../migrate/kernel.js";
 import { type Folio, HPAGE_PMD_ORDER, PAGE_SIZE } from "../../mm/folio.js";
-import { getVmaPolicy, interleaveIndex, policyNodesFor } from "../../mm/mempolicy.js";
+import { getVmaPolicy, interleaveIndex, policyNodesCycle } from "../../mm/mempolicy.js";
 import type { Task } from "../../mm/task.js";
-import type { Vma } from "../../mm/vm.js";
-import { allocFaultFolio } from "../../policy/reclaim.js";
+import type { MmStruct, Vma } from "../../mm/vm.js";
+import { faultAllocator } from "../../policy/reclaim.js";
 import type { Yieldable } from "../../sim/simulator.js";
 import { pageKey } from "../region.js";
 import type { AppRegion } from "./app.js";
@@ -29,6 +29,9 @@ export interface RegionFault {
   localNid: number;
 }
 
+/** What a write fault leaves in the PTEs it fills. */
+const DIRTY = Object.freeze({ dirty: true });
+
 /**
  * Fault in every folio of the region, each under the policy get_vma_policy() gives at its
  * address: its VMA's (the region's, or an mbind(2) over part of it), else the task's
@@ -45,64 +48,143 @@ export function* faultIn(
   seed: number,
   thp: ThpAlloc | null,
 ): Generator<Yieldable, void, unknown> {
-  const mm = task.mm;
-  if (mm === null) throw new Error("faultIn: no mm");
+  const f = new Faulter(k, task, region, localNid, seed);
+  if (region.order < HPAGE_PMD_ORDER) {
+    // Below PMD size nothing waits: one loop, outside the generator, whose locals are boxed.
+    f.faultAll();
+    return;
+  }
   const size = region.folioSizeBytes;
   const vmstat = k.ctx.vmstat;
-  // The VMA being faulted in, and its policy's node lists, built once per VMA rather than per fault.
-  let vma = mm.findVma(region.start) as Vma;
-  let nodesFor = policyNodesFor(k.profile, getVmaPolicy(vma, task), localNid);
-  const nodesAt = (addr: number, order: number) => nodesFor(interleaveIndex(vma, addr, order));
-  const map = (addr: number, folio: Folio) => {
-    mm.mapFolio(vma, addr, folio, { dirty: true });
-    k.ctx.lru?.add(folio);
-    region.place((addr - region.start) / PAGE_SIZE, folio.nrPages, folio.nid);
-    // Bytes mode: every page holds bytes of its own, for the threads' reads and the final check.
-    const contents = k.phys.contents;
-    if (contents !== null) {
-      const vpn = addr / PAGE_SIZE;
-      for (let j = 0; j < folio.nrPages; j++)
-        contents.fillPage(folio.pfn + j, pageKey(seed, mm.id, vpn + j));
-    }
-  };
-  const alloc = (addr: number, order: number): Folio => {
-    const folio = allocFaultFolio(k, task, nodesAt(addr, order), order);
-    if (folio !== null) return folio;
-    throw new RunFailure(
-      `out of memory: no node the policy allows has a free ${PAGE_SIZE << order}-byte folio for 0x${addr.toString(16)}`,
-    );
-  };
-  const enter = (addr: number) => {
-    if (addr < vma.end) return;
-    vma = mm.findVma(addr) as Vma;
-    nodesFor = policyNodesFor(k.profile, getVmaPolicy(vma, task), localNid);
-  };
   for (let addr = region.start; addr < region.end; addr += size) {
-    enter(addr);
-    if (addr + size > vma.end) {
-      // mbind(2) over part of the region split it before the fault-in, inside this folio: a
-      // THP or mTHP order must fit its VMA, so the fault maps 4K pages here.
-      for (let a = addr; a < addr + size; a += PAGE_SIZE) {
-        enter(a);
-        map(a, alloc(a, 0));
-      }
-      continue;
-    }
-    if (region.order < HPAGE_PMD_ORDER) {
-      map(addr, alloc(addr, region.order));
-      continue;
-    }
-    const nodes = nodesAt(addr, region.order);
-    const folio =
-      thp === null
-        ? allocFaultFolio(k, task, nodes, region.order)
-        : yield* thp(nodes, region.order);
+    f.enter(addr);
+    if (f.splitEdge(addr)) continue;
+    const nodes = f.nodesAt(addr, region.order);
+    const folio = thp === null ? f.allocate(nodes, region.order) : yield* thp(nodes, region.order);
     if (folio !== null) {
       vmstat.count("thp_fault_alloc");
-      map(addr, folio);
+      f.map(addr, folio);
       continue;
     }
     vmstat.count("thp_fault_fallback");
-    for (let a = addr; a < addr + size; a += PAGE_SIZE) map(a, alloc(a, 0));
+    for (let a = addr; a < addr + size; a += PAGE_SIZE) f.map(a, f.alloc(a, 0));
+  }
+}
+
+/**
+ * The faults of one region: the VMA being faulted in (mbind(2) may have split the region into
+ * several) with its policy's node lists, and how a fault allocates and maps.
+ */
+class Faulter {
+  private readonly mm: MmStruct;
+  private vma: Vma;
+  /** policyNodesCycle() of the VMA's policy: the nodes at interleave index ilx at [ilx % length]. */
+  private cycle: readonly (readonly number[])[] = [];
+  readonly allocate: (nodes: readonly number[], order: number) => Folio | null;
+
+  constructor(
+    private readonly k: Kernel,
+    private readonly task: Task,
+    private readonly region: AppRegion,
+    private readonly localNid: number,
+    private readonly seed: number,
+  ) {
+    if (task.mm === null) throw new Error("faultIn: no mm");
+    this.mm = task.mm;
+    this.vma = this.mm.findVma(region.start) as Vma;
+    this.setVma(this.vma);
+    this.allocate = faultAllocator(k, task);
+  }
+
+  /** Make the VMA that holds `addr` the one faulted in; true when it changed. */
+  enter(addr: number): boolean {
+    if (addr < this.vma.end) return false;
+    this.setVma(this.mm.findVma(addr) as Vma);
+    return true;
+  }
+
+  private setVma(vma: Vma): void {
+    this.vma = vma;
+    this.cycle = policyNodesCycle(this.k.profile, getVmaPolicy(vma, this.task), this.localNid);
+  }
+
+  /**
+   * mbind(2) over part of the region split it before the fault-in, inside the folio at addr: a
+   * THP or mTHP order must fit its VMA, so the fault maps 4K pages there. True when it did.
+   */
+  splitEdge(addr: number): boolean {
+    const size = this.region.folioSizeBytes;
+    if (addr + size <= this.vma.end) return false;
+    for (let a = addr; a < addr + size; a += PAGE_SIZE) {
+      this.enter(a);
+      this.mapNew(a, 0, this.nodesAt(a, 0));
+    }
+    return true;
+  }
+
+  nodesAt(addr: number, order: number): readonly number[] {
+    return this.cycle[interleaveIndex(this.vma, addr, order) % this.cycle.length];
+  }
+
+  /** The folio for the fault at `addr`; none is out of memory. */
+  alloc(addr: number, order: number): Folio {
+    const folio = this.allocate(this.nodesAt(addr, order), order);
+    if (folio === null) this.oom(addr, order);
+    return folio;
+  }
+
+  private oom(addr: number, order: number): never {
+    throw new RunFailure(
+      `out of memory: no node the policy allows has a free ${PAGE_SIZE << order}-byte folio for 0x${addr.toString(16)}`,
+    );
+  }
+
+  map(addr: number, folio: Folio): void {
+    const { k, region } = this;
+    this.mm.mapFolio(this.vma, addr, folio, DIRTY);
+    k.ctx.lru?.add(folio);
+    region.place((addr - region.start) / PAGE_SIZE, folio.nrPages, folio.nid);
+    this.fillContents(addr, folio.pfn, folio.nrPages);
+  }
+
+  /** A fault below PMD size at addr from the first of `nodes` that has the folio. */
+  private mapNew(addr: number, order: number, nodes: readonly number[]): void {
+    const folio = this.allocate(nodes, order);
+    if (folio === null) this.oom(addr, order);
+    this.map(addr, folio);
+  }
+
+  /** Bytes mode: every page holds bytes of its own, for the threads' reads and the final check. */
+  private fillContents(addr: number, pfn: number, nrPages: number): void {
+    const contents = this.k.phys.contents;
+    if (contents === null) return;
+    const vpn = addr / PAGE_SIZE;
+    for (let j = 0; j < nrPages; j++) {
+      contents.fillPage(pfn + j, pageKey(this.seed, this.mm.id, vpn + j));
+    }
+  }
+
+  /**
+   * Every folio of a region below PMD size, in address order: consecutive folios of a VMA take
+   * consecutive interleave indices, so its node lists are walked rather than looked up.
+   */
+  faultAll(): void {
+    const { region } = this;
+    const { order } = region;
+    const size = region.folioSizeBytes;
+    /** The interleave index of the next folio modulo the cycle; -1: look it up. */
+    let pos = -1;
+    for (let addr = region.start; addr < region.end; addr += size) {
+      if (this.enter(addr)) pos = -1;
+      if (this.splitEdge(addr)) {
+        pos = -1;
+        continue;
+      }
+      const cycle = this.cycle;
+      if (pos < 0) pos = interleaveIndex(this.vma, addr, order) % cycle.length;
+      const nodes = cycle[pos];
+      pos = pos + 1 === cycle.length ? 0 : pos + 1;
+      this.mapNew(addr, order, nodes);
+    }
   }
 }
