@@ -52,6 +52,12 @@ export class BuddyZone {
   private runPfn = NO_PFN;
   private runEnd = 0;
   private runOrder = 0;
+  /**
+   * Free-list links (next, prev) of the MAX_PAGE_ORDER blocks, two per block of the node, made
+   * on first use. Smaller blocks link through their section's links, which a section has only
+   * while it has such blocks: memory all free or all allocated keeps no per-page links.
+   */
+  private maxLinks: Int32Array | null = null;
 
   constructor(
     readonly nid: number,
@@ -153,37 +159,62 @@ export class BuddyZone {
   }
 
   private addToFreeList(sec: MemSection, pfn: number, order: number): void {
-    const idx = pfn & SECTION_MASK;
     const head = this.freeHead[order];
-    sec.pageType[idx] = PT_BUDDY | order;
-    const links = sec.links ?? sec.allocLinks();
-    links[2 * idx] = head;
-    links[2 * idx + 1] = NO_PFN;
-    if (head !== NO_PFN) this.linksOf(head)[2 * (head & SECTION_MASK) + 1] = pfn;
+    sec.pageType[pfn & SECTION_MASK] = PT_BUDDY | order;
+    let links: Int32Array;
+    if (order === MAX_PAGE_ORDER) {
+      links = this.maxLinks ?? this.allocMaxLinks();
+    } else {
+      if (sec.links === null) sec.links = this.table.takeLinks();
+      links = sec.links;
+      sec.nrLinked++;
+    }
+    const at = this.linkIndex(pfn, order);
+    links[at] = head;
+    links[at + 1] = NO_PFN;
+    if (head !== NO_PFN) this.linksOf(head, order)[this.linkIndex(head, order) + 1] = pfn;
     this.freeHead[order] = pfn;
     this.nrFree[order]++;
   }
 
   private delFromFreeList(sec: MemSection, pfn: number, order: number): void {
-    const idx = pfn & SECTION_MASK;
-    const links = sec.links as Int32Array;
-    const next = links[2 * idx];
-    const prev = links[2 * idx + 1];
+    const links = this.linksOf(pfn, order);
+    const at = this.linkIndex(pfn, order);
+    const next = links[at];
+    const prev = links[at + 1];
     if (prev === NO_PFN) this.freeHead[order] = next;
-    else this.linksOf(prev)[2 * (prev & SECTION_MASK)] = next;
-    if (next !== NO_PFN) this.linksOf(next)[2 * (next & SECTION_MASK) + 1] = prev;
-    sec.pageType[idx] = PT_NONE;
+    else this.linksOf(prev, order)[this.linkIndex(prev, order)] = next;
+    if (next !== NO_PFN) this.linksOf(next, order)[this.linkIndex(next, order) + 1] = prev;
+    sec.pageType[pfn & SECTION_MASK] = PT_NONE;
     this.nrFree[order]--;
+    if (order < MAX_PAGE_ORDER && --sec.nrLinked === 0) {
+      this.table.putLinks(links);
+      sec.links = null;
+    }
+  }
+
+  /**
+   * Where the links of a free block of `order` at `pfn` are: a MAX_PAGE_ORDER block's in the
+   * zone's array, by block; a smaller one's in its section's, by page.
+   */
+  private linkIndex(pfn: number, order: number): number {
+    return order === MAX_PAGE_ORDER
+      ? 2 * ((pfn - this.startPfn) >>> MAX_PAGE_ORDER)
+      : 2 * (pfn & SECTION_MASK);
+  }
+
+  private linksOf(pfn: number, order: number): Int32Array {
+    return (order === MAX_PAGE_ORDER ? this.maxLinks : this.sectionOf(pfn).links) as Int32Array;
+  }
+
+  private allocMaxLinks(): Int32Array {
+    this.maxLinks = new Int32Array(2 * (this.nrPages >>> MAX_PAGE_ORDER));
+    return this.maxLinks;
   }
 
   /** The section of a pfn known to be touched. */
   private sectionOf(pfn: number): MemSection {
     return this.table.sections[pfn >>> SECTION_SHIFT] as MemSection;
-  }
-
-  /** The free-list links of the section of a pfn on a free list. */
-  private linksOf(pfn: number): Int32Array {
-    return this.sectionOf(pfn).links as Int32Array;
   }
 
   /**
@@ -255,6 +286,8 @@ export class BuddyZone {
     const blocksSeen = new Int32Array(MAX_PAGE_ORDER + 1);
     let freeSeen = 0;
     let reservedSeen = 0;
+    /** Free blocks below MAX_PAGE_ORDER seen in each section. */
+    const linkedSeen = new Map<MemSection, number>();
     let pfn = startPfn;
     while (pfn < touchedEnd) {
       const sec = this.table.sections[pfn >>> SECTION_SHIFT];
@@ -295,6 +328,7 @@ export class BuddyZone {
           if (sec.pageType[buddy & SECTION_MASK] === (PT_BUDDY | order)) {
             throw new Error(`${where(pfn)}: free order-${order} block not merged with its buddy`);
           }
+          linkedSeen.set(sec, (linkedSeen.get(sec) ?? 0) + 1);
         }
         blocksSeen[order]++;
         freeSeen += n;
@@ -308,6 +342,7 @@ export class BuddyZone {
       pfn += n;
     }
     this.checkUntouched(touchedEnd);
+    this.checkLinked(linkedSeen);
     this.checkFreeLists(blocksSeen);
     const lazyPages = this.nrPages - this.lazyNext;
     if (this.nrFreePages !== freeSeen + lazyPages) {
@@ -335,6 +370,21 @@ export class BuddyZone {
     }
   }
 
+  /** A section holds links exactly while it has free blocks below MAX_PAGE_ORDER, counted. */
+  private checkLinked(linkedSeen: ReadonlyMap<MemSection, number>): void {
+    const first = this.startPfn >>> SECTION_SHIFT;
+    const last = (this.touchedEndPfn - 1) >>> SECTION_SHIFT;
+    for (let nr = first; nr <= last && this.touchedEndPfn > this.startPfn; nr++) {
+      const sec = this.table.sections[nr] as MemSection;
+      const seen = linkedSeen.get(sec) ?? 0;
+      if (sec.nrLinked !== seen || (sec.links !== null) !== seen > 0) {
+        throw new Error(
+          `node ${this.nid} section ${nr}: ${sec.nrLinked} linked blocks counted, ${seen} seen, links ${sec.links === null ? "absent" : "held"}`,
+        );
+      }
+    }
+  }
+
   private checkFreeLists(blocksSeen: Int32Array): void {
     for (let order = 0; order <= MAX_PAGE_ORDER; order++) {
       const where = `node ${this.nid} order-${order} free list`;
@@ -348,20 +398,19 @@ export class BuddyZone {
       for (let i = 0; i < blocksSeen[order]; i++) {
         if (pfn === NO_PFN) throw new Error(`${where}: ends after ${i} blocks`);
         const sec = this.table.sections[pfn >>> SECTION_SHIFT];
-        const idx = pfn & SECTION_MASK;
         if (
           pfn < this.startPfn ||
           pfn >= this.touchedEndPfn ||
           sec === undefined ||
-          sec.links === null ||
-          sec.pageType[idx] !== (PT_BUDDY | order)
+          sec.pageType[pfn & SECTION_MASK] !== (PT_BUDDY | order)
         ) {
           throw new Error(`${where}: entry ${pfn} is not a free block of that order`);
         }
-        if (sec.links[2 * idx + 1] !== prev)
-          throw new Error(`${where}: bad back link at pfn ${pfn}`);
+        const links = this.linksOf(pfn, order);
+        const at = this.linkIndex(pfn, order);
+        if (links[at + 1] !== prev) throw new Error(`${where}: bad back link at pfn ${pfn}`);
         prev = pfn;
-        pfn = sec.links[2 * idx];
+        pfn = links[at];
       }
       if (pfn !== NO_PFN) throw new Error(`${where}: longer than nr_free`);
     }

@@ -45,12 +45,15 @@ export class MemSection {
   /** PT_* | order (| PT_ANON_EXCLUSIVE) for each page. */
   readonly pageType = new Uint8Array(PAGES_PER_SECTION);
   /**
-   * Free-list links of buddy block heads, next at 2 * index and prev at 2 * index + 1 (absolute
-   * pfns, NO_PFN at the ends): interleaved so unlinking touches one cache line. Allocated when a
-   * block of the section first goes on a free list (allocLinks), as memory filled from the
-   * buddy allocator's runs never does: 8 bytes a page that allocated memory does without.
+   * Free-list links of the heads of the section's free blocks below MAX_PAGE_ORDER, next at
+   * 2 * index and prev at 2 * index + 1 (absolute pfns, NO_PFN at the ends): interleaved so
+   * unlinking touches one cache line. Held only while the section has such blocks (nrLinked),
+   * from SectionTable's spares: memory filled from the buddy allocator's runs, or all free in
+   * whole blocks, does without these 8 bytes a page.
    */
   links: Int32Array | null = null;
+  /** The section's free blocks below MAX_PAGE_ORDER on the free lists. */
+  nrLinked = 0;
   /**
    * The folio whose head page is at this index: its slot in SectionTable.folios plus one, 0 for
    * none. A typed array costs nothing until written (the host zero-fills it on demand) and the
@@ -67,11 +70,6 @@ export class MemSection {
     readonly nr: number,
     readonly nid: number,
   ) {}
-
-  allocLinks(): Int32Array {
-    this.links = new Int32Array(2 * PAGES_PER_SECTION);
-    return this.links;
-  }
 
   /** Approximate host bytes of this section's metadata. */
   get metadataBytes(): number {
@@ -96,6 +94,11 @@ export class SectionTable {
    * in chunks, so that growing it to millions never copies it.
    */
   private readonly chunks: Folio[][] = [];
+  /**
+   * Links arrays no section holds now, for the next section that needs one. Never cleared: a
+   * link is always written before it is read, so what a previous section left does not matter.
+   */
+  private readonly spareLinks: Int32Array[] = [];
   private nrFolios = 0;
   private nrPresent = 0;
 
@@ -114,6 +117,16 @@ export class SectionTable {
       this.nrPresent++;
     }
     return sec;
+  }
+
+  /** A links array for a section that has none (MemSection.links). */
+  takeLinks(): Int32Array {
+    return this.spareLinks.pop() ?? new Int32Array(2 * PAGES_PER_SECTION);
+  }
+
+  /** A section's links array that it no longer needs. */
+  putLinks(links: Int32Array): void {
+    this.spareLinks.push(links);
   }
 
   /** The folio whose head page is at `idx` of `sec`, or undefined. */
