@@ -46,41 +46,56 @@ export interface AnonVmaRef {
   readonly id: number;
 }
 
+/** The PG_* bits of Folio.flags. */
+const PG_MASK = (1 << 17) - 1;
 /**
- * Folio.meta: the order in bits 0-3, the node in bits 4-13, whether the folio is live (bit 14),
- * migrate_info in bits 15-17 and the pin count in bits 18-30: one small integer (a Smi even
+ * The node id rides above the PG_* bits of the flags word, as in the kernel's page->flags
+ * (NODES_PGSHIFT): one small integer for both.
+ */
+const FLAGS_NID_SHIFT = 17;
+const NID_MASK = 0x3ff;
+/**
+ * Folio.meta: the order in bits 0-3, whether the folio is live (bit 4), migrate_info in bits 5-7,
+ * the pin count in bits 8-20 and the index's high bits in 21-29: one small integer (a Smi even
  * where V8 has 31-bit ones) instead of five fields, as there is one folio object per folio.
  */
-const META_NID_SHIFT = 4;
-const META_NID_MASK = 0x3ff;
 const META_ORDER_MASK = 0xf;
-const META_LIVE = 1 << 14;
-const META_INFO_SHIFT = 15;
+const META_LIVE = 1 << 4;
+const META_INFO_SHIFT = 5;
 const META_INFO_MASK = 0x7;
-const META_PINS_SHIFT = 18;
+const META_PINS_SHIFT = 8;
+const META_PINS_MASK = (1 << 13) - 1;
 /** The most long-term pins a folio can hold in the model. */
-export const MAX_FOLIO_PINS = (1 << 13) - 1;
-/** Folio.index is kept as two small integers: a double field costs a heap number per folio. */
+export const MAX_FOLIO_PINS = META_PINS_MASK;
+const META_INDEX_SHIFT = 21;
+const META_INDEX_MASK = 0x1ff;
+/**
+ * Folio.index is kept as two small integers, the low INDEX_SPLIT in a field and the rest in
+ * meta: a double field would cost a heap number per folio. An anonymous folio's index is below
+ * TASK_SIZE's page count, 2^35.
+ */
 const INDEX_SPLIT = 2 ** 26;
+const INDEX_LIMIT = INDEX_SPLIT * (META_INDEX_MASK + 1);
 
 /**
  * PhysMem reuses the objects of freed folios for later allocations (reinit() below), so that a
  * folio moved allocates nothing: a field added here must be reset there too. The object is
- * kept small (order, node, liveness, migrate_info and pins share one field; the index is two
- * small integers), as there is one per folio of the machine: 4 million for 16 GiB of 4K folios.
+ * kept small (the node shares the flags word; order, liveness, migrate_info, pins and the
+ * index's high bits share another), as there is one per folio of the machine: 4 million for
+ * 16 GiB of 4K folios, 96 bytes each.
  */
 export class Folio {
   /** Reference count, including the isolation reference and GUP pins. */
   refcount = 1;
   /** Number of page-table mappings (PTEs plus PMDs) across all address spaces. */
   mapcount = 0;
-  flags = 0;
+  /** The PG_* flags, and the node above them (see FLAGS_NID_SHIFT). */
+  private flagsWord: number;
   /** anon_vma of an anonymous folio; null for a folio nobody has mapped yet. */
   mapping: AnonVmaRef | null = null;
-  /** `index`, as index = indexHi * INDEX_SPLIT + indexLo. */
-  private indexHi = 0;
+  /** `index` modulo INDEX_SPLIT; meta has the rest. */
   private indexLo = 0;
-  /** order | nid << META_NID_SHIFT | META_LIVE while live, migrate_info and pins (see above). */
+  /** Order, liveness, migrate_info, pins and the index's high bits (see above). */
   private meta: number;
   /**
    * folio_last_cpupid(): the CPU and pid bits of the last NUMA hint fault on the folio
@@ -98,14 +113,24 @@ export class Folio {
     order: number,
     nid: number,
   ) {
-    this.meta = order | (nid << META_NID_SHIFT) | META_LIVE;
+    this.flagsWord = nid << FLAGS_NID_SHIFT;
+    this.meta = order | META_LIVE;
   }
 
   get order(): number {
     return this.meta & META_ORDER_MASK;
   }
   get nid(): number {
-    return (this.meta >>> META_NID_SHIFT) & META_NID_MASK;
+    return (this.flagsWord >>> FLAGS_NID_SHIFT) & NID_MASK;
+  }
+  /** The PG_* bits. */
+  get flags(): number {
+    return this.flagsWord & PG_MASK;
+  }
+  set flags(v: number) {
+    if ((v & ~PG_MASK) !== 0)
+      throw new RangeError(`folio flags 0x${v.toString(16)}: not PG_* bits`);
+    this.flagsWord = (this.flagsWord & ~PG_MASK) | v;
   }
   /** False once the folio went back to the buddy allocator; a use after that is a bug. */
   get live(): boolean {
@@ -128,24 +153,27 @@ export class Folio {
   }
   /** Long-term GUP pins held on the folio; each is also counted in refcount. */
   get pins(): number {
-    return this.meta >>> META_PINS_SHIFT;
+    return (this.meta >>> META_PINS_SHIFT) & META_PINS_MASK;
   }
   set pins(n: number) {
     if (!(Number.isInteger(n) && n >= 0 && n <= MAX_FOLIO_PINS)) {
       throw new RangeError(`folio at pfn ${this.pfn}: ${n} pins, outside 0..${MAX_FOLIO_PINS}`);
     }
-    this.meta = (this.meta & ((1 << META_PINS_SHIFT) - 1)) | (n << META_PINS_SHIFT);
+    this.meta = (this.meta & ~(META_PINS_MASK << META_PINS_SHIFT)) | (n << META_PINS_SHIFT);
   }
   /** Linear page index: the virtual page number of the first page in its original VMA. */
   get index(): number {
-    return this.indexHi * INDEX_SPLIT + this.indexLo;
+    return ((this.meta >>> META_INDEX_SHIFT) & META_INDEX_MASK) * INDEX_SPLIT + this.indexLo;
   }
-  /** An integer below 2^53. */
+  /** An integer in [0, 2^35). */
   set index(v: number) {
+    if (!(Number.isInteger(v) && v >= 0 && v < INDEX_LIMIT)) {
+      throw new RangeError(`folio at pfn ${this.pfn}: index ${v} outside 0..2^35`);
+    }
     const hi = Math.floor(v / INDEX_SPLIT);
-    // `| 0` keeps both halves small integers (Smis), never heap numbers, whatever computed v.
-    this.indexHi = hi | 0;
+    // `| 0` keeps the low half a small integer (a Smi), never a heap number, whatever computed v.
     this.indexLo = (v - hi * INDEX_SPLIT) | 0;
+    this.meta = (this.meta & ~(META_INDEX_MASK << META_INDEX_SHIFT)) | (hi << META_INDEX_SHIFT);
   }
 
   /**
@@ -154,12 +182,12 @@ export class Folio {
    */
   reinit(pfn: number, order: number, nid: number): this {
     (this as { pfn: number }).pfn = pfn;
-    this.meta = order | (nid << META_NID_SHIFT) | META_LIVE;
+    this.flagsWord = nid << FLAGS_NID_SHIFT;
+    this.meta = order | META_LIVE;
     this.refcount = 1;
     this.mapcount = 0;
-    this.flags = 0;
     this.mapping = null;
-    this.index = 0;
+    this.indexLo = 0;
     this.lastCpupid = -1;
     return this;
   }

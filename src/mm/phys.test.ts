@@ -202,38 +202,45 @@ describe("folios", () => {
     phys.checkNode(1);
   });
 
-  it("keeps order, node, liveness, migrate_info and pins apart in one field", () => {
+  it("keeps the fields it packs (node with the flags; order, liveness, migrate_info, pins, index) apart", () => {
     const f = new Folio(12345, 9, 1023);
+    const top = 2 ** 35 - 1;
     f.pins = MAX_FOLIO_PINS;
     f.migrateInfo = 7;
     f.live = false;
-    expect([f.order, f.nid, f.live, f.migrateInfo, f.pins]).toEqual([
-      9,
-      1023,
-      false,
-      7,
-      MAX_FOLIO_PINS,
-    ]);
+    f.flags = PG.isolated | PG.locked;
+    f.index = top;
+    const fields = () => [f.order, f.nid, f.live, f.migrateInfo, f.pins, f.flags, f.index];
+    expect(fields()).toEqual([9, 1023, false, 7, MAX_FOLIO_PINS, PG.isolated | PG.locked, top]);
     f.pins--;
     f.migrateInfo &= ~2;
     f.live = true;
-    expect([f.order, f.nid, f.live, f.migrateInfo, f.pins]).toEqual([
-      9,
-      1023,
-      true,
-      5,
-      MAX_FOLIO_PINS - 1,
-    ]);
-    expect(() => {
-      f.pins = MAX_FOLIO_PINS + 1;
-    }).toThrow(RangeError);
-    expect(() => {
-      f.pins = -1;
-    }).toThrow(RangeError);
-    expect(() => {
-      f.migrateInfo = 8;
-    }).toThrow(RangeError);
-    expect(f.pins).toBe(MAX_FOLIO_PINS - 1);
+    f.clear(PG.isolated);
+    f.index = 2 ** 26 + 5;
+    expect(fields()).toEqual([9, 1023, true, 5, MAX_FOLIO_PINS - 1, PG.locked, 2 ** 26 + 5]);
+    for (const bad of [
+      () => {
+        f.pins = MAX_FOLIO_PINS + 1;
+      },
+      () => {
+        f.pins = -1;
+      },
+      () => {
+        f.migrateInfo = 8;
+      },
+      () => {
+        f.flags = PG.isolated << 1;
+      },
+      () => {
+        f.index = 2 ** 35;
+      },
+      () => {
+        f.index = -1;
+      },
+    ]) {
+      expect(bad).toThrow(RangeError);
+    }
+    expect(fields()).toEqual([9, 1023, true, 5, MAX_FOLIO_PINS - 1, PG.locked, 2 ** 26 + 5]);
   });
 
   it("detects a folio that died without going back to the allocator", () => {
