@@ -143,8 +143,9 @@ export class SectionTable {
   /** Give `folio` a slot of its own in the table, once. */
   register(folio: Folio): void {
     const id = this.nrFolios++;
-    if ((id & (FOLIO_CHUNK - 1)) === 0) this.chunks.push([]);
-    (this.chunks[this.chunks.length - 1] as Folio[]).push(folio);
+    // At its full size from the start: a chunk never grows (each growth a copy, and garbage).
+    if ((id & (FOLIO_CHUNK - 1)) === 0) this.chunks.push(new Array(FOLIO_CHUNK));
+    (this.chunks[id >>> FOLIO_CHUNK_SHIFT] as Folio[])[id & (FOLIO_CHUNK - 1)] = folio;
     folio.id = id;
   }
 

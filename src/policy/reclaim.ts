@@ -162,8 +162,9 @@ export function faultAllocator(
   const r = reclaims.get(k);
   if (r !== undefined) return (nodes, order) => r.allocFault(nodes, order, task);
   return (nodes, order) => {
-    for (const nid of nodes) {
-      const folio = k.phys.allocFolio(nid, order);
+    // Indexed: a for-of here made an iterator and a result object per fault.
+    for (let i = 0; i < nodes.length; i++) {
+      const folio = k.phys.allocFolio(nodes[i], order);
       if (folio !== null) return folio;
     }
     return null;
