@@ -37,6 +37,9 @@ export const PG = {
   isolated: 1 << 16,
 } as const;
 
+/** The flags a folio gets when a fault maps it (MmStruct.mapFolio): LRU, swap-backed, up to date. */
+export const MAPPED_FOLIO_FLAGS = PG.lru | PG.swapbacked | PG.uptodate;
+
 /** Bits of folio->migrate_info (v6 of the offload series; PAGE_WAS_* before it). */
 export const FOLIO_WAS_MAPPED = 1 << 0;
 export const FOLIO_WAS_MLOCKED = 1 << 1;

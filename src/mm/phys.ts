@@ -5,7 +5,15 @@
 
 import { CHUNK_BYTES, PageContents } from "../content/contents.js";
 import { BuddyZone } from "./buddy.js";
-import { Folio, MAX_PAGE_ORDER, PAGE_SIZE, PG } from "./folio.js";
+import {
+  type AnonVmaRef,
+  Folio,
+  HPAGE_PMD_ORDER,
+  MAPPED_FOLIO_FLAGS,
+  MAX_PAGE_ORDER,
+  PAGE_SIZE,
+  PG,
+} from "./folio.js";
 import {
   type MemSection,
   PAGES_PER_SECTION,
@@ -48,6 +56,11 @@ export class PhysMem {
    */
   private freed: Folio[] = [];
   private spare: Folio[] = [];
+  /**
+   * The mappings of the folios allocMappedFolio() gave without objects: folio id -(key + 1)
+   * names the anon_vma and the index base at `key`.
+   */
+  private readonly lazyMappings: { mapping: AnonVmaRef; base: number }[] = [];
 
   constructor(nodes: readonly NodeSpec[], opts?: { contents?: boolean }) {
     if (nodes.length === 0) throw new Error("PhysMem: at least one node is required");
@@ -70,7 +83,9 @@ export class PhysMem {
       end = Math.ceil((end + bytes / PAGE_SIZE) / PAGES_PER_SECTION) * PAGES_PER_SECTION;
       if (end > MAX_PFN) throw new Error("PhysMem: more than 8 TiB of physical address space");
     }
-    this.table = new SectionTable(end / PAGES_PER_SECTION);
+    this.table = new SectionTable(end / PAGES_PER_SECTION, (sec, idx, id) =>
+      this.materialise(sec, idx, id),
+    );
     for (const { nid, bytes } of nodes) {
       const zone = new BuddyZone(nid, starts[nid], bytes / PAGE_SIZE, this.table);
       this.zones[nid] = zone;
@@ -130,6 +145,54 @@ export class PhysMem {
     const folio = this.newFolio(pfn, order, nid);
     sec.pageType[idx] = PT_HEAD | order;
     if (order > 0) sec.pageType.fill(PT_TAIL | order, idx + 1, idx + (1 << order));
+    sec.folioIds[idx] = folio.id + 1;
+    return folio;
+  }
+
+  /** A key for allocMappedFolio: folios mapped under `mapping`, their index counted from `base`. */
+  lazyMapping(mapping: AnonVmaRef, base: number): number {
+    return this.lazyMappings.push({ mapping, base }) - 1;
+  }
+
+  /**
+   * allocFolio() for a write fault that maps the folio at once (MmStruct.mapFreshPages) under
+   * the mapping `key` at index base + delta, with its object left to be made when it is first
+   * looked up: most folios of a region faulted in are never looked at by anything, and a
+   * million objects cost the host more than the rest of the fault. The pfn, or -1.
+   */
+  allocMappedFolio(nid: number, order: number, key: number, delta: number): number {
+    if (order >= HPAGE_PMD_ORDER || key < 0 || key >= this.lazyMappings.length) {
+      throw new Error(`PhysMem: no mapped folio of order ${order} under mapping ${key}`);
+    }
+    const pfn = this.zone(nid).rmqueue(order);
+    if (pfn < 0) return -1;
+    const sec = this.table.sections[pfn >>> SECTION_SHIFT] as MemSection;
+    const idx = pfn & SECTION_MASK;
+    sec.pageType[idx] = PT_HEAD | order;
+    if (order > 0) sec.pageType.fill(PT_TAIL | order, idx + 1, idx + (1 << order));
+    sec.folioIds[idx] = -(key + 1);
+    if (sec.lazyDelta === null) sec.lazyDelta = new Int32Array(PAGES_PER_SECTION);
+    sec.lazyDelta[idx] = delta;
+    return pfn;
+  }
+
+  /**
+   * The object of a folio allocMappedFolio() gave, as mapFolio() would have left it: one
+   * mapcount and one reference per PTE, MAPPED_FOLIO_FLAGS, its anon_vma and index.
+   */
+  private materialise(sec: MemSection, idx: number, id: number): Folio {
+    const { mapping, base } = this.lazyMappings[-id - 1];
+    const folio = this.newFolio(
+      (sec.nr << SECTION_SHIFT) + idx,
+      sec.pageType[idx] & PT_ORDER_MASK,
+      sec.nid,
+    );
+    const nr = folio.nrPages;
+    folio.mapcount = nr;
+    folio.refcount = nr;
+    folio.flags = MAPPED_FOLIO_FLAGS;
+    folio.mapping = mapping;
+    folio.index = base + (sec.lazyDelta as Int32Array)[idx];
     sec.folioIds[idx] = folio.id + 1;
     return folio;
   }

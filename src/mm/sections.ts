@@ -56,11 +56,17 @@ export class MemSection {
   nrLinked = 0;
   /**
    * The folio whose head page is at this index: its slot in SectionTable.folios plus one, 0 for
-   * none. A typed array costs nothing until written (the host zero-fills it on demand) and the
+   * none, or below 0 for a folio whose object is made on first lookup (lazyDelta). A typed array costs nothing until written (the host zero-fills it on demand) and the
    * garbage collector never scans it, which an array of 32K object pointers per section cost
    * on every fault-in and every major collection.
    */
   readonly folioIds = new Int32Array(PAGES_PER_SECTION);
+  /**
+   * A folio without an object yet (PhysMem.allocMappedFolio) has, at its head, a negative
+   * folioIds entry naming its mapping and this entry: its index less the mapping's base. Made
+   * with the section's first such folio.
+   */
+  lazyDelta: Int32Array | null = null;
   /** PageHWPoison, per page; allocated on the first poisoned page, as poison is rare. */
   hwPoison: Uint8Array | null = null;
   /** Poisoned pages in the section, so frees skip the per-page scan when there are none. */
@@ -77,6 +83,7 @@ export class MemSection {
       this.pageType.byteLength +
       (this.links?.byteLength ?? 0) +
       this.folioIds.byteLength +
+      (this.lazyDelta?.byteLength ?? 0) +
       (this.hwPoison?.byteLength ?? 0)
     );
   }
@@ -102,7 +109,11 @@ export class SectionTable {
   private nrFolios = 0;
   private nrPresent = 0;
 
-  constructor(readonly nrSections: number) {
+  constructor(
+    readonly nrSections: number,
+    /** Make the object of the folio whose head is at `idx` of `sec`, named by a negative id. */
+    private readonly materialise: (sec: MemSection, idx: number, id: number) => Folio,
+  ) {
     this.sections = new Array(nrSections).fill(undefined);
     this.sectionNid = new Int16Array(nrSections).fill(-1);
   }
@@ -132,7 +143,8 @@ export class SectionTable {
   /** The folio whose head page is at `idx` of `sec`, or undefined. */
   folioAt(sec: MemSection, idx: number): Folio | undefined {
     const id = sec.folioIds[idx];
-    return id === 0 ? undefined : this.folio(id - 1);
+    if (id > 0) return this.folio(id - 1);
+    return id === 0 ? undefined : this.materialise(sec, idx, id);
   }
 
   /** The folio object at slot `id`, or undefined. */

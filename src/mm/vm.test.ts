@@ -121,6 +121,77 @@ describe("mapFolio and lookup", () => {
   });
 });
 
+describe("mapFreshPages: a faulted folio whose object is made on first lookup", () => {
+  it("leaves the page tables and, once looked up, the folio that mapFolio leaves", () => {
+    const folioSpec = fc.record({ order: fc.nat({ max: 8 }), nid: fc.constantFrom(0, 1) });
+    fc.assert(
+      fc.property(fc.array(folioSpec, { minLength: 1, maxLength: 40 }), (specs) => {
+        const eager = setup();
+        const lazy = setup();
+        const ve = eager.mm.mmap(64 * HPAGE_PMD_SIZE, RW);
+        const vl = lazy.mm.mmap(64 * HPAGE_PMD_SIZE, RW);
+        const key = lazy.phys.lazyMapping(lazy.mm.anonVmaPrepare(vl), vl.pgoff);
+        const folios: Folio[] = [];
+        const pfns: number[] = [];
+        let offset = 0;
+        for (const { order, nid } of specs) {
+          const size = PAGE_SIZE << order;
+          offset = Math.ceil(offset / size) * size;
+          folios.push(fault(eager.phys, eager.mm, ve, ve.start + offset, order, nid));
+          const pfn = lazy.phys.allocMappedFolio(nid, order, key, offset / PAGE_SIZE);
+          lazy.mm.mapFreshPages(vl, vl.start + offset, pfn, 1 << order);
+          pfns.push(pfn);
+          offset += size;
+        }
+        for (let a = 0; a < offset; a += PAGE_SIZE) {
+          expect(lazy.mm.entryAt(vl.start + a)).toEqual(eager.mm.entryAt(ve.start + a));
+        }
+        const state = (f: Folio, world: { phys: PhysMem }, vma: Vma) => ({
+          pfn: f.pfn,
+          order: f.order,
+          nid: f.nid,
+          live: f.live,
+          refcount: f.refcount,
+          mapcount: f.mapcount,
+          pins: f.pins,
+          flags: f.flags,
+          mapping: f.mapping === vma.anonVma,
+          index: f.index - vma.pgoff,
+          lastCpupid: f.lastCpupid,
+          exclusive: world.phys.isAnonExclusive(f.pfn),
+        });
+        for (let i = 0; i < folios.length; i++) {
+          const made = lazy.phys.folioOf(pfns[i] + folios[i].nrPages - 1) as Folio;
+          expect(made).toBe(lazy.phys.folioOf(pfns[i]));
+          expect(state(made, lazy, vl)).toEqual(state(folios[i], eager, ve));
+        }
+        lazy.phys.checkNode(0);
+        lazy.phys.checkNode(1);
+        // Unmapped, they go back to the allocator as any folio does.
+        lazy.mm.munmap(vl.start, vl.end - vl.start);
+        eager.mm.munmap(ve.start, ve.end - ve.start);
+        for (const nid of [0, 1]) {
+          lazy.phys.checkNode(nid);
+          expect(lazy.phys.freePages(nid)).toBe(eager.phys.freePages(nid));
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("makes an untouched lazy folio when a scan lists the live folios", () => {
+    const { phys, mm } = setup();
+    const vma = mm.mmap(HPAGE_PMD_SIZE, RW);
+    const key = phys.lazyMapping(mm.anonVmaPrepare(vma), vma.pgoff);
+    const pfn = phys.allocMappedFolio(1, 2, key, 4);
+    mm.mapFreshPages(vma, vma.start + 4 * PAGE_SIZE, pfn, 4);
+    const live = [...phys.liveFolios()];
+    expect(live.map((f) => [f.pfn, f.order, f.nid, f.index - vma.pgoff])).toEqual([[pfn, 2, 1, 4]]);
+    expect(() => phys.allocMappedFolio(0, 9, key, 0)).toThrow(/order 9/);
+    expect(() => mm.mapFreshPages(vma, vma.start + PAGE_SIZE, pfn, 4)).toThrow(/aligned/);
+  });
+});
+
 describe("forEachFolio", () => {
   it("reports each folio once per VMA at its first mapped address, in address order", () => {
     const { phys, mm } = setup();

@@ -19,6 +19,7 @@ import {
   type Folio,
   HPAGE_PMD_ORDER,
   HPAGE_PMD_SIZE,
+  MAPPED_FOLIO_FLAGS,
   PAGE_SHIFT,
   PAGE_SIZE,
   PG,
@@ -378,37 +379,67 @@ export class MmStruct {
       phys.setAnonExclusive(folio.pfn, true);
       folio.mapcount = 1;
     } else {
-      // A folio below PMD size is aligned to its size, so its PTEs are in one table.
-      const idx = pmdIndex(addr);
-      if (this.pmds.get(idx) instanceof HugePmd)
-        throw new Error(`mapFolio: ${hex(addr)} is already mapped`);
-      const t = this.pteTable(idx);
-      const k0 = pteIndex(addr);
-      for (let k = k0; k < k0 + nr; k++) {
-        if (t.flags[k] !== 0)
-          throw new Error(`mapFolio: ${hex(addr + (k - k0) * PAGE_SIZE)} is already mapped`);
-      }
-      const times = this.access === null ? null : accessTimes(t);
-      const now = this.access === null ? 0 : this.access.now();
-      for (let i = 0, k = k0; i < nr; i++, k++) {
-        t.pfn[k] = folio.pfn + i;
-        t.flags[k] = pte;
-        if (times !== null) times[k] = now;
-      }
-      t.used += nr;
-      phys.setAnonExclusiveRange(folio.pfn, nr);
+      this.setFreshPtes(addr, folio.pfn, nr, pte);
       folio.mapcount = nr;
       folio.refcount = nr;
     }
+    folio.mapping = this.anonVmaPrepare(vma);
+    folio.index = vma.pgoff + (addr - vma.start) / PAGE_SIZE;
+    folio.set(MAPPED_FOLIO_FLAGS);
+  }
+
+  /**
+   * mapFolio() for a write fault's folio below PMD size that PhysMem.allocMappedFolio gave
+   * without an object: the same PTEs and anon-exclusive bits. The folio's state (mapcount and
+   * refcount of nr, the anon_vma, the index, MAPPED_FOLIO_FLAGS) is PhysMem's to give it
+   * when it is first looked up.
+   */
+  mapFreshPages(vma: Vma, addr: number, pfn: number, nr: number): void {
+    const size = nr * PAGE_SIZE;
+    if (
+      vma.mm !== this ||
+      Math.floor(addr / size) * size !== addr ||
+      addr < vma.start ||
+      addr + size > vma.end
+    ) {
+      throw new Error(`mapFreshPages: ${hex(addr)} is not a ${size}-byte aligned slot of the VMA`);
+    }
+    const pte = PTE_PRESENT | PTE_YOUNG | PTE_DIRTY | (vma.flags & VM_WRITE ? PTE_WRITE : 0);
+    this.setFreshPtes(addr, pfn, nr, pte);
+  }
+
+  /** The PTEs of `nr` pages from `pfn` at addr, none mapped yet, in one table; anon-exclusive. */
+  private setFreshPtes(addr: number, pfn: number, nr: number, pte: number): void {
+    // A folio below PMD size is aligned to its size, so its PTEs are in one table.
+    const idx = pmdIndex(addr);
+    if (this.pmds.get(idx) instanceof HugePmd)
+      throw new Error(`mapFolio: ${hex(addr)} is already mapped`);
+    const t = this.pteTable(idx);
+    const k0 = pteIndex(addr);
+    for (let k = k0; k < k0 + nr; k++) {
+      if (t.flags[k] !== 0)
+        throw new Error(`mapFolio: ${hex(addr + (k - k0) * PAGE_SIZE)} is already mapped`);
+    }
+    const times = this.access === null ? null : accessTimes(t);
+    const now = this.access === null ? 0 : this.access.now();
+    for (let i = 0, k = k0; i < nr; i++, k++) {
+      t.pfn[k] = pfn + i;
+      t.flags[k] = pte;
+      if (times !== null) times[k] = now;
+    }
+    t.used += nr;
+    this.phys.setAnonExclusiveRange(pfn, nr);
+  }
+
+  /** anon_vma_prepare(): the VMA's anon_vma, made on its first fault. */
+  anonVmaPrepare(vma: Vma): AnonVma {
     let av = vma.anonVma;
     if (av === null) {
       av = new AnonVma(this.id * 2 ** 32 + this.anonVmaSeq++);
       av.vmas.push(vma);
       vma.anonVma = av;
     }
-    folio.mapping = av;
-    folio.index = vma.pgoff + (addr - vma.start) / PAGE_SIZE;
-    folio.set(PG.lru | PG.swapbacked | PG.uptodate);
+    return av;
   }
 
   /** The folio mapped present at addr, or null: lookup() without its result object. */

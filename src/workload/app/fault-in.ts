@@ -80,6 +80,12 @@ class Faulter {
   private vma: Vma;
   /** policyNodesCycle() of the VMA's policy: the nodes at interleave index ilx at [ilx % length]. */
   private cycle: readonly (readonly number[])[] = [];
+  /**
+   * Without reclaim no LRU list wants the folios now: folios below PMD size get their objects
+   * when first looked up (PhysMem.allocMappedFolio), under this key for the VMA's mapping; -1
+   * with reclaim, or when the VMA's mapping has no key yet.
+   */
+  private lazyKey = -1;
   readonly allocate: (nodes: readonly number[], order: number) => Folio | null;
 
   constructor(
@@ -106,6 +112,7 @@ class Faulter {
   private setVma(vma: Vma): void {
     this.vma = vma;
     this.cycle = policyNodesCycle(this.k.profile, getVmaPolicy(vma, this.task), this.localNid);
+    this.lazyKey = -1;
   }
 
   /**
@@ -147,11 +154,32 @@ class Faulter {
     this.fillContents(addr, folio.pfn, folio.nrPages);
   }
 
-  /** A fault below PMD size at addr from the first of `nodes` that has the folio. */
+  /**
+   * A fault below PMD size at addr from the first of `nodes` that has the folio: as alloc() and
+   * map(), or, without reclaim, with the folio's object left to its first lookup.
+   */
   private mapNew(addr: number, order: number, nodes: readonly number[]): void {
-    const folio = this.allocate(nodes, order);
-    if (folio === null) this.oom(addr, order);
-    this.map(addr, folio);
+    const { k, vma } = this;
+    if (k.ctx.lru !== undefined) {
+      const folio = this.allocate(nodes, order);
+      if (folio === null) this.oom(addr, order);
+      this.map(addr, folio);
+      return;
+    }
+    if (this.lazyKey < 0) {
+      this.lazyKey = k.phys.lazyMapping(this.mm.anonVmaPrepare(vma), vma.pgoff);
+    }
+    const delta = (addr - vma.start) / PAGE_SIZE;
+    let pfn = -1;
+    let n = 0;
+    for (; n < nodes.length && pfn < 0; n++) {
+      pfn = k.phys.allocMappedFolio(nodes[n], order, this.lazyKey, delta);
+    }
+    if (pfn < 0) this.oom(addr, order);
+    const nrPages = 1 << order;
+    this.mm.mapFreshPages(vma, addr, pfn, nrPages);
+    this.region.place((addr - this.region.start) / PAGE_SIZE, nrPages, nodes[n - 1]);
+    this.fillContents(addr, pfn, nrPages);
   }
 
   /** Bytes mode: every page holds bytes of its own, for the threads' reads and the final check. */
