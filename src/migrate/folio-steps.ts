@@ -196,7 +196,7 @@ function moveToNewFolio(run: MigrationRun, dst: Folio, src: Folio): number {
   src.clear(PG.deferredSplit | PG.partiallyMapped);
   dst.index = src.index;
   dst.mapping = src.mapping;
-  dst.flags |= src.flags & MIGRATED_FLAGS;
+  dst.set(src.flags & MIGRATED_FLAGS);
   // folio_migrate_flags(): the NUMA hint fault history goes with the contents.
   dst.lastCpupid = src.lastCpupid;
   dst.set(PG.swapbacked);

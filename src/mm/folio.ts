@@ -208,14 +208,15 @@ export class Folio {
   get sizeBytes(): number {
     return this.nrPages * PAGE_SIZE;
   }
+  // On the flags word directly, not through the flags accessors: the hot paths' calls.
   test(flag: number): boolean {
-    return (this.flags & flag) !== 0;
+    return (this.flagsWord & flag & PG_MASK) !== 0;
   }
   set(flag: number): void {
-    this.flags |= flag;
+    this.flagsWord |= flag & PG_MASK;
   }
   clear(flag: number): void {
-    this.flags &= ~flag;
+    this.flagsWord &= ~(flag & PG_MASK);
   }
   get isAnon(): boolean {
     return !this.test(PG.movableOps);
