@@ -56,6 +56,12 @@ export class Exec {
   private borrowed = false;
   /** The task's CPU time when it started running a copy (`running`). */
   private runMark = 0;
+  /** The sync in progress (beginSync .. endSync): its start, CPU and interrupt time. */
+  private syncStart = 0;
+  private syncCpu = 0;
+  private syncIrq = 0;
+  /** beginSync() woke the task (it was not runnable in its own context already). */
+  private syncWoke = false;
   /** TLB shootdown IPIs sent, and TLB flushes done (local or remote). */
   ipis = 0;
   tlbFlushes = 0;
@@ -167,25 +173,42 @@ export class Exec {
    * runnable until it has had that much CPU, after the pending interrupts.
    */
   *sync(): Generator<number, void, unknown> {
+    const delay = this.beginSync();
+    if (delay < 0) return;
+    yield delay;
+    this.endSync();
+  }
+
+  /**
+   * sync() in two halves, for a path that syncs after every few folios (kswapd's shrink
+   * lists) and would make a generator each time: returns the delay to yield, or -1 when
+   * nothing is pending; once the yield returns, call endSync().
+   */
+  beginSync(): number {
     const cpu = this.pending;
     const irq = this.pendingIrq;
-    if (cpu === 0 && irq === 0) return;
+    if (cpu === 0 && irq === 0) return -1;
     this.pending = 0;
     this.pendingIrq = 0;
     const { sched, se } = this;
     if (irq > 0) sched.irq(se.cpu, irq);
-    const start = sched.sim.now;
+    this.syncStart = sched.sim.now;
+    this.syncCpu = cpu;
+    this.syncIrq = irq;
     // A thread that has ended (its task blocked for good) runs its last kernel work as its own.
-    if (this.inContext && se.runnable) {
-      yield sched.runFor(se, cpu);
-      sched.workDone(se);
-    } else {
-      sched.wake(se);
-      yield sched.runFor(se, cpu);
-      sched.block(se);
-    }
+    this.syncWoke = !(this.inContext && se.runnable);
+    if (this.syncWoke) sched.wake(se);
+    return sched.runFor(se, cpu);
+  }
+
+  /** The task has had the CPU time beginSync() ran: it sleeps again, and counts its wait. */
+  endSync(): void {
+    const { sched, se } = this;
+    if (this.syncWoke) sched.block(se);
+    else sched.workDone(se);
+    const cpu = this.syncCpu;
     const pp = this.pendingPhase;
-    const waited = sched.sim.now - start - irq - cpu;
+    const waited = sched.sim.now - this.syncStart - this.syncIrq - cpu;
     // Waits go to the phases in proportion to the work each charged.
     if (se.contended && waited > 0 && cpu > 0) {
       const perNs = waited / cpu;

@@ -295,7 +295,10 @@ function* shrinkNode(r: Reclaim, nid: number, sc: ScanControl): Gen<void> {
   const mayDeactivate = v.inactiveIsLow();
   let nrInactive = v.inactivePages >> sc.priority;
   let nrActive = v.activePages >> sc.priority;
+  const exec = sc.exec;
   let reclaimed = 0;
+  // exec.sync() inlined (beginSync, yield, endSync): a generator per call otherwise, and a
+  // call on a list of THPs looks at one folio.
   while (nrInactive > 0) {
     const n = Math.min(nrInactive, SWAP_CLUSTER_MAX);
     nrInactive -= n;
@@ -303,14 +306,22 @@ function* shrinkNode(r: Reclaim, nid: number, sc: ScanControl): Gen<void> {
     if (demote !== null) {
       if (demote.length > 0) reclaimed += yield* shrinkFolioList(r, v.nid, demote, sc);
       moveFoliosToLru(r, v.nid, sc.keep, sc.nrTaken);
-      yield* sc.exec.sync();
+      const delay = exec.beginSync();
+      if (delay >= 0) {
+        yield delay;
+        exec.endSync();
+      }
     }
     if (nrActive > 0) {
       const a = Math.min(nrActive, SWAP_CLUSTER_MAX);
       nrActive -= a;
       if (mayDeactivate) {
         shrinkActiveList(r, v, a, sc);
-        yield* sc.exec.sync();
+        const delay = exec.beginSync();
+        if (delay >= 0) {
+          yield delay;
+          exec.endSync();
+        }
       }
     }
     if (reclaimed >= sc.nrToReclaim) break;
@@ -318,7 +329,7 @@ function* shrinkNode(r: Reclaim, nid: number, sc: ScanControl): Gen<void> {
   sc.nrReclaimed += reclaimed;
   if (v.inactiveIsLow()) {
     shrinkActiveList(r, v, SWAP_CLUSTER_MAX, sc);
-    yield* sc.exec.sync();
+    yield* exec.sync();
   }
 }
 

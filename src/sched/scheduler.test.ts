@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Simulator } from "../sim/simulator.js";
-import { Scheduler } from "./scheduler.js";
+import { type SchedTask, Scheduler } from "./scheduler.js";
 import { niceToWeight } from "./weights.js";
 
 describe("niceToWeight", () => {
@@ -86,6 +86,37 @@ describe("Scheduler", () => {
     busy(5, 5);
     // Nothing idle: the least load (nice 5 on CPU 5 weighs less than nice 0).
     expect(sched.selectIdleSibling([0, 1, 2, 5], 1)).toBe(5);
+  });
+
+  it("keeps a runqueue's tasks in the order they woke as tasks block and wake in between", () => {
+    const sched = new Scheduler(new Simulator(), 1);
+    const heard: string[] = [];
+    const task = (name: string) => sched.addTask({ name, kind: "app", cpu: 0 });
+    const listen = (t: SchedTask) => sched.listenShare(t, () => heard.push(t.name));
+    const [a, b, c, d] = ["a", "b", "c", "d"].map(task);
+    for (const t of [a, b, c]) {
+      sched.wake(t);
+      listen(t);
+    }
+    const told = (change: () => void) => {
+      heard.length = 0;
+      change();
+      return heard.join("");
+    };
+    // The runqueue tells its listening tasks their new shares in its order.
+    expect(told(() => sched.block(b))).toBe("ac");
+    expect(
+      told(() => {
+        sched.wake(d);
+        listen(d);
+      }),
+    ).toBe("ac");
+    expect(told(() => sched.block(a))).toBe("cd");
+    expect(told(() => sched.wake(b))).toBe("cd");
+    expect(told(() => sched.block(d))).toBe("c");
+    expect(told(() => sched.wake(a))).toBe("c");
+    listen(a);
+    expect(told(() => sched.block(b))).toBe("ca");
   });
 
   it("refuses to wake a runnable task, block a sleeping one or run work outside a process", () => {

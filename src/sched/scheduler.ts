@@ -101,7 +101,13 @@ class RunQueue {
   load = 0;
   /** Weight of the runnable tasks that are not kernel work. */
   userLoad = 0;
+  /**
+   * The runnable tasks, in the order they woke: the first `nr` entries. The array never
+   * shrinks (the entries past `nr` are stale), so that a task waking and blocking in turn, as
+   * kswapd does for each piece of its work, makes V8 neither grow nor trim its storage.
+   */
   readonly tasks: SchedTask[] = [];
+  nr = 0;
   /** Time settled up to, ns. */
   last = 0;
   /** An interrupt runs until then. */
@@ -114,6 +120,13 @@ class RunQueue {
   workers = 0;
   /** Tasks here with an `onShare` listener. */
   listeners = 0;
+}
+
+/** Take `task` off `rq`'s runnable tasks, keeping the others' order. */
+function removeTask(rq: RunQueue, task: SchedTask): void {
+  const tasks = rq.tasks;
+  let i = tasks.indexOf(task);
+  for (rq.nr--; i < rq.nr; i++) tasks[i] = tasks[i + 1];
 }
 
 export class Scheduler {
@@ -170,7 +183,7 @@ export class Scheduler {
     if (task.runnable) throw new Error(`Scheduler: ${task.name} is already runnable`);
     const rq = this.settled(task.cpu);
     task.runnable = true;
-    rq.tasks.push(task);
+    rq.tasks[rq.nr++] = task;
     rq.load += task.weight;
     if (!task.kernel) rq.userLoad += task.weight;
     this.rescheduleWork(rq);
@@ -184,11 +197,11 @@ export class Scheduler {
     this.endWork(rq, task);
     if (task.onShare !== null) this.listenShare(task, null);
     task.runnable = false;
-    rq.tasks.splice(rq.tasks.indexOf(task), 1);
+    removeTask(rq, task);
     rq.load -= task.weight;
     if (!task.kernel) rq.userLoad -= task.weight;
     // Exact zero once empty, whatever rounding the sums picked up.
-    if (rq.tasks.length === 0) rq.load = rq.userLoad = 0;
+    if (rq.nr === 0) rq.load = rq.userLoad = 0;
     this.rescheduleWork(rq);
     this.tellShares(rq);
   }
@@ -233,7 +246,10 @@ export class Scheduler {
   irq(cpu: number, ns: number): void {
     const rq = this.settled(cpu);
     rq.irqUntil = Math.max(rq.irqUntil, this.sim.now) + ns;
-    for (const t of rq.tasks) if (t.waiter !== null) t.contended = true;
+    for (let i = 0; i < rq.nr; i++) {
+      const t = rq.tasks[i];
+      if (t.waiter !== null) t.contended = true;
+    }
     this.rescheduleWork(rq);
   }
 
@@ -335,7 +351,8 @@ export class Scheduler {
       rq.idleNs += dt;
       return rq;
     }
-    for (const t of rq.tasks) {
+    for (let i = 0; i < rq.nr; i++) {
+      const t = rq.tasks[i];
       // A task alone gets dt exactly (weight / weight), so an idle machine's times are exact.
       const got = (dt * t.weight) / rq.load;
       t.cpuNs += got;
@@ -366,13 +383,17 @@ export class Scheduler {
   /** The runqueue changed: tell the listening tasks their shares. */
   private tellShares(rq: RunQueue): void {
     if (rq.listeners === 0) return;
-    for (const t of rq.tasks) t.onShare?.(rq.load / t.weight);
+    for (let i = 0; i < rq.nr; i++) {
+      const t = rq.tasks[i];
+      t.onShare?.(rq.load / t.weight);
+    }
   }
 
   /** The runqueue changed: move each waiting task's wakeup to its new completion. */
   private rescheduleWork(rq: RunQueue): void {
     if (rq.workers === 0) return;
-    for (const t of rq.tasks) {
+    for (let i = 0; i < rq.nr; i++) {
+      const t = rq.tasks[i];
       const w = t.waiter;
       // A waiter that is not queued has already resumed and will end its work itself.
       if (w === null || !w.queued) continue;
