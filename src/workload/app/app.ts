@@ -18,12 +18,14 @@
  * region's own node map (AppRegion), which follows every fault-in and migration of its folios.
  *
  * Migration stalls are exact in expectation rather than sampled. When a migration unmaps a
- * folio (its PTEs become migration entries), each thread that touches the folio draws when it
- * would next access it, from its access rate to the folio (its pattern's share of the folio
- * over its time per operation, a Poisson process); if that comes before the folio is mapped
- * again the thread waits in migration_entry_wait() from then until the remap, and runs no
- * operation meanwhile. The migration reports unmaps and remaps through `watcher`, which the
- * migrating task's Exec carries (Exec.folioEvents), at the task's own times.
+ * folio (its PTEs become migration entries), each thread that touches the folio draws how much
+ * longer it would run before it next accesses it, from its access rate to the folio (its
+ * pattern's share of the folio over its time per operation, a Poisson process); if that comes
+ * before the folio is mapped again the thread waits in migration_entry_wait() from then until
+ * the remap, and runs no operation meanwhile. It waits on one folio at a time: while it waits
+ * it touches no other, so its next accesses come later by the wait (entry-waits.ts). The
+ * migration reports unmaps and remaps through `watcher`, which the migrating task's Exec
+ * carries (Exec.folioEvents), at the task's own times.
  *
  * A thread is a task of the scheduler (sched/), always runnable on its CPU (pinned, or placed
  * among its allowed CPUs by select_idle_sibling() when the application starts), at its nice
@@ -57,6 +59,7 @@ import type { Rng } from "../../sim/rng.js";
 import type { Process, Yieldable } from "../../sim/simulator.js";
 import { pageKey } from "../region.js";
 import { AppAccesses } from "./accesses.js";
+import { EntryWaits } from "./entry-waits.js";
 import { faultIn, type RegionFault, type ThpAlloc } from "./fault-in.js";
 import { ACCESS_BYTES, PathLoads } from "./path-loads.js";
 import { type AccessPattern, makePattern, type PatternSpec } from "./patterns.js";
@@ -367,16 +370,16 @@ export class AppThread {
    */
   private quanta = 0;
   private opsLog = new Float64Array(0);
-  /** Waits in migration entries, by folio. */
-  private readonly stallLog = new WaitLog<Folio>();
+  /** Waits in migration entries, one folio at a time. */
+  private readonly stallLog = new EntryWaits<Folio>((folio, from, to) =>
+    this.waited(folio, from, to),
+  );
   /** Hint faults in progress. */
   private readonly faultLog = new WaitLog<object>();
   /** Decides which sampled accesses are writes (bytes mode), apart from the pattern's stream. */
   private readonly writeRng: Rng;
   /** The thread's track on the kernel's timeline, where its stalls go when it records. */
   readonly track: number;
-  /** The end of the last stall drawn on the track. */
-  private drawnUntil = 0;
   /** The App's path slot of each node id: the thread's read path to it. */
   readonly slotOfNode: Int32Array;
   /** The running quantum's sampled pages. */
@@ -482,31 +485,32 @@ export class AppThread {
     return this.faultLog.end(key, ns);
   }
 
-  /** A migration unmapped `folio` at `ns`: draw when this thread would next touch it. */
+  /**
+   * A migration unmapped `folio` at `ns`: draw the running time until this thread's next
+   * access to it, from its access rate to the folio.
+   */
   unmapped(folio: Folio, first: number, ns: number): void {
     const rate = this.pattern.share(first, folio.nrPages, ns) / this.opNs;
     if (!(rate > 0)) return;
-    const wait = -Math.log(1 - this.rng.next()) / rate;
-    this.stallLog.begin(folio, ns + wait);
+    this.stallLog.unmapped(folio, ns, -Math.log(1 - this.rng.next()) / rate);
   }
 
-  /** `folio` was mapped again at `ns`: a stall that had begun by then ends. */
+  /** `folio` was mapped again at `ns`: a wait on it ends. */
   remapped(folio: Folio, ns: number): void {
-    const waited = this.stallLog.end(folio, ns);
-    if (waited === 0) return;
+    this.stallLog.remapped(folio, ns);
+  }
+
+  /** The thread waited on `folio`'s migration entry from `from` to `to`. */
+  private waited(folio: Folio, from: number, to: number): void {
     this.stalls++;
-    // A timeline track's slices must not overlap: a wait that began while one already drawn
-    // went on is drawn from where that one ends (the thread was stalled either way).
-    const from = Math.max(ns - waited, this.drawnUntil);
-    if (this.track >= 0 && from < ns) {
-      this.app.k.timeline.slice(this.track, "migration_entry_wait", from, ns, {
+    if (this.track >= 0) {
+      this.app.k.timeline.slice(this.track, "migration_entry_wait", from, to, {
         pfn: folio.pfn,
         pages: folio.nrPages,
       });
-      this.drawnUntil = ns;
     }
     // The access that waited took the wait plus its own latency.
-    this.addLatency(waited + this.opNs, 1);
+    this.addLatency(to - from + this.opNs, 1);
   }
 
   /**
@@ -553,6 +557,7 @@ export class AppThread {
   plan(endNs: number, quanta: number): void {
     this.startNs = this.app.k.sim.now;
     this.endNs = endNs;
+    this.stallLog.stopAt(endNs);
     this.opsLog = new Float64Array(quanta);
   }
 

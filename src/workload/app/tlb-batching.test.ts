@@ -26,4 +26,17 @@ describe("scenarios/migratepages-tlb.yaml: migrate_pages(2) back and forth under
     // xeon-icx-2s's ipiNs is fitted to this ratio (the commit's +291.7%).
     expect(pagesPerSec(batched) / pagesPerSec(perPage)).toBeCloseTo(3.917, 1);
   });
+
+  it("threads wait on one migration entry at a time: stalled for most of their time, never all of it, and longer when every page's flush stretches the unmap", () => {
+    const share = (r: ScenarioResult) =>
+      r.threads.reduce((a, t) => a + t.stallNs, 0) / r.threads.reduce((a, t) => a + t.runNs, 0);
+    for (const r of [batched, perPage]) {
+      for (const t of r.threads) expect(t.stallNs).toBeLessThan(t.runNs);
+    }
+    // An eighth of the heap is unmapped at a time, and a thread touches it within a few
+    // accesses: it waits most of the time either way.
+    expect(share(batched)).toBeGreaterThan(0.5);
+    expect(share(perPage)).toBeGreaterThan(share(batched));
+    expect(share(perPage)).toBeLessThan(1);
+  });
 });

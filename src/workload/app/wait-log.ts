@@ -1,6 +1,6 @@
 /**
- * The times a thread spent waiting (in migration entries, in hint faults), for its quanta: a
- * wait begins at a time known in advance and ends when the kernel is done with the page, and
+ * The times a thread spent in the kernel for its own accesses (hint faults, task_work), for its
+ * quanta: a wait begins at a time known in advance and ends when the kernel is done, and
  * each quantum asks how much of it was spent waiting.
  */
 export class WaitLog<K> {
