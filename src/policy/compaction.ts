@@ -29,8 +29,11 @@ export const COMPACT_CLUSTER_MAX = 32;
 /** pageblock_order on x86-64 with THP: a PMD. */
 export const PAGEBLOCK_ORDER = HPAGE_PMD_ORDER;
 const PAGEBLOCK_NR_PAGES = 1 << PAGEBLOCK_ORDER;
-/** PAGE_ALLOC_COSTLY_ORDER: above it vm.extfrag_threshold applies. */
-const PAGE_ALLOC_COSTLY_ORDER = 3;
+/**
+ * PAGE_ALLOC_COSTLY_ORDER: above it vm.extfrag_threshold applies, and an allocation compacts
+ * before it reclaims and does not retry (policy/page-alloc.ts).
+ */
+export const PAGE_ALLOC_COSTLY_ORDER = 3;
 /** COMPACT_MAX_DEFER_SHIFT: a failing order is skipped for up to 2^6 attempts. */
 export const COMPACT_MAX_DEFER_SHIFT = 6;
 /**

@@ -3,8 +3,8 @@
  * woken by kswapd (wakeup_kcompactd) or every HPAGE_FRAG_CHECK_INTERVAL_MSEC to compact
  * proactively while the node's fragmentation score is above vm.compaction_proactiveness's
  * watermark; and direct compaction, run by an allocating task whose high-order allocation
- * failed (__alloc_pages_direct_compact), as a THP fault does under the THP defrag setting.
- * Both run in MIGRATE_SYNC_LIGHT, except direct compaction's first, MIGRATE_ASYNC, attempt.
+ * failed (__alloc_pages_direct_compact, which policy/page-alloc.ts's slow path calls), as a
+ * THP fault does under the THP defrag setting. Both run in MIGRATE_SYNC_LIGHT, except direct compaction's first, MIGRATE_ASYNC, attempt.
  */
 import type { Exec, FolioEvents } from "../migrate/exec.js";
 import { Exec as ExecClass } from "../migrate/exec.js";
@@ -25,7 +25,7 @@ import {
   fragmentationScore,
   fragmentationScoreWmark,
 } from "./compaction.js";
-import type { Sysctl, ThpDefrag } from "./sysctl.js";
+import type { Sysctl } from "./sysctl.js";
 
 /** HPAGE_FRAG_CHECK_INTERVAL_MSEC: kcompactd's proactive check period. */
 export const HPAGE_FRAG_CHECK_INTERVAL_NS = 500e6;
@@ -53,7 +53,6 @@ export class CompactionPolicy {
   readonly direct: DirectCompactStats = { calls: 0, ns: 0 };
   private readonly daemons = new Map<number, KcompactdNode>();
   readonly proactiveness: number;
-  readonly defrag: ThpDefrag;
 
   constructor(
     readonly k: Kernel,
@@ -61,7 +60,6 @@ export class CompactionPolicy {
     folioEvents: FolioEvents | null,
   ) {
     this.proactiveness = sysctl.vm.compaction_proactiveness;
-    this.defrag = sysctl.mm.transparent_hugepage.defrag;
     this.compaction = new Compaction(k, sysctl.vm.extfrag_threshold, folioEvents);
   }
 
@@ -177,86 +175,62 @@ export class CompactionPolicy {
   }
 
   /**
-   * try_to_compact_pages over `nodes` in order, then __alloc_pages_direct_compact's allocation:
-   * the folio, or null. Counts compact_stall and compact_success or compact_fail.
+   * __alloc_pages_direct_compact(): try_to_compact_pages over `nodes` in order at `mode`'s
+   * priority, with the task's PF_MEMALLOC set, then the allocation (`take`:
+   * get_page_from_freelist() at the allocation's watermark): the folio, or null. Counts
+   * compact_stall and compact_success or compact_fail.
    */
-  private *allocPagesDirectCompact(
+  *allocPagesDirectCompact(
     exec: Exec,
     nodes: readonly number[],
     order: number,
     mode: number,
+    take: () => Folio | null,
   ): Generator<Yieldable, Folio | null, unknown> {
     const k = this.k;
     const c = this.compaction;
     let rc = COMPACT_SKIPPED;
     const start = exec.now();
-    for (const nid of nodes) {
-      // Every priority above MIN_COMPACT_PRIORITY (MIGRATE_SYNC, which no fault uses) defers.
-      if (c.deferred(nid, order)) {
-        rc = Math.max(rc, COMPACT_DEFERRED);
-        continue;
+    exec.task.pfMemalloc = true;
+    try {
+      for (const nid of nodes) {
+        // Every priority above MIN_COMPACT_PRIORITY (MIGRATE_SYNC, which no fault uses) defers.
+        if (c.deferred(nid, order)) {
+          rc = Math.max(rc, COMPACT_DEFERRED);
+          continue;
+        }
+        const suitable = c.suitable(nid, order);
+        let status = suitable;
+        if (suitable === COMPACT_CONTINUE) {
+          status = yield* c.compactZone(new CompactControl(nid, order, mode), exec);
+        }
+        rc = Math.max(rc, status);
+        if (status === COMPACT_SUCCESS) {
+          c.deferReset(nid, order, false);
+          break;
+        }
+        if (
+          mode !== MIGRATE_ASYNC &&
+          (status === COMPACT_COMPLETE || status === COMPACT_PARTIAL_SKIPPED)
+        ) {
+          c.defer(nid, order);
+        }
       }
-      const suitable = c.suitable(nid, order);
-      let status = suitable;
-      if (suitable === COMPACT_CONTINUE) {
-        status = yield* c.compactZone(new CompactControl(nid, order, mode), exec);
-      }
-      rc = Math.max(rc, status);
-      if (status === COMPACT_SUCCESS) {
-        c.deferReset(nid, order, false);
-        break;
-      }
-      if (
-        mode !== MIGRATE_ASYNC &&
-        (status === COMPACT_COMPLETE || status === COMPACT_PARTIAL_SKIPPED)
-      ) {
-        c.defer(nid, order);
-      }
+    } finally {
+      exec.task.pfMemalloc = false;
     }
     if (rc === COMPACT_SKIPPED) return null;
     k.ctx.vmstat.count("compact_stall");
     this.direct.calls++;
     this.direct.ns += exec.now() - start;
-    for (const nid of nodes) {
-      const folio = k.phys.allocFolio(nid, order);
-      if (folio !== null) {
-        c.deferReset(nid, order, true);
-        k.ctx.vmstat.count("compact_success");
-        return folio;
-      }
+    const folio = take();
+    if (folio !== null) {
+      c.deferReset(folio.nid, order, true);
+      k.ctx.vmstat.count("compact_success");
+      return folio;
     }
     k.ctx.vmstat.count("compact_fail");
     return null;
-  }
-
-  /**
-   * A THP for a fault, on the first of `nodes` that has one (the policy's order): the fast
-   * path, then what /sys/kernel/mm/transparent_hugepage/defrag allows (the model's 2M regions
-   * count as MADV_HUGEPAGE): defer wakes kcompactd (wakeup_kswapd does, for an allocation that
-   * cannot reclaim on a node balanced at order 0); always, madvise and defer+madvise compact
-   * directly, MIGRATE_ASYNC first, then MIGRATE_SYNC_LIGHT (the model has no direct reclaim
-   * between them); never does neither. Null when it fails: the fault falls back to 4K pages.
-   */
-  *allocThp(
-    exec: Exec,
-    nodes: readonly number[],
-    order: number,
-  ): Generator<Yieldable, Folio | null, unknown> {
-    const k = this.k;
-    for (const nid of nodes) {
-      const folio = k.phys.allocFolio(nid, order);
-      if (folio !== null) return folio;
-    }
-    if (this.defrag === "defer") for (const nid of nodes) this.wakeup(nid, order);
-    if (this.defrag === "never" || this.defrag === "defer") return null;
-    exec.task.pfMemalloc = true;
-    try {
-      const folio = yield* this.allocPagesDirectCompact(exec, nodes, order, MIGRATE_ASYNC);
-      if (folio !== null) return folio;
-      return yield* this.allocPagesDirectCompact(exec, nodes, order, MIGRATE_SYNC_LIGHT);
-    } finally {
-      exec.task.pfMemalloc = false;
-    }
   }
 }
 

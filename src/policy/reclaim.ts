@@ -1,26 +1,23 @@
 /**
  * The memory a node keeps free and who frees it: watermarks per node, the page allocator's
- * watermark checks (get_page_from_freelist() and the slow path's kswapd wakeup, min watermark
- * and direct reclaim), the LRU lists, the memory tiers, and one kswapd per node
- * (policy/vmscan.ts has the reclaim itself).
+ * watermark checks (get_page_from_freelist(), and an allocation that cannot sleep), the LRU
+ * lists, the memory tiers, and one kswapd per node (policy/vmscan.ts has the reclaim itself,
+ * policy/page-alloc.ts a fault's path through them).
  *
  * It exists when a scenario can demote (mm.numa.demotion_enabled) or promote
  * (kernel.numa_balancing & 2): without either, anonymous memory cannot be reclaimed in the
  * model (it has no swap), so allocations take what the buddy allocator has, as before.
  */
-import { RunFailure } from "../errors.js";
-import { formatSize } from "../machine/units.js";
 import type { FolioEvents } from "../migrate/exec.js";
 import type { Kernel } from "../migrate/kernel.js";
-import { type Folio, PAGE_SIZE } from "../mm/folio.js";
+import type { Folio } from "../mm/folio.js";
 import { LruLists } from "../mm/lru.js";
 import { MemoryTiers } from "../mm/memory-tiers.js";
 import { fallbackOrder } from "../mm/mempolicy.js";
-import type { Task } from "../mm/task.js";
 import { setupPerZoneWmarks, type Watermarks } from "../mm/watermarks.js";
 import type { Rng } from "../sim/rng.js";
 import { NUMA_BALANCING_MEMORY_TIERING, type Sysctl } from "./sysctl.js";
-import { Kswapd, tryToFreePages } from "./vmscan.js";
+import { Kswapd } from "./vmscan.js";
 
 /** Tries of the slow path before an allocation gives up (MAX_RECLAIM_RETRIES). */
 export const MAX_RECLAIM_RETRIES = 16;
@@ -79,13 +76,14 @@ export class Reclaim {
 
   /**
    * wakeup_kswapd(): wake the node's kswapd for an allocation of `order`, unless the node is
-   * balanced for it or kswapd gave up.
+   * balanced for it or kswapd gave up; returns whether it did.
    */
-  wakeupKswapd(nid: number, order: number): void {
+  wakeupKswapd(nid: number, order: number): boolean {
     const kswapd = this.kswapd.get(nid);
-    if (kswapd === undefined || kswapd.failures >= MAX_RECLAIM_RETRIES) return;
-    if (this.pgdatBalanced(nid, order)) return;
+    if (kswapd === undefined || kswapd.failures >= MAX_RECLAIM_RETRIES) return false;
+    if (this.pgdatBalanced(nid, order)) return false;
     kswapd.wake(order);
+    return true;
   }
 
   /** can_demote(): demotion is on and the node has a slower tier to demote to. */
@@ -116,31 +114,6 @@ export class Reclaim {
     return null;
   }
 
-  /**
-   * A page fault's allocation (GFP_HIGHUSER_MOVABLE: it may reclaim): allocNowait(), then
-   * direct reclaim by the faulting task over the nodes in order, retried while it makes
-   * progress. Direct reclaim takes virtual time, so the simulation runs until it is done (the
-   * fault-in of an application that has not started yet). Throws RunFailure when nothing is
-   * left to reclaim (the OOM killer's case, which the model does not have).
-   */
-  allocFault(nodes: readonly number[], order: number, task: Task): Folio {
-    let folio = this.allocNowait(nodes, order);
-    for (let retry = 0; folio === null && retry < MAX_RECLAIM_RETRIES; retry++) {
-      const k = this.k;
-      const progress = k.sim.runUntilDone(
-        k.sim.spawn(tryToFreePages(this, nodes, task), "direct reclaim"),
-      );
-      folio = this.getPageFromFreelist(nodes, order, "min");
-      if (progress === 0) break;
-    }
-    if (folio === null) {
-      throw new RunFailure(
-        `out of memory: no node of ${nodes.join(",")} has a free ${formatSize(PAGE_SIZE << order)} folio above its min watermark, and reclaim freed nothing`,
-      );
-    }
-    return folio;
-  }
-
   /** A page fault's nodes in the order it tries them: `nid`'s zonelist. */
   zonelist(nid: number): readonly number[] {
     return fallbackOrder(this.k.profile, nid);
@@ -148,28 +121,6 @@ export class Reclaim {
 }
 
 const reclaims = new WeakMap<Kernel, Reclaim>();
-
-/**
- * How the page faults of `task` allocate: a folio of `order` from the first of `nodes` (its
- * policy's order) that has one; with reclaim booted, under the watermarks
- * (Reclaim.allocFault), else whatever the buddy allocator has. Null when no node has it.
- * Resolved once for a fault-in's many faults.
- */
-export function faultAllocator(
-  k: Kernel,
-  task: Task,
-): (nodes: readonly number[], order: number) => Folio | null {
-  const r = reclaims.get(k);
-  if (r !== undefined) return (nodes, order) => r.allocFault(nodes, order, task);
-  return (nodes, order) => {
-    // Indexed: a for-of here made an iterator and a result object per fault.
-    for (let i = 0; i < nodes.length; i++) {
-      const folio = k.phys.allocFolio(nodes[i], order);
-      if (folio !== null) return folio;
-    }
-    return null;
-  };
-}
 
 /**
  * Boot the machine's memory management for `sysctl`, before any process faults memory in:

@@ -60,7 +60,7 @@ import type { Process, Yieldable } from "../../sim/simulator.js";
 import { pageKey } from "../region.js";
 import { AppAccesses } from "./accesses.js";
 import { EntryWaits } from "./entry-waits.js";
-import { faultIn, type RegionFault, type ThpAlloc } from "./fault-in.js";
+import { faultIn, type LateFault, type RegionFault } from "./fault-in.js";
 import { ACCESS_BYTES, PathLoads } from "./path-loads.js";
 import { type AccessPattern, makePattern, type PatternSpec } from "./patterns.js";
 import { WaitLog } from "./wait-log.js";
@@ -898,11 +898,11 @@ export class App {
   }
 
   /**
-   * Fault every region in now (AppSpec.faultLater), its THPs from `thp`: the threads start
+   * Fault every region in now (AppSpec.faultLater), as `late` allocates: the threads start
    * after, and the first of them, which faults, spends the time it takes.
    */
-  *faultInLater(thp: ThpAlloc): Generator<Yieldable, void, unknown> {
-    for (const r of this.faults) yield* faultIn(this.k, this.task, r, this.seed, thp);
+  *faultInLater(late: LateFault): Generator<Yieldable, void, unknown> {
+    for (const r of this.faults) yield* faultIn(this.k, this.task, r, this.seed, late);
   }
 
   /** Start every thread; they run until `endNs` of virtual time, in lockstep, in the process returned. */

@@ -4,24 +4,31 @@
  * or later (a process with a start time), when a THP fault may compact memory first.
  */
 import { RunFailure } from "../../errors.js";
+import type { Exec } from "../../migrate/exec.js";
 import type { Kernel } from "../../migrate/kernel.js";
 import { type Folio, HPAGE_PMD_ORDER, PAGE_SIZE } from "../../mm/folio.js";
 import { getVmaPolicy, interleaveIndex, policyNodesCycle } from "../../mm/mempolicy.js";
 import type { Task } from "../../mm/task.js";
 import type { MmStruct, Vma } from "../../mm/vm.js";
-import { faultAllocator } from "../../policy/reclaim.js";
+import {
+  allocPagesSlowpath,
+  faultAllocator,
+  GFP_HIGHUSER_MOVABLE,
+  type Gfp,
+  getPageFromFreelist,
+} from "../../policy/page-alloc.js";
 import type { Yieldable } from "../../sim/simulator.js";
 import { pageKey } from "../region.js";
 import type { AppRegion } from "./app.js";
 
 /**
- * Where a fault's THP comes from: a folio of `order` from the first of `nodes` that gives one,
- * by whatever the kernel allows (policy/kcompactd.ts: direct compaction); null when none does.
+ * How a fault of a process that starts during the run allocates: in the faulting thread's time
+ * (`exec`), its THPs under the THP defrag setting's gfp flags (policy/page-alloc.ts).
  */
-export type ThpAlloc = (
-  nodes: readonly number[],
-  order: number,
-) => Generator<Yieldable, Folio | null, unknown>;
+export interface LateFault {
+  exec: Exec;
+  thpGfp: Gfp;
+}
 
 /** A region to fault in, first touched from a CPU of `localNid`. */
 export interface RegionFault {
@@ -35,18 +42,19 @@ const DIRTY = Object.freeze({ dirty: true });
 /**
  * Fault in every folio of the region, each under the policy get_vma_policy() gives at its
  * address: its VMA's (the region's, or an mbind(2) over part of it), else the task's
- * (set_mempolicy(2)), else local. In bytes mode each page gets the bytes
- * of (seed, mm, virtual page). A THP comes from `thp` (thp_fault_alloc); when it gives none
- * the fault falls back to 4K pages (thp_fault_fallback), as do_huge_pmd_anonymous_page does;
- * without `thp`, as any fault allocates (policy/reclaim.ts: under the watermarks when reclaim
- * is booted, else from the buddy allocator).
+ * (set_mempolicy(2)), else local. In bytes mode each page gets the bytes of (seed, mm,
+ * virtual page). At boot (`late` null) a fault allocates outside the run (faultAllocator);
+ * a THP fault of a process that starts later, in the faulting thread's time, through the
+ * page allocator's whole path (watermarks, kswapd, direct reclaim and compaction:
+ * policy/page-alloc.ts), and so do the 4K faults it falls back to. A THP fault that gets none
+ * falls back to 4K pages (thp_fault_fallback), as do_huge_pmd_anonymous_page does.
  */
 export function* faultIn(
   k: Kernel,
   task: Task,
   { region, localNid }: RegionFault,
   seed: number,
-  thp: ThpAlloc | null,
+  late: LateFault | null,
 ): Generator<Yieldable, void, unknown> {
   const f = new Faulter(k, task, region, localNid, seed);
   if (region.order < HPAGE_PMD_ORDER) {
@@ -60,14 +68,26 @@ export function* faultIn(
     f.enter(addr);
     if (f.splitEdge(addr)) continue;
     const nodes = f.nodesAt(addr, region.order);
-    const folio = thp === null ? f.allocate(nodes, region.order) : yield* thp(nodes, region.order);
+    const folio =
+      late === null ? f.allocate(nodes, region.order) : yield* lateAlloc(nodes, region.order);
     if (folio !== null) {
       vmstat.count("thp_fault_alloc");
       f.map(addr, folio);
       continue;
     }
     vmstat.count("thp_fault_fallback");
-    for (let a = addr; a < addr + size; a += PAGE_SIZE) f.map(a, f.alloc(a, 0));
+    for (let a = addr; a < addr + size; a += PAGE_SIZE) {
+      f.map(a, late === null ? f.alloc(a, 0) : f.orOom(yield* lateAlloc(f.nodesAt(a, 0), 0), a, 0));
+    }
+  }
+
+  // __alloc_pages() in the faulting thread's time: the fast path, then the slow path.
+  function* lateAlloc(nodes: readonly number[], order: number): Generator<Yieldable, Folio | null> {
+    const l = late as LateFault;
+    const gfp = order >= HPAGE_PMD_ORDER ? l.thpGfp : GFP_HIGHUSER_MOVABLE;
+    const folio = getPageFromFreelist(k, nodes, order, "low");
+    if (folio !== null) return folio;
+    return yield* allocPagesSlowpath(k, task, nodes, order, gfp, l.exec);
   }
 }
 
@@ -135,7 +155,11 @@ class Faulter {
 
   /** The folio for the fault at `addr`; none is out of memory. */
   alloc(addr: number, order: number): Folio {
-    const folio = this.allocate(this.nodesAt(addr, order), order);
+    return this.orOom(this.allocate(this.nodesAt(addr, order), order), addr, order);
+  }
+
+  /** `folio`, the fault at `addr`'s; null is out of memory. */
+  orOom(folio: Folio | null, addr: number, order: number): Folio {
     if (folio === null) this.oom(addr, order);
     return folio;
   }

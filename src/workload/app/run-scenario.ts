@@ -23,6 +23,7 @@ import { anonVmaOf } from "../../mm/vm.js";
 import { vmstatDelta } from "../../mm/vmstat.js";
 import { bootReclaim, startPolicies } from "../../policy/index.js";
 import { type CompactionPolicy, compactionOf } from "../../policy/kcompactd.js";
+import { vmaThpGfpMask } from "../../policy/page-alloc.js";
 import { Rng } from "../../sim/rng.js";
 import type { Slice, Track } from "../../sim/timeline.js";
 import { Churn } from "../churn.js";
@@ -302,7 +303,8 @@ export function runScenario(
         yield start;
         // The first thread faults the regions in, on its CPU, spending the time it takes.
         const exec = new Exec(app.task, k.sched, app.threads[0].se);
-        yield* app.faultInLater((nodes, order) => compaction.allocThp(exec, nodes, order));
+        const thpGfp = vmaThpGfpMask(s.sysctl.mm.transparent_hugepage.defrag);
+        yield* app.faultInLater({ exec, thpGfp });
         yield* exec.sync();
         faultInNs += k.sim.now - start;
         for (const t of app.threads) k.sched.wake(t.se);
