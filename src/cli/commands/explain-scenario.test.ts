@@ -100,12 +100,21 @@ describe("pagemig explain SCENARIO", () => {
   it("refuses bench flags, --set on a report or without a scenario, and bad files, with one line", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pagemig-explain-"));
     const old = join(dir, "old.json");
-    writeFileSync(
-      old,
-      JSON.stringify({ schema: "pagemig-run", schemaVersion: 1, runs: [{ result: {} }] }),
-    );
+    // A report as an older pagemig wrote it: the header and runs, results without callers.
+    const report = {
+      schema: "pagemig-run",
+      schemaVersion: 1,
+      version: "0.1.0",
+      scenario: "scenarios/ping-pong.yaml",
+      set: [],
+      sweep: [],
+      runs: [{ settings: [], result: {} }],
+    };
+    writeFileSync(old, JSON.stringify(report));
     const other = join(dir, "other.json");
-    writeFileSync(other, JSON.stringify({ schema: "pagemig-run", schemaVersion: 99, runs: [] }));
+    writeFileSync(other, JSON.stringify({ ...report, schemaVersion: 99 }));
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, JSON.stringify({ ...report, sweep: "engine.migrator=dcbm" }));
     await expectUsageError(
       ["explain", SCENARIO, "--migrator", "dcbm"],
       /^pagemig: --migrator: for bench/,
@@ -118,8 +127,19 @@ describe("pagemig explain SCENARIO", () => {
       ["explain", old, "--set", "duration=1ms"],
       /^pagemig: --set: a run.s report/,
     );
-    await expectUsageError(["explain", old], /older pagemig/);
-    await expectUsageError(["explain", other], /of another version/);
+    // The report's schema (report/run/read.ts, merge's too) names the bad field.
+    await expectUsageError(
+      ["explain", old],
+      /old\.json: runs\[0\]\.result\.callers: written by an older pagemig \(its results have no callers\); run the scenario again\n/,
+    );
+    await expectUsageError(
+      ["explain", other],
+      /other\.json: schemaVersion: a pagemig-run document of another version \(this pagemig reads 1\)\n/,
+    );
+    await expectUsageError(
+      ["explain", bad],
+      /bad\.json: sweep: Invalid input: expected array, received string\n/,
+    );
     await expectUsageError(["explain", join(dir, "none.yaml")], /no such file/);
     await expectUsageError(
       ["explain", SCENARIO, "--set", "engine.migrator=dma"],

@@ -3,7 +3,7 @@
  * the copy engine changed against the vanilla kernel (the same scenario with serial copy), or,
  * given a run's JSON report, each run of its sweep against the first.
  */
-import { readUserFile } from "../../config/document.js";
+import { readUserFile, validated } from "../../config/document.js";
 import { UsageError } from "../../errors.js";
 import {
   compareScenario,
@@ -11,7 +11,8 @@ import {
   type ScenarioComparison,
   type ScenarioExplanation,
 } from "../../explain/scenario.js";
-import { RUN_SCHEMA, RUN_SCHEMA_VERSION, type RunDocument } from "../../report/run/json.js";
+import { RUN_SCHEMA, type RunDocument } from "../../report/run/json.js";
+import { runDocumentSchema } from "../../report/run/read.js";
 import { engineText } from "../../report/run/table.js";
 import { runScenario, type ScenarioResult } from "../../workload/app/run-scenario.js";
 import { scenarioVariants } from "./run.js";
@@ -35,18 +36,11 @@ function runDocument(text: string, file: string, set: readonly string[]): RunDoc
   } catch {
     return null;
   }
-  const d = doc as Partial<RunDocument>;
-  if (d.schema !== RUN_SCHEMA) return null;
+  if ((doc as { schema?: unknown }).schema !== RUN_SCHEMA) return null;
   if (set.length > 0) throw new UsageError("--set: a run's report is explained as it is");
-  if (d.schemaVersion !== RUN_SCHEMA_VERSION || !Array.isArray(d.runs)) {
-    throw new UsageError(`${file}: a ${RUN_SCHEMA} document of another version`);
-  }
-  if (d.runs.some((r) => !Array.isArray(r.result?.callers))) {
-    throw new UsageError(
-      `${file}: written by an older pagemig (its results have no callers); run the scenario again`,
-    );
-  }
-  return d as RunDocument;
+  validated(runDocumentSchema, doc, file);
+  // Used as parsed: the results keep every field the schema does not name.
+  return doc as RunDocument;
 }
 
 /** Each run explained; with more than one, each after the first against the first. */

@@ -171,6 +171,10 @@ describe("bad shards and merges", () => {
       old,
       readFileSync(two, "utf8").replace(/"version": "[^"]*"/, '"version": "0.0.1"'),
     );
+    const noCallers = join(dir, "no-callers.json");
+    const stripped = JSON.parse(readFileSync(two, "utf8"));
+    delete stripped.runs[0].result.callers;
+    writeFileSync(noCallers, JSON.stringify(stripped));
     const whole = join(dir, "whole.json");
     const notJson = join(dir, "table.txt");
     const r = await runCaptured([
@@ -193,6 +197,11 @@ describe("bad shards and merges", () => {
       [[one, tuneShard], /^merge: .*one\.json is a shard of run and .*tune\.json of tune$/],
       [[one, old], /^merge: .*old\.json was written by pagemig 0\.0\.1; this is /],
       [[one, whole], /^merge: .*whole\.json: a pagemig-run report of a whole run, not of a shard/],
+      // The report's schema is explain's (report/run/read.ts).
+      [
+        [one, noCallers],
+        /^merge: .*no-callers\.json: runs\[0\]\.result\.callers: written by an older pagemig \(its results have no callers\); run the scenario again$/,
+      ],
       [[one, notJson], /^merge: .*table\.txt: not JSON/],
       [[one, join(dir, "none.json")], /^merge: .*none\.json: no such file$/],
     ];

@@ -21,7 +21,8 @@ import {
 import { UsageError } from "../../errors.js";
 import type { LoadedProfile } from "../../machine/loaded-profile.js";
 import type { RunReportInput, ScenarioRun } from "./input.js";
-import { RUN_SCHEMA, RUN_SCHEMA_VERSION, type RunDocument } from "./json.js";
+import type { RunDocument } from "./json.js";
+import { runDocumentSchema } from "./read.js";
 
 /** The `shard` field of a shard's json report. */
 export interface RunShardHeader extends Shard {
@@ -61,13 +62,7 @@ export function planRunShard(
 }
 
 const count = z.int().min(1);
-const shardDocument = z.object({
-  schema: z.literal(RUN_SCHEMA),
-  schemaVersion: z.literal(RUN_SCHEMA_VERSION),
-  version: z.string(),
-  scenario: z.string(),
-  set: z.array(z.string()),
-  sweep: z.array(z.string()),
+const shardDocument = runDocumentSchema.extend({
   shard: z.object({
     index: count,
     count,
@@ -75,7 +70,6 @@ const shardDocument = z.object({
     runIndices: z.array(z.int().min(0)),
     digest: z.string(),
   }),
-  runs: z.array(z.object({ settings: z.array(z.string()), result: z.looseObject({}) })),
 });
 
 /** The unsharded run's report input, from the json reports of all its shards. */
