@@ -126,6 +126,13 @@ export class PageContents {
     this.checkRange(dstPfn, nrPages, "copy to");
     this.checkRange(srcPfn, nrPages, "copy from");
     if (nrPages === 0) return;
+    // Migration copies a folio into another folio, never onto itself; an overlapping range
+    // would be split at chunk edges and read pages it had already overwritten.
+    if (dstPfn < srcPfn + nrPages && srcPfn < dstPfn + nrPages) {
+      throw new Error(
+        `PageContents: cannot copy ${nrPages} pages from pfn ${srcPfn} onto pfn ${dstPfn}: the ranges overlap`,
+      );
+    }
     this.allocate(dstPfn, nrPages);
     this.allocate(srcPfn, nrPages);
     let q = this.pending;
