@@ -415,3 +415,54 @@ describe("splitVma (__split_vma)", () => {
     expect(() => mm.splitVma(vma, vma.start + 100, false)).toThrow("is not a page boundary");
   });
 });
+
+describe("mapFreshRun: a page table's worth of faulted 4K pages at once", () => {
+  it("leaves the PTEs and anon-exclusive bits that mapFreshPages leaves page by page", () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 511 }),
+        fc.array(fc.constantFrom(0, 1), { minLength: 1, maxLength: 512 }),
+        (first, nids) => {
+          const n = Math.min(nids.length, 512 - first);
+          const one = setup();
+          const run = setup();
+          const v1 = one.mm.mmap(2 * HPAGE_PMD_SIZE, RW);
+          const vr = run.mm.mmap(2 * HPAGE_PMD_SIZE, RW);
+          const k1 = one.phys.lazyMapping(one.mm.anonVmaPrepare(v1), v1.pgoff);
+          const kr = run.phys.lazyMapping(run.mm.anonVmaPrepare(vr), vr.pgoff);
+          // A table-aligned start, so [first, first + n) is in one table.
+          const base = Math.ceil(v1.start / HPAGE_PMD_SIZE) * HPAGE_PMD_SIZE - v1.start;
+          const pfns = new Int32Array(n);
+          for (let i = 0; i < n; i++) {
+            const delta = base / PAGE_SIZE + first + i;
+            const p1 = one.phys.allocMappedFolio(nids[i], 0, k1, delta);
+            one.mm.mapFreshPages(v1, v1.start + delta * PAGE_SIZE, p1, 1);
+            pfns[i] = run.phys.allocMappedFolio(nids[i], 0, kr, delta);
+          }
+          run.mm.mapFreshRun(vr, vr.start + base + first * PAGE_SIZE, pfns, n);
+          for (let a = 0; a < vr.end - vr.start; a += PAGE_SIZE) {
+            expect(run.mm.entryAt(vr.start + a)).toEqual(one.mm.entryAt(v1.start + a));
+          }
+          for (const p of pfns) {
+            expect(run.phys.isAnonExclusive(p)).toBe(true);
+            expect(run.phys.folioOf(p)?.mapcount).toBe(1);
+          }
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  it("refuses pages in two tables", () => {
+    const { phys, mm } = setup();
+    const vma = mm.mmap(4 * HPAGE_PMD_SIZE, RW);
+    const start =
+      Math.ceil(vma.start / HPAGE_PMD_SIZE) * HPAGE_PMD_SIZE + HPAGE_PMD_SIZE - PAGE_SIZE;
+    const key = phys.lazyMapping(mm.anonVmaPrepare(vma), vma.pgoff);
+    const pfns = Int32Array.of(
+      phys.allocMappedFolio(0, 0, key, 0),
+      phys.allocMappedFolio(0, 0, key, 1),
+    );
+    expect(() => mm.mapFreshRun(vma, start, pfns, 2)).toThrow(/one table/);
+  });
+});

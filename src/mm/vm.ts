@@ -408,9 +408,35 @@ export class MmStruct {
     this.setFreshPtes(addr, pfn, nr, pte);
   }
 
-  /** The PTEs of `nr` pages from `pfn` at addr, none mapped yet, in one table; anon-exclusive. */
-  private setFreshPtes(addr: number, pfn: number, nr: number, pte: number): void {
-    // A folio below PMD size is aligned to its size, so its PTEs are in one table.
+  /**
+   * mapFreshPages() for `n` order-0 pages at consecutive addresses from addr, all in one page
+   * table (the fault-in of a 4K region, a table at a time): page i is pfns[i].
+   */
+  mapFreshRun(vma: Vma, addr: number, pfns: Int32Array, n: number): void {
+    const end = addr + n * PAGE_SIZE;
+    if (
+      vma.mm !== this ||
+      addr % PAGE_SIZE !== 0 ||
+      addr < vma.start ||
+      end > vma.end ||
+      pmdIndex(addr) !== pmdIndex(end - PAGE_SIZE)
+    ) {
+      throw new Error(`mapFreshRun: ${n} pages at ${hex(addr)} are not in one table of the VMA`);
+    }
+    const pte = PTE_PRESENT | PTE_YOUNG | PTE_DIRTY | (vma.flags & VM_WRITE ? PTE_WRITE : 0);
+    const t = this.freshTable(addr, n);
+    const k0 = pteIndex(addr);
+    for (let i = 0; i < n; i++) {
+      t.pfn[k0 + i] = pfns[i];
+      t.flags[k0 + i] = pte;
+      this.phys.setAnonExclusiveRange(pfns[i], 1);
+    }
+    if (this.access !== null) accessTimes(t).fill(this.access.now(), k0, k0 + n);
+    t.used += n;
+  }
+
+  /** The page table of `nr` pages at addr, none mapped yet: their PTEs are for the caller to set. */
+  private freshTable(addr: number, nr: number): PteTable {
     const idx = pmdIndex(addr);
     if (this.pmds.get(idx) instanceof HugePmd)
       throw new Error(`mapFolio: ${hex(addr)} is already mapped`);
@@ -420,6 +446,14 @@ export class MmStruct {
       if (t.flags[k] !== 0)
         throw new Error(`mapFolio: ${hex(addr + (k - k0) * PAGE_SIZE)} is already mapped`);
     }
+    return t;
+  }
+
+  /** The PTEs of `nr` pages from `pfn` at addr, none mapped yet, in one table; anon-exclusive. */
+  private setFreshPtes(addr: number, pfn: number, nr: number, pte: number): void {
+    // A folio below PMD size is aligned to its size, so its PTEs are in one table.
+    const t = this.freshTable(addr, nr);
+    const k0 = pteIndex(addr);
     const times = this.access === null ? null : accessTimes(t);
     const now = this.access === null ? 0 : this.access.now();
     for (let i = 0, k = k0; i < nr; i++, k++) {

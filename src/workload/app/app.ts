@@ -193,6 +193,8 @@ export class AppRegion {
   private readonly folioNid: Uint8Array;
   /** The pages' nodes of the folios marked SPLIT, by folio. */
   private readonly splitNids = new Map<number, Uint8Array>();
+  /** placeEach()'s bytes by node, reused. */
+  private readonly addedBytes = new Float64Array(SPLIT);
 
   /**
    * The region's addresses: those of the VMA it was mapped as, which mbind(2) over part of it
@@ -287,6 +289,36 @@ export class AppRegion {
       }
       p = stop;
     }
+  }
+
+  /**
+   * place(first + i, 1, nids[i]) for each i < n of a region of 4K folios, as one update of the
+   * bytes by node (the fault-in of a page table's worth of pages).
+   */
+  placeEach(first: number, nids: Uint8Array, n: number): void {
+    if (this.folioPages !== 1)
+      throw new Error("AppRegion.placeEach: the region's folios are large");
+    const added = this.addedBytes;
+    added.fill(0);
+    let changed = false;
+    for (let i = 0; i < n; i++) {
+      const nid = nids[i];
+      const old = this.folioNid[first + i];
+      if (old === nid) continue;
+      if (old === SPLIT || nid >= SPLIT) {
+        this.place(first + i, 1, nid);
+        continue;
+      }
+      if (old !== NO_NODE) this.account(old, -PAGE_SIZE);
+      // The node's key enters the map where one place() at a time would have put it.
+      if (added[nid] === 0) this.account(nid, 0);
+      added[nid] += PAGE_SIZE;
+      this.folioNid[first + i] = nid;
+      changed = true;
+    }
+    if (!changed) return;
+    for (let nid = 0; nid < SPLIT; nid++) if (added[nid] !== 0) this.account(nid, added[nid]);
+    this.version++;
   }
 
   /**

@@ -6,10 +6,10 @@
 import { RunFailure } from "../../errors.js";
 import type { Exec } from "../../migrate/exec.js";
 import type { Kernel } from "../../migrate/kernel.js";
-import { type Folio, HPAGE_PMD_ORDER, PAGE_SIZE } from "../../mm/folio.js";
+import { type Folio, HPAGE_PMD_ORDER, HPAGE_PMD_SIZE, PAGE_SIZE } from "../../mm/folio.js";
 import { getVmaPolicy, interleaveIndex, policyNodesCycle } from "../../mm/mempolicy.js";
 import type { Task } from "../../mm/task.js";
-import type { MmStruct, Vma } from "../../mm/vm.js";
+import { type MmStruct, PTRS_PER_PTE, type Vma } from "../../mm/vm.js";
 import {
   allocPagesSlowpath,
   faultAllocator,
@@ -224,6 +224,10 @@ class Faulter {
     const { region } = this;
     const { order } = region;
     const size = region.folioSizeBytes;
+    if (order === 0 && this.k.ctx.lru === undefined && this.k.phys.contents === null) {
+      this.faultPages();
+      return;
+    }
     /** The interleave index of the next folio modulo the cycle; -1: look it up. */
     let pos = -1;
     for (let addr = region.start; addr < region.end; addr += size) {
@@ -237,6 +241,43 @@ class Faulter {
       const nodes = cycle[pos];
       pos = pos + 1 === cycle.length ? 0 : pos + 1;
       this.mapNew(addr, order, nodes);
+    }
+  }
+
+  /**
+   * faultAll() of a region of 4K pages without reclaim or bytes: mapNew() a page table at a
+   * time, the pages allocated in the same order, their PTEs and nodes set once per table.
+   */
+  private faultPages(): void {
+    const { k, region } = this;
+    const pfns = new Int32Array(PTRS_PER_PTE);
+    const nids = new Uint8Array(PTRS_PER_PTE);
+    for (let addr = region.start; addr < region.end; ) {
+      this.enter(addr);
+      const vma = this.vma;
+      if (this.lazyKey < 0) {
+        this.lazyKey = k.phys.lazyMapping(this.mm.anonVmaPrepare(vma), vma.pgoff);
+      }
+      const tableEnd = (Math.floor(addr / HPAGE_PMD_SIZE) + 1) * HPAGE_PMD_SIZE;
+      const n = (Math.min(tableEnd, vma.end) - addr) / PAGE_SIZE;
+      const cycle = this.cycle;
+      let pos = interleaveIndex(vma, addr, 0) % cycle.length;
+      let delta = (addr - vma.start) / PAGE_SIZE;
+      for (let i = 0; i < n; i++, delta++) {
+        const nodes = cycle[pos];
+        pos = pos + 1 === cycle.length ? 0 : pos + 1;
+        let pfn = -1;
+        let j = 0;
+        for (; j < nodes.length && pfn < 0; j++) {
+          pfn = k.phys.allocMappedFolio(nodes[j], 0, this.lazyKey, delta);
+        }
+        if (pfn < 0) this.oom(addr + i * PAGE_SIZE, 0);
+        pfns[i] = pfn;
+        nids[i] = nodes[j - 1];
+      }
+      this.mm.mapFreshRun(vma, addr, pfns, n);
+      region.placeEach((addr - region.start) / PAGE_SIZE, nids, n);
+      addr += n * PAGE_SIZE;
     }
   }
 }
