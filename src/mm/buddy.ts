@@ -298,7 +298,7 @@ export class BuddyZone {
       const order = type & PT_ORDER_MASK;
       const n = 1 << order;
       if (type === PT_RESERVED) {
-        if (sec.folioIds[idx] !== 0) {
+        if (sec.folioId(idx) !== 0) {
           throw new Error(`${where(pfn)}: reserved page has a folio`);
         }
         reservedSeen++;
@@ -317,12 +317,12 @@ export class BuddyZone {
       const tailType = kind === PT_BUDDY ? PT_NONE : PT_TAIL | order;
       const ignore = kind === PT_BUDDY ? 0 : PT_ANON_EXCLUSIVE;
       for (let i = 1; i < n; i++) {
-        if ((sec.pageType[idx + i] & ~ignore) !== tailType || sec.folioIds[idx + i] !== 0) {
+        if ((sec.pageType[idx + i] & ~ignore) !== tailType || sec.folioId(idx + i) !== 0) {
           throw new Error(`${where(pfn + i)}: overlaps the order-${order} block at pfn ${pfn}`);
         }
       }
       if (kind === PT_BUDDY) {
-        if (sec.folioIds[idx] !== 0) throw new Error(`${where(pfn)}: free block has a folio`);
+        if (sec.folioId(idx) !== 0) throw new Error(`${where(pfn)}: free block has a folio`);
         if (order < MAX_PAGE_ORDER) {
           const buddy = startPfn + ((pfn - startPfn) ^ n);
           if (sec.pageType[buddy & SECTION_MASK] === (PT_BUDDY | order)) {
@@ -364,7 +364,7 @@ export class BuddyZone {
     const sectionEnd = Math.min(this.endPfn, (sec.nr + 1) << SECTION_SHIFT);
     for (let pfn = touchedEnd; pfn < sectionEnd; pfn++) {
       const idx = pfn & SECTION_MASK;
-      if (sec.pageType[idx] !== PT_NONE || sec.folioIds[idx] !== 0) {
+      if (sec.pageType[idx] !== PT_NONE || sec.folioId(idx) !== 0) {
         throw new Error(`node ${this.nid} pfn ${pfn}: untouched page has state`);
       }
     }

@@ -145,7 +145,7 @@ export class PhysMem {
     const folio = this.newFolio(pfn, order, nid);
     sec.pageType[idx] = PT_HEAD | order;
     if (order > 0) sec.pageType.fill(PT_TAIL | order, idx + 1, idx + (1 << order));
-    sec.folioIds[idx] = folio.id + 1;
+    sec.setFolioId(idx, folio.id + 1);
     return folio;
   }
 
@@ -170,7 +170,7 @@ export class PhysMem {
     const idx = pfn & SECTION_MASK;
     sec.pageType[idx] = PT_HEAD | order;
     if (order > 0) sec.pageType.fill(PT_TAIL | order, idx + 1, idx + (1 << order));
-    sec.folioIds[idx] = -(key + 1);
+    sec.setFolioId(idx, -(key + 1));
     if (sec.lazyDelta === null) sec.lazyDelta = new Int32Array(PAGES_PER_SECTION);
     sec.lazyDelta[idx] = delta;
     return pfn;
@@ -193,7 +193,7 @@ export class PhysMem {
     folio.flags = MAPPED_FOLIO_FLAGS;
     folio.mapping = mapping;
     folio.index = base + (sec.lazyDelta as Int32Array)[idx];
-    sec.folioIds[idx] = folio.id + 1;
+    sec.setFolioId(idx, folio.id + 1);
     return folio;
   }
 
@@ -256,7 +256,7 @@ export class PhysMem {
     const zone = this.zones[folio.nid] as BuddyZone;
     folio.live = false;
     this.freed.push(folio);
-    sec.folioIds[idx] = 0;
+    sec.setFolioId(idx, 0);
     // Resetting the type also clears anon-exclusive. For one page a store beats a fill() call.
     if (n === 1) sec.pageType[idx] = PT_NONE;
     else sec.pageType.fill(PT_NONE, idx, idx + n);
@@ -321,7 +321,7 @@ export class PhysMem {
       piece.flags = flags;
       piece.mapping = folio.mapping;
       piece.index = folio.index + i;
-      sec.folioIds[idx + i] = piece.id + 1;
+      sec.setFolioId(idx + i, piece.id + 1);
       pieces[i] = piece;
     }
     folio.live = false;
@@ -446,7 +446,7 @@ export class PhysMem {
     if (
       !folio.live ||
       sec === undefined ||
-      sec.folioIds[folio.pfn & SECTION_MASK] !== folio.id + 1 ||
+      sec.folioId(folio.pfn & SECTION_MASK) !== folio.id + 1 ||
       this.table.folio(folio.id) !== folio
     ) {
       throw new Error(`PhysMem: ${what} of folio at pfn ${folio.pfn} that is not live`);

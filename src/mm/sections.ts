@@ -4,7 +4,7 @@
  * than memory installed.
  */
 
-import type { Folio } from "./folio.js";
+import { type Folio, HPAGE_PMD_ORDER } from "./folio.js";
 
 export const SECTION_SHIFT = 15;
 /** PAGES_PER_SECTION: 128 MiB of 4 KiB pages. */
@@ -38,6 +38,10 @@ export const PT_ANON_EXCLUSIVE = 0x80;
 const FOLIO_CHUNK_SHIFT = 16;
 const FOLIO_CHUNK = 1 << FOLIO_CHUNK_SHIFT;
 
+/** The heads MemSection.alignedIds holds are multiples of 1 << this: HPAGE_PMD_NR. */
+const ALIGNED_SHIFT = HPAGE_PMD_ORDER;
+const ALIGNED_MASK = (1 << ALIGNED_SHIFT) - 1;
+
 /** No pfn: end of a free list. */
 export const NO_PFN = -1;
 
@@ -55,15 +59,19 @@ export class MemSection {
   /** The section's free blocks below MAX_PAGE_ORDER on the free lists. */
   nrLinked = 0;
   /**
-   * The folio whose head page is at this index: its slot in SectionTable.folios plus one, 0 for
-   * none, or below 0 for a folio whose object is made on first lookup (lazyDelta). A typed array costs nothing until written (the host zero-fills it on demand) and the
-   * garbage collector never scans it, which an array of 32K object pointers per section cost
-   * on every fault-in and every major collection.
+   * The folio whose head page is at an index: its slot in SectionTable.folios plus one, 0 for
+   * none, or below 0 for a folio whose object is made on first lookup (lazyDelta); read and set
+   * through folioId/setFolioId. Heads at a multiple of HPAGE_PMD_NR (every THP's, and a small
+   * folio's there) have theirs in `alignedIds`; the rest in `smallIds`, made with the section's
+   * first such head, so a section of THPs touches 256 bytes for them rather than 128 KiB.
+   * Typed arrays: the garbage collector never scans them, which an array of 32K object
+   * pointers per section cost on every fault-in and every major collection.
    */
-  readonly folioIds = new Int32Array(PAGES_PER_SECTION);
+  private readonly alignedIds = new Int32Array(PAGES_PER_SECTION >>> ALIGNED_SHIFT);
+  private smallIds: Int32Array | null = null;
   /**
    * A folio without an object yet (PhysMem.allocMappedFolio) has, at its head, a negative
-   * folioIds entry naming its mapping and this entry: its index less the mapping's base. Made
+   * folio id (folioId) naming its mapping and this entry: its index less the mapping's base. Made
    * with the section's first such folio.
    */
   lazyDelta: Int32Array | null = null;
@@ -77,12 +85,28 @@ export class MemSection {
     readonly nid: number,
   ) {}
 
+  /** The folio id at `idx` (see alignedIds): 0 for none. */
+  folioId(idx: number): number {
+    if ((idx & ALIGNED_MASK) === 0) return this.alignedIds[idx >>> ALIGNED_SHIFT];
+    return this.smallIds === null ? 0 : this.smallIds[idx];
+  }
+
+  setFolioId(idx: number, id: number): void {
+    if ((idx & ALIGNED_MASK) === 0) this.alignedIds[idx >>> ALIGNED_SHIFT] = id;
+    else if (this.smallIds !== null) this.smallIds[idx] = id;
+    else if (id !== 0) {
+      this.smallIds = new Int32Array(PAGES_PER_SECTION);
+      this.smallIds[idx] = id;
+    }
+  }
+
   /** Approximate host bytes of this section's metadata. */
   get metadataBytes(): number {
     return (
       this.pageType.byteLength +
       (this.links?.byteLength ?? 0) +
-      this.folioIds.byteLength +
+      this.alignedIds.byteLength +
+      (this.smallIds?.byteLength ?? 0) +
       (this.lazyDelta?.byteLength ?? 0) +
       (this.hwPoison?.byteLength ?? 0)
     );
@@ -96,7 +120,7 @@ export class SectionTable {
   readonly sectionNid: Int16Array;
   /**
    * Every folio object ever made, each at its own slot (Folio.id) for life: the slots the
-   * sections' folioIds name, FOLIO_CHUNK to an array. PhysMem reuses dead ones (Folio.reinit),
+   * sections. folio ids name, FOLIO_CHUNK to an array. PhysMem reuses dead ones (Folio.reinit),
    * so the table grows with the most folios live at once, not with the folios ever allocated;
    * in chunks, so that growing it to millions never copies it.
    */
@@ -142,7 +166,7 @@ export class SectionTable {
 
   /** The folio whose head page is at `idx` of `sec`, or undefined. */
   folioAt(sec: MemSection, idx: number): Folio | undefined {
-    const id = sec.folioIds[idx];
+    const id = sec.folioId(idx);
     if (id > 0) return this.folio(id - 1);
     return id === 0 ? undefined : this.materialise(sec, idx, id);
   }
