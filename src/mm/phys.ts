@@ -342,6 +342,18 @@ export class PhysMem {
     types[idx] = on ? types[idx] | PT_ANON_EXCLUSIVE : types[idx] & ~PT_ANON_EXCLUSIVE;
   }
 
+  /** Set anon-exclusive on pfns[0..n), each a page of a live folio (a fault-in's table of pages). */
+  setAnonExclusiveEach(pfns: Int32Array, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const pfn = pfns[i];
+      const sec = this.table.sections[pfn >>> SECTION_SHIFT];
+      const idx = pfn & SECTION_MASK;
+      const kind = sec === undefined ? PT_NONE : sec.pageType[idx] & PT_KIND_MASK;
+      if (kind !== PT_HEAD && kind !== PT_TAIL) this.folioSection(pfn, "be anon-exclusive");
+      (sec as MemSection).pageType[idx] |= PT_ANON_EXCLUSIVE;
+    }
+  }
+
   /** Set anon-exclusive on `n` pages from `pfn`, all of one live folio. */
   setAnonExclusiveRange(pfn: number, n: number): void {
     const types = this.folioSection(pfn, "be anon-exclusive").pageType;

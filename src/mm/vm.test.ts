@@ -464,5 +464,8 @@ describe("mapFreshRun: a page table's worth of faulted 4K pages at once", () => 
       phys.allocMappedFolio(0, 0, key, 1),
     );
     expect(() => mm.mapFreshRun(vma, start, pfns, 2)).toThrow(/one table/);
+    // A page the allocator did not give is no folio's: no anon-exclusive bit for it.
+    const free = Int32Array.of(pfns[1] + 1);
+    expect(() => mm.mapFreshRun(vma, start + PAGE_SIZE, free, 1)).toThrow(/not in a folio/);
   });
 });

@@ -429,8 +429,8 @@ export class MmStruct {
     for (let i = 0; i < n; i++) {
       t.pfn[k0 + i] = pfns[i];
       t.flags[k0 + i] = pte;
-      this.phys.setAnonExclusiveRange(pfns[i], 1);
     }
+    this.phys.setAnonExclusiveEach(pfns, n);
     if (this.access !== null) accessTimes(t).fill(this.access.now(), k0, k0 + n);
     t.used += n;
   }
