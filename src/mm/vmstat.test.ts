@@ -19,6 +19,9 @@ describe("Vmstat", () => {
     expect(s.pgmigrate_success).toBe(512);
     expect(s.thp_migration_success).toBe(1);
     expect(s.pgmigrate_fail).toBe(0);
+    const out = new Float64Array(NODE_STATS.length + VM_EVENTS.length).fill(-1);
+    v.read(out);
+    expect([...out]).toEqual(Object.values(s));
   });
 
   it("rejects a node id that cannot index the table", () => {

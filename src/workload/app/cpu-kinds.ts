@@ -28,11 +28,16 @@ export interface CpuByKind {
 
 export const CPU_KINDS = ["application", "migratingTasks", "copyThreads", "irq"] as const;
 
+/**
+ * The CPU time of each kind so far into `out`, ns, in CPU_KINDS order: arrays rather than a
+ * CpuByKind, as the series reads them every interval of a run.
+ */
 export function cpuTimeByKind(
   apps: readonly App[],
   movers: readonly MoverStats[],
   copyThreads: CpuTime | undefined,
-): CpuByKind {
+  out: Float64Array,
+): void {
   let application = 0;
   for (const app of apps) for (const t of app.threads) application += t.cpuNs;
   let migratingTasks = 0;
@@ -42,39 +47,46 @@ export function cpuTimeByKind(
     migratingTasks += ns.task;
     irq += ns.irq;
   }
-  return { application, migratingTasks, copyThreads: copyThreads?.totalNs ?? 0, irq };
+  out[0] = application;
+  out[1] = migratingTasks;
+  out[2] = copyThreads?.totalNs ?? 0;
+  out[3] = irq;
 }
 
-/** CPUs each kind can occupy at once: its threads, its tasks, the CPUs its kworkers ran on. */
+/**
+ * CPUs each kind can occupy at once, into `out` in CPU_KINDS order: its threads, its tasks,
+ * the CPUs its kworkers ran on.
+ */
 export function cpuLanes(
   apps: readonly App[],
   movers: readonly MoverStats[],
   copyThreads: CpuTime | undefined,
-): CpuByKind {
-  return {
-    application: apps.reduce((a, app) => a + app.threads.length, 0),
-    migratingTasks: movers.length,
-    copyThreads: copyThreads?.busyCpus().length ?? 0,
-    irq: movers.length,
-  };
+  out: Float64Array,
+): void {
+  let threads = 0;
+  for (const app of apps) threads += app.threads.length;
+  out[0] = threads;
+  out[1] = movers.length;
+  out[2] = copyThreads?.busyCpus().length ?? 0;
+  out[3] = movers.length;
 }
 
 /**
- * CPU time per interval from the time charged in it: each kind gets what was charged, up to
- * what its lanes could run in `intervalNs`; the rest carries over to the next interval (a
- * lump charged ahead runs on after it). Updates `carry`, the time not yet given out.
+ * CPU time per interval from the time charged in it (all in CPU_KINDS order): each kind gets
+ * what was charged, up to what its lanes could run in `intervalNs`, into `out`; the rest
+ * carries over to the next interval (a lump charged ahead runs on after it). Updates `carry`,
+ * the time not yet given out.
  */
 export function spreadCpu(
-  charged: CpuByKind,
-  lanes: CpuByKind,
+  charged: Float64Array,
+  lanes: Float64Array,
   intervalNs: number,
-  carry: CpuByKind,
-): CpuByKind {
-  const out = { ...charged };
-  for (const kind of CPU_KINDS) {
-    const due = carry[kind] + charged[kind];
-    out[kind] = Math.min(due, lanes[kind] * intervalNs);
-    carry[kind] = due - out[kind];
+  carry: Float64Array,
+  out: Float64Array,
+): void {
+  for (let j = 0; j < CPU_KINDS.length; j++) {
+    const due = carry[j] + charged[j];
+    out[j] = Math.min(due, lanes[j] * intervalNs);
+    carry[j] = due - out[j];
   }
-  return out;
 }

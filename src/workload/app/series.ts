@@ -12,7 +12,6 @@
 import type { CpuTime } from "../../copy/workqueue.js";
 import type { Kernel } from "../../migrate/kernel.js";
 import { MIGRATE_REASON_ENUM } from "../../migrate/modes.js";
-import { NODE_STATS, type NodeStatName, type VmEventName } from "../../mm/vmstat.js";
 import type { App } from "./app.js";
 import { CPU_KINDS, type CpuByKind, cpuLanes, cpuTimeByKind, spreadCpu } from "./cpu-kinds.js";
 import type { MoverStats } from "./movers.js";
@@ -129,19 +128,8 @@ export function recordSeries(
   const bytes = src.apps.map(() => nodes.map(() => new Float64Array(n)));
   const migration = new Float64Array(n);
   const vmNames = Object.keys(k.ctx.vmstat.snapshot());
-  // The counters read in place each interval (a snapshot is an object of them all): a node
-  // stat summed over the nodes, as /proc/vmstat shows it, or a global event.
-  const vmstat = k.ctx.vmstat;
-  const nodeStat = vmNames.map((name) => (NODE_STATS as readonly string[]).includes(name));
-  const readVm = (out: Float64Array) => {
-    for (let j = 0; j < vmNames.length; j++) {
-      const name = vmNames[j];
-      let v = 0;
-      if (nodeStat[j]) for (const nid of nodes) v += vmstat.nodeStat(nid, name as NodeStatName);
-      else v = vmstat.events[name as VmEventName];
-      out[j] = v;
-    }
-  };
+  // The counters read in place each interval, in the snapshot's order.
+  const readVm = (out: Float64Array) => k.ctx.vmstat.read(out);
   // Counters, reasons and resources get their arrays when they first move: memory grows with
   // what happened, not with what the model could count.
   const vm: (Float64Array | undefined)[] = vmNames.map(() => undefined);
@@ -151,8 +139,19 @@ export function recordSeries(
   /** Per resource id (resources appear during the run: DMA engines on first use). */
   const carried: (Float64Array | undefined)[] = [];
 
-  const moverBytes = () => src.movers.reduce((a, m) => a + m.bytesMoved, 0);
-  const cpuNow = () => cpuTimeByKind(src.apps, src.movers, src.copyThreads);
+  const moverBytes = () => {
+    let b = 0;
+    for (const m of src.movers) b += m.bytesMoved;
+    return b;
+  };
+  // Scratch for each interval's CPU time, in CPU_KINDS order: no objects per interval.
+  const kinds = CPU_KINDS.length;
+  let lastCpu = new Float64Array(kinds);
+  let nowCpu = new Float64Array(kinds);
+  const charged = new Float64Array(kinds);
+  const lanes = new Float64Array(kinds);
+  const carry = new Float64Array(kinds);
+  const ran = new Float64Array(kinds);
   k.sim.spawn(
     (function* () {
       let lastMoved = moverBytes();
@@ -161,18 +160,18 @@ export function recordSeries(
       readVm(lastVm);
       const lastFolios = Float64Array.from(k.migratedFolios);
       const lastBytes = Float64Array.from(k.migratedBytes);
-      let lastCpu = cpuNow();
-      const carry: CpuByKind = { application: 0, migratingTasks: 0, copyThreads: 0, irq: 0 };
+      cpuTimeByKind(src.apps, src.movers, src.copyThreads, lastCpu);
       const lastCarried = k.net.resources.map((r) => r.bytesCarried);
       for (let i = 0; i < n; i++) {
         yield timeNs[i] - k.sim.now;
-        src.apps.forEach((app, pi) => {
-          nodes.forEach((nid, ni) => {
+        for (let pi = 0; pi < src.apps.length; pi++) {
+          const regions = src.apps[pi].regions;
+          for (let ni = 0; ni < nodes.length; ni++) {
             let b = 0;
-            for (const r of app.regions) b += r.bytesByNode.get(nid) ?? 0;
+            for (const r of regions) b += r.bytesByNode.get(nodes[ni]) ?? 0;
             bytes[pi][ni][i] = b;
-          });
-        });
+          }
+        }
         const nowMoved = moverBytes();
         migration[i] = (nowMoved - lastMoved) / quantumNs;
         lastMoved = nowMoved;
@@ -181,7 +180,9 @@ export function recordSeries(
           const d = nowVm[j] - lastVm[j];
           if (d !== 0) put(vm, j, n, i, d);
         }
-        [lastVm, nowVm] = [nowVm, lastVm];
+        const vmWas = lastVm;
+        lastVm = nowVm;
+        nowVm = vmWas;
         for (let r = 0; r < MIGRATE_REASON_ENUM.length; r++) {
           const folios = k.migratedFolios[r] - lastFolios[r];
           if (folios === 0) continue;
@@ -190,15 +191,14 @@ export function recordSeries(
           lastFolios[r] = k.migratedFolios[r];
           lastBytes[r] = k.migratedBytes[r];
         }
-        const nowCpu = cpuNow();
-        const charged = { ...nowCpu };
-        for (const kind of CPU_KINDS) charged[kind] -= lastCpu[kind];
-        const lanes = cpuLanes(src.apps, src.movers, src.copyThreads);
-        const ran = spreadCpu(charged, lanes, quantumNs, carry);
-        CPU_KINDS.forEach((kind, j) => {
-          cpu[j][i] = ran[kind];
-        });
+        cpuTimeByKind(src.apps, src.movers, src.copyThreads, nowCpu);
+        for (let j = 0; j < kinds; j++) charged[j] = nowCpu[j] - lastCpu[j];
+        cpuLanes(src.apps, src.movers, src.copyThreads, lanes);
+        spreadCpu(charged, lanes, quantumNs, carry, ran);
+        for (let j = 0; j < kinds; j++) cpu[j][i] = ran[j];
+        const cpuWas = lastCpu;
         lastCpu = nowCpu;
+        nowCpu = cpuWas;
         for (const r of k.net.resources) {
           const now = r.bytesCarried;
           const b = now - (lastCarried[r.id] ?? 0);
