@@ -9,6 +9,8 @@ import {
   PmdTable,
   PTE_DIRTY,
   PTE_YOUNG,
+  PTRS_PER_PTE,
+  PteTable,
   pteIndex,
   shareRange,
   VM_LOCKED,
@@ -36,6 +38,22 @@ function fault(phys: PhysMem, mm: MmStruct, vma: Vma, addr: number, order: numbe
   mm.mapFolio(vma, addr, folio, { dirty: true });
   return folio;
 }
+
+describe("PteTable", () => {
+  it("gives each table its own zeroed entries, across the slabs they share", () => {
+    const tables = Array.from({ length: 40 }, () => new PteTable());
+    tables.forEach((t, i) => {
+      expect(t.pfn.length).toBe(PTRS_PER_PTE);
+      expect(t.flags.length).toBe(PTRS_PER_PTE);
+      expect(t.pfn.every((v) => v === 0) && t.flags.every((v) => v === 0)).toBe(true);
+      t.pfn.fill(i + 1);
+      t.flags.fill(i + 1);
+    });
+    tables.forEach((t, i) => {
+      expect(t.pfn.every((v) => v === i + 1) && t.flags.every((v) => v === i + 1)).toBe(true);
+    });
+  });
+});
 
 describe("mmap and findVma", () => {
   it("places mappings top-down, 2 MiB aligned and disjoint", () => {

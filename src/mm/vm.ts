@@ -95,10 +95,20 @@ export function pteValue(pfn: number, flags: number): number {
 }
 
 /** A last-level page table: what a PMD points at when it is not a huge mapping. */
+/**
+ * PTE tables whose arrays share one slab: a table's own pair of arrays would be two buffers the
+ * GC tracks as external memory each (issue 10's 8 GiB of 4K pages make 4096 tables at fault-in);
+ * a slab stays alive while any of its tables does, 48 KiB at most per table left.
+ */
+const PTE_SLAB_TABLES = 16;
+let pfnSlab = new Int32Array(0);
+let flagsSlab = new Uint16Array(0);
+let slabUsed = PTE_SLAB_TABLES;
+
 export class PteTable {
-  readonly pfn = new Int32Array(PTRS_PER_PTE);
+  readonly pfn: Int32Array;
   /** PTE_* bits; 0 is pte_none. */
-  readonly flags = new Uint16Array(PTRS_PER_PTE);
+  readonly flags: Uint16Array;
   /** Entries that are not none, so an empty table can be dropped. */
   used = 0;
   /**
@@ -106,6 +116,17 @@ export class PteTable {
    * accesses made since (access.ts), ns; allocated when the mm's accesses are modelled.
    */
   accessNs: Float64Array | null = null;
+
+  constructor() {
+    if (slabUsed === PTE_SLAB_TABLES) {
+      pfnSlab = new Int32Array(PTRS_PER_PTE * PTE_SLAB_TABLES);
+      flagsSlab = new Uint16Array(PTRS_PER_PTE * PTE_SLAB_TABLES);
+      slabUsed = 0;
+    }
+    const at = slabUsed++ * PTRS_PER_PTE;
+    this.pfn = pfnSlab.subarray(at, at + PTRS_PER_PTE);
+    this.flags = flagsSlab.subarray(at, at + PTRS_PER_PTE);
+  }
 }
 
 /** A huge PMD entry: a PMD-mapped THP, or a PMD migration entry. Same flag bits as a PTE. */
