@@ -144,37 +144,53 @@ export type PmdSlot = PteTable | HugePmd;
 /** PMD entries per PUD entry: one directory of PmdTable's lookup index covers 1 GiB. */
 const PTRS_PER_PMD = 512;
 
+/** One directory of PmdTable: a PUD entry's 512 PMD slots, and each slot's place in the order. */
+interface PmdDir {
+  slots: (PmdSlot | undefined)[];
+  /** Index into PmdTable.order of the slot's entry, for a slot that is set. */
+  pos: Int32Array;
+}
+
 /**
  * The PMD level of an mm's page table: PMD index -> slot. Lookups go through a radix index
  * of 512-entry directories (the kernel's PUD level) and remember the last slot found: the
  * walks of fault-in, move_pages(2) and the rmap visit consecutive addresses, and random
  * accesses over a large region hit a few directories rather than a hash table of every PMD.
- * A Map of the same entries keeps the order a Map iterates in.
+ * Iteration goes in the order the slots were first set, as a Map's would (the selftest's
+ * scan reports in it): a list of indices, where a deleted slot's entry stays until the list
+ * is compacted, and is skipped (its slot is gone, or set again with a later entry). A list
+ * and not a Map of every PMD: issue 10 sets 32K of them at fault-in.
  */
 export class PmdTable {
-  private readonly map = new Map<number, PmdSlot>();
-  private readonly dirs = new Map<number, (PmdSlot | undefined)[]>();
+  private readonly dirs = new Map<number, PmdDir>();
+  /** PMD indices in the order they were set, with entries of deleted slots among them. */
+  private order: number[] = [];
+  private stale = 0;
   private lastIdx = -1;
   private lastSlot: PmdSlot | undefined = undefined;
 
   get(idx: number): PmdSlot | undefined {
     if (idx === this.lastIdx) return this.lastSlot;
     const dir = this.dirs.get(Math.floor(idx / PTRS_PER_PMD));
-    const slot = dir === undefined ? undefined : dir[idx % PTRS_PER_PMD];
+    const slot = dir === undefined ? undefined : dir.slots[idx % PTRS_PER_PMD];
     this.lastIdx = idx;
     this.lastSlot = slot;
     return slot;
   }
 
   set(idx: number, slot: PmdSlot): this {
-    this.map.set(idx, slot);
     const top = Math.floor(idx / PTRS_PER_PMD);
     let dir = this.dirs.get(top);
     if (dir === undefined) {
-      dir = new Array<PmdSlot | undefined>(PTRS_PER_PMD).fill(undefined);
+      dir = {
+        slots: new Array<PmdSlot | undefined>(PTRS_PER_PMD).fill(undefined),
+        pos: new Int32Array(PTRS_PER_PMD),
+      };
       this.dirs.set(top, dir);
     }
-    dir[idx % PTRS_PER_PMD] = slot;
+    const i = idx % PTRS_PER_PMD;
+    if (dir.slots[i] === undefined) dir.pos[i] = this.order.push(idx) - 1;
+    dir.slots[i] = slot;
     if (idx === this.lastIdx) this.lastSlot = slot;
     return this;
   }
@@ -182,23 +198,54 @@ export class PmdTable {
   delete(idx: number): boolean {
     if (idx === this.lastIdx) this.lastSlot = undefined;
     const dir = this.dirs.get(Math.floor(idx / PTRS_PER_PMD));
-    if (dir !== undefined) dir[idx % PTRS_PER_PMD] = undefined;
-    return this.map.delete(idx);
+    const i = idx % PTRS_PER_PMD;
+    if (dir === undefined || dir.slots[i] === undefined) return false;
+    dir.slots[i] = undefined;
+    if (++this.stale > this.order.length / 2) this.compact();
+    return true;
   }
 
   clear(): void {
     this.lastSlot = undefined;
-    this.map.clear();
     this.dirs.clear();
+    this.order = [];
+    this.stale = 0;
   }
 
   get size(): number {
-    return this.map.size;
+    return this.order.length - this.stale;
   }
 
-  /** [PMD index, slot] in the order the slots were first set, as a Map iterates. */
-  [Symbol.iterator](): IterableIterator<[number, PmdSlot]> {
-    return this.map[Symbol.iterator]();
+  /**
+   * [PMD index, slot] in the order the slots were first set, as a Map iterates; unlike a
+   * Map's, not while the table changes (a deletion may compact the order under it).
+   */
+  *[Symbol.iterator](): IterableIterator<[number, PmdSlot]> {
+    const order = this.order;
+    for (let p = 0; p < order.length; p++) {
+      const slot = this.live(order[p], p);
+      if (slot !== undefined) yield [order[p], slot];
+    }
+  }
+
+  /** The slot at `idx` if order[p] is its entry (not one left by a deletion). */
+  private live(idx: number, p: number): PmdSlot | undefined {
+    const dir = this.dirs.get(Math.floor(idx / PTRS_PER_PMD)) as PmdDir;
+    const i = idx % PTRS_PER_PMD;
+    return dir.pos[i] === p ? dir.slots[i] : undefined;
+  }
+
+  /** Drop the entries of deleted slots from the order. */
+  private compact(): void {
+    const kept: number[] = [];
+    for (let p = 0; p < this.order.length; p++) {
+      const idx = this.order[p];
+      if (this.live(idx, p) === undefined) continue;
+      const dir = this.dirs.get(Math.floor(idx / PTRS_PER_PMD)) as PmdDir;
+      dir.pos[idx % PTRS_PER_PMD] = kept.push(idx) - 1;
+    }
+    this.order = kept;
+    this.stale = 0;
   }
 }
 
