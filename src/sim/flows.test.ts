@@ -280,7 +280,7 @@ describe("FlowNetwork", () => {
     );
   });
 
-  it("shares once for coalesced starts at one instant, and ends every flow as starts one by one do", () => {
+  it("shares once for coalesced starts at one instant, and ends every flow as starts one by one do, to the last bit", () => {
     fc.assert(
       fc.property(
         fc.array(
@@ -323,7 +323,18 @@ describe("FlowNetwork", () => {
               busy: res.map((r) => r.busyNs),
             };
           };
-          expect(run(true)).toEqual(run(false));
+          // The same rates; the flows' progress may be advanced in fewer steps, so a time or a
+          // byte count may differ in its last bit (50 against 50.00000000000001), never more.
+          const a = run(true);
+          const b = run(false);
+          for (const key of ["ends", "carried", "busy"] as const) {
+            expect(a[key].length).toBe(b[key].length);
+            a[key].forEach((v, i) => {
+              expect(Math.abs(v - b[key][i])).toBeLessThanOrEqual(
+                1e-12 * Math.max(1, Math.abs(b[key][i])),
+              );
+            });
+          }
         },
       ),
     );

@@ -24,7 +24,8 @@
  * stops and cap changes at one instant share the bandwidth once, at its end: the rates are
  * those the changes one by one would end with. A `coalesce` start does the same across the
  * processes that start flows at one instant (a DMA engine's channels): the sharing waits until
- * the entries already due then have run.
+ * the entries already due then have run. The rates are the same; as the flows' progress is
+ * advanced in fewer steps, an end time may differ from the one-by-one starts' in its last bit.
  *
  * Networks are built explicitly, `new FlowNetwork(sim)`; a simulator may host several.
  * Flows and resources are iterated in creation order, so allocations are deterministic.
