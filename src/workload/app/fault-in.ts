@@ -106,6 +106,8 @@ class Faulter {
    * with reclaim, or when the VMA's mapping has no key yet.
    */
   private lazyKey = -1;
+  /** The node of allocLazy()'s last folio. */
+  private lazyNid = -1;
   readonly allocate: (nodes: readonly number[], order: number) => Folio | null;
 
   constructor(
@@ -190,20 +192,30 @@ class Faulter {
       this.map(addr, folio);
       return;
     }
+    const pfn = this.allocLazy(addr, order, nodes, (addr - vma.start) / PAGE_SIZE);
+    const nrPages = 1 << order;
+    this.mm.mapFreshPages(vma, addr, pfn, nrPages);
+    this.region.place((addr - this.region.start) / PAGE_SIZE, nrPages, this.lazyNid);
+    this.fillContents(addr, pfn, nrPages);
+  }
+
+  /**
+   * The pfn of a folio for the fault at `addr`, from the first of `nodes` that has it (its node
+   * in lazyNid), whose object is left to its first lookup (`delta`: its page offset in the VMA).
+   */
+  private allocLazy(addr: number, order: number, nodes: readonly number[], delta: number): number {
+    const { k, vma } = this;
     if (this.lazyKey < 0) {
       this.lazyKey = k.phys.lazyMapping(this.mm.anonVmaPrepare(vma), vma.pgoff);
     }
-    const delta = (addr - vma.start) / PAGE_SIZE;
-    let pfn = -1;
-    let n = 0;
-    for (; n < nodes.length && pfn < 0; n++) {
-      pfn = k.phys.allocMappedFolio(nodes[n], order, this.lazyKey, delta);
+    for (const nid of nodes) {
+      const pfn = k.phys.allocMappedFolio(nid, order, this.lazyKey, delta);
+      if (pfn >= 0) {
+        this.lazyNid = nid;
+        return pfn;
+      }
     }
-    if (pfn < 0) this.oom(addr, order);
-    const nrPages = 1 << order;
-    this.mm.mapFreshPages(vma, addr, pfn, nrPages);
-    this.region.place((addr - this.region.start) / PAGE_SIZE, nrPages, nodes[n - 1]);
-    this.fillContents(addr, pfn, nrPages);
+    this.oom(addr, order);
   }
 
   /** Bytes mode: every page holds bytes of its own, for the threads' reads and the final check. */
@@ -249,15 +261,12 @@ class Faulter {
    * time, the pages allocated in the same order, their PTEs and nodes set once per table.
    */
   private faultPages(): void {
-    const { k, region } = this;
+    const { region } = this;
     const pfns = new Int32Array(PTRS_PER_PTE);
     const nids = new Uint8Array(PTRS_PER_PTE);
     for (let addr = region.start; addr < region.end; ) {
       this.enter(addr);
       const vma = this.vma;
-      if (this.lazyKey < 0) {
-        this.lazyKey = k.phys.lazyMapping(this.mm.anonVmaPrepare(vma), vma.pgoff);
-      }
       const tableEnd = (Math.floor(addr / HPAGE_PMD_SIZE) + 1) * HPAGE_PMD_SIZE;
       const n = (Math.min(tableEnd, vma.end) - addr) / PAGE_SIZE;
       const cycle = this.cycle;
@@ -266,14 +275,8 @@ class Faulter {
       for (let i = 0; i < n; i++, delta++) {
         const nodes = cycle[pos];
         pos = pos + 1 === cycle.length ? 0 : pos + 1;
-        let pfn = -1;
-        let j = 0;
-        for (; j < nodes.length && pfn < 0; j++) {
-          pfn = k.phys.allocMappedFolio(nodes[j], 0, this.lazyKey, delta);
-        }
-        if (pfn < 0) this.oom(addr + i * PAGE_SIZE, 0);
-        pfns[i] = pfn;
-        nids[i] = nodes[j - 1];
+        pfns[i] = this.allocLazy(addr + i * PAGE_SIZE, 0, nodes, delta);
+        nids[i] = this.lazyNid;
       }
       this.mm.mapFreshRun(vma, addr, pfns, n);
       region.placeEach((addr - region.start) / PAGE_SIZE, nids, n);
