@@ -34,6 +34,7 @@ import {
 } from "./pgtable.js";
 import {
   accessTimes,
+  anonVmaOf,
   HugePmd,
   type MmStruct,
   PTE_DIRTY,
@@ -155,9 +156,12 @@ export function pmdpGet(mm: MmStruct, addr: number): number {
  * ptep_clear_flush_young() is the same (it skips the flush), so scanners use this for both.
  */
 export function ptepTestAndClearYoung(vma: Vma, addr: number): boolean {
-  const t = pteTableAt(vma.mm, addr);
-  const k = pteIndex(addr);
-  const f = refreshPte(vma.mm, t, k, addr);
+  return pteTestAndClearYoung(vma.mm, pteTableAt(vma.mm, addr), pteIndex(addr), addr);
+}
+
+/** ptep_test_and_clear_young() of the PTE at index k of t, which maps addr. */
+function pteTestAndClearYoung(mm: MmStruct, t: PteTable, k: number, addr: number): boolean {
+  const f = refreshPte(mm, t, k, addr);
   if (!(f & PTE_PRESENT)) return false;
   t.flags[k] = pteMkold(f);
   return pteYoung(f);
@@ -165,8 +169,12 @@ export function ptepTestAndClearYoung(vma: Vma, addr: number): boolean {
 
 /** pmdp_test_and_clear_young() of the huge PMD mapping addr. */
 export function pmdpTestAndClearYoung(vma: Vma, addr: number): boolean {
-  const huge = hugePmdAt(vma.mm, addr);
-  const f = refreshPmd(vma.mm, huge, addr);
+  return pmdTestAndClearYoung(vma.mm, hugePmdAt(vma.mm, addr), addr);
+}
+
+/** pmdp_test_and_clear_young() of `huge`, which maps addr. */
+function pmdTestAndClearYoung(mm: MmStruct, huge: HugePmd, addr: number): boolean {
+  const f = refreshPmd(mm, huge, addr);
   if (!(f & PTE_PRESENT)) return false;
   huge.flags = pmdMkold(f);
   return pmdYoung(f);
@@ -204,43 +212,44 @@ function forEachMapping(folio: Folio, visit: (vma: Vma, addr: number, pmd: boole
   );
 }
 
+/** referencedInVma()'s answer for a mapping in a VM_LOCKED VMA: the walk stops there. */
+const REFERENCED_LOCKED = 2;
+
 /**
- * folio_referenced()'s walk: its state and its visitor, made once rather than per call (reclaim
- * walks every folio it ages). One walk at a time: nothing the visitor calls walks again.
+ * folio_referenced_one() for one VMA: test and clear the accessed bit of every present
+ * mapping of the folio in `vma`; 1 if one was young, 0 if none, REFERENCED_LOCKED (clearing
+ * nothing) if the VMA is mlocked and maps the folio. walkFolioMappings()'s loop, inlined with
+ * the entry in hand: reclaim ages every folio it scans through here.
  */
-const refWalk = {
-  folio: null as Folio | null,
-  referenced: 0,
-  vmFlags: 0,
-  locked: false,
-  current: null as Vma | null,
-  young: false,
-};
-
-/** The VMA the walk was in is done: count it if it referenced the folio. */
-function referencedVmaDone(): void {
-  const w = refWalk;
-  if (w.current !== null && w.young) {
-    w.referenced++;
-    w.vmFlags |= w.current.flags & ~VM_LOCKED;
+function referencedInVma(folio: Folio, vma: Vma): number {
+  const mm = vma.mm;
+  const nr = folio.nrPages;
+  const base = vma.start + (folio.index - vma.pgoff) * PAGE_SIZE;
+  let i = Math.max(0, (vma.start - base) / PAGE_SIZE);
+  const iEnd = Math.min(nr, (vma.end - base) / PAGE_SIZE);
+  const locked = (vma.flags & VM_LOCKED) !== 0;
+  let young = 0;
+  while (i < iEnd) {
+    const addr = base + i * PAGE_SIZE;
+    const k0 = pteIndex(addr);
+    const chunkEnd = Math.min(iEnd, i + PTRS_PER_PTE - k0);
+    const slot = mm.pmds.get(pmdIndex(addr));
+    if (slot instanceof HugePmd) {
+      if (slot.flags & PTE_PRESENT && slot.pfn === folio.pfn) {
+        if (locked) return REFERENCED_LOCKED;
+        if (pmdTestAndClearYoung(mm, slot, addr)) young = 1;
+      }
+    } else if (slot !== undefined) {
+      for (let j = i, k = k0; j < chunkEnd; j++, k++) {
+        if (slot.flags[k] & PTE_PRESENT && slot.pfn[k] === folio.pfn + j) {
+          if (locked) return REFERENCED_LOCKED;
+          if (pteTestAndClearYoung(mm, slot, k, base + j * PAGE_SIZE)) young = 1;
+        }
+      }
+    }
+    i = chunkEnd;
   }
-}
-
-function referencedOne(vma: Vma, i: number, pmd: boolean): void {
-  const w = refWalk;
-  if (w.locked) return;
-  if (vma !== w.current) {
-    referencedVmaDone();
-    w.current = vma;
-    w.young = false;
-  }
-  if (vma.flags & VM_LOCKED) {
-    w.locked = true;
-    w.vmFlags |= VM_LOCKED;
-    return;
-  }
-  const addr = vma.start + ((w.folio as Folio).index - vma.pgoff + i) * PAGE_SIZE;
-  if (pmd ? pmdpTestAndClearYoung(vma, addr) : ptepTestAndClearYoung(vma, addr)) w.young = true;
+  return young;
 }
 
 /**
@@ -250,19 +259,26 @@ function referencedOne(vma: Vma, i: number, pmd: boolean): void {
  * kernel's does. The per-folio idle/young flags of page-idle tracking are not modelled.
  */
 export function folioReferenced(folio: Folio, info?: ReferencedInfo): number {
-  const w = refWalk;
-  w.folio = folio;
-  w.referenced = 0;
-  w.vmFlags = 0;
-  w.locked = false;
-  w.current = null;
-  w.young = false;
-  walkFolioMappings(folio, referencedOne);
-  referencedVmaDone();
-  w.folio = null;
-  w.current = null;
-  if (info !== undefined) info.vmFlags = w.vmFlags;
-  return w.referenced;
+  const av = anonVmaOf(folio);
+  let referenced = 0;
+  let vmFlags = 0;
+  if (av !== null) {
+    const vmas = av.vmas;
+    for (let v = 0; v < vmas.length; v++) {
+      const vma = vmas[v];
+      const r = referencedInVma(folio, vma);
+      if (r === REFERENCED_LOCKED) {
+        vmFlags |= VM_LOCKED;
+        break;
+      }
+      if (r !== 0) {
+        referenced++;
+        vmFlags |= vma.flags & ~VM_LOCKED;
+      }
+    }
+  }
+  if (info !== undefined) info.vmFlags = vmFlags;
+  return referenced;
 }
 
 /**
