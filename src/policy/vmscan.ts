@@ -206,6 +206,9 @@ function* demoteFolioList(r: Reclaim, nid: number, folios: Folio[], exec: Exec):
   return res.nrSucceeded;
 }
 
+/** sortFolioList()'s answer when it sorted out nothing to reclaim; never pushed to. */
+const NONE: Folio[] = [];
+
 /**
  * shrink_folio_list()'s sorting of the first `n` isolated `folios` by their references: those
  * to reclaim when `demote` is on are returned, the rest pushed on sc.keep (activated when
@@ -219,7 +222,8 @@ function sortFolioList(
   demote: boolean,
 ): Folio[] {
   const keep = sc.keep;
-  const reclaim: Folio[] = [];
+  // Made on the first folio to reclaim: most calls on a hot node reclaim none.
+  let reclaim = NONE;
   for (let i = 0; i < n; i++) {
     const folio = folios[i];
     // A folio someone holds locked or under writeback is kept (folio_trylock failed).
@@ -229,6 +233,7 @@ function sortFolioList(
     }
     const ref = folioCheckReferences(k, folio, sc.exec);
     if (ref === FOLIOREF_RECLAIM && demote) {
+      if (reclaim === NONE) reclaim = [];
       reclaim.push(folio);
       continue;
     }
@@ -264,7 +269,8 @@ function shrinkInactiveList(
 ): Folio[] | null {
   const isolated = isolateLruFolios(r, v, false, nrToScan, sc);
   if (isolated.n === 0) return null;
-  return sortFolioList(r.k, isolated.folios, isolated.n, sc, r.canDemote(v.nid));
+  // shrinkNode() runs only on a node that can demote (can_demote(), do_demote_pass).
+  return sortFolioList(r.k, isolated.folios, isolated.n, sc, true);
 }
 
 /**
@@ -380,41 +386,43 @@ export class Kswapd {
     }
   }
 
+  /**
+   * The thread: balance_pgdat() from DEF_PRIORITY down, shrinking the node until it is
+   * balanced, dropping the priority (scanning twice as much) when a round scanned less than it
+   * meant to reclaim or reclaimed nothing; a whole call that reclaims nothing counts as a
+   * failure. Then kswapd_try_to_sleep(): asleep until the next wakeup. balance_pgdat() is
+   * inline, not a generator of its own: every sync of shrinkNode() passes through each
+   * generator it is delegated from.
+   */
   private *run(): Gen<void> {
     const r = this.r;
     const k = r.k;
+    const exec = this.exec as Exec;
+    const w = r.wmark(this.nid);
     for (;;) {
       if (k.sim.now >= r.endNs) return;
       this.runs++;
       const order = this.order;
       this.order = 0;
-      yield* this.balancePgdat(order);
+      let total = 0;
+      for (let priority = DEF_PRIORITY; priority >= 1; ) {
+        if (r.pgdatBalanced(this.nid, order) || k.sim.now >= r.endNs) break;
+        const sc = scanControl(
+          priority,
+          Math.max(w.high, SWAP_CLUSTER_MAX),
+          "pgdemote_kswapd",
+          exec,
+        );
+        yield* shrinkNode(r, this.nid, sc);
+        total += sc.nrReclaimed;
+        if (sc.nrScanned < sc.nrToReclaim || sc.nrReclaimed === 0) priority--;
+      }
+      this.failures = total > 0 || r.pgdatBalanced(this.nid, order) ? 0 : this.failures + 1;
       if (k.sim.now >= r.endNs) return;
-      // kswapd_try_to_sleep(): asleep until the next wakeup.
       const ev = k.sim.event<void>();
       this.sleeping = ev;
       yield ev;
     }
-  }
-
-  /**
-   * balance_pgdat(): from DEF_PRIORITY down, shrink the node until it is balanced, dropping
-   * the priority (scanning twice as much) when a round scanned less than it meant to reclaim
-   * or reclaimed nothing; a whole call that reclaims nothing counts as a failure.
-   */
-  private *balancePgdat(order: number): Gen<void> {
-    const r = this.r;
-    const exec = this.exec as Exec;
-    const w = r.wmark(this.nid);
-    let total = 0;
-    for (let priority = DEF_PRIORITY; priority >= 1; ) {
-      if (r.pgdatBalanced(this.nid, order) || r.k.sim.now >= r.endNs) break;
-      const sc = scanControl(priority, Math.max(w.high, SWAP_CLUSTER_MAX), "pgdemote_kswapd", exec);
-      yield* shrinkNode(r, this.nid, sc);
-      total += sc.nrReclaimed;
-      if (sc.nrScanned < sc.nrToReclaim || sc.nrReclaimed === 0) priority--;
-    }
-    this.failures = total > 0 || r.pgdatBalanced(this.nid, order) ? 0 : this.failures + 1;
   }
 }
 
