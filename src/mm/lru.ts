@@ -23,29 +23,29 @@ export interface LruHooks {
 /** No folio: the end of a list. */
 const NIL = -1;
 
+/** Int32 words per folio in LruLinks.words: its newer and older neighbours, and its list. */
+const LINK_WORDS = 4;
+const NEWER = 0;
+const OLDER = 1;
+const ON = 2;
+
 /**
- * The links of every list, by Folio.id: the neighbour towards the head (newer) and towards the
- * tail (older), and the list a folio is on (its lruvec's index * 2 + active, plus one; 0 for
- * none), grown as folio ids appear.
+ * The links of every list, by Folio.id, side by side in one array (reclaim reads all three of
+ * a folio it isolates or puts back, so they share a cache line): the neighbour towards the
+ * head (newer) and towards the tail (older), and the list a folio is on (its lruvec's index
+ * * 2 + active, plus one; 0 for none); grown as folio ids appear. The fourth word pads a
+ * folio's links to 16 bytes, so they never straddle a line.
  */
 class LruLinks {
-  newer = new Int32Array(0);
-  older = new Int32Array(0);
-  on = new Int32Array(0);
+  words = new Int32Array(0);
   folios: (Folio | null)[] = [];
 
-  /** Room for folio `id`. */
-  fit(id: number): void {
-    if (id < this.on.length) return;
+  /** Grow to hold folio `id` (add() asks only when it does not fit). */
+  grow(id: number): void {
     const size = Math.max(1024, 2 ** Math.ceil(Math.log2(id + 1)));
-    const grow = (a: Int32Array) => {
-      const b = new Int32Array(size);
-      b.set(a);
-      return b;
-    };
-    this.newer = grow(this.newer);
-    this.older = grow(this.older);
-    this.on = grow(this.on);
+    const words = new Int32Array(size * LINK_WORDS);
+    words.set(this.words);
+    this.words = words;
     const folios: (Folio | null)[] = new Array(size).fill(null);
     for (let i = 0; i < this.folios.length; i++) folios[i] = this.folios[i];
     this.folios = folios;
@@ -77,7 +77,7 @@ export class Lruvec {
 
   /** The folio after `folio` (on one of these lists) towards the head, or null at the head. */
   newer(folio: Folio): Folio | null {
-    const id = this.links.newer[folio.id];
+    const id = this.links.words[folio.id * LINK_WORDS + NEWER];
     return id === NIL ? null : (this.links.folios[id] as Folio);
   }
 
@@ -93,28 +93,28 @@ export class Lruvec {
 
   /** Put `folio` (on no list) at the head of list `lru` (0 inactive, 1 active). */
   link(folio: Folio, lru: number): void {
-    const l = this.links;
-    const id = folio.id;
+    const w = this.links.words;
+    const at = folio.id * LINK_WORDS;
     const head = this.head[lru];
-    l.older[id] = head;
-    l.newer[id] = NIL;
-    if (head === NIL) this.tail[lru] = id;
-    else l.newer[head] = id;
-    this.head[lru] = id;
+    w[at + OLDER] = head;
+    w[at + NEWER] = NIL;
+    if (head === NIL) this.tail[lru] = folio.id;
+    else w[head * LINK_WORDS + NEWER] = folio.id;
+    this.head[lru] = folio.id;
     if (lru === 1) this.activePages += folio.nrPages;
     else this.inactivePages += folio.nrPages;
   }
 
   /** Take `folio` off list `lru`. */
   unlink(folio: Folio, lru: number): void {
-    const l = this.links;
-    const id = folio.id;
-    const older = l.older[id];
-    const newer = l.newer[id];
+    const w = this.links.words;
+    const at = folio.id * LINK_WORDS;
+    const older = w[at + OLDER];
+    const newer = w[at + NEWER];
     if (older === NIL) this.tail[lru] = newer;
-    else l.newer[older] = newer;
+    else w[older * LINK_WORDS + NEWER] = newer;
     if (newer === NIL) this.head[lru] = older;
-    else l.older[newer] = older;
+    else w[newer * LINK_WORDS + OLDER] = older;
     if (lru === 1) this.activePages -= folio.nrPages;
     else this.inactivePages -= folio.nrPages;
   }
@@ -139,20 +139,20 @@ export class LruLists implements LruHooks {
     const id = folio.id;
     if (id < 0) throw new RangeError("LruLists: a folio outside a PhysMem has no id to link by");
     const l = this.links;
-    l.fit(id);
+    if (id * LINK_WORDS >= l.words.length) l.grow(id);
     l.folios[id] = folio;
     this.del(folio);
     const lru = folio.test(PG.active) ? 1 : 0;
     this.lruvec(folio.nid).link(folio, lru);
-    l.on[id] = 2 * folio.nid + lru + 1;
+    l.words[id * LINK_WORDS + ON] = 2 * folio.nid + lru + 1;
   }
 
   del(folio: Folio): void {
-    const l = this.links;
-    const id = folio.id;
-    const on = id < l.on.length ? l.on[id] : 0;
+    const w = this.links.words;
+    const at = folio.id * LINK_WORDS + ON;
+    const on = at < w.length ? w[at] : 0;
     if (on === 0) return;
     (this.vecs[(on - 1) >> 1] as Lruvec).unlink(folio, (on - 1) & 1);
-    l.on[id] = 0;
+    w[at] = 0;
   }
 }
