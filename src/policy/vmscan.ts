@@ -148,7 +148,9 @@ function isolateLruFolios(
     }
     folio = next;
   }
-  sc.nrScanned += scan;
+  // Only the inactive list's scan counts towards reclaim progress: shrink_active_list() counts
+  // its own in PGREFILL alone.
+  if (!active) sc.nrScanned += scan;
   sc.nrTaken = taken;
   return out;
 }
