@@ -42,7 +42,7 @@ import { PH_COPY } from "../migrate/exec.js";
 import type { Kernel } from "../migrate/kernel.js";
 import type { MigrationRun } from "../migrate/run.js";
 import { EINVAL, EIO, ENODEV, ENOMEM, EOPNOTSUPP, ETIMEDOUT } from "../mm/errno.js";
-import { FOLIO_CONTENT_COPIED, type Folio } from "../mm/folio.js";
+import { FOLIO_CONTENT_COPIED, type Folio, PAGE_SIZE } from "../mm/folio.js";
 import { DMA_PREP_INTERRUPT, type DmaChannel, DmaEngines } from "./dma-device.js";
 import { touchHostMemory } from "./host-copy.js";
 import type { Migrator, MigratorCounters } from "./migrator.js";
@@ -83,12 +83,6 @@ export function requestChannels(engines: DmaEngines, want: number): DmaChannel[]
 /** First folio of channel i's slice; slice i is [sliceStart(i), sliceStart(i + 1)). */
 export function sliceStart(nrFolios: number, nrChannels: number, i: number): number {
   return Math.floor((nrFolios * i) / nrChannels);
-}
-
-/** folios[i] starts where folios[i - 1] ends. */
-function contiguous(folios: readonly Folio[], i: number): boolean {
-  const prev = folios[i - 1];
-  return folios[i].pfn === prev.pfn + prev.nrPages;
 }
 
 /** A positive integer (or, with min 0, a non-negative one) option, or a UsageError. */
@@ -191,25 +185,38 @@ export class DcbmMigrator implements Migrator {
       exec.charge(PH_COPY, (hi - lo) * cpu.mapSegmentNs);
       if (k.faults.hit("dma-map-error")) return -ENOMEM;
     }
+    // Where each side's entry i starts against where entry i - 1 ended.
+    let srcEnd = src[lo].pfn + src[lo].nrPages;
+    let dstEnd = dst[lo].pfn + dst[lo].nrPages;
     for (let i = lo + 1; i < hi; i++) {
-      if (contiguous(src, i) !== contiguous(dst, i)) return -EINVAL;
+      const s = src[i];
+      const d = dst[i];
+      if ((s.pfn === srcEnd) !== (d.pfn === dstEnd)) return -EINVAL;
+      srcEnd = s.pfn + s.nrPages;
+      dstEnd = d.pfn + d.nrPages;
     }
     // The IOMMU merges contiguous entries into one segment while it stays within the
-    // device's maximum segment size; a larger entry stays one segment of its own.
-    const maxSeg = chan.device.maxSegmentBytes;
+    // device's maximum segment size (in pages here); a larger entry stays one of its own.
+    const maxSegPages = chan.device.maxSegmentBytes / PAGE_SIZE;
     let start = lo;
-    let segBytes = src[lo].sizeBytes;
+    let segStart = src[lo].pfn;
+    let segPages = src[lo].nrPages;
     for (let i = lo + 1; i <= hi; i++) {
-      if (i < hi && contiguous(src, i) && segBytes + src[i].sizeBytes <= maxSeg) {
-        segBytes += src[i].sizeBytes;
-        continue;
+      if (i < hi) {
+        const s = src[i];
+        const n = s.nrPages;
+        if (s.pfn === segStart + segPages && segPages + n <= maxSegPages) {
+          segPages += n;
+          continue;
+        }
       }
-      if (i < hi) segBytes = src[i].sizeBytes;
-      const last = src[i - 1];
-      const nrPages = last.pfn + last.nrPages - src[start].pfn;
       exec.charge(PH_COPY, cpu.prepDescriptorNs);
       const flags = i === hi ? DMA_PREP_INTERRUPT : 0;
-      if (!chan.prepMemcpy(dst[start].pfn, src[start].pfn, nrPages, flags)) return -EIO;
+      if (!chan.prepMemcpy(dst[start].pfn, segStart, segPages, flags)) return -EIO;
+      if (i < hi) {
+        segStart = src[i].pfn;
+        segPages = src[i].nrPages;
+      }
       start = i;
     }
     return 0;

@@ -210,6 +210,8 @@ export class DmaChannel {
    */
   private startCopies(): void {
     const k = this.engines.k;
+    // Metadata mode copies nothing: no ranges to collect.
+    const bytes = k.phys.contents !== null;
     let start = this.copiesStarted;
     let crash = false;
     const ranges: CopyRange[] = [];
@@ -218,13 +220,15 @@ export class DmaChannel {
       const n = this.nrPages[d];
       this.poisoned[d] = k.phys.rangeHasHwPoison(src, n) ? 1 : 0;
       if (k.faults.hit("worker-crash")) crash = true;
-      if (!this.poisoned[d]) ranges.push({ dstPfn: this.dstPfn[d], srcPfn: src, nrPages: n });
+      if (bytes && !this.poisoned[d]) {
+        ranges.push({ dstPfn: this.dstPfn[d], srcPfn: src, nrPages: n });
+      }
       this.copies[d] = null;
       this.endsRun[d] = this.flags[d] & DMA_PREP_INTERRUPT || d === this.issued - 1 ? 1 : 0;
       if (this.endsRun[d]) {
         this.groupStart[d] = start;
         this.crashed[d] = crash ? 1 : 0;
-        this.copies[d] = startHostCopy(k, this.index, ranges.splice(0), crash);
+        if (bytes) this.copies[d] = startHostCopy(k, this.index, ranges.splice(0), crash);
         start = d + 1;
         crash = false;
       }
