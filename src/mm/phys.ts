@@ -342,6 +342,18 @@ export class PhysMem {
     types[idx] = on ? types[idx] | PT_ANON_EXCLUSIVE : types[idx] & ~PT_ANON_EXCLUSIVE;
   }
 
+  /** ClearPageAnonExclusive on a page, returning whether it was set (only a live folio's can be). */
+  clearAnonExclusive(pfn: number): boolean {
+    const sec = this.table.sections[pfn >>> SECTION_SHIFT];
+    if (sec === undefined) return false;
+    const types = sec.pageType;
+    const idx = pfn & SECTION_MASK;
+    const type = types[idx];
+    if ((type & PT_ANON_EXCLUSIVE) === 0) return false;
+    types[idx] = type & ~PT_ANON_EXCLUSIVE;
+    return true;
+  }
+
   /** Set anon-exclusive on pfns[0..n), each a page of a live folio (a fault-in's table of pages). */
   setAnonExclusiveEach(pfns: Int32Array, n: number): void {
     for (let i = 0; i < n; i++) {

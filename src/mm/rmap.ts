@@ -120,9 +120,11 @@ export function tryToMigrate(
   const trace = ctx.trace;
   const pfn0 = folio.pfn;
   const nr = folio.nrPages;
+  const index = folio.index;
+  const pinned = folio.pins > 0;
   let stop = false;
   for (const vma of av.vmas) {
-    const base = vma.start + (folio.index - vma.pgoff) * PAGE_SIZE;
+    const base = vma.start + (index - vma.pgoff) * PAGE_SIZE;
     let i = Math.max(0, (vma.start - base) / PAGE_SIZE);
     const iEnd = Math.min(nr, (vma.end - base) / PAGE_SIZE);
     if (i >= iEnd) continue;
@@ -154,14 +156,12 @@ export function tryToMigrate(
           }
           if (old & PTE_DIRTY) folio.flags |= PG.dirty;
           const page = pfn0 + j;
-          const exclusive = phys.isAnonExclusive(page);
-          if (exclusive) {
-            if (folio.pins > 0) {
-              // folio_try_share_anon_rmap_pte() failed: the PTE is put back as it was.
-              stop = true;
-              break;
-            }
-            phys.setAnonExclusive(page, false);
+          // folio_try_share_anon_rmap_pte(): an unpinned folio's page stops being exclusive.
+          const exclusive = pinned ? phys.isAnonExclusive(page) : phys.clearAnonExclusive(page);
+          if (exclusive && pinned) {
+            // It failed: the PTE is put back as it was.
+            stop = true;
+            break;
           }
           const entry = migrationEntry(old, exclusive);
           flags[k] = entry;
@@ -211,11 +211,12 @@ export function removeMigrationPtes(
   const srcPfn = src.pfn;
   const dstPfn = dst.pfn;
   const nr = dst.nrPages;
+  const index = dst.index;
   const dirty = dst.test(PG.dirty);
   let ptes = 0;
   let pmds = 0;
   for (const vma of av.vmas) {
-    const base = vma.start + (dst.index - vma.pgoff) * PAGE_SIZE;
+    const base = vma.start + (index - vma.pgoff) * PAGE_SIZE;
     let i = Math.max(0, (vma.start - base) / PAGE_SIZE);
     const iEnd = Math.min(nr, (vma.end - base) / PAGE_SIZE);
     const pmdTable = vma.mm.pmds;
