@@ -9,7 +9,7 @@
 import { EACCES, EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, EPERM, ESRCH } from "../mm/errno.js";
 import type { Folio } from "../mm/folio.js";
 import type { Task } from "../mm/task.js";
-import { folioMaybeMappedShared, type MmStruct } from "../mm/vm.js";
+import { folioMaybeMappedShared, type MmStruct, type Vma } from "../mm/vm.js";
 import type { MigGen } from "./core.js";
 import { migratePages } from "./core.js";
 import { type Exec, PH_ISOLATE } from "./exec.js";
@@ -126,7 +126,7 @@ function* doPagesMove(
   const migrateAll = (args.flags & MPOL_MF_MOVE_ALL) !== 0;
   lruCacheDisable(k, exec);
   // Sized for the call up front: grown by push, a list of a million folios is copied often.
-  const run: Pagelist = { folios: new Array(Math.min(count, pages.length)), n: 0 };
+  const run: Pagelist = { folios: new Array(Math.min(count, pages.length)), n: 0, vma: undefined };
   let currentNode = NUMA_NO_NODE;
   let start = 0;
   let err = 0;
@@ -176,10 +176,15 @@ function* doPagesMove(
   return err >= 0 ? err1 : err;
 }
 
-/** The folios isolated for the run being built: the first `n` of `folios`. */
+/**
+ * The folios isolated for the run being built: the first `n` of `folios`; and the VMA the last
+ * entry was in, the first one tried for the next (the address space can change only while a
+ * run migrates, which forgets it).
+ */
 interface Pagelist {
   folios: Folio[];
   n: number;
+  vma: Vma | undefined;
 }
 
 /** add_folio_for_migration(): 1 queued, 0 already on the node, or a negative status. */
@@ -191,7 +196,11 @@ function addFolioForMigration(
   migrateAll: boolean,
   run: Pagelist,
 ): number {
-  const vma = mm.findVma(addr);
+  let vma = run.vma;
+  if (vma === undefined || addr < vma.start || addr >= vma.end) {
+    vma = mm.findVma(addr);
+    run.vma = vma;
+  }
   if (vma === undefined || !vmaMigratable(vma)) return -EFAULT;
   const folio = mm.presentFolioAt(addr);
   if (folio === null) return mm.zeroPageAt(addr) ? -EFAULT : -ENOENT;
@@ -218,6 +227,7 @@ function* movePagesAndStore(
   const run = list.folios;
   run.length = list.n;
   list.n = 0;
+  list.vma = undefined;
   if (isolating !== null) {
     const now = exec.now();
     k.timeline.slice(exec.track, "isolate", isolating.sinceNs, now, { folios: run.length });
