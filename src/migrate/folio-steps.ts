@@ -194,7 +194,7 @@ function moveToNewFolio(run: MigrationRun, dst: Folio, src: Folio): number {
   // Plain anon: no mapping to switch; the refcount freeze of a large folio cannot fail here
   // since the count was just checked and nothing else runs between.
   src.clear(PG.deferredSplit | PG.partiallyMapped);
-  dst.index = src.index;
+  dst.copyIndexFrom(src);
   dst.mapping = src.mapping;
   dst.set(src.flags & MIGRATED_FLAGS);
   // folio_migrate_flags(): the NUMA hint fault history goes with the contents.

@@ -87,6 +87,10 @@ const INDEX_LIMIT = INDEX_SPLIT * (META_INDEX_MASK + 1);
  * index's high bits share another), as there is one per folio of the machine: 4 million for
  * 16 GiB of 4K folios, 96 bytes each.
  */
+function badIndex(folio: Folio, v: number): never {
+  throw new RangeError(`folio at pfn ${folio.pfn}: index ${v} outside 0..2^35`);
+}
+
 export class Folio {
   /** Reference count, including the isolation reference and GUP pins. */
   refcount = 1;
@@ -170,13 +174,19 @@ export class Folio {
   }
   /** An integer in [0, 2^35). */
   set index(v: number) {
-    if (!(Number.isInteger(v) && v >= 0 && v < INDEX_LIMIT)) {
-      throw new RangeError(`folio at pfn ${this.pfn}: index ${v} outside 0..2^35`);
-    }
+    // Small enough to be inlined where it is hot: a call would box v, a double, on the heap.
+    if (!(Number.isInteger(v) && v >= 0 && v < INDEX_LIMIT)) badIndex(this, v);
     const hi = Math.floor(v / INDEX_SPLIT);
     // `| 0` keeps the low half a small integer (a Smi), never a heap number, whatever computed v.
     this.indexLo = (v - hi * INDEX_SPLIT) | 0;
     this.meta = (this.meta & ~(META_INDEX_MASK << META_INDEX_SHIFT)) | (hi << META_INDEX_SHIFT);
+  }
+
+  /** folio->index = src->index, in the two small integers, without the double between them. */
+  copyIndexFrom(src: Folio): void {
+    this.indexLo = src.indexLo;
+    const mask = META_INDEX_MASK << META_INDEX_SHIFT;
+    this.meta = (this.meta & ~mask) | (src.meta & mask);
   }
 
   /**
