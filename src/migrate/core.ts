@@ -246,6 +246,65 @@ function* migratePagesSync(
   return nrFailed;
 }
 
+/** migrate_folios_move()'s counts of one pass, which migrate_pages_batch() passes by pointer. */
+interface MoveRetries {
+  /** Folios still at -EAGAIN after the pass, the THPs among them, and their base pages. */
+  retry: number;
+  thpRetry: number;
+  retryPages: number;
+  /** Permanent failures, over all passes. */
+  nrFailed: number;
+}
+
+/**
+ * migrate_folios_move(): one pass of the move phase over the unmapped folios and their
+ * destinations. Those still at -EAGAIN stay in the lists, in order, for the next pass; the
+ * others are gone from them (moved, or failed for good and their sources put in `ret`).
+ *
+ * A generator of its own even when nothing in it yields (no copyFlows): V8 never inlines one,
+ * so the move phase's calls do not compete with the unmap phase's for the batch's inlining
+ * budget (a call left out of line passes its numbers boxed on the heap).
+ */
+function* migrateFoliosMove(
+  run: MigrationRun,
+  srcFolios: Folio[],
+  dstFolios: Folio[],
+  reason: number,
+  ret: Folio[],
+  stats: MigrateStats,
+  moving: MoveRetries,
+): MigGen<void> {
+  const k = run.k;
+  moving.retry = 0;
+  moving.thpRetry = 0;
+  moving.retryPages = 0;
+  let w = 0;
+  for (let i = 0; i < srcFolios.length; i++) {
+    const src = srcFolios[i];
+    const dst = dstFolios[i];
+    if (k.copyFlows) yield* copyFolioAsFlow(run, dst, src);
+    const rc = migrateFolioMove(run, dst, src, reason, ret);
+    const isThp = src.isThp ? 1 : 0;
+    if (rc === 0) {
+      stats.nrSucceeded += src.nrPages;
+      stats.nrThpSucceeded += isThp;
+    } else if (rc === -EAGAIN) {
+      moving.retry++;
+      moving.thpRetry += isThp;
+      moving.retryPages += src.nrPages;
+      srcFolios[w] = src;
+      dstFolios[w] = dst;
+      w++;
+    } else {
+      moving.nrFailed++;
+      stats.nrThpFailed += isThp;
+      stats.nrFailedPages += src.nrPages;
+    }
+  }
+  srcFolios.length = w;
+  dstFolios.length = w;
+}
+
 /** The phases of migrate_pages_batch() in the order they run, as the timeline names them. */
 const BATCH_PHASES = ["unmap", "flush", "copy", "move", "putback"] as const;
 
@@ -427,37 +486,14 @@ function* migratePagesBatch(
   yield* migrateOffloadBatch(run, unmapFolios, dstFolios, reason);
   marks?.mark(run);
 
-  retry = 1;
-  for (let pass = 0; pass < nrPass && retry; pass++) {
-    retry = 0;
-    thpRetry = 0;
-    retryPages = 0;
-    let w = 0;
-    for (let i = 0; i < unmapFolios.length; i++) {
-      const src = unmapFolios[i];
-      const dst = dstFolios[i];
-      if (k.copyFlows) yield* copyFolioAsFlow(run, dst, src);
-      const rc = migrateFolioMove(run, dst, src, reason, ret);
-      const isThp = src.isThp ? 1 : 0;
-      if (rc === 0) {
-        stats.nrSucceeded += src.nrPages;
-        stats.nrThpSucceeded += isThp;
-      } else if (rc === -EAGAIN) {
-        retry++;
-        thpRetry += isThp;
-        retryPages += src.nrPages;
-        unmapFolios[w] = src;
-        dstFolios[w] = dst;
-        w++;
-      } else {
-        nrFailed++;
-        stats.nrThpFailed += isThp;
-        stats.nrFailedPages += src.nrPages;
-      }
-    }
-    unmapFolios.length = w;
-    dstFolios.length = w;
+  const moving: MoveRetries = { retry: 1, thpRetry: 0, retryPages: 0, nrFailed: 0 };
+  for (let pass = 0; pass < nrPass && moving.retry; pass++) {
+    yield* migrateFoliosMove(run, unmapFolios, dstFolios, reason, ret, stats, moving);
   }
+  retry = moving.retry;
+  thpRetry = moving.thpRetry;
+  retryPages = moving.retryPages;
+  nrFailed += moving.nrFailed;
   // Bytes mode: the batch's CPU copies, queued as the model made them, run back to back.
   k.phys.contents?.flushCopies();
   nrFailed += retry;
