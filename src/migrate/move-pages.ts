@@ -136,7 +136,6 @@ function* doPagesMove(
       err = -EFAULT;
       break;
     }
-    const addr = pages[i];
     const node = nodes[i];
     // The node of the run being built passed these checks at the run's first entry.
     if (currentNode === NUMA_NO_NODE || node !== currentNode) {
@@ -159,7 +158,7 @@ function* doPagesMove(
       currentNode = node;
     }
     exec.charge(PH_ISOLATE, k.costs.pageWalkNs);
-    const queued = addFolioForMigration(k, mm, addr, node, migrateAll, run);
+    const queued = addFolioForMigration(k, mm, pages, i, node, migrateAll, run);
     if (queued > 0) continue;
     // Not queued: this entry gets its status now, and it ends the run before it.
     if (i >= status.length) {
@@ -187,15 +186,20 @@ interface Pagelist {
   vma: Vma | undefined;
 }
 
-/** add_folio_for_migration(): 1 queued, 0 already on the node, or a negative status. */
+/**
+ * add_folio_for_migration() of entry i: 1 queued, 0 already on the node, or a negative status.
+ * It reads the address itself: passed to a call V8 did not inline, a double is boxed on the heap.
+ */
 function addFolioForMigration(
   k: Kernel,
   mm: MmStruct,
-  addr: number,
+  pages: ArrayLike<number>,
+  i: number,
   node: number,
   migrateAll: boolean,
   run: Pagelist,
 ): number {
+  const addr = pages[i];
   let vma = run.vma;
   if (vma === undefined || addr < vma.start || addr >= vma.end) {
     vma = mm.findVma(addr);
