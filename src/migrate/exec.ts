@@ -154,8 +154,16 @@ export class Exec {
 
   /** `folio` (the source) became accessible again, at its destination, at the current time. */
   noteRemap(folio: Folio): void {
+    if (this.remapTimes !== null || this.folioEvents !== null) this.recordRemap(folio);
+  }
+
+  /**
+   * noteRemap() when someone wants to know. Apart from it so that the check inlines wherever
+   * it is called, and this is compiled with now() inlined: a call to now() left out of line
+   * returns its time boxed on the heap.
+   */
+  private recordRemap(folio: Folio): void {
     let times = this.remapTimes;
-    if (times === null && this.folioEvents === null) return;
     const t = this.now();
     if (times !== null) {
       if (this.nrRemaps === times.length) {
