@@ -80,6 +80,23 @@ const META_INDEX_MASK = 0x1ff;
 const INDEX_SPLIT = 2 ** 26;
 const INDEX_LIMIT = INDEX_SPLIT * (META_INDEX_MASK + 1);
 
+/*
+ * The setters' errors are thrown from here: a setter with the message built inline is too big
+ * for V8 to inline on the hot paths, and a call passes a number that is not a small integer
+ * boxed on the heap.
+ */
+function badIndex(folio: Folio, v: number): never {
+  throw new RangeError(`folio at pfn ${folio.pfn}: index ${v} outside 0..2^35`);
+}
+
+function badFlags(v: number): never {
+  throw new RangeError(`folio flags 0x${v.toString(16)}: not PG_* bits`);
+}
+
+function badMigrateInfo(v: number): never {
+  throw new RangeError(`folio migrate_info ${v}: not 3 bits`);
+}
+
 /**
  * PhysMem reuses the objects of freed folios for later allocations (reinit() below), so that a
  * folio moved allocates nothing: a field added here must be reset there too. The object is
@@ -87,10 +104,6 @@ const INDEX_LIMIT = INDEX_SPLIT * (META_INDEX_MASK + 1);
  * index's high bits share another), as there is one per folio of the machine: 4 million for
  * 16 GiB of 4K folios, 96 bytes each.
  */
-function badIndex(folio: Folio, v: number): never {
-  throw new RangeError(`folio at pfn ${folio.pfn}: index ${v} outside 0..2^35`);
-}
-
 export class Folio {
   /** Reference count, including the isolation reference and GUP pins. */
   refcount = 1;
@@ -135,8 +148,7 @@ export class Folio {
     return this.flagsWord & PG_MASK;
   }
   set flags(v: number) {
-    if ((v & ~PG_MASK) !== 0)
-      throw new RangeError(`folio flags 0x${v.toString(16)}: not PG_* bits`);
+    if ((v & ~PG_MASK) !== 0) badFlags(v);
     this.flagsWord = (this.flagsWord & ~PG_MASK) | v;
   }
   /** False once the folio went back to the buddy allocator; a use after that is a bug. */
@@ -155,7 +167,7 @@ export class Folio {
     return (this.meta >>> META_INFO_SHIFT) & META_INFO_MASK;
   }
   set migrateInfo(v: number) {
-    if ((v & ~META_INFO_MASK) !== 0) throw new RangeError(`folio migrate_info ${v}: not 3 bits`);
+    if ((v & ~META_INFO_MASK) !== 0) badMigrateInfo(v);
     this.meta = (this.meta & ~(META_INFO_MASK << META_INFO_SHIFT)) | (v << META_INFO_SHIFT);
   }
   /** Long-term GUP pins held on the folio; each is also counted in refcount. */
@@ -174,7 +186,6 @@ export class Folio {
   }
   /** An integer in [0, 2^35). */
   set index(v: number) {
-    // Small enough to be inlined where it is hot: a call would box v, a double, on the heap.
     if (!(Number.isInteger(v) && v >= 0 && v < INDEX_LIMIT)) badIndex(this, v);
     const hi = Math.floor(v / INDEX_SPLIT);
     // `| 0` keeps the low half a small integer (a Smi), never a heap number, whatever computed v.

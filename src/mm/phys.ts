@@ -43,6 +43,36 @@ const MAX_PFN = 2 ** 31 - 1;
 /** Flags only a large folio can carry; its order-0 pieces start without them. */
 const LARGE_ONLY_FLAGS = PG.deferredSplit | PG.partiallyMapped;
 
+/*
+ * The errors of the hot paths' checks are built and thrown out of line: with their messages
+ * inline, allocFolio(), freeFolio() and the checks they make are too big for V8 to inline.
+ */
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+function noNode(nid: number): never {
+  fail(`PhysMem: no node ${nid}`);
+}
+
+function badOrder(order: number): never {
+  fail(`PhysMem: allocation order ${order} outside 0..${MAX_PAGE_ORDER}`);
+}
+
+function stillInUse(folio: Folio): never {
+  const what = folio.refcount !== 0 ? "refcount" : "mapcount";
+  const n = folio.refcount !== 0 ? folio.refcount : folio.mapcount;
+  fail(`PhysMem: freeing folio at pfn ${folio.pfn} with ${what} ${n}`);
+}
+
+function notInFolio(pfn: number, what: string): never {
+  fail(`PhysMem: pfn ${pfn} is not in a folio and cannot ${what}`);
+}
+
+function notLive(folio: Folio, what: string): never {
+  fail(`PhysMem: ${what} of folio at pfn ${folio.pfn} that is not live`);
+}
+
 export class PhysMem {
   /** Non-null in bytes mode. */
   readonly contents: PageContents | null;
@@ -100,7 +130,7 @@ export class PhysMem {
 
   private zone(nid: number): BuddyZone {
     const zone = this.zones[nid];
-    if (zone === undefined) throw new Error(`PhysMem: no node ${nid}`);
+    if (zone === undefined) noNode(nid);
     return zone;
   }
 
@@ -131,7 +161,7 @@ export class PhysMem {
    */
   allocFolio(nid: number, order: number): Folio | null {
     if (!Number.isInteger(order) || order < 0 || order > MAX_PAGE_ORDER) {
-      throw new Error(`PhysMem: allocation order ${order} outside 0..${MAX_PAGE_ORDER}`);
+      badOrder(order);
     }
     const pfn = this.zone(nid).rmqueue(order);
     if (pfn < 0) return null;
@@ -246,12 +276,7 @@ export class PhysMem {
   freeFolio(folio: Folio): void {
     const sec = this.registered(folio, "free");
     const idx = folio.pfn & SECTION_MASK;
-    if (folio.refcount !== 0) {
-      throw new Error(`PhysMem: freeing folio at pfn ${folio.pfn} with refcount ${folio.refcount}`);
-    }
-    if (folio.mapcount !== 0) {
-      throw new Error(`PhysMem: freeing folio at pfn ${folio.pfn} with mapcount ${folio.mapcount}`);
-    }
+    if (folio.refcount !== 0 || folio.mapcount !== 0) stillInUse(folio);
     const n = folio.nrPages;
     const zone = this.zones[folio.nid] as BuddyZone;
     folio.live = false;
@@ -459,7 +484,7 @@ export class PhysMem {
     const sec = this.table.sections[pfn >>> SECTION_SHIFT];
     const kind = sec === undefined ? PT_NONE : sec.pageType[pfn & SECTION_MASK] & PT_KIND_MASK;
     if (!Number.isInteger(pfn) || (kind !== PT_HEAD && kind !== PT_TAIL)) {
-      throw new Error(`PhysMem: pfn ${pfn} is not in a folio and cannot ${what}`);
+      notInFolio(pfn, what);
     }
     return sec as MemSection;
   }
@@ -473,7 +498,7 @@ export class PhysMem {
       sec.folioId(folio.pfn & SECTION_MASK) !== folio.id + 1 ||
       this.table.folio(folio.id) !== folio
     ) {
-      throw new Error(`PhysMem: ${what} of folio at pfn ${folio.pfn} that is not live`);
+      notLive(folio, what);
     }
     return sec;
   }
