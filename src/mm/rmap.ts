@@ -123,7 +123,9 @@ export function tryToMigrate(
   const index = folio.index;
   const pinned = folio.pins > 0;
   let stop = false;
-  for (const vma of av.vmas) {
+  const vmas = av.vmas;
+  for (let v = 0; v < vmas.length; v++) {
+    const vma = vmas[v];
     const base = vma.start + (index - vma.pgoff) * PAGE_SIZE;
     let i = Math.max(0, (vma.start - base) / PAGE_SIZE);
     const iEnd = Math.min(nr, (vma.end - base) / PAGE_SIZE);
@@ -215,7 +217,9 @@ export function removeMigrationPtes(
   const dirty = dst.test(PG.dirty);
   let ptes = 0;
   let pmds = 0;
-  for (const vma of av.vmas) {
+  const vmas = av.vmas;
+  for (let v = 0; v < vmas.length; v++) {
+    const vma = vmas[v];
     const base = vma.start + (index - vma.pgoff) * PAGE_SIZE;
     let i = Math.max(0, (vma.start - base) / PAGE_SIZE);
     const iEnd = Math.min(nr, (vma.end - base) / PAGE_SIZE);
