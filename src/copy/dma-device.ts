@@ -41,7 +41,7 @@ import type { Kernel } from "../migrate/kernel.js";
 import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, PAGE_SIZE } from "../mm/folio.js";
 import type { PhysMem } from "../mm/phys.js";
 import type { FlowOptions, Resource } from "../sim/flows.js";
-import type { SimEvent, Yieldable } from "../sim/simulator.js";
+import { type SimEvent, Timer, type Yieldable } from "../sim/simulator.js";
 import { cancelHostCopy, finishHostCopy, type HostCopy, startHostCopy } from "./host-copy.js";
 
 export type DmaSpec = NonNullable<MachineProfile["dma"]>;
@@ -143,6 +143,17 @@ export class DmaChannel {
   /** When release last ended a transaction (ns). */
   private releasedAt = 0;
   private waiter: SimEvent<boolean> | null = null;
+  /**
+   * The wait_for_completion_timeout in progress: the event its timeout ends, and the timer,
+   * one per channel for all its waits (a wait per channel per batch would each make one).
+   */
+  private timing: SimEvent<boolean> | null = null;
+  private readonly timeout = new Timer(() => {
+    const ev = this.timing as SimEvent<boolean>;
+    this.timing = null;
+    this.waiter = null;
+    ev.trigger(false);
+  });
   private waitFor = 0;
   private srcPfn = new Int32Array(INITIAL_SLOTS);
   private dstPfn = new Int32Array(INITIAL_SLOTS);
@@ -281,12 +292,15 @@ export class DmaChannel {
     const ev = sim.event<boolean>();
     this.waiter = ev;
     this.waitFor = count;
-    const timer = sim.after(timeoutNs, () => {
-      this.waiter = null;
-      ev.trigger(false);
-    });
+    // One client holds the channel and waits on it one wait at a time.
+    if (this.timing !== null) throw new Error(`${this.name}: a second wait while one is pending`);
+    this.timing = ev;
+    sim.schedule(this.timeout, sim.now + timeoutNs);
     const ok = (yield ev) as boolean;
-    if (ok) sim.cancel(timer);
+    if (ok) {
+      sim.unschedule(this.timeout);
+      this.timing = null;
+    }
     return ok;
   }
 
