@@ -455,6 +455,5 @@ export class DmaEngines {
  * of one order in every workload modelled; the first folio's order stands for all of them.
  */
 function iommuPages(phys: PhysMem, srcPfn: number, n: number): number {
-  const folio = phys.folioOf(srcPfn);
-  return folio !== undefined && folio.order >= HPAGE_PMD_ORDER ? Math.ceil(n / HPAGE_PMD_NR) : n;
+  return phys.folioOrderAt(srcPfn) >= HPAGE_PMD_ORDER ? Math.ceil(n / HPAGE_PMD_NR) : n;
 }

@@ -314,6 +314,15 @@ export class PhysMem {
     this.freed.length = 0;
   }
 
+  /** folio_order() of the live folio that contains pfn, or -1: from the frame, no object. */
+  folioOrderAt(pfn: number): number {
+    const sec = this.table.sections[pfn >>> SECTION_SHIFT];
+    if (sec === undefined) return -1;
+    const type = sec.pageType[pfn & SECTION_MASK];
+    const kind = type & PT_KIND_MASK;
+    return kind === PT_HEAD || kind === PT_TAIL ? type & PT_ORDER_MASK : -1;
+  }
+
   /** The live folio that contains pfn (head or tail), or undefined. */
   folioOf(pfn: number): Folio | undefined {
     const sec = this.table.sections[pfn >>> SECTION_SHIFT];
