@@ -9,7 +9,9 @@ import { EAGAIN, EBUSY } from "./errno.js";
 import { type Folio, HPAGE_PMD_NR, HPAGE_PMD_SIZE, PAGE_SIZE, PG } from "./folio.js";
 import type { Task } from "./task.js";
 import {
+  flushTlbCpus,
   flushTlbRange,
+  liveHere,
   setTlbUbcFlushPending,
   shouldDeferFlush,
   type TlbFlushCount,
@@ -131,7 +133,9 @@ export function tryToMigrate(
     const iEnd = Math.min(nr, (vma.end - base) / PAGE_SIZE);
     if (i >= iEnd) continue;
     const mm = vma.mm;
-    const defer = shouldDeferFlush(mm, task.cpu, batchFlush);
+    const local = liveHere(mm, task.cpu);
+    const remote = mm.cpuMask.size - local;
+    const defer = shouldDeferFlush(remote, batchFlush);
     let deferred = 0;
     let deferredDirty = false;
     while (i < iEnd && !stop) {
@@ -154,7 +158,7 @@ export function tryToMigrate(
             deferred++;
             if (old & PTE_DIRTY) deferredDirty = true;
           } else {
-            flushTlbRange(mm, task.cpu, 1, ctx, res);
+            flushTlbCpus(local, remote, 1, ctx, res);
           }
           if (old & PTE_DIRTY) folio.flags |= PG.dirty;
           const page = pfn0 + j;

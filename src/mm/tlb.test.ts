@@ -3,6 +3,7 @@ import { PhysMem } from "./phys.js";
 import { Task } from "./task.js";
 import {
   flushTlbBatchedPending,
+  liveHere,
   setTlbUbcFlushPending,
   shouldDeferFlush,
   TLB_FLUSH_ALL,
@@ -31,13 +32,14 @@ const gens = (mm: MmStruct) => [
 describe("should_defer_flush (x86)", () => {
   it("defers only under BATCH_FLUSH with the mm live on another CPU", () => {
     const { mm } = setup();
-    expect(shouldDeferFlush(mm, 0, true)).toBe(false);
-    expect(shouldDeferFlush(mm, 1, true)).toBe(true);
+    const remote = (cpu: number) => mm.cpuMask.size - liveHere(mm, cpu);
+    expect(shouldDeferFlush(remote(0), true)).toBe(false);
+    expect(shouldDeferFlush(remote(1), true)).toBe(true);
     mm.cpuMask.add(2);
-    expect(shouldDeferFlush(mm, 0, true)).toBe(true);
-    expect(shouldDeferFlush(mm, 0, false)).toBe(false);
+    expect(shouldDeferFlush(remote(0), true)).toBe(true);
+    expect(shouldDeferFlush(remote(0), false)).toBe(false);
     mm.cpuMask.clear();
-    expect(shouldDeferFlush(mm, 0, true)).toBe(false);
+    expect(shouldDeferFlush(remote(0), true)).toBe(false);
   });
 });
 

@@ -23,15 +23,18 @@ export interface TlbFlushCount {
   ipis: number;
 }
 
+/** 1 when `mm` is live on `cpu` (in its mm_cpumask), else 0: the local flush of a shootdown. */
+export function liveHere(mm: MmStruct, cpu: number): number {
+  return mm.cpuMask.has(cpu) ? 1 : 0;
+}
+
 /**
- * should_defer_flush() with x86's arch_tlbbatch_should_defer(): only under TTU_BATCH_FLUSH,
- * and only when the mm is live on a CPU other than the current one (else one local flush is
- * cheaper than batching).
+ * should_defer_flush() with x86's arch_tlbbatch_should_defer() for an mm live on `remoteCpus`
+ * CPUs other than the current one: only under TTU_BATCH_FLUSH, and only when there is such a
+ * CPU (else one local flush is cheaper than batching).
  */
-export function shouldDeferFlush(mm: MmStruct, cpu: number, batchFlush: boolean): boolean {
-  if (!batchFlush) return false;
-  const live = mm.cpuMask;
-  return live.size > (live.has(cpu) ? 1 : 0);
+export function shouldDeferFlush(remoteCpus: number, batchFlush: boolean): boolean {
+  return batchFlush && remoteCpus > 0;
 }
 
 /**
@@ -63,9 +66,21 @@ export function flushTlbRange(
   ctx: MmContext,
   count: TlbFlushCount,
 ): void {
-  const live = mm.cpuMask;
-  const local = live.has(cpu) ? 1 : 0;
-  const remote = live.size - local;
+  const local = liveHere(mm, cpu);
+  flushTlbCpus(local, mm.cpuMask.size - local, pages, ctx, count);
+}
+
+/**
+ * flushTlbRange() with the mm's CPUs counted already (`local` 0 or 1, `remote` others): for a
+ * walk that flushes entry by entry in one mm, whose mm_cpumask it does not change.
+ */
+export function flushTlbCpus(
+  local: number,
+  remote: number,
+  pages: number,
+  ctx: MmContext,
+  count: TlbFlushCount,
+): void {
   count.localFlushes += local;
   count.ipis += remote;
   const ev = ctx.vmstat.events;
