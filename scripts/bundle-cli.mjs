@@ -1,0 +1,65 @@
+// `npm run build`'s last step: the CLI that tsc wrote to dist/ (dist/cli/main.js and every
+// module it imports) becomes one ESM bundle at the same path, the lazily imported commands and
+// reporters as chunks beside it, so that a command reads and compiles a few files rather than
+// about eighty (issue 13; docs/architecture.md, "Build"). Packages in node_modules stay
+// imports. The per-module files stay in dist/: the library entry, the tuner's workers and
+// `npm run bench` load them, and so does the CLI whenever tsc has run since this step (tsc
+// rewrites dist/cli/main.js as the plain module).
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const OUT = join(ROOT, "dist", "cli");
+const ENTRY = join(OUT, "main.js");
+const CHUNK_PREFIX = "bundle-";
+/** The bundle's first comment after the hashbang: an entry that has it is already bundled. */
+const MARK = "// pagemig CLI bundle: scripts/bundle-cli.mjs";
+
+if (readFileSync(ENTRY, "utf8").includes(MARK)) {
+  // tsc rewrites the entry on every run, so dist/ has not changed since this bundle was made.
+  process.exit(0);
+}
+for (const f of readdirSync(OUT)) {
+  if (f.startsWith(CHUNK_PREFIX)) rmSync(join(OUT, f));
+}
+
+/**
+ * A module finds its files (builtin-profiles.json, the tuner's worker, the package root) from
+ * its own import.meta.url; in the bundle that would name the bundle's file, so each module's
+ * use is rewritten to the URL it had in dist/. Every output file is in OUT, so the path from
+ * OUT is right from any of them.
+ */
+const ownUrl = {
+  name: "own-import-meta-url",
+  setup(b) {
+    b.onLoad({ filter: /\.js$/ }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      if (!text.includes("import.meta.url")) return undefined;
+      const own = `./${relative(OUT, args.path).split("\\").join("/")}`;
+      const url = `new URL(${JSON.stringify(own)}, import.meta.url).href`;
+      return { contents: text.replaceAll("import.meta.url", url), loader: "js" };
+    });
+  },
+};
+
+// A devDependency: without it (a checkout installed before it was added), say what to run.
+const esbuild = await import("esbuild").catch(() => {
+  process.stderr.write("bundle-cli: esbuild is not installed: run npm ci\n");
+  process.exit(1);
+});
+await esbuild.build({
+  entryPoints: [ENTRY],
+  outdir: OUT,
+  allowOverwrite: true,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  chunkNames: `${CHUNK_PREFIX}[name]-[hash]`,
+  banner: { js: MARK },
+  plugins: [ownUrl],
+  logLevel: "warning",
+});
