@@ -34,8 +34,13 @@ export const PT_ORDER_MASK = 0x0f;
  */
 export const PT_ANON_EXCLUSIVE = 0x80;
 
-/** Folio slots per chunk of SectionTable's folio table. */
-const FOLIO_CHUNK_SHIFT = 16;
+/**
+ * Folio slots per chunk of SectionTable's folio table: 4096 pointers, 32 KiB, an ordinary heap
+ * object. A chunk of 65536 (512 KiB) was a large object that every booted machine allocated and
+ * promoted for its first folio: ~6 ms of `bench move-pages --total 4M` (eight machines) and the
+ * old-space growth that brought on its one full collection.
+ */
+const FOLIO_CHUNK_SHIFT = 12;
 const FOLIO_CHUNK = 1 << FOLIO_CHUNK_SHIFT;
 
 /** The heads MemSection.alignedIds holds are multiples of 1 << this: HPAGE_PMD_NR. */
