@@ -2,7 +2,8 @@
 // module it imports) becomes one ESM bundle at the same path, the lazily imported commands and
 // reporters as chunks beside it, so that a command reads and compiles a few files rather than
 // about eighty (issue 13; docs/architecture.md, "Build"). Packages in node_modules stay
-// imports. The per-module files stay in dist/: the library entry, the tuner's workers and
+// imports, but for commander, which every command loads: bundled, its seven CommonJS files cost
+// no module loads and no CommonJS-to-ESM translation. The per-module files stay in dist/: the library entry, the tuner's workers and
 // `npm run bench` load them, and so does the CLI whenever tsc has run since this step (tsc
 // rewrites dist/cli/main.js as the plain module).
 import { readdirSync, readFileSync, rmSync } from "node:fs";
@@ -48,6 +49,27 @@ const esbuild = await import("esbuild").catch(() => {
   process.stderr.write("bundle-cli: esbuild is not installed: run npm ci\n");
   process.exit(1);
 });
+/** Every package but the ones bundled stays an import. */
+const BUNDLED_PACKAGES = new Set(["commander"]);
+const externalPackages = {
+  name: "external-packages",
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      const pkg = args.path.startsWith("@")
+        ? args.path.split("/", 2).join("/")
+        : args.path.split("/")[0];
+      if (args.path.startsWith("node:") || BUNDLED_PACKAGES.has(pkg)) return undefined;
+      return { path: args.path, external: true };
+    });
+  },
+};
+/**
+ * A bundled CommonJS package's require() of a Node module needs a require function, which an
+ * ES module does not have: each output file makes its own (named so as not to meet a module's).
+ */
+const REQUIRE =
+  'import { createRequire as bundleCreateRequire } from "node:module"; const require = bundleCreateRequire(import.meta.url);';
+
 await esbuild.build({
   entryPoints: [ENTRY],
   outdir: OUT,
@@ -57,9 +79,8 @@ await esbuild.build({
   format: "esm",
   platform: "node",
   target: "node20",
-  packages: "external",
   chunkNames: `${CHUNK_PREFIX}[name]-[hash]`,
-  banner: { js: MARK },
-  plugins: [ownUrl],
+  banner: { js: `${MARK}\n${REQUIRE}` },
+  plugins: [ownUrl, externalPackages],
   logLevel: "warning",
 });
