@@ -12,8 +12,10 @@
  * of 110-150 ms). With that sweeping done in the pause, the cost lands on the allocation that
  * triggered it, outside any timed copy.
  */
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { createRequire } from "node:module";
+
+/** node:v8 and node:vm load with the first bytes-mode machine: metadata mode never needs them. */
+const nodeRequire = createRequire(import.meta.url);
 
 const RELEASE_EVERY_BYTES = 2 ** 31;
 
@@ -23,6 +25,8 @@ let allocatedSinceRelease = 0;
 /** Account for `bytes` of node memory about to be allocated; collect first when it is time. */
 export function noteHostMemory(bytes: number): void {
   if (gc === null) {
+    const { setFlagsFromString } = nodeRequire("node:v8") as typeof import("node:v8");
+    const { runInNewContext } = nodeRequire("node:vm") as typeof import("node:vm");
     // Before the first buffer, so that no collection ever frees one in the background.
     setFlagsFromString("--no-concurrent-array-buffer-sweeping");
     setFlagsFromString("--expose-gc");

@@ -15,7 +15,8 @@
  * so a worker slowed by the host does not hold up the transfer while the other one idles.
  */
 
-import { Worker } from "node:worker_threads";
+import { createRequire } from "node:module";
+import type { Worker } from "node:worker_threads";
 import { PAGE_SHIFT, PAGE_SIZE } from "../mm/folio.js";
 import { CHUNK_PAGE_ORDER, CHUNK_PAGES, type PageContents } from "./contents.js";
 import {
@@ -74,7 +75,11 @@ const { parentPort, workerData, receiveMessageOnPort } = require("node:worker_th
 const COPY_WORKER_SOURCE = `${WORKER_PRELUDE}(${copyWorkerMain})(parentPort, workerData, receiveMessageOnPort);`;
 const SET_BASELINE_SOURCE = `${WORKER_PRELUDE}(${setBaselineWorkerMain})(parentPort, workerData);`;
 
+/** node:worker_threads loads with the first worker: metadata mode never starts one. */
+const nodeRequire = createRequire(import.meta.url);
+
 function startWorker(source: string, workerData: CopyWorkerInit | SetBaselineInit): Worker {
+  const { Worker } = nodeRequire("node:worker_threads") as typeof import("node:worker_threads");
   const worker = new Worker(source, { eval: true, workerData });
   worker.unref();
   // Errors reach us through the shared words (an uncaught one as a timeout); without a
