@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NODE_STATS, VM_EVENTS, Vmstat, vmstatDelta } from "./vmstat.js";
+import { NODE_STATS, VM_EVENTS, VMSTAT_NAMES, Vmstat, vmstatDelta } from "./vmstat.js";
 
 describe("Vmstat", () => {
   it("counts events and per-node stats, and sums nodes in the /proc/vmstat view", () => {
@@ -14,12 +14,13 @@ describe("Vmstat", () => {
     expect(v.nodeStat(1, "nr_isolated_anon")).toBe(0);
     const s = v.snapshot();
     expect(Object.keys(s)).toEqual([...NODE_STATS, ...VM_EVENTS]);
+    expect(VMSTAT_NAMES).toEqual(Object.keys(s));
     expect(s.nr_isolated_anon).toBe(14);
     expect(s.pgpromote_success).toBe(7);
     expect(s.pgmigrate_success).toBe(512);
     expect(s.thp_migration_success).toBe(1);
     expect(s.pgmigrate_fail).toBe(0);
-    const out = new Float64Array(NODE_STATS.length + VM_EVENTS.length).fill(-1);
+    const out = new Float64Array(VMSTAT_NAMES.length).fill(-1);
     v.read(out);
     expect([...out]).toEqual(Object.values(s));
   });

@@ -49,6 +49,9 @@ export const NODE_STATS = [
 ] as const;
 export type NodeStatName = (typeof NODE_STATS)[number];
 
+/** Every counter in the order of snapshot() and read(): the node stats, then the events. */
+export const VMSTAT_NAMES: readonly string[] = [...NODE_STATS, ...VM_EVENTS];
+
 /**
  * Every name at 0. Made in one go: an object given this many properties one store at a time
  * becomes a hash table in V8, and the hot paths' counter updates (a TLB flush per PTE) each
@@ -83,8 +86,8 @@ export class Vmstat {
   }
 
   /**
-   * snapshot()'s values in its order, into `out`, for a reader every interval (the series):
-   * no object of them all, no call per counter.
+   * snapshot()'s values in its order (VMSTAT_NAMES), into `out`, for a reader every interval
+   * (the series) or every call (the benchmark): no object of them all, no call per counter.
    */
   read(out: Float64Array): void {
     let j = 0;

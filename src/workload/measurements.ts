@@ -12,7 +12,7 @@ import type { Kernel } from "../migrate/kernel.js";
 import type { Folio } from "../mm/folio.js";
 import type { TraceEvent } from "../mm/trace.js";
 import type { MmStruct } from "../mm/vm.js";
-import { vmstatDelta } from "../mm/vmstat.js";
+import { VMSTAT_NAMES } from "../mm/vmstat.js";
 import type { Slice, Track } from "../sim/timeline.js";
 
 export interface PhaseTimes {
@@ -106,7 +106,6 @@ interface Before {
   kworkerTotalNs: number;
   descriptors: number;
   interrupts: number;
-  vmstat: Record<string, number>;
 }
 
 /** Nearest-rank quantile q of the first n entries of `sorted`. */
@@ -137,7 +136,11 @@ export class MeasurementSums {
   /** Sums of first, median, p99 and last, over the calls that remapped a folio. */
   private readonly latencyNs = new Float64Array(4);
   private latencyCalls = 0;
+  /** Sums of the counters that moved, by name, in the order each first moved. */
   private readonly vmstat: Record<string, number> = {};
+  /** The counters before and after a call (VMSTAT_NAMES), read into the same two arrays. */
+  private readonly vmBefore = new Float64Array(VMSTAT_NAMES.length);
+  private readonly vmAfter = new Float64Array(VMSTAT_NAMES.length);
   private remapTimes: Float64Array;
   private before: Before | null = null;
 
@@ -163,8 +166,8 @@ export class MeasurementSums {
       kworkerTotalNs: this.cpuTime?.totalNs ?? 0,
       descriptors: dma?.descriptors ?? 0,
       interrupts: dma?.interrupts ?? 0,
-      vmstat: k.ctx.vmstat.snapshot(),
     };
+    k.ctx.vmstat.read(this.vmBefore);
   }
 
   /** Just after the call `exec` made (its CPU time all turned into simulated time). */
@@ -213,9 +216,11 @@ export class MeasurementSums {
       this.latencyCalls++;
     }
 
-    const moved = vmstatDelta(b.vmstat, k.ctx.vmstat.snapshot());
-    for (const name of Object.keys(moved))
-      this.vmstat[name] = (this.vmstat[name] ?? 0) + moved[name];
+    k.ctx.vmstat.read(this.vmAfter);
+    for (let j = 0; j < VMSTAT_NAMES.length; j++) {
+      const d = this.vmAfter[j] - this.vmBefore[j];
+      if (d !== 0) this.vmstat[VMSTAT_NAMES[j]] = (this.vmstat[VMSTAT_NAMES[j]] ?? 0) + d;
+    }
   }
 
   private addCpu(cpu: number, ns: number): void {
