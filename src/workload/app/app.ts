@@ -59,7 +59,7 @@ import type { Rng } from "../../sim/rng.js";
 import type { Process, Yieldable } from "../../sim/simulator.js";
 import { pageKey } from "../region.js";
 import { AppAccesses } from "./accesses.js";
-import { EntryWaits } from "./entry-waits.js";
+import { EntryWaits, type Unmapping } from "./entry-waits.js";
 import { faultIn, type LateFault, type RegionFault } from "./fault-in.js";
 import { ACCESS_BYTES, PathLoads } from "./path-loads.js";
 import { type AccessPattern, makePattern, type PatternSpec } from "./patterns.js";
@@ -357,6 +357,11 @@ export class AppRegion {
   }
 }
 
+/** One unmap of a folio by a migration, until its remap: what the threads may wait on. */
+interface FolioUnmap extends Unmapping {
+  readonly folio: Folio;
+}
+
 export class AppThread {
   /** Operations done (fractional: a quantum's running time over its mean time per operation). */
   ops = 0;
@@ -403,9 +408,7 @@ export class AppThread {
   private quanta = 0;
   private opsLog = new Float64Array(0);
   /** Waits in migration entries, one folio at a time. */
-  private readonly stallLog = new EntryWaits<Folio>((folio, from, to) =>
-    this.waited(folio, from, to),
-  );
+  private readonly stallLog: EntryWaits<FolioUnmap>;
   /** Hint faults in progress. */
   private readonly faultLog = new WaitLog<object>();
   /** Decides which sampled accesses are writes (bytes mode), apart from the pattern's stream. */
@@ -453,8 +456,13 @@ export class AppThread {
     name: string,
     /** Node ids are below this. */
     nidSpan: number,
+    /** The thread's index in the App, its slot in each FolioUnmap. */
+    index: number,
   ) {
     this.cpu = se.cpu;
+    this.stallLog = new EntryWaits<FolioUnmap>(index, (u, from, to) =>
+      this.waited(u.folio, from, to),
+    );
     const local = app.k.profile.nodeOfCpu(this.cpu);
     const tl = app.k.timeline;
     this.track = tl.enabled ? tl.track("app", `${name} (cpu${this.cpu})`, this.cpu) : -1;
@@ -518,18 +526,18 @@ export class AppThread {
   }
 
   /**
-   * A migration unmapped `folio` at `ns`: draw the running time until this thread's next
+   * A migration unmapped `u.folio` at `ns`: draw the running time until this thread's next
    * access to it, from its access rate to the folio.
    */
-  unmapped(folio: Folio, first: number, ns: number): void {
-    const rate = this.pattern.share(first, folio.nrPages, ns) / this.opNs;
+  unmapped(u: FolioUnmap, first: number, ns: number): void {
+    const rate = this.pattern.share(first, u.folio.nrPages, ns) / this.opNs;
     if (!(rate > 0)) return;
-    this.stallLog.unmapped(folio, ns, -Math.log(1 - this.rng.next()) / rate);
+    this.stallLog.unmapped(u, ns, -Math.log(1 - this.rng.next()) / rate);
   }
 
-  /** `folio` was mapped again at `ns`: a wait on it ends. */
-  remapped(folio: Folio, ns: number): void {
-    this.stallLog.remapped(folio, ns);
+  /** `u.folio` was mapped again at `ns`: a wait on it ends. */
+  remapped(u: FolioUnmap, ns: number): void {
+    this.stallLog.remapped(u, ns);
   }
 
   /** The thread waited on `folio`'s migration entry from `from` to `to`. */
@@ -824,6 +832,7 @@ export class App {
         rng.fork(`thread${i}`),
         `${this.name} thread ${i}`,
         nidSpan,
+        i,
       );
     });
     const slotOf = new Map<number, number>();
@@ -858,20 +867,26 @@ export class App {
     const threadsOf = (region: AppRegion) => this.threadsOf(region);
     // The kernel's policies tell every application of every folio they migrate, and another
     // process's region may sit at the same addresses: a folio is this one's when this page
-    // table holds its migration entry. Those unmapped and not mapped again yet:
-    const unmappedHere = new Set<Folio>();
+    // table holds its migration entry. Those unmapped and not mapped again yet, and what the
+    // threads were told:
+    const unmappedHere = new Map<Folio, FolioUnmap>();
+    const nThreads = this.threads.length;
     this.watcher = {
       unmapped: (folio, ns) => {
         const region = regionOf(folio);
         if (region === undefined) return;
         const e = mm.entryAt(folio.index * PAGE_SIZE);
         if (e.kind !== "migration" || e.pfn !== folio.pfn) return;
-        unmappedHere.add(folio);
-        for (const t of threadsOf(region)) t.unmapped(folio, region.pageOf(folio), ns);
+        const u: FolioUnmap = { folio, next: new Array(nThreads) };
+        unmappedHere.set(folio, u);
+        for (const t of threadsOf(region)) t.unmapped(u, region.pageOf(folio), ns);
       },
       remapped: (folio, ns) => {
         const region = regionOf(folio);
-        if (region === undefined || !unmappedHere.delete(folio)) return;
+        if (region === undefined) return;
+        const u = unmappedHere.get(folio);
+        if (u === undefined) return;
+        unmappedHere.delete(folio);
         // The source folio's pages are mapped again, at the destination's frames (or at its
         // own, when the migration failed).
         const e = mm.entryAt(folio.index * PAGE_SIZE);
@@ -884,7 +899,7 @@ export class App {
           }
           region.place(first, folio.nrPages, k.phys.nidOf(e.pfn));
         }
-        for (const t of threadsOf(region)) t.remapped(folio, ns);
+        for (const t of threadsOf(region)) t.remapped(u, ns);
       },
     };
     // The threads' accesses set the accessed and dirty bits, and fault on PROT_NONE entries.

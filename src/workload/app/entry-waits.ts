@@ -12,18 +12,28 @@
  * tasks' interleaved, and none before the end of the quantum last asked about (a task's time is
  * never behind the simulator's). They are kept until a quantum asks (`within`), then played in
  * time order up to its end, so the order they were told in does not matter.
+ *
+ * What a thread waits on is one unmap of a folio until its remap (an Unmapping), told to
+ * every thread that touches the folio: each keeps its pending access to it at its own index
+ * of the Unmapping's `next`, so a thread finds it without a lookup of its own (millions of
+ * events, each told to every thread).
  */
 import { type HeapEntry, IndexedHeap } from "../../sim/heap.js";
 
-/** A folio's next access, on the thread's clock of running time (`time`). */
-interface Access<K> extends HeapEntry {
+/** A folio's next access by one thread, on the thread's clock of running time (`time`). */
+export interface NextAccess<K> extends HeapEntry {
   key: K;
+}
+
+/** One unmap of a folio, until its remap; `next[slot]` is the access of the thread at `slot`. */
+export interface Unmapping {
+  readonly next: (NextAccess<Unmapping> | undefined)[];
 }
 
 /** Marks a remap in the kept events' draws. */
 const REMAP = -1;
 
-export class EntryWaits<K> {
+export class EntryWaits<K extends Unmapping> {
   /**
    * Events told and not played yet, in slots [0, told): time, folio, and the draw (running
    * ns) or REMAP. Reused from quantum to quantum: a run tells millions.
@@ -32,15 +42,12 @@ export class EntryWaits<K> {
   private evRun = new Float64Array(64);
   private readonly evKey: (K | undefined)[] = [];
   private told = 0;
-  /** The kept events are in time order (each told at or after the one before). */
-  private inOrder = true;
   /** Events are played up to here. */
   private playedTo = Number.NEGATIVE_INFINITY;
   /** The next access to each unmapped folio the thread has not blocked on yet. */
-  private readonly next = new IndexedHeap<Access<K>>();
-  private readonly accessOf = new Map<K, Access<K>>();
+  private readonly next = new IndexedHeap<NextAccess<K>>();
   /** Access records no longer queued, for reuse. */
-  private readonly spare: Access<K>[] = [];
+  private readonly spare: NextAccess<K>[] = [];
   /** The folio the thread is blocked on (null: it runs), and since when. */
   private blockedOn: K | null = null;
   private since = 0;
@@ -53,8 +60,14 @@ export class EntryWaits<K> {
   private endNs = Number.POSITIVE_INFINITY;
   private closed = false;
 
-  /** `waited` hears of each wait as it ends: the folio, and the wait's start and end. */
-  constructor(private readonly waited: (key: K, fromNs: number, toNs: number) => void) {}
+  /**
+   * The thread's index in each Unmapping's `next` is `slot`; `waited` hears of each wait as it
+   * ends: what it waited on, and the wait's start and end.
+   */
+  constructor(
+    private readonly slot: number,
+    private readonly waited: (key: K, fromNs: number, toNs: number) => void,
+  ) {}
 
   /** The thread runs until `endNs`. */
   stopAt(endNs: number): void {
@@ -92,7 +105,8 @@ export class EntryWaits<K> {
         ended[kept++] = b;
       }
     }
-    ended.length = kept;
+    // (Setting an array's length is a call: skipped when nothing ended.)
+    if (kept !== ended.length) ended.length = kept;
     // A wait not over yet lasts at least until `to`: its folio is not mapped again by then.
     if (this.blockedOn !== null && this.since < to) ns += to - Math.max(this.since, from);
     return ns;
@@ -112,17 +126,25 @@ export class EntryWaits<K> {
       run2.set(this.evRun);
       this.evRun = run2;
     }
-    if (n > 0 && ns < this.evNs[n - 1]) this.inOrder = false;
-    this.evNs[n] = ns;
-    this.evRun[n] = run;
-    this.evKey[n] = key;
+    // Kept in time order as told, ties in the order told: events come nearly in order (only
+    // tasks' times interleave), so this one goes in a few slots from the end at most.
+    const { evNs, evRun, evKey } = this;
+    let i = n;
+    while (i > 0 && evNs[i - 1] > ns) i--;
+    if (i < n) {
+      evNs.copyWithin(i + 1, i, n);
+      evRun.copyWithin(i + 1, i, n);
+      for (let j = n; j > i; j--) evKey[j] = evKey[j - 1];
+    }
+    evNs[i] = ns;
+    evRun[i] = run;
+    evKey[i] = key;
     this.told = n + 1;
   }
 
   /** Play the kept events at or before `to`, in time order (ties as told), and reach `to`. */
   private playUntil(to: number): void {
     const n = this.told;
-    if (!this.inOrder) this.sortTold();
     const { evNs, evRun, evKey } = this;
     let i = 0;
     for (; i < n && evNs[i] <= to; i++) {
@@ -139,22 +161,6 @@ export class EntryWaits<K> {
     if (to !== Number.POSITIVE_INFINITY) this.advance(to);
   }
 
-  /** Put the kept events in time order, ties in the order they were told. */
-  private sortTold(): void {
-    const n = this.told;
-    const ns = this.evNs.slice(0, n);
-    const run = this.evRun.slice(0, n);
-    const key = this.evKey.slice(0, n);
-    const order = Array.from({ length: n }, (_, i) => i);
-    order.sort((a, b) => ns[a] - ns[b] || a - b);
-    for (let i = 0; i < n; i++) {
-      this.evNs[i] = ns[order[i]];
-      this.evRun[i] = run[order[i]];
-      this.evKey[i] = key[order[i]];
-    }
-    this.inOrder = true;
-  }
-
   private play(key: K, at: number, run: number): void {
     if (this.closed) {
       // After the end only the remap that ends the last wait matters, whenever it is told.
@@ -165,13 +171,15 @@ export class EntryWaits<K> {
     // as that end.
     const ns = Math.max(at, this.playedTo);
     this.advance(ns);
+    const slots = key.next as (NextAccess<K> | undefined)[];
+    const slot = this.slot;
     if (run === REMAP) {
       if (this.blockedOn === key) this.unblock(key, ns);
       else {
-        const a = this.accessOf.get(key);
+        const a = slots[slot];
         if (a !== undefined) {
           this.next.remove(a);
-          this.accessOf.delete(key);
+          slots[slot] = undefined;
           this.spare.push(a);
         }
       }
@@ -180,12 +188,12 @@ export class EntryWaits<K> {
     if (this.blockedOn === key || ns >= this.endNs) return;
     // While blocked the running clock stands at the wait's start.
     const runNow = this.runAt + (this.blockedOn === null ? ns : this.since) - this.runBase;
-    let a = this.accessOf.get(key);
+    let a = slots[slot];
     if (a !== undefined) this.next.remove(a);
     else a = this.spare.pop() ?? { time: 0, seq: 0, heapIndex: -1, key };
     a.key = key;
     this.next.push(a, runNow + run);
-    this.accessOf.set(key, a);
+    slots[slot] = a;
   }
 
   /** The folio the thread waits on is mapped again at `ns`: the thread runs again. */
@@ -209,7 +217,7 @@ export class EntryWaits<K> {
     const at = this.runBase + (a.time - this.runAt);
     if (at >= ns || at >= this.endNs) return;
     this.next.pop();
-    this.accessOf.delete(a.key);
+    a.key.next[this.slot] = undefined;
     this.spare.push(a);
     this.blockedOn = a.key;
     this.since = at;
