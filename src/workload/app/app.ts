@@ -877,7 +877,7 @@ export class App {
         if (region === undefined) return;
         const e = mm.entryAt(folio.index * PAGE_SIZE);
         if (e.kind !== "migration" || e.pfn !== folio.pfn) return;
-        const u: FolioUnmap = { folio, next: new Array(nThreads) };
+        const u: FolioUnmap = { folio, next: new Array(nThreads), remapNs: Number.NaN };
         unmappedHere.set(folio, u);
         for (const t of threadsOf(region)) t.unmapped(u, region.pageOf(folio), ns);
       },

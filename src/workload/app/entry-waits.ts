@@ -25,10 +25,21 @@ export interface NextAccess<K> extends HeapEntry {
   key: K;
 }
 
-/** One unmap of a folio, until its remap; `next[slot]` is the access of the thread at `slot`. */
+/**
+ * One unmap of a folio, until its remap; `next[slot]` is the access of the thread at `slot`,
+ * `remapNs` the remap's time once told (NaN before).
+ */
 export interface Unmapping {
   readonly next: (NextAccess<Unmapping> | undefined)[];
+  remapNs: number;
 }
+
+/**
+ * An access drawn this far after its folio's remap (relative to the times) comes after it
+ * whatever the thread waits on meanwhile (waits only delay it), with room for the rounding
+ * of the running clock's sums.
+ */
+const AFTER_REMAP_REL = 1e-9;
 
 /** Marks a remap in the kept events' draws. */
 const REMAP = -1;
@@ -81,6 +92,7 @@ export class EntryWaits<K extends Unmapping> {
 
   /** `key` was mapped again at `ns`. */
   remapped(key: K, ns: number): void {
+    key.remapNs = ns;
     this.tell(key, ns, REMAP);
   }
 
@@ -190,9 +202,21 @@ export class EntryWaits<K extends Unmapping> {
     const runNow = this.runAt + (this.blockedOn === null ? ns : this.since) - this.runBase;
     let a = slots[slot];
     if (a !== undefined) this.next.remove(a);
-    else a = this.spare.pop() ?? { time: 0, seq: 0, heapIndex: -1, key };
+    const time = runNow + run;
+    // Most accesses come after the remap already told: they never block, so are not queued.
+    // The remap plays at its time, or at the quantum's end if a residue behind it.
+    const due = this.runBase + (time - this.runAt);
+    const remap = Math.max(key.remapNs, this.playedTo);
+    if (due - remap > AFTER_REMAP_REL * (Math.abs(due) + remap)) {
+      if (a !== undefined) {
+        slots[slot] = undefined;
+        this.spare.push(a);
+      }
+      return;
+    }
+    if (a === undefined) a = this.spare.pop() ?? { time: 0, seq: 0, heapIndex: -1, key };
     a.key = key;
-    this.next.push(a, runNow + run);
+    this.next.push(a, time);
     slots[slot] = a;
   }
 
