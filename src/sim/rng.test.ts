@@ -134,6 +134,22 @@ describe("Rng", () => {
     expect(draws(f1.fork("copy"), 10)).not.toEqual(draws(parent.fork("copy"), 10));
   });
 
+  it("fill and words draw what as many next and u32 calls draw, and leave the same state", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 40 }), fc.nat(40), (seed, k) => {
+        const bulk = new Rng(seed);
+        const one = new Rng(seed);
+        const floats = new Float64Array(k);
+        bulk.fill(floats);
+        expect([...floats]).toEqual(Array.from({ length: k }, () => one.next()));
+        const words = new Uint32Array(k + 1);
+        bulk.words(words);
+        expect([...words]).toEqual(Array.from({ length: k + 1 }, () => one.u32()));
+        expect(bulk.next()).toBe(one.next());
+      }),
+    );
+  });
+
   it("gives forks streams uncorrelated with the parent and with each other", () => {
     const parent = new Rng(21);
     const a = parent.fork("a");

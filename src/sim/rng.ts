@@ -27,6 +27,16 @@ function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
+/** The float `next` (and `bool`) makes of two successive raw outputs `w0`, `w1` (Rng.words). */
+export function uniformOf(w0: number, w1: number): number {
+  return ((w0 >>> 5) * 0x400_0000 + (w1 >>> 6)) / TWO_POW_53;
+}
+
+/** Whether `int(n)` takes one raw output, its low bits: n a power of two up to 2^30. */
+export function oneWordInt(n: number): boolean {
+  return Number.isSafeInteger(n) && n > 0 && n <= 0x4000_0000 && (n & (n - 1)) === 0;
+}
+
 /** Split a safe integer into its low and high 32-bit words (two's complement above 2^53). */
 function splitSeed(seed: number, what: string): [number, number] {
   if (!Number.isSafeInteger(seed)) {
@@ -120,11 +130,55 @@ export class Rng {
    * hot loops, which then read them from the array rather than from a call that may box them.
    */
   fill(out: Float64Array): void {
+    // bits() spelt out, the state in locals for the loop (a step is a few instructions; the
+    // loads and stores of the object's words were most of it).
+    let { a, b, c, d } = this;
     for (let i = 0; i < out.length; i++) {
-      const hi = this.bits(5);
-      const lo = this.bits(6);
+      const hi = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 5;
+      let t = b << 9;
+      c ^= a;
+      d ^= b;
+      b ^= c;
+      a ^= d;
+      c ^= t;
+      d = rotl(d, 11);
+      const lo = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 6;
+      t = b << 9;
+      c ^= a;
+      d ^= b;
+      b ^= c;
+      a ^= d;
+      c ^= t;
+      d = rotl(d, 11);
       out[i] = (hi * 0x400_0000 + lo) / TWO_POW_53;
     }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+  }
+
+  /**
+   * `out.length` raw 32-bit outputs into `out`, the same as as many calls of `u32`: for a
+   * pattern that knows how many each draw takes (next: two, bool: two, int of a power of two:
+   * one; `uniformOf`, `below` turn them into those draws).
+   */
+  words(out: Uint32Array): void {
+    let { a, b, c, d } = this;
+    for (let i = 0; i < out.length; i++) {
+      out[i] = Math.imul(rotl(Math.imul(b, 5), 7), 9);
+      const t = b << 9;
+      c ^= a;
+      d ^= b;
+      b ^= c;
+      a ^= d;
+      c ^= t;
+      d = rotl(d, 11);
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
   }
 
   /** Uniform integer in [0, n), without modulo bias. `n` is a positive safe integer. */
