@@ -52,12 +52,21 @@ export class AppAccesses implements MmAccessModel {
    * operations per ns. The share is asked once per group: equal patterns give equal shares.
    */
   rates(i: number, first: number, count: number, atNs: number, out: Float64Array): void {
+    this.threadShares(i, first, count, atNs, out);
+    const threads = this.app.threadsOf(this.app.regions[i]);
+    for (let j = 0; j < threads.length; j++) out[j] *= threads[j].rateNow();
+  }
+
+  /**
+   * The pattern's share of region `i`'s pages [first, first + count) at `atNs` of each of its
+   * threads (in App.threadsOf() order) into `out`, asked once per group.
+   */
+  threadShares(i: number, first: number, count: number, atNs: number, out: Float64Array): void {
     const groups = this.groupsOf(i);
     const shares = this.shares;
     for (let g = 0; g < groups.length; g++) shares[g] = groups[g].pattern.share(first, count, atNs);
     const groupOf = this.groupOfThread[i];
-    const threads = this.app.threadsOf(this.app.regions[i]);
-    for (let j = 0; j < threads.length; j++) out[j] = shares[groupOf[j]] * threads[j].rateNow();
+    for (let j = 0; j < groupOf.length; j++) out[j] = shares[groupOf[j]];
   }
 
   expected(addr: number, nrPages: number, fromNs: number, toNs: number, out: AccessMass): void {

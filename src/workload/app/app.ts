@@ -526,11 +526,12 @@ export class AppThread {
   }
 
   /**
-   * A migration unmapped `u.folio` at `ns`: draw the running time until this thread's next
-   * access to it, from its access rate to the folio.
+   * A migration unmapped `u.folio` at `ns`, which takes `share` of the thread's accesses (its
+   * pattern's share of the folio): draw the running time until this thread's next access to
+   * it, from its access rate to the folio.
    */
-  unmapped(u: FolioUnmap, first: number, ns: number): void {
-    const rate = this.pattern.share(first, u.folio.nrPages, ns) / this.opNs;
+  unmapped(u: FolioUnmap, share: number, ns: number): void {
+    const rate = share / this.opNs;
     if (!(rate > 0)) return;
     this.stallLog.unmapped(u, ns, -Math.log(1 - this.rng.next()) / rate);
   }
@@ -864,6 +865,9 @@ export class App {
     );
     const regionOf = (folio: Folio): AppRegion | undefined =>
       this.regions.find((r) => r.pageOf(folio) >= 0);
+    // Set below: the threads' accesses; unmapped() asks it the threads' shares of a folio.
+    let accesses: AppAccesses;
+    const shares = new Float64Array(this.threads.length);
     const threadsOf = (region: AppRegion) => this.threadsOf(region);
     // The kernel's policies tell every application of every folio they migrate, and another
     // process's region may sit at the same addresses: a folio is this one's when this page
@@ -879,7 +883,10 @@ export class App {
         if (e.kind !== "migration" || e.pfn !== folio.pfn) return;
         const u: FolioUnmap = { folio, next: new Array(nThreads), remapNs: Number.NaN };
         unmappedHere.set(folio, u);
-        for (const t of threadsOf(region)) t.unmapped(u, region.pageOf(folio), ns);
+        const first = region.pageOf(folio);
+        accesses.threadShares(this.regions.indexOf(region), first, folio.nrPages, ns, shares);
+        const ts = threadsOf(region);
+        for (let j = 0; j < ts.length; j++) ts[j].unmapped(u, shares[j], ns);
       },
       remapped: (folio, ns) => {
         const region = regionOf(folio);
@@ -903,7 +910,8 @@ export class App {
       },
     };
     // The threads' accesses set the accessed and dirty bits, and fault on PROT_NONE entries.
-    mm.access = new AppAccesses(this);
+    accesses = new AppAccesses(this);
+    mm.access = accesses;
   }
 
   /** The threads that use `region`. */
