@@ -881,7 +881,12 @@ export class App {
         if (region === undefined) return;
         const e = mm.entryAt(folio.index * PAGE_SIZE);
         if (e.kind !== "migration" || e.pfn !== folio.pfn) return;
-        const u: FolioUnmap = { folio, next: new Array(nThreads), remapNs: Number.NaN };
+        const u: FolioUnmap = {
+          folio,
+          next: new Array(nThreads),
+          draws: new Float64Array(nThreads),
+          unmapNs: Number.NaN,
+        };
         unmappedHere.set(folio, u);
         const first = region.pageOf(folio);
         accesses.threadShares(this.regions.indexOf(region), first, folio.nrPages, ns, shares);

@@ -16,7 +16,8 @@
  * What a thread waits on is one unmap of a folio until its remap (an Unmapping), told to
  * every thread that touches the folio: each keeps its pending access to it at its own index
  * of the Unmapping's `next`, so a thread finds it without a lookup of its own (millions of
- * events, each told to every thread).
+ * events, each told to every thread). Most accesses drawn come after the remap: when the remap
+ * is told before the unmap has played, such a pair is dropped at once.
  */
 import { type HeapEntry, IndexedHeap } from "../../sim/heap.js";
 
@@ -26,13 +27,20 @@ export interface NextAccess<K> extends HeapEntry {
 }
 
 /**
- * One unmap of a folio, until its remap; `next[slot]` is the access of the thread at `slot`,
- * `remapNs` the remap's time once told (NaN before).
+ * One unmap of a folio, until its remap: its time once told (NaN before); `next[slot]` is the
+ * access of the thread at `slot` (or PENDING, DEAD), `draws[slot]` the running time the thread
+ * drew to it.
  */
 export interface Unmapping {
   readonly next: (NextAccess<Unmapping> | undefined)[];
-  remapNs: number;
+  readonly draws: Float64Array;
+  unmapNs: number;
 }
+
+/** The thread was told of the unmap and has not played it. */
+const PENDING: NextAccess<Unmapping> = { time: 0, seq: 0, heapIndex: -1, key: null as never };
+/** The unmap and its remap cannot make the thread wait: the unmap plays as nothing. */
+const DEAD: NextAccess<Unmapping> = { time: 0, seq: 0, heapIndex: -1, key: null as never };
 
 /**
  * An access drawn this far after its folio's remap (relative to the times) comes after it
@@ -87,12 +95,29 @@ export class EntryWaits<K extends Unmapping> {
 
   /** `key` was unmapped at `ns`; the thread's next access to it is `runNs` of running time on. */
   unmapped(key: K, ns: number, runNs: number): void {
+    if (!this.closed) {
+      key.unmapNs = ns;
+      key.draws[this.slot] = runNs;
+      key.next[this.slot] = PENDING;
+    }
     this.tell(key, ns, runNs);
   }
 
   /** `key` was mapped again at `ns`. */
   remapped(key: K, ns: number): void {
-    key.remapNs = ns;
+    const slot = this.slot;
+    if (key.next[slot] === PENDING) {
+      // The unmap not played yet, and the access it drew comes after this remap (at least
+      // its draw after the unmap; the remap plays at its time, or at the quantum's end if a
+      // residue behind it): neither event can make the thread wait, or change what else it
+      // does (a time an event would have advanced to, the next reaches just the same).
+      const due = key.unmapNs + key.draws[slot];
+      const remap = Math.max(ns, this.playedTo);
+      if (due - remap > AFTER_REMAP_REL * (Math.abs(due) + remap)) {
+        key.next[slot] = DEAD;
+        return;
+      }
+    }
     this.tell(key, ns, REMAP);
   }
 
@@ -179,12 +204,17 @@ export class EntryWaits<K extends Unmapping> {
       if (run === REMAP && this.blockedOn === key) this.unblock(key, at);
       return;
     }
+    const slots = key.next as (NextAccess<K> | undefined)[];
+    const slot = this.slot;
+    if (run !== REMAP) {
+      const was = slots[slot] as NextAccess<Unmapping> | undefined;
+      if (was === DEAD || was === PENDING) slots[slot] = undefined;
+      if (was === DEAD) return;
+    }
     // No task is behind the simulator; a time a float residue behind the quantum's end counts
     // as that end.
     const ns = Math.max(at, this.playedTo);
     this.advance(ns);
-    const slots = key.next as (NextAccess<K> | undefined)[];
-    const slot = this.slot;
     if (run === REMAP) {
       if (this.blockedOn === key) this.unblock(key, ns);
       else {
@@ -202,21 +232,9 @@ export class EntryWaits<K extends Unmapping> {
     const runNow = this.runAt + (this.blockedOn === null ? ns : this.since) - this.runBase;
     let a = slots[slot];
     if (a !== undefined) this.next.remove(a);
-    const time = runNow + run;
-    // Most accesses come after the remap already told: they never block, so are not queued.
-    // The remap plays at its time, or at the quantum's end if a residue behind it.
-    const due = this.runBase + (time - this.runAt);
-    const remap = Math.max(key.remapNs, this.playedTo);
-    if (due - remap > AFTER_REMAP_REL * (Math.abs(due) + remap)) {
-      if (a !== undefined) {
-        slots[slot] = undefined;
-        this.spare.push(a);
-      }
-      return;
-    }
-    if (a === undefined) a = this.spare.pop() ?? { time: 0, seq: 0, heapIndex: -1, key };
+    else a = this.spare.pop() ?? { time: 0, seq: 0, heapIndex: -1, key };
     a.key = key;
-    this.next.push(a, time);
+    this.next.push(a, runNow + run);
     slots[slot] = a;
   }
 
