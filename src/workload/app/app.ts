@@ -1002,6 +1002,8 @@ export class App {
     const net = k.net;
     const q = this.quantumNs;
     const threads = this.threads;
+    // Indexed loops in the edge: it runs every quantum, over every thread.
+    const nThreads = threads.length;
     const nSlots = this.slotPaths.length;
     const want = new Float64Array(nSlots);
     const delivered = new Float64Array(nSlots);
@@ -1024,24 +1026,24 @@ export class App {
           sentBefore[s] = total;
           delivered[s] = sent >= want[s] * (1 - DELIVERED_REL_EPS) ? 1 : sent / want[s];
         }
-        for (const th of threads) th.endQuantum(t - len, len, delivered, buckets);
+        for (let i = 0; i < nThreads; i++) threads[i].endQuantum(t - len, len, delivered, buckets);
       }
       if (t >= endNs) {
         for (const f of streams) if (f !== null) net.stop(f);
         return;
       }
       let mixed = false;
-      for (const th of threads) mixed = th.sampleNodes(t) || mixed;
+      for (let i = 0; i < nThreads; i++) mixed = threads[i].sampleNodes(t) || mixed;
       const lenWas = len;
       len = Math.min(q, endNs - t);
       if (!loads.solve(streams, mixed) && len === lenWas) {
-        for (const th of threads) th.repeatQuantum();
+        for (let i = 0; i < nThreads; i++) threads[i].repeatQuantum();
       } else {
         const latNs = loads.latNs;
         for (let s = 0; s < nSlots; s++)
           if (loads.users[s] > 0) buckets[s] = latencyBucket(latNs[s]);
         want.fill(0);
-        for (const th of threads) th.beginQuantum(len, latNs, want);
+        for (let i = 0; i < nThreads; i++) threads[i].beginQuantum(len, latNs, want);
       }
       const users = loads.users;
       for (let s = 0; s < nSlots; s++) {
