@@ -123,6 +123,17 @@ export class EntryWaits<K extends Unmapping> {
 
   /** Time of [from, to) spent waiting; events up to `to` are final once asked. */
   within(from: number, to: number): number {
+    // Most quanta: nothing told, kept or waited, and not the last.
+    if (
+      this.told === 0 &&
+      this.blockedOn === null &&
+      this.next.size === 0 &&
+      this.ended.length === 0 &&
+      to < this.endNs
+    ) {
+      if (to > this.playedTo) this.playedTo = to;
+      return 0;
+    }
     this.playUntil(to);
     if (to >= this.endNs && !this.closed) {
       // No wait begins after the end: the rest (the remap that ends the last wait) plays in
