@@ -884,7 +884,8 @@ export class App {
         const u: FolioUnmap = {
           folio,
           next: new Array(nThreads),
-          draws: new Float64Array(nThreads),
+          // A plain array: a typed array per unmap costs more to make than it saves.
+          draws: new Array<number>(nThreads),
           unmapNs: Number.NaN,
         };
         unmappedHere.set(folio, u);

@@ -16,7 +16,7 @@ function log(): { w: EntryWaits<Unmap>; waits: Wait[]; u: (id: number) => Unmap 
   const u = (id: number) => {
     let x = unmaps.get(id);
     if (x === undefined) {
-      x = { id, next: [], draws: new Float64Array(1), unmapNs: Number.NaN };
+      x = { id, next: [], draws: [], unmapNs: Number.NaN };
       unmaps.set(id, x);
     }
     return x;

@@ -33,7 +33,7 @@ export interface NextAccess<K> extends HeapEntry {
  */
 export interface Unmapping {
   readonly next: (NextAccess<Unmapping> | undefined)[];
-  readonly draws: Float64Array;
+  readonly draws: number[];
   unmapNs: number;
 }
 
