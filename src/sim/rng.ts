@@ -264,13 +264,32 @@ function mixNumber(h: number, x: number): number {
   return fmix32((h ^ hashWords[1]) + GOLDEN);
 }
 
+/** hashUniform's last first two arguments, and their hash. */
+let keptA = Number.NaN;
+let keptB = Number.NaN;
+let keptAB = 0;
+
 /**
  * A uniform number in [0, 1) that is a pure function of four numbers (their float64 bits):
  * a draw keyed by what it is about (seed, address space, page, time), so it is the same
  * whatever else the model has drawn before, and in whatever order such draws are made.
  */
 export function hashUniform(a: number, b: number, c: number, d: number): number {
-  let h = mixNumber(mixNumber(mixNumber(mixNumber(0x243f6a88, a), b), c), d);
+  // The first two are mostly the same from call to call (a seed, an address space): their
+  // hash is kept. Same bits, same hash: a zero's sign counts.
+  if (
+    !(
+      a === keptA &&
+      b === keptB &&
+      (a !== 0 || 1 / a === 1 / keptA) &&
+      (b !== 0 || 1 / b === 1 / keptB)
+    )
+  ) {
+    keptA = a;
+    keptB = b;
+    keptAB = mixNumber(mixNumber(0x243f6a88, a), b);
+  }
+  let h = mixNumber(mixNumber(keptAB, c), d);
   const hi = h >>> 5; // 27 bits
   h = fmix32((h ^ 0x5be0cd19) + GOLDEN);
   return (hi * 0x400_0000 + (h >>> 6)) / TWO_POW_53;
