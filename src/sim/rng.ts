@@ -23,6 +23,16 @@ function fmix32(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/**
+ * fmix32 as an int32 (the same bits): for a chain of hashes that only ever reads the bits, a
+ * small integer where the unsigned word past 2^31 would be boxed out of a call not inlined.
+ */
+function fmix32i(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
@@ -260,8 +270,8 @@ const hashWords = new Uint32Array(hashF64.buffer);
 /** Mix the 64 bits of the float `x` into the hash `h`. */
 function mixNumber(h: number, x: number): number {
   hashF64[0] = x;
-  h = fmix32((h ^ hashWords[0]) + GOLDEN);
-  return fmix32((h ^ hashWords[1]) + GOLDEN);
+  h = fmix32i((h ^ hashWords[0]) + GOLDEN);
+  return fmix32i((h ^ hashWords[1]) + GOLDEN);
 }
 
 /** hashUniform's last first two arguments, and their hash. */
@@ -291,6 +301,6 @@ export function hashUniform(a: number, b: number, c: number, d: number): number 
   }
   let h = mixNumber(mixNumber(keptAB, c), d);
   const hi = h >>> 5; // 27 bits
-  h = fmix32((h ^ 0x5be0cd19) + GOLDEN);
+  h = fmix32i((h ^ 0x5be0cd19) + GOLDEN);
   return (hi * 0x400_0000 + (h >>> 6)) / TWO_POW_53;
 }
