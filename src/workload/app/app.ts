@@ -440,6 +440,8 @@ export class AppThread {
   /** The scheduler's CPU time of the thread, and kernel work on its CPU, at the quantum's start. */
   private cpuMark = 0;
   private kernelMark = 0;
+  /** Scheduler.cpuTimes' answer. */
+  private readonly times = new Float64Array(2);
 
   /** The CPU the thread runs on. */
   readonly cpu: number;
@@ -699,8 +701,10 @@ export class AppThread {
     const faulted = this.faultLog.within(t, t + len);
     // The CPU time the scheduler gave the thread, and its weight's share of what kernel work
     // took from the CPU's steady tasks (application threads and the busy machine's load).
-    const cpuNow = sched.cpuTimeNs(this.se);
-    const kernelNow = sched.kernelCpuNs(this.cpu);
+    const times = this.times;
+    sched.cpuTimes(this.se, times);
+    const cpuNow = times[0];
+    const kernelNow = times[1];
     const cpu = cpuNow - this.cpuMark;
     this.schedCpuNs += cpu;
     if (kernelNow !== this.kernelMark) {
