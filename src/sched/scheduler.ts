@@ -264,6 +264,16 @@ export class Scheduler {
     return this.settled(cpu).kernelNs;
   }
 
+  /**
+   * cpuTimeNs(task) and kernelCpuNs(task.cpu) into out[0] and out[1], for a caller that asks
+   * every quantum of every thread: numbers a call returns may each be boxed, an array's are not.
+   */
+  cpuTimes(task: SchedTask, out: Float64Array): void {
+    const rq = this.settled(task.cpu);
+    out[0] = task.cpuNs;
+    out[1] = rq.kernelNs;
+  }
+
   /** Weight of the runnable tasks on `cpu` that are not kernel work. */
   userLoad(cpu: number): number {
     return this.rq(cpu).userLoad;

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Rng } from "./rng.js";
+import { hashUniform, Rng } from "./rng.js";
 
 function draws(r: Rng, n: number): number[] {
   return Array.from({ length: n }, () => r.u32());
@@ -132,6 +132,41 @@ describe("Rng", () => {
     expect(draws(new Rng(12).fork("copy"), 10)).not.toEqual(draws(parent.fork("copy"), 10));
     // A fork of a fork is a stream of its own.
     expect(draws(f1.fork("copy"), 10)).not.toEqual(draws(parent.fork("copy"), 10));
+  });
+
+  it("fill and words draw what as many next and u32 calls draw, and leave the same state", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 40 }), fc.nat(40), (seed, k) => {
+        const bulk = new Rng(seed);
+        const one = new Rng(seed);
+        const floats = new Float64Array(k);
+        bulk.fill(floats);
+        expect([...floats]).toEqual(Array.from({ length: k }, () => one.next()));
+        const words = new Uint32Array(k + 1);
+        bulk.words(words);
+        expect([...words]).toEqual(Array.from({ length: k + 1 }, () => one.u32()));
+        expect(bulk.next()).toBe(one.next());
+      }),
+    );
+  });
+
+  it("hashUniform is a pure function of its four numbers' bits, whatever was asked before", () => {
+    const num = fc.oneof(fc.constantFrom(0, -0, 1, 7), fc.double({ noNaN: true }));
+    const quad = fc.tuple(num, num, num, num);
+    fc.assert(
+      fc.property(fc.array(quad, { minLength: 1, maxLength: 8 }), (qs) => {
+        const once = qs.map((q) => hashUniform(...q));
+        // Again in reverse order, each after a call with its own first two numbers.
+        const again = [...qs].reverse().map((q) => {
+          hashUniform(q[0], q[1], 1, 2);
+          return hashUniform(...q);
+        });
+        expect(again.reverse()).toEqual(once);
+        for (const u of once) expect(u >= 0 && u < 1).toBe(true);
+      }),
+    );
+    expect(hashUniform(-0, 1, 2, 3)).not.toBe(hashUniform(0, 1, 2, 3));
+    expect(hashUniform(1, -0, 2, 3)).not.toBe(hashUniform(1, 0, 2, 3));
   });
 
   it("gives forks streams uncorrelated with the parent and with each other", () => {

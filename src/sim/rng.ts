@@ -23,8 +23,28 @@ function fmix32(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/**
+ * fmix32 as an int32 (the same bits): for a chain of hashes that only ever reads the bits, a
+ * small integer where the unsigned word past 2^31 would be boxed out of a call not inlined.
+ */
+function fmix32i(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
+}
+
+/** The float `next` (and `bool`) makes of two successive raw outputs `w0`, `w1` (Rng.words). */
+export function uniformOf(w0: number, w1: number): number {
+  return ((w0 >>> 5) * 0x400_0000 + (w1 >>> 6)) / TWO_POW_53;
+}
+
+/** Whether `int(n)` takes one raw output, its low bits: n a power of two up to 2^30. */
+export function oneWordInt(n: number): boolean {
+  return Number.isSafeInteger(n) && n > 0 && n <= 0x4000_0000 && (n & (n - 1)) === 0;
 }
 
 /** Split a safe integer into its low and high 32-bit words (two's complement above 2^53). */
@@ -120,11 +140,55 @@ export class Rng {
    * hot loops, which then read them from the array rather than from a call that may box them.
    */
   fill(out: Float64Array): void {
+    // bits() spelt out, the state in locals for the loop (a step is a few instructions; the
+    // loads and stores of the object's words were most of it).
+    let { a, b, c, d } = this;
     for (let i = 0; i < out.length; i++) {
-      const hi = this.bits(5);
-      const lo = this.bits(6);
+      const hi = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 5;
+      let t = b << 9;
+      c ^= a;
+      d ^= b;
+      b ^= c;
+      a ^= d;
+      c ^= t;
+      d = rotl(d, 11);
+      const lo = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 6;
+      t = b << 9;
+      c ^= a;
+      d ^= b;
+      b ^= c;
+      a ^= d;
+      c ^= t;
+      d = rotl(d, 11);
       out[i] = (hi * 0x400_0000 + lo) / TWO_POW_53;
     }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+  }
+
+  /**
+   * `out.length` raw 32-bit outputs into `out`, the same as as many calls of `u32`: for a
+   * pattern that knows how many each draw takes (next: two, bool: two, int of a power of two:
+   * one; `uniformOf`, `below` turn them into those draws).
+   */
+  words(out: Uint32Array): void {
+    let { a, b, c, d } = this;
+    for (let i = 0; i < out.length; i++) {
+      out[i] = Math.imul(rotl(Math.imul(b, 5), 7), 9);
+      const t = b << 9;
+      c ^= a;
+      d ^= b;
+      b ^= c;
+      a ^= d;
+      c ^= t;
+      d = rotl(d, 11);
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
   }
 
   /** Uniform integer in [0, n), without modulo bias. `n` is a positive safe integer. */
@@ -206,9 +270,14 @@ const hashWords = new Uint32Array(hashF64.buffer);
 /** Mix the 64 bits of the float `x` into the hash `h`. */
 function mixNumber(h: number, x: number): number {
   hashF64[0] = x;
-  h = fmix32((h ^ hashWords[0]) + GOLDEN);
-  return fmix32((h ^ hashWords[1]) + GOLDEN);
+  h = fmix32i((h ^ hashWords[0]) + GOLDEN);
+  return fmix32i((h ^ hashWords[1]) + GOLDEN);
 }
+
+/** hashUniform's last first two arguments, and their hash. */
+let keptA = Number.NaN;
+let keptB = Number.NaN;
+let keptAB = 0;
 
 /**
  * A uniform number in [0, 1) that is a pure function of four numbers (their float64 bits):
@@ -216,8 +285,22 @@ function mixNumber(h: number, x: number): number {
  * whatever else the model has drawn before, and in whatever order such draws are made.
  */
 export function hashUniform(a: number, b: number, c: number, d: number): number {
-  let h = mixNumber(mixNumber(mixNumber(mixNumber(0x243f6a88, a), b), c), d);
+  // The first two are mostly the same from call to call (a seed, an address space): their
+  // hash is kept. Same bits, same hash: a zero's sign counts.
+  if (
+    !(
+      a === keptA &&
+      b === keptB &&
+      (a !== 0 || 1 / a === 1 / keptA) &&
+      (b !== 0 || 1 / b === 1 / keptB)
+    )
+  ) {
+    keptA = a;
+    keptB = b;
+    keptAB = mixNumber(mixNumber(0x243f6a88, a), b);
+  }
+  let h = mixNumber(mixNumber(keptAB, c), d);
   const hi = h >>> 5; // 27 bits
-  h = fmix32((h ^ 0x5be0cd19) + GOLDEN);
+  h = fmix32i((h ^ 0x5be0cd19) + GOLDEN);
   return (hi * 0x400_0000 + (h >>> 6)) / TWO_POW_53;
 }

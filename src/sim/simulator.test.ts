@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type Process, type SimEvent, Simulator, type Yieldable } from "./simulator.js";
 
@@ -101,6 +102,45 @@ describe("Simulator processes", () => {
     sim.run();
     // b queued its wake-up for 15 before a did, so b goes first there.
     expect(log).toEqual(["a@10", "b@10", "a@10", "b@15", "a@15"]);
+  });
+
+  it("run() goes through processes' sleeps in the order and at the times step() does", () => {
+    // run() lets a process that sleeps until before anything else is due go on at once;
+    // step() always queues it: the traces must agree, ties and `until` included.
+    const naps = fc.array(fc.array(fc.constantFrom(0, 1, 2, 5, 10, 0.5), { maxLength: 12 }), {
+      minLength: 1,
+      maxLength: 5,
+    });
+    const timers = fc.array(fc.constantFrom(0, 1, 3, 5, 7.5, 10, 20), { maxLength: 6 });
+    fc.assert(
+      fc.property(naps, timers, fc.constantFrom(0, 4, 10, 1000), (ps, ts, until) => {
+        const trace = (drive: (sim: Simulator) => void) => {
+          const sim = new Simulator();
+          const log: string[] = [];
+          for (const t of ts) sim.at(t, () => log.push(`timer@${sim.now}`));
+          ps.forEach((ns, i) => {
+            sim.spawn(
+              (function* (): Gen {
+                for (const n of ns) {
+                  yield n;
+                  log.push(`${i}@${sim.now}`);
+                }
+              })(),
+            );
+          });
+          drive(sim);
+          return log;
+        };
+        const stepped = trace((sim) => {
+          while (sim.step()) {}
+        });
+        const ran = trace((sim) => {
+          sim.run(until);
+          sim.run();
+        });
+        expect(ran).toEqual(stepped);
+      }),
+    );
   });
 
   it("starts spawned processes in spawn order, after what is already due now", () => {

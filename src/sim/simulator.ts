@@ -11,7 +11,9 @@
  *   - a SimEvent: resume with its value once it is triggered;
  *   - a Process: join it, resuming with its return value;
  *   - `sim.allOf([...])`: resume once every item is done, with their values in order.
- * A process is its own queue entry, so a process that sleeps allocates nothing per step.
+ * A process is its own queue entry, so a process that sleeps allocates nothing per step. While
+ * `run()` runs, a process that sleeps until before anything else is due goes on at once, its
+ * clock moved on: the queue would hand it back next anyway.
  *
  * Waking is always through the queue, never a direct call: a process waiting on an event is
  * queued at the current time when the event triggers (also when the event had already
@@ -171,6 +173,10 @@ export class Process<T = unknown> extends Scheduled {
       const y = r.value;
       if (typeof y === "number") {
         if (y >= 0 && y !== Number.POSITIVE_INFINITY) {
+          if (this.sim.continueAfter(y)) {
+            r = this.gen.next(undefined);
+            continue;
+          }
           this.sim.schedule(this, this.sim.now + y);
           return;
         }
@@ -197,6 +203,8 @@ export class Simulator {
   private readonly queue = new IndexedHeap<Scheduled>();
   private running = false;
   private spawned = 0;
+  /** While run() runs, its `until` (continueAfter); -Infinity otherwise. */
+  private continueUntil = Number.NEGATIVE_INFINITY;
 
   constructor(seed = 1) {
     this.rng = new Rng(seed);
@@ -226,6 +234,21 @@ export class Simulator {
       throw new RangeError(`Simulator: cannot schedule at ${time} (now ${this.clock})`);
     }
     this.queue.update(entry, time);
+  }
+
+  /**
+   * The running process sleeps `delay` ns: may it go on at once? Yes while run() runs, when
+   * nothing queued is due by then (an entry due at the same time was queued first, and runs
+   * first) and it is not past run()'s `until`; the clock then moves on by `delay`. A step
+   * saved: the process would be queued and popped next.
+   */
+  continueAfter(delay: number): boolean {
+    const time = this.clock + delay;
+    if (!(time <= this.continueUntil)) return false;
+    const next = this.queue.peek();
+    if (next !== undefined && next.time <= time) return false;
+    this.clock = time;
+    return true;
   }
 
   /** Drop a queued entry. Returns false when it was not queued. */
@@ -314,6 +337,7 @@ export class Simulator {
       throw new RangeError(`Simulator.run: until ${until} is before now ${this.clock}`);
     }
     this.enter("run");
+    this.continueUntil = until;
     try {
       const queue = this.queue;
       for (;;) {
@@ -325,6 +349,7 @@ export class Simulator {
       }
     } finally {
       this.running = false;
+      this.continueUntil = Number.NEGATIVE_INFINITY;
     }
     if (until !== Number.POSITIVE_INFINITY) this.clock = until;
   }

@@ -19,10 +19,13 @@ export class AppAccesses implements MmAccessModel {
    */
   private readonly groups: ThreadGroup[][] = [];
   private readonly groupOfThread: Int32Array[] = [];
+  /** rates()' shares per group (a region has at most a group per thread). */
+  private readonly shares: Float64Array;
 
   constructor(private readonly app: App) {
     this.seed = app.seed;
     this.hintFaults = new HintFaults(app, this);
+    this.shares = new Float64Array(app.threads.length);
   }
 
   now(): number {
@@ -45,14 +48,25 @@ export class AppAccesses implements MmAccessModel {
 
   /**
    * The access rate now of each thread of region `i` (in App.threadsOf() order) to its pages
-   * [first, first + count) at `atNs`: its pattern's share of them times its operations per ns.
-   * The share is asked once per group: equal patterns give equal shares.
+   * [first, first + count) at `atNs` into `out`: its pattern's share of them times its
+   * operations per ns. The share is asked once per group: equal patterns give equal shares.
    */
-  rates(i: number, first: number, count: number, atNs: number): number[] {
+  rates(i: number, first: number, count: number, atNs: number, out: Float64Array): void {
+    this.threadShares(i, first, count, atNs, out);
+    const threads = this.app.threadsOf(this.app.regions[i]);
+    for (let j = 0; j < threads.length; j++) out[j] *= threads[j].rateNow();
+  }
+
+  /**
+   * The pattern's share of region `i`'s pages [first, first + count) at `atNs` of each of its
+   * threads (in App.threadsOf() order) into `out`, asked once per group.
+   */
+  threadShares(i: number, first: number, count: number, atNs: number, out: Float64Array): void {
     const groups = this.groupsOf(i);
-    const shares = groups.map((g) => g.pattern.share(first, count, atNs));
+    const shares = this.shares;
+    for (let g = 0; g < groups.length; g++) shares[g] = groups[g].pattern.share(first, count, atNs);
     const groupOf = this.groupOfThread[i];
-    return this.app.threadsOf(this.app.regions[i]).map((t, j) => shares[groupOf[j]] * t.rateNow());
+    for (let j = 0; j < groupOf.length; j++) out[j] = shares[groupOf[j]];
   }
 
   expected(addr: number, nrPages: number, fromNs: number, toNs: number, out: AccessMass): void {

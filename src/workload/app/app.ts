@@ -59,7 +59,7 @@ import type { Rng } from "../../sim/rng.js";
 import type { Process, Yieldable } from "../../sim/simulator.js";
 import { pageKey } from "../region.js";
 import { AppAccesses } from "./accesses.js";
-import { EntryWaits } from "./entry-waits.js";
+import { EntryWaits, type Unmapping } from "./entry-waits.js";
 import { faultIn, type LateFault, type RegionFault } from "./fault-in.js";
 import { ACCESS_BYTES, PathLoads } from "./path-loads.js";
 import { type AccessPattern, makePattern, type PatternSpec } from "./patterns.js";
@@ -357,6 +357,11 @@ export class AppRegion {
   }
 }
 
+/** One unmap of a folio by a migration, until its remap: what the threads may wait on. */
+interface FolioUnmap extends Unmapping {
+  readonly folio: Folio;
+}
+
 export class AppThread {
   /** Operations done (fractional: a quantum's running time over its mean time per operation). */
   ops = 0;
@@ -403,9 +408,7 @@ export class AppThread {
   private quanta = 0;
   private opsLog = new Float64Array(0);
   /** Waits in migration entries, one folio at a time. */
-  private readonly stallLog = new EntryWaits<Folio>((folio, from, to) =>
-    this.waited(folio, from, to),
-  );
+  private readonly stallLog: EntryWaits<FolioUnmap>;
   /** Hint faults in progress. */
   private readonly faultLog = new WaitLog<object>();
   /** Decides which sampled accesses are writes (bytes mode), apart from the pattern's stream. */
@@ -437,6 +440,8 @@ export class AppThread {
   /** The scheduler's CPU time of the thread, and kernel work on its CPU, at the quantum's start. */
   private cpuMark = 0;
   private kernelMark = 0;
+  /** Scheduler.cpuTimes' answer. */
+  private readonly times = new Float64Array(2);
 
   /** The CPU the thread runs on. */
   readonly cpu: number;
@@ -453,8 +458,13 @@ export class AppThread {
     name: string,
     /** Node ids are below this. */
     nidSpan: number,
+    /** The thread's index in the App, its slot in each FolioUnmap. */
+    index: number,
   ) {
     this.cpu = se.cpu;
+    this.stallLog = new EntryWaits<FolioUnmap>(index, (u, from, to) =>
+      this.waited(u.folio, from, to),
+    );
     const local = app.k.profile.nodeOfCpu(this.cpu);
     const tl = app.k.timeline;
     this.track = tl.enabled ? tl.track("app", `${name} (cpu${this.cpu})`, this.cpu) : -1;
@@ -518,18 +528,19 @@ export class AppThread {
   }
 
   /**
-   * A migration unmapped `folio` at `ns`: draw the running time until this thread's next
-   * access to it, from its access rate to the folio.
+   * A migration unmapped `u.folio` at `ns`, which takes `share` of the thread's accesses (its
+   * pattern's share of the folio): draw the running time until this thread's next access to
+   * it, from its access rate to the folio.
    */
-  unmapped(folio: Folio, first: number, ns: number): void {
-    const rate = this.pattern.share(first, folio.nrPages, ns) / this.opNs;
+  unmapped(u: FolioUnmap, share: number, ns: number): void {
+    const rate = share / this.opNs;
     if (!(rate > 0)) return;
-    this.stallLog.unmapped(folio, ns, -Math.log(1 - this.rng.next()) / rate);
+    this.stallLog.unmapped(u, ns, -Math.log(1 - this.rng.next()) / rate);
   }
 
-  /** `folio` was mapped again at `ns`: a wait on it ends. */
-  remapped(folio: Folio, ns: number): void {
-    this.stallLog.remapped(folio, ns);
+  /** `u.folio` was mapped again at `ns`: a wait on it ends. */
+  remapped(u: FolioUnmap, ns: number): void {
+    this.stallLog.remapped(u, ns);
   }
 
   /** The thread waited on `folio`'s migration entry from `from` to `to`. */
@@ -652,7 +663,8 @@ export class AppThread {
     const period = this.pattern.periodNs;
     const epoch = period === undefined ? 0 : Math.floor(t / period);
     if (this.drifts || region.version !== this.mixVersion || epoch !== this.mixEpoch) {
-      mix.fill(0);
+      // Loops, not fill(): a few nodes, every quantum of every thread (fill's call costs more).
+      for (let n = 0; n < mix.length; n++) mix[n] = 0;
       this.mixSamples = 0;
       this.mixVersion = region.version;
       this.mixEpoch = epoch;
@@ -661,7 +673,7 @@ export class AppThread {
     const drawn = this.drawn;
     const drawing = this.mixSamples < MIX_QUANTA * samples;
     if (drawing) {
-      counts.fill(0);
+      for (let n = 0; n < counts.length; n++) counts[n] = 0;
       this.pattern.fill(this.rng, t, drawn);
       region.countNodes(drawn, counts);
       for (let n = 0; n < counts.length; n++) mix[n] += counts[n];
@@ -690,8 +702,10 @@ export class AppThread {
     const faulted = this.faultLog.within(t, t + len);
     // The CPU time the scheduler gave the thread, and its weight's share of what kernel work
     // took from the CPU's steady tasks (application threads and the busy machine's load).
-    const cpuNow = sched.cpuTimeNs(this.se);
-    const kernelNow = sched.kernelCpuNs(this.cpu);
+    const times = this.times;
+    sched.cpuTimes(this.se, times);
+    const cpuNow = times[0];
+    const kernelNow = times[1];
     const cpu = cpuNow - this.cpuMark;
     this.schedCpuNs += cpu;
     if (kernelNow !== this.kernelMark) {
@@ -824,6 +838,7 @@ export class App {
         rng.fork(`thread${i}`),
         `${this.name} thread ${i}`,
         nidSpan,
+        i,
       );
     });
     const slotOf = new Map<number, number>();
@@ -855,23 +870,41 @@ export class App {
     );
     const regionOf = (folio: Folio): AppRegion | undefined =>
       this.regions.find((r) => r.pageOf(folio) >= 0);
+    // Set below: the threads' accesses; unmapped() asks it the threads' shares of a folio.
+    let accesses: AppAccesses;
+    const shares = new Float64Array(this.threads.length);
     const threadsOf = (region: AppRegion) => this.threadsOf(region);
     // The kernel's policies tell every application of every folio they migrate, and another
     // process's region may sit at the same addresses: a folio is this one's when this page
-    // table holds its migration entry. Those unmapped and not mapped again yet:
-    const unmappedHere = new Set<Folio>();
+    // table holds its migration entry. Those unmapped and not mapped again yet, and what the
+    // threads were told:
+    const unmappedHere = new Map<Folio, FolioUnmap>();
+    const nThreads = this.threads.length;
     this.watcher = {
       unmapped: (folio, ns) => {
         const region = regionOf(folio);
         if (region === undefined) return;
         const e = mm.entryAt(folio.index * PAGE_SIZE);
         if (e.kind !== "migration" || e.pfn !== folio.pfn) return;
-        unmappedHere.add(folio);
-        for (const t of threadsOf(region)) t.unmapped(folio, region.pageOf(folio), ns);
+        const u: FolioUnmap = {
+          folio,
+          next: new Array(nThreads),
+          // A plain array: a typed array per unmap costs more to make than it saves.
+          draws: new Array<number>(nThreads),
+          unmapNs: Number.NaN,
+        };
+        unmappedHere.set(folio, u);
+        const first = region.pageOf(folio);
+        accesses.threadShares(this.regions.indexOf(region), first, folio.nrPages, ns, shares);
+        const ts = threadsOf(region);
+        for (let j = 0; j < ts.length; j++) ts[j].unmapped(u, shares[j], ns);
       },
       remapped: (folio, ns) => {
         const region = regionOf(folio);
-        if (region === undefined || !unmappedHere.delete(folio)) return;
+        if (region === undefined) return;
+        const u = unmappedHere.get(folio);
+        if (u === undefined) return;
+        unmappedHere.delete(folio);
         // The source folio's pages are mapped again, at the destination's frames (or at its
         // own, when the migration failed).
         const e = mm.entryAt(folio.index * PAGE_SIZE);
@@ -884,11 +917,12 @@ export class App {
           }
           region.place(first, folio.nrPages, k.phys.nidOf(e.pfn));
         }
-        for (const t of threadsOf(region)) t.remapped(folio, ns);
+        for (const t of threadsOf(region)) t.remapped(u, ns);
       },
     };
     // The threads' accesses set the accessed and dirty bits, and fault on PROT_NONE entries.
-    mm.access = new AppAccesses(this);
+    accesses = new AppAccesses(this);
+    mm.access = accesses;
   }
 
   /** The threads that use `region`. */
@@ -974,6 +1008,8 @@ export class App {
     const net = k.net;
     const q = this.quantumNs;
     const threads = this.threads;
+    // Indexed loops in the edge: it runs every quantum, over every thread.
+    const nThreads = threads.length;
     const nSlots = this.slotPaths.length;
     const want = new Float64Array(nSlots);
     const delivered = new Float64Array(nSlots);
@@ -996,24 +1032,24 @@ export class App {
           sentBefore[s] = total;
           delivered[s] = sent >= want[s] * (1 - DELIVERED_REL_EPS) ? 1 : sent / want[s];
         }
-        for (const th of threads) th.endQuantum(t - len, len, delivered, buckets);
+        for (let i = 0; i < nThreads; i++) threads[i].endQuantum(t - len, len, delivered, buckets);
       }
       if (t >= endNs) {
         for (const f of streams) if (f !== null) net.stop(f);
         return;
       }
       let mixed = false;
-      for (const th of threads) mixed = th.sampleNodes(t) || mixed;
+      for (let i = 0; i < nThreads; i++) mixed = threads[i].sampleNodes(t) || mixed;
       const lenWas = len;
       len = Math.min(q, endNs - t);
       if (!loads.solve(streams, mixed) && len === lenWas) {
-        for (const th of threads) th.repeatQuantum();
+        for (let i = 0; i < nThreads; i++) threads[i].repeatQuantum();
       } else {
         const latNs = loads.latNs;
         for (let s = 0; s < nSlots; s++)
           if (loads.users[s] > 0) buckets[s] = latencyBucket(latNs[s]);
         want.fill(0);
-        for (const th of threads) th.beginQuantum(len, latNs, want);
+        for (let i = 0; i < nThreads; i++) threads[i].beginQuantum(len, latNs, want);
       }
       const users = loads.users;
       for (let s = 0; s < nSlots; s++) {

@@ -1,24 +1,38 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EntryWaits } from "./entry-waits.js";
+import { EntryWaits, type Unmapping } from "./entry-waits.js";
 
 type Wait = [key: number, from: number, to: number];
+/** Folio `id`'s unmap, told to one thread (slot 0). */
+type Unmap = Unmapping & { id: number };
 
-/** A log whose waits are collected, and the time it counted per quantum. */
-function log(): { w: EntryWaits<number>; waits: Wait[] } {
+/**
+ * A thread's log whose waits are collected (by folio id), and `u`, the unmap of a folio by its
+ * id (one unmap per folio, as each test tells).
+ */
+function log(): { w: EntryWaits<Unmap>; waits: Wait[]; u: (id: number) => Unmap } {
   const waits: Wait[] = [];
-  return { w: new EntryWaits<number>((k, a, b) => waits.push([k, a, b])), waits };
+  const unmaps = new Map<number, Unmap>();
+  const u = (id: number) => {
+    let x = unmaps.get(id);
+    if (x === undefined) {
+      x = { id, next: [], draws: [], unmapNs: Number.NaN };
+      unmaps.set(id, x);
+    }
+    return x;
+  };
+  return { w: new EntryWaits<Unmap>(0, (k, a, b) => waits.push([k.id, a, b])), waits, u };
 }
 
 describe("EntryWaits: a thread waits in one migration entry at a time", () => {
   it("counts overlapping entries once: the next access comes after the wait, later by its length", () => {
-    const { w, waits } = log();
+    const { w, waits, u } = log();
     w.stopAt(1000);
     // Two folios unmapped at 0; the thread would touch A after 10 ns of running, B after 20.
-    w.unmapped(1, 0, 10);
-    w.unmapped(2, 0, 20);
-    w.remapped(1, 100);
-    w.remapped(2, 150);
+    w.unmapped(u(1), 0, 10);
+    w.unmapped(u(2), 0, 20);
+    w.remapped(u(1), 100);
+    w.remapped(u(2), 150);
     // Blocked on A over [10, 100]; it had run 10 ns, so B's access comes 10 ns after: [110, 150].
     expect(w.within(0, 1000)).toBe(130);
     expect(waits).toEqual([
@@ -28,20 +42,20 @@ describe("EntryWaits: a thread waits in one migration entry at a time", () => {
   });
 
   it("never waits on a folio mapped again before the thread touched it", () => {
-    const { w, waits } = log();
+    const { w, waits, u } = log();
     w.stopAt(1000);
-    w.unmapped(1, 0, 50);
-    w.remapped(1, 40);
+    w.unmapped(u(1), 0, 50);
+    w.remapped(u(1), 40);
     expect(w.within(0, 1000)).toBe(0);
     expect(waits).toEqual([]);
   });
 
   it("counts a wait not over yet until the quantum's end, and the rest in the next", () => {
-    const { w, waits } = log();
+    const { w, waits, u } = log();
     w.stopAt(300);
-    w.unmapped(1, 50, 10);
+    w.unmapped(u(1), 50, 10);
     expect(w.within(0, 100)).toBe(40);
-    w.remapped(1, 130);
+    w.remapped(u(1), 130);
     expect(w.within(100, 200)).toBe(30);
     expect(waits).toEqual([[1, 60, 130]]);
   });
@@ -74,10 +88,10 @@ describe("EntryWaits: a thread waits in one migration entry at a time", () => {
           },
         ]);
         const play = (shuffled: boolean) => {
-          const { w, waits } = log();
+          const { w, waits, u } = log();
           w.stopAt(end);
           const tell = (t: (typeof told)[number]) =>
-            t.run < 0 ? w.remapped(t.key, t.ns) : w.unmapped(t.key, t.ns, t.run);
+            t.run < 0 ? w.remapped(u(t.key), t.ns) : w.unmapped(u(t.key), t.ns, t.run);
           const quanta: number[] = [];
           for (let from = 0; from < end; from += q) {
             const to = Math.min(end, from + q);

@@ -29,11 +29,15 @@ const WRITE = 0x77726974;
 export class HintFaults {
   /** The faults of each thread that is in one now, the next first. */
   private readonly queued = new Map<AppThread, (NumaHintFault | number)[]>();
+  /** arm()'s rates of the region's threads, reused. */
+  private readonly rates: Float64Array;
 
   constructor(
     private readonly app: App,
     private readonly accesses: AppAccesses,
-  ) {}
+  ) {
+    this.rates = new Float64Array(app.threads.length);
+  }
 
   /** `folio`'s entries at [addr, +nrPages) became PROT_NONE now: draw the access that faults. */
   arm(vma: Vma, addr: number, folio: Folio, nrPages: number, pmd: boolean): void {
@@ -52,7 +56,8 @@ export class HintFaults {
     let end = 0;
     for (const t of at.threads) end = Math.max(end, t.endNs);
     let from = now;
-    let rates: number[];
+    const rates = this.rates;
+    const n = at.threads.length;
     let total: number;
     for (;;) {
       let to = end;
@@ -60,8 +65,9 @@ export class HintFaults {
         const p = t.pattern.periodNs;
         if (p !== undefined) to = Math.min(to, (Math.floor(from / p) + 1) * p);
       }
-      rates = this.accesses.rates(at.index, first, count, from);
-      total = rates.reduce((a, r) => a + r, 0);
+      this.accesses.rates(at.index, first, count, from, rates);
+      total = 0;
+      for (let j = 0; j < n; j++) total += rates[j];
       if (total > 0 && mass <= total * (to - from)) break;
       if (to >= end) return;
       mass -= total * (to - from);
@@ -70,7 +76,7 @@ export class HintFaults {
     const when = from + mass / total;
     let pick = hashUniform(seed ^ WHO, mmId, vpn, now) * total;
     let i = 0;
-    while (i < rates.length - 1 && pick >= rates[i]) pick -= rates[i++];
+    while (i < n - 1 && pick >= rates[i]) pick -= rates[i++];
     const thread = at.threads[i];
     if (when >= thread.endNs) return;
     const fault: NumaHintFault = {

@@ -18,6 +18,10 @@
  * which is what a lone reader measures), each thread of a path leaves out an equal share of
  * the path's demand; that share is held through a sweep over the resources, then set from the
  * demand their utilisations give, sweep after sweep until neither moves.
+ *
+ * A solve asks each resource's equation tens of times with the threads' counts fixed, so it
+ * first lays out what each thread reads (its nonzero counts and their slots) and what it puts
+ * on each resource in flat arrays; every sum is taken in the order the counts come in.
  */
 import type { Flow, Resource } from "../../sim/flows.js";
 
@@ -51,8 +55,8 @@ export class PathLoads {
   /** Per slot, the indices of its path's resources; per resource, the slots through it. */
   private readonly slotRes: number[][] = [];
   private readonly resSlots: number[][] = [];
-  /** Per resource, the threads with a slot through it. */
-  private readonly resUsers: PathUser[][] = [];
+  /** Per resource, the threads (their indices) with a slot through it. */
+  private readonly resUsers: number[][] = [];
   /** Whether slot s crosses resource i, at i * slots + s. */
   private readonly crosses: Uint8Array;
   /** Per resource: its utilisation solved for (the next quantum starts from it), what others put on it. */
@@ -63,6 +67,23 @@ export class PathLoads {
   private readonly trial: Float64Array;
   /** Whether a solution stands from an earlier quantum. */
   private solved = false;
+  /** Each slot's idle latency, ns (NaN until asked). */
+  private readonly idle: Float64Array;
+  /** Each thread's compute time and accesses in flight. */
+  private readonly computeNs: Float64Array;
+  private readonly mlp: Float64Array;
+  /**
+   * The solve's layout. Thread t's nonzero counts and their slots, in node order, are entries
+   * [entryStart[t], entryStart[t + 1]) of entryCount and entrySlot. Per resource i, the threads
+   * that read through it are readers[i * threads + k] for k < nReaders[i], with their counts
+   * through it (the sum in node order) at the same place of readCounts.
+   */
+  private readonly entryStart: Int32Array;
+  private readonly entryCount: Float64Array;
+  private readonly entrySlot: Int32Array;
+  private readonly readers: Int32Array;
+  private readonly readCounts: Float64Array;
+  private readonly nReaders: Int32Array;
 
   constructor(
     paths: readonly (readonly Resource[])[],
@@ -96,9 +117,8 @@ export class PathLoads {
     for (let i = 0; i < nRes; i++)
       for (const s of this.resSlots[i]) this.crosses[i * nSlots + s] = 1;
     for (let i = 0; i < nRes; i++) {
-      this.resUsers.push(
-        threads.filter((t) => this.resSlots[i].some((s) => t.slotOfNode[slotNid[s]] === s)),
-      );
+      const through = (t: PathUser) => this.resSlots[i].some((s) => t.slotOfNode[slotNid[s]] === s);
+      this.resUsers.push(threads.flatMap((t, j) => (through(t) ? [j] : [])));
     }
     this.rho = new Float64Array(nRes);
     this.others = new Float64Array(nRes);
@@ -107,6 +127,17 @@ export class PathLoads {
     this.demand = new Float64Array(nSlots);
     this.own = new Float64Array(nSlots);
     this.trial = new Float64Array(nSlots);
+    this.idle = new Float64Array(nSlots).fill(Number.NaN);
+    const nThreads = threads.length;
+    this.computeNs = Float64Array.from(threads, (t) => t.computeNs);
+    this.mlp = Float64Array.from(threads, (t) => t.mlp);
+    const nodes = nThreads === 0 ? 0 : threads[0].counts.length;
+    this.entryStart = new Int32Array(nThreads + 1);
+    this.entryCount = new Float64Array(nThreads * nodes);
+    this.entrySlot = new Int32Array(nThreads * nodes);
+    this.readers = new Int32Array(nRes * nThreads);
+    this.readCounts = new Float64Array(nRes * nThreads);
+    this.nReaders = new Int32Array(nRes);
   }
 
   /**
@@ -121,8 +152,9 @@ export class PathLoads {
     let still = !mixed && this.solved;
     for (let i = 0; i < res.length; i++) {
       let v = res[i].used;
-      for (const s of this.resSlots[i]) {
-        const f = streams[s];
+      const slots = this.resSlots[i];
+      for (let k = 0; k < slots.length; k++) {
+        const f = streams[slots[k]];
         if (f !== null) v -= f.rate;
       }
       v = Math.max(0, v);
@@ -131,16 +163,12 @@ export class PathLoads {
     }
     this.solved = true;
     if (still) return false;
+    this.layOut();
     const users = this.users;
-    users.fill(0);
-    for (const t of this.threads) {
-      const c = t.counts;
-      for (let n = 0; n < c.length; n++) if (c[n] !== 0) users[t.slotOfNode[n]]++;
-    }
     const demand = this.demand;
     for (let sweep = 0; sweep < MAX_SWEEPS; sweep++) {
       for (let s = 0; s < nSlots; s++) this.own[s] = users[s] > 0 ? demand[s] / users[s] : 0;
-      for (let s = 0; s < nSlots; s++) if (users[s] > 0) this.latNs[s] = this.latency(s, -1, 0);
+      for (let s = 0; s < nSlots; s++) if (users[s] > 0) this.latency(this.latNs, s, -1, 0);
       let moved = 0;
       for (let i = 0; i < res.length; i++) moved = Math.max(moved, this.solveResource(i));
       if (!this.measureDemand() && moved <= TOLERANCE) break;
@@ -148,19 +176,64 @@ export class PathLoads {
     return true;
   }
 
+  /**
+   * The threads' counts laid out for the solve (the class comment), and the users of each
+   * slot.
+   */
+  private layOut(): void {
+    const users = this.users;
+    users.fill(0);
+    const threads = this.threads;
+    const nThreads = threads.length;
+    const { entryStart, entryCount, entrySlot } = this;
+    let e = 0;
+    for (let t = 0; t < nThreads; t++) {
+      entryStart[t] = e;
+      const c = threads[t].counts;
+      const slots = threads[t].slotOfNode;
+      for (let n = 0; n < c.length; n++) {
+        if (c[n] === 0) continue;
+        users[slots[n]]++;
+        entryCount[e] = c[n];
+        entrySlot[e] = slots[n];
+        e++;
+      }
+    }
+    entryStart[nThreads] = e;
+    const nSlots = this.latNs.length;
+    for (let i = 0; i < this.res.length; i++) {
+      const row = i * nSlots;
+      const base = i * nThreads;
+      let k = 0;
+      for (const t of this.resUsers[i]) {
+        let here = 0;
+        for (let x = entryStart[t]; x < entryStart[t + 1]; x++) {
+          if (this.crosses[row + entrySlot[x]] === 1) here += entryCount[x];
+        }
+        // A thread with nothing through the resource puts nothing on it.
+        if (here === 0) continue;
+        this.readers[base + k] = t;
+        this.readCounts[base + k] = here;
+        k++;
+      }
+      this.nReaders[i] = k;
+    }
+  }
+
   /** The slots' demand at the solved latencies; whether it moved since the last. */
   private measureDemand(): boolean {
     const demand = this.trial;
     demand.fill(0);
     const perSample = 1 / this.samples;
-    for (const t of this.threads) {
-      const c = t.counts;
-      const slots = t.slotOfNode;
+    const { entryStart, entryCount, entrySlot, latNs } = this;
+    for (let t = 0; t < this.threads.length; t++) {
+      const first = entryStart[t];
+      const end = entryStart[t + 1];
       let latSum = 0;
-      for (let n = 0; n < c.length; n++) if (c[n] !== 0) latSum += c[n] * this.latNs[slots[n]];
-      const opNs = t.computeNs + (latSum * perSample) / t.mlp;
-      for (let n = 0; n < c.length; n++) {
-        if (c[n] !== 0) demand[slots[n]] += (ACCESS_BYTES * c[n] * perSample) / opNs;
+      for (let x = first; x < end; x++) latSum += entryCount[x] * latNs[entrySlot[x]];
+      const opNs = this.computeNs[t] + (latSum * perSample) / this.mlp[t];
+      for (let x = first; x < end; x++) {
+        demand[entrySlot[x]] += (ACCESS_BYTES * entryCount[x] * perSample) / opNs;
       }
     }
     let moved = false;
@@ -194,7 +267,10 @@ export class PathLoads {
       fb = fc;
     }
     this.rho[i] = b;
-    for (const s of this.resSlots[i]) if (this.users[s] > 0) this.latNs[s] = this.latency(s, -1, 0);
+    const slots = this.resSlots[i];
+    for (let k = 0; k < slots.length; k++) {
+      if (this.users[slots[k]] > 0) this.latency(this.latNs, slots[k], -1, 0);
+    }
     return Math.abs(b - x0);
   }
 
@@ -205,38 +281,49 @@ export class PathLoads {
   private residual(i: number, x: number): number {
     const trial = this.trial;
     trial.set(this.latNs);
-    for (const s of this.resSlots[i]) if (this.users[s] > 0) trial[s] = this.latency(s, i, x);
-    const nSlots = trial.length;
-    const row = i * nSlots;
+    // Indexed loops here: this is asked ~135,000 times a run, and an iterator not optimized
+    // away is garbage each time.
+    const slots = this.resSlots[i];
+    for (let k = 0; k < slots.length; k++) {
+      if (this.users[slots[k]] > 0) this.latency(trial, slots[k], i, x);
+    }
     let load = this.others[i];
     const perSample = 1 / this.samples;
-    for (const t of this.resUsers[i]) {
-      const c = t.counts;
-      const slots = t.slotOfNode;
+    const { entryStart, entryCount, entrySlot, readers, readCounts } = this;
+    const base = i * this.threads.length;
+    const end = base + this.nReaders[i];
+    for (let k = base; k < end; k++) {
+      const t = readers[k];
       let latSum = 0;
-      let here = 0;
-      for (let n = 0; n < c.length; n++) {
-        if (c[n] === 0) continue;
-        latSum += c[n] * trial[slots[n]];
-        if (this.crosses[row + slots[n]] === 1) here += c[n];
+      for (let x = entryStart[t]; x < entryStart[t + 1]; x++) {
+        latSum += entryCount[x] * trial[entrySlot[x]];
       }
-      if (here === 0) continue;
-      const opNs = t.computeNs + (latSum * perSample) / t.mlp;
-      load += (ACCESS_BYTES * here * perSample) / opNs;
+      const opNs = this.computeNs[t] + (latSum * perSample) / this.mlp[t];
+      load += (ACCESS_BYTES * readCounts[k] * perSample) / opNs;
     }
     const cap = this.res[i].capacity;
     return Math.min(load, cap) / cap - x;
   }
 
-  /** Slot s's latency, resource `at` at utilisation x (-1: every resource at its solved one). */
-  private latency(s: number, at: number, x: number): number {
+  /**
+   * Slot s's latency into out[s], resource `at` at utilisation x (-1: every resource at its
+   * solved one); into an array, as a number returned may be boxed (it is asked ~700,000 times).
+   */
+  private latency(out: Float64Array, s: number, at: number, x: number): void {
     let u = 0;
     const own = this.own[s];
-    for (const i of this.slotRes[s]) {
+    const ids = this.slotRes[s];
+    for (let k = 0; k < ids.length; k++) {
+      const i = ids[k];
       const r = (i === at ? x : this.rho[i]) - own / this.res[i].capacity;
       if (r > u) u = r;
     }
     u = Math.min(u, MAX_UTILISATION);
-    return this.idleNs(s) + (this.queueingNs[s] * u) / (1 - u);
+    let idle = this.idle[s];
+    if (Number.isNaN(idle)) {
+      idle = this.idleNs(s);
+      this.idle[s] = idle;
+    }
+    out[s] = idle + (this.queueingNs[s] * u) / (1 - u);
   }
 }

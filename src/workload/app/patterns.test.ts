@@ -154,6 +154,40 @@ describe("access patterns", () => {
     );
   });
 
+  it("a quantum's fill draws what as many next calls draw, from the same stream", () => {
+    // Hot sets over power-of-two pages and windows take their draws' raw outputs in one call.
+    // (Zipf's fill takes its uniforms first and a rejected draw's retry after them: not this.)
+    const specs = fc.oneof(
+      fc.constant<PatternSpec>({ kind: "uniform" }),
+      fc
+        .record({
+          fraction: fc.constantFrom(1, 0.5, 0.25, 0.3),
+          probability: fc.double({ min: 0, max: 1, noNaN: true }),
+        })
+        .map<PatternSpec>((r) => ({ kind: "hotset", ...r, periodNs: 1000 })),
+      fc.constant<PatternSpec>({ kind: "sequential" }),
+    );
+    fc.assert(
+      fc.property(
+        specs,
+        fc.constantFrom(1, 2, 1024, 2 ** 24, 1000, 4097),
+        fc.nat(1000),
+        (spec, pages, seed) => {
+          const bulk = new Rng(seed);
+          const one = new Rng(seed);
+          const pb = makePattern(spec, pages);
+          const po = makePattern(spec, pages);
+          for (const t of [0, 500, 1500, 7000]) {
+            const out = new Float64Array(16);
+            pb.fill(bulk, t, out);
+            expect([...out]).toEqual(Array.from({ length: 16 }, () => po.next(one, t)));
+          }
+          expect(bulk.u32()).toBe(one.u32());
+        },
+      ),
+    );
+  });
+
   it("sequential: streams through the pages and wraps", () => {
     const p = makePattern({ kind: "sequential" }, 3);
     const rng = new Rng(1);

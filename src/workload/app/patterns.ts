@@ -16,7 +16,7 @@
  *   go anywhere); every `periodNs` the window moves on by its own size, wrapping around.
  * - sequential: a stream from page 0 to the end and around again.
  */
-import type { Rng } from "../../sim/rng.js";
+import { oneWordInt, type Rng, uniformOf } from "../../sim/rng.js";
 
 export interface AccessPattern {
   /** The next page index in [0, pages), drawn at virtual time `nowNs`. */
@@ -298,12 +298,31 @@ function hotsetPattern(
     const p = at + rng.int(size);
     return p >= n ? p - n : p;
   };
+  // A region and window of power-of-two pages (up to 2^30) take three raw outputs a draw, the
+  // bool's two and the int's one: a quantum's are made in one call, and each draw from them
+  // as `draw` makes it.
+  const words = oneWordInt(n) && oneWordInt(size);
+  let buf = new Uint32Array(0);
   return {
     periodNs,
     next: (rng, nowNs) => draw(rng, windowStart(nowNs)),
     fill: (rng, nowNs, out) => {
       const at = windowStart(nowNs);
-      for (let i = 0; i < out.length; i++) out[i] = draw(rng, at);
+      if (!words) {
+        for (let i = 0; i < out.length; i++) out[i] = draw(rng, at);
+        return;
+      }
+      if (buf.length !== 3 * out.length) buf = new Uint32Array(3 * out.length);
+      rng.words(buf);
+      for (let i = 0; i < out.length; i++) {
+        const w = 3 * i;
+        if (!(uniformOf(buf[w], buf[w + 1]) < probability)) {
+          out[i] = buf[w + 2] & (n - 1);
+          continue;
+        }
+        const p = at + (buf[w + 2] & (size - 1));
+        out[i] = p >= n ? p - n : p;
+      }
     },
     share: (first, count, nowNs) => {
       // The window may wrap: count its pages in [first, first + count) in two runs.
