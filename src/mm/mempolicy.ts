@@ -192,7 +192,7 @@ export function interleaveIndex(vma: Vma, addr: number, order: number): number {
 }
 
 /** interleave_nid(): the ilx'th node of the policy's nodes, wrapping around. */
-export function interleaveNid(pol: Mempolicy, ilx: number): number {
+function interleaveNid(pol: Mempolicy, ilx: number): number {
   return pol.nodes[ilx % pol.nodes.length];
 }
 

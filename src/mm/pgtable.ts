@@ -27,10 +27,8 @@ export const pteMkprotnone = (pte: number): number => pte | PTE_PROTNONE;
 export const pteMkaccessible = (pte: number): number => pte & ~PTE_PROTNONE;
 
 export const pmdYoung = pteYoung;
-export const pmdMkyoung = pteMkyoung;
 export const pmdMkold = pteMkold;
 export const pmdDirty = pteDirty;
 export const pmdMkclean = pteMkclean;
 export const pmdProtnone = pteProtnone;
 export const pmdMkprotnone = pteMkprotnone;
-export const pmdMkaccessible = pteMkaccessible;

@@ -157,7 +157,7 @@ export function migrateBalancedPgdat(k: Kernel, nid: number, nrPages: number): b
 const defaultWmarks = new WeakMap<Kernel, Map<number, Watermarks>>();
 
 /** The node's high watermark (mm/watermarks.ts), with vm.* as the scenario sets them. */
-export function highWmarkPages(k: Kernel, nid: number): number {
+function highWmarkPages(k: Kernel, nid: number): number {
   const r = reclaimOf(k);
   if (r !== null) return r.wmark(nid).high;
   let wmarks = defaultWmarks.get(k);

@@ -66,7 +66,7 @@ function readJson(file: string): unknown {
   }
 }
 
-export function formatFit(fit: FitOutcome): string {
+function formatFit(fit: FitOutcome): string {
   const cells = formatTable(
     ["CELL", "MEASURED GB/s", "BEFORE", "ERROR", "AFTER", "ERROR"],
     fit.cells.map(({ cell, before, after }) => [

@@ -19,7 +19,7 @@ const AXES_HEIGHT = 90;
  * Each row's key without the parts (", "-separated) every matched row shares, which the note
  * names instead, so the axis labels fit.
  */
-export function shortLabels(keys: readonly string[]): { labels: string[]; common: string[] } {
+function shortLabels(keys: readonly string[]): { labels: string[]; common: string[] } {
   const parts = keys.map((k) => k.split(", "));
   const common = (parts[0] ?? []).filter((p) => parts.every((ps) => ps.includes(p)));
   const labels = parts.map((ps) => ps.filter((p) => !common.includes(p)).join(", ") || "all");

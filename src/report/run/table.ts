@@ -117,7 +117,7 @@ export function whySentences(r: ScenarioResult): string[] {
 }
 
 /** The run's CPU time by task kind and by cgroup, in ms, leaving out kinds that used none. */
-export function cpuUseLine(r: ScenarioResult): string {
+function cpuUseLine(r: ScenarioResult): string {
   const list = (rec: Record<string, number>) =>
     Object.entries(rec)
       .filter(([, ns]) => ns > 0)
@@ -127,7 +127,7 @@ export function cpuUseLine(r: ScenarioResult): string {
 }
 
 /** THP faults served, and what compaction cost: the faulting tasks' time, kcompactd's CPU. */
-export function compactionLine(c: CompactionResult): string {
+function compactionLine(c: CompactionResult): string {
   const faults = c.thpFaultAlloc + c.thpFaultFallback;
   return (
     `THP faults: ${c.thpFaultAlloc} of ${faults} got a THP (${(c.thpSuccess * 100).toFixed(1)}%), ${c.thpFaultFallback} fell back to 4K; ` +

@@ -94,7 +94,7 @@ export function scatterStep(n: number): number {
 }
 
 /** The inverse of `a` modulo `n` (a and n coprime), by the extended Euclidean algorithm. */
-export function inverseMod(a: number, n: number): number {
+function inverseMod(a: number, n: number): number {
   let [r0, r1] = [n, a % n];
   let [t0, t1] = [0, 1];
   while (r1 !== 0) {
