@@ -38,6 +38,20 @@ describe("Exec", () => {
     expect([exec.wallNs(PH_UNMAP), exec.wallNs(PH_COPY)]).toEqual([30, 170]);
   });
 
+  it("now() follows its CPU share as other tasks wake and block between calls", () => {
+    const { sim, exec, sched } = setup();
+    const other = sched.addTask({ name: "other", kind: "load", cpu: 0 });
+    run(sim, function* () {
+      yield 1000;
+      exec.charge(PH_UNMAP, 30);
+      expect(exec.now()).toBe(1030);
+      sched.wake(other);
+      expect(exec.now()).toBe(1060);
+      sched.block(other);
+      expect(exec.now()).toBe(1030);
+    });
+  });
+
   it("on a CPU shared with 2 other nice-0 tasks takes 3 ns per ns of work, counting the rest as waits, but not for interrupts", () => {
     const { sim, exec, sched } = setup(2);
     run(sim, function* () {

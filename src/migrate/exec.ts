@@ -74,6 +74,12 @@ export class Exec {
   nrRemaps = 0;
   /** Receives every unmap and remap of a recorded call; null otherwise. */
   folioEvents: FolioEvents | null = null;
+  /**
+   * now()'s stretch, and the scheduler's loadChanges when it was computed: the share holds
+   * until a task wakes or blocks, and now() runs once per folio remapped.
+   */
+  private stretchNow = 1;
+  private stretchAt = -1;
   /** The task's track on the kernel's timeline once a slice was recorded on it, or -1. */
   track = -1;
 
@@ -143,8 +149,14 @@ export class Exec {
    * present share of its CPU.
    */
   now(): number {
-    const now = this.sched.sim.now + this.pendingIrq;
-    return this.pending === 0 ? now : now + this.pending * this.sched.stretch(this.se);
+    const sched = this.sched;
+    const now = sched.sim.now + this.pendingIrq;
+    if (this.pending === 0) return now;
+    if (this.stretchAt !== sched.loadChanges) {
+      this.stretchNow = sched.stretch(this.se);
+      this.stretchAt = sched.loadChanges;
+    }
+    return now + this.pending * this.stretchNow;
   }
 
   /** The task unmapped `folio` (it is no longer accessible) at the current time. */

@@ -133,6 +133,11 @@ export class Scheduler {
   private readonly rqs: RunQueue[];
   private readonly all: SchedTask[] = [];
   private readonly kthreads = new Map<string, SchedTask>();
+  /**
+   * Bumped whenever a task wakes or blocks, the only changes of a runqueue's load: a share
+   * computed since (`stretch`) still holds while it stays the same.
+   */
+  loadChanges = 0;
 
   constructor(
     readonly sim: Simulator,
@@ -183,6 +188,7 @@ export class Scheduler {
     if (task.runnable) throw new Error(`Scheduler: ${task.name} is already runnable`);
     const rq = this.settled(task.cpu);
     task.runnable = true;
+    this.loadChanges++;
     rq.tasks[rq.nr++] = task;
     rq.load += task.weight;
     if (!task.kernel) rq.userLoad += task.weight;
@@ -197,6 +203,7 @@ export class Scheduler {
     this.endWork(rq, task);
     if (task.onShare !== null) this.listenShare(task, null);
     task.runnable = false;
+    this.loadChanges++;
     removeTask(rq, task);
     rq.load -= task.weight;
     if (!task.kernel) rq.userLoad -= task.weight;
