@@ -156,14 +156,21 @@ export class DcbmMigrator implements Migrator {
       for (let i = 0; i < nrChans; i++) chans[i].settleCopies();
       // Every channel is waited for before any result is looked at, so a failed channel never
       // leaves the others copying into destinations that are about to be freed.
+      // The channels mostly interrupt together: once the first has, the others need no wait,
+      // and each interrupt's sync is inlined (beginSync, yield, endSync), not a generator.
       for (let i = 0; i < nrChans; i++) {
-        if (!(yield* chans[i].waitInterrupts(1, DCBM_TIMEOUT_NS))) {
+        const chan = chans[i];
+        if (chan.interrupts < 1 && !(yield* chan.waitInterrupts(1, DCBM_TIMEOUT_NS))) {
           if (rc === 0) rc = -ETIMEDOUT;
           continue;
         }
         exec.chargeIrq(PH_COPY, cpu.interruptNs);
-        yield* exec.sync();
-        if (rc === 0 && chans[i].errors > 0) rc = -EIO;
+        const delay = exec.beginSync();
+        if (delay >= 0) {
+          yield delay;
+          exec.endSync();
+        }
+        if (rc === 0 && chan.errors > 0) rc = -EIO;
       }
     }
     for (let i = 0; i < nrChans; i++) chans[i].release();

@@ -185,6 +185,11 @@ export class DmaChannel {
     return this.queued;
   }
 
+  /** Interrupts the channel has raised in the current transaction. */
+  get interrupts(): number {
+    return this.irqs;
+  }
+
   prepMemcpy(dstPfn: number, srcPfn: number, nrPages: number, flags: number): boolean {
     if (this.engines.k.faults.hit("dma-desc-error")) return false;
     const i = this.queued;
