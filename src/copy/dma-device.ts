@@ -21,6 +21,7 @@
  *   chan.issuePending()                dma_async_issue_pending
  *   yield* chan.waitInterrupts(n, ns)  wait_for_completion_timeout until the channel has raised
  *                                      n interrupts; false on timeout
+ *   chan.interrupts                    interrupts raised so far in the transaction
  *   chan.descOk(i), chan.errors        the result of descriptor i; descriptors that failed
  *   chan.release()                     dmaengine_terminate_sync + dma_release_channel
  * Faults: "dma-desc-error" fails a prep or submit; "dma-timeout" makes an issued channel hang;
