@@ -8,10 +8,11 @@
  * whatever the kernel's handler takes (Kernel.numaHintFault, run in the thread's context), runs
  * no operation meanwhile, and counts the fault and its time; a fault that comes while the thread
  * is in the kernel (another fault, or task_work such as NUMA balancing's scan) waits for it to
- * end (the thread makes no access meanwhile). The draw takes each thread's rate at the time the
- * folio was made PROT_NONE, with its pattern's share period by period (a hot set that moves
- * onto the folio later brings its first access then), and a fault whose entries something else
- * restored first (a migration, munmap) does not happen.
+ * end (the thread makes no access meanwhile), and is not taken if that end is past the thread's
+ * (the one in progress at the end finishes, as a mover's call does). The draw takes each
+ * thread's rate at the time the folio was made PROT_NONE, with its pattern's share period by
+ * period (a hot set that moves onto the folio later brings its first access then), and a fault
+ * whose entries something else restored first (a migration, munmap) does not happen.
  */
 import { RunFailure } from "../../errors.js";
 import { type Folio, PAGE_SIZE } from "../../mm/folio.js";
@@ -127,6 +128,9 @@ export class HintFaults {
     k.sim.spawn(
       (function* () {
         for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+          // The thread gets out of the kernel only after its end: the accesses still queued
+          // would come then, past the run (as arm() and taskWork() draw none there).
+          if (k.sim.now >= thread.endNs) break;
           if (typeof f === "number") {
             const key = thread.faultBegins(k.sim.now);
             yield f;
