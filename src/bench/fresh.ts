@@ -14,14 +14,34 @@ const CLI = join(packageRoot(), "dist", "cli", "main.js");
 const BENCH = fileURLToPath(new URL("./run.js", import.meta.url));
 
 /** Wall time of `node args...` in a fresh process, ms (its output is discarded). */
-function wallMs(args: readonly string[]): number {
+function wallMs(args: readonly string[], env: NodeJS.ProcessEnv): number {
   const t0 = performance.now();
-  execFileSync(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"], env });
   return performance.now() - t0;
 }
 
-function medianWallMs(args: readonly string[], times: number): number {
-  return median(Array.from({ length: times }, () => wallMs(args)));
+function medianWallMs(args: readonly string[], times: number, env = process.env): number {
+  return median(Array.from({ length: times }, () => wallMs(args, env)));
+}
+
+/**
+ * What Node itself takes to start on this host, which every command pays before pagemig runs a
+ * line: `node -e 0`, and, where the environment names extra CA certificates (which every Node
+ * process parses at start, whether it opens a TLS connection or not), the same without them.
+ * Printed beside the targets, which are measured in the environment as given.
+ */
+function nodeStartUp(): Check {
+  const bare = medianWallMs(["-e", "0"], 5);
+  const certs = process.env.NODE_EXTRA_CA_CERTS;
+  if (certs === undefined) {
+    return figure("start-up of Node itself: node -e 0 (median of 5)", `${bare.toFixed(0)} ms`);
+  }
+  const { NODE_EXTRA_CA_CERTS: _, ...env } = process.env;
+  const without = medianWallMs(["-e", "0"], 5, env);
+  return figure(
+    `start-up of Node itself: node -e 0 (median of 5), with this environment's NODE_EXTRA_CA_CERTS=${certs} and without it`,
+    `${bare.toFixed(0)} ms, ${without.toFixed(0)} ms`,
+  );
 }
 
 /** Start-up: `pagemig --version` and `pagemig bench move-pages --total 4M`, medians of 5. */
@@ -29,6 +49,7 @@ export function startUp(): Check[] {
   const version = medianWallMs([CLI, "--version"], 5);
   const small = medianWallMs([CLI, "bench", "move-pages", "--total", "4M"], 5);
   return [
+    nodeStartUp(),
     {
       name: "start-up: pagemig --version, wall time of a fresh process (median of 5)",
       value: `${version.toFixed(0)} ms`,
