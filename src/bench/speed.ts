@@ -156,16 +156,26 @@ export async function simulationSpeed(): Promise<SpeedFigures> {
   return { steady, checks };
 }
 
-/** Real-time factor of the worst case: one move_pages(2) of 4 GiB of 4K folios on dcbm 16 channels. */
+/**
+ * Real-time factor of the worst case: one move_pages(2) of 4 GiB of 4K folios on dcbm 16
+ * channels, each a fresh run's first call (destination folios allocated in it); the median of
+ * three such runs, as this shared host's speed swings from one second to the next (a slow
+ * stretch of the machine below the VM slows a single call by up to half).
+ */
 export async function realTimeFactor(): Promise<Check> {
   const dcbm = ENGINES[2];
-  const { calls, callTimeUs } = await movePagesCalls(dcbm, 4096, 4 * GiB, 1);
-  const virtualNs = callTimeUs * 1000;
-  const hostNs = calls[0].hostNs;
-  const rtf = virtualNs / hostNs;
+  const runs: { virtualNs: number; hostNs: number }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { calls, callTimeUs } = await movePagesCalls(dcbm, 4096, 4 * GiB, 1);
+    runs.push({ virtualNs: callTimeUs * 1000, hostNs: calls[0].hostNs });
+  }
+  const factors = runs.map((r) => r.virtualNs / r.hostNs);
+  const rtf = median(factors);
+  const virtualS = (runs[0].virtualNs / 1e9).toFixed(3);
+  const wallS = runs.map((r) => (r.hostNs / 1e9).toFixed(3)).join(", ");
   return {
-    name: `real-time factor, 4 GiB of 4K folios on dcbm 16 channels (${(virtualNs / 1e9).toFixed(3)} s virtual in ${(hostNs / 1e9).toFixed(3)} s wall)`,
-    value: rtf.toFixed(2),
+    name: `real-time factor, 4 GiB of 4K folios on dcbm 16 channels, median of 3 runs (${virtualS} s virtual in ${wallS} s wall)`,
+    value: `${rtf.toFixed(2)} (runs: ${factors.map((f) => f.toFixed(2)).join(", ")})`,
     target: `>= ${RTF_TARGET}`,
     ok: rtf >= RTF_TARGET,
   };
