@@ -84,6 +84,8 @@ export class Rng {
   /** The seed as two 32-bit words; forks derive from these, not from the live state. */
   private seedLo = 0;
   private seedHi = 0;
+  /** fill()'s raw outputs. */
+  private fillWords = new Uint32Array(0);
 
   /** `seed` is any safe integer (53-bit range); distinct seeds give distinct streams. */
   constructor(seed = 1) {
@@ -138,34 +140,13 @@ export class Rng {
   /**
    * `out.length` uniform floats in [0, 1) into `out`, the same as as many calls of `next`: for
    * hot loops, which then read them from the array rather than from a call that may box them.
+   * Two raw outputs a float, made by `words` into a buffer kept for the next call.
    */
   fill(out: Float64Array): void {
-    // bits() spelt out, the state in locals for the loop (a step is a few instructions; the
-    // loads and stores of the object's words were most of it).
-    let { a, b, c, d } = this;
-    for (let i = 0; i < out.length; i++) {
-      const hi = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 5;
-      let t = b << 9;
-      c ^= a;
-      d ^= b;
-      b ^= c;
-      a ^= d;
-      c ^= t;
-      d = rotl(d, 11);
-      const lo = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 6;
-      t = b << 9;
-      c ^= a;
-      d ^= b;
-      b ^= c;
-      a ^= d;
-      c ^= t;
-      d = rotl(d, 11);
-      out[i] = (hi * 0x400_0000 + lo) / TWO_POW_53;
-    }
-    this.a = a;
-    this.b = b;
-    this.c = c;
-    this.d = d;
+    if (this.fillWords.length !== 2 * out.length) this.fillWords = new Uint32Array(2 * out.length);
+    const w = this.fillWords;
+    this.words(w);
+    for (let i = 0; i < out.length; i++) out[i] = uniformOf(w[2 * i], w[2 * i + 1]);
   }
 
   /**
@@ -174,6 +155,8 @@ export class Rng {
    * one; `uniformOf`, `below` turn them into those draws).
    */
   words(out: Uint32Array): void {
+    // bits() spelt out, the state in locals for the loop (a step is a few instructions; the
+    // loads and stores of the object's words were most of it).
     let { a, b, c, d } = this;
     for (let i = 0; i < out.length; i++) {
       out[i] = Math.imul(rotl(Math.imul(b, 5), 7), 9);
